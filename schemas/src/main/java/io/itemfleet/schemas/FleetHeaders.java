@@ -1,0 +1,12 @@
+package io.itemfleet.schemas;
+
+/** Kafka header names that ItemFleet reads and writes. Header values are UTF-8. */
+public final class FleetHeaders {
+  /** The job of a plain item ID record, and of a poison record when known. */
+  public static final String JOB = "fleet-job";
+
+  /** The task type of a plain item ID record. */
+  public static final String TYPE = "fleet-type";
+
+  private FleetHeaders() {}
+}

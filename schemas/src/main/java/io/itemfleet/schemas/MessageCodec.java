@@ -1,0 +1,555 @@
+package io.itemfleet.schemas;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.itemfleet.schemas.DecodeError.Kind;
+import io.itemfleet.schemas.FieldReader.Rejection;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Decodes, validates and encodes every ItemFleet message. Decoding never throws: a record that is
+ * oversize, not UTF-8, not JSON, of an unknown version or with a missing or mistyped field comes
+ * back as {@link Decoded.Invalid} naming the field and the cause. Thread-safe.
+ */
+public final class MessageCodec {
+  /** The only message version this build reads and writes. */
+  public static final int VERSION = 1;
+
+  private static final int MAX_NAME = 256;
+  private static final int MAX_TEXT = 64 * 1024;
+
+  /** Parses and writes JSON; configured once, shared by all threads. */
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  private static final JsonFactory FACTORY = JSON.getFactory();
+
+  /** The limits applied to every decode. */
+  private final CodecLimits limits;
+
+  public MessageCodec(CodecLimits limits) {
+    this.limits = limits;
+  }
+
+  public MessageCodec() {
+    this(CodecLimits.DEFAULTS);
+  }
+
+  public CodecLimits limits() {
+    return limits;
+  }
+
+  // ---- task messages -------------------------------------------------------------------------
+
+  /**
+   * Decodes a record from the tasks or retry topics. A value that is not a JSON object is a plain
+   * item ID whose job and type come from the {@link FleetHeaders} headers.
+   */
+  public Decoded<TaskMessage> decodeTask(byte[] value, HeaderLookup headers) {
+    try {
+      checkBytes(value);
+      if (!startsWithBrace(value)) {
+        return new Decoded.Ok<>(plainItem(value, headers));
+      }
+      FieldReader r = root(value);
+      checkVersion(r);
+      TaskMessage task =
+          new TaskMessage(
+              r.string("job", MAX_NAME),
+              r.string("type", MAX_NAME),
+              itemId(r.string("item", limits.maxItemIdBytes()), r.field("item")),
+              (int) r.optInteger("attempt", 0, Integer.MAX_VALUE).orElse(0),
+              r.optInstant("notBefore"),
+              r.any("payload"),
+              r.optObject("options").map(MessageCodec::options).orElse(TaskOptions.NONE));
+      return new Decoded.Ok<>(task);
+    } catch (Rejection e) {
+      return new Decoded.Invalid<>(e.error);
+    }
+  }
+
+  public byte[] encodeTask(TaskMessage t) {
+    return write(
+        g -> {
+          g.writeNumberField("v", VERSION);
+          g.writeStringField("job", t.job());
+          g.writeStringField("type", t.type());
+          g.writeStringField("item", t.item());
+          if (t.attempt() > 0) {
+            g.writeNumberField("attempt", t.attempt());
+          }
+          if (t.notBefore().isPresent()) {
+            g.writeStringField("notBefore", t.notBefore().get().toString());
+          }
+          if (!t.payload().isNull() && !t.payload().isMissingNode()) {
+            g.writeFieldName("payload");
+            JSON.writeTree(g, t.payload());
+          }
+          if (!t.options().isEmpty()) {
+            g.writeObjectFieldStart("options");
+            writeOptions(g, t.options());
+            g.writeEndObject();
+          }
+        });
+  }
+
+  private TaskMessage plainItem(byte[] value, HeaderLookup headers) {
+    String item = itemId(new String(value, StandardCharsets.UTF_8).strip(), "$");
+    String job = header(headers, FleetHeaders.JOB);
+    String type = header(headers, FleetHeaders.TYPE);
+    return TaskMessage.of(job, type, item);
+  }
+
+  private static String header(HeaderLookup headers, String name) {
+    String v =
+        headers
+            .get(name)
+            .map(String::strip)
+            .orElseThrow(
+                () ->
+                    new Rejection(
+                        Kind.MISSING_FIELD,
+                        "header " + name,
+                        "a plain item ID needs the " + name + " header (or a worker default)"));
+    if (v.isEmpty() || v.length() > MAX_NAME) {
+      throw new Rejection(
+          Kind.INVALID_VALUE,
+          "header " + name,
+          "must be 1 to " + MAX_NAME + " characters, was " + v.length());
+    }
+    return v;
+  }
+
+  private String itemId(String item, String field) {
+    if (item.isEmpty()) {
+      throw new Rejection(Kind.INVALID_VALUE, field, "the item ID is empty");
+    }
+    int bytes = utf8Length(item);
+    if (bytes > limits.maxItemIdBytes()) {
+      throw new Rejection(
+          Kind.INVALID_VALUE,
+          field,
+          "the item ID is " + bytes + " bytes, the limit is " + limits.maxItemIdBytes());
+    }
+    for (int i = 0; i < item.length(); i++) {
+      if (Character.isISOControl(item.charAt(i))) {
+        throw new Rejection(
+            Kind.INVALID_VALUE,
+            field,
+            "the item ID contains control character U+"
+                + String.format("%04X", (int) item.charAt(i))
+                + " at index "
+                + i);
+      }
+    }
+    return item;
+  }
+
+  private static TaskOptions options(FieldReader o) {
+    return new TaskOptions(
+        o.optInt("retries", 0, 1000),
+        o.optDurations("retryDelays"),
+        o.optObject("backoff").map(b -> backoff(b)),
+        o.optNumber("jitter", 0, 1),
+        o.optDuration("timeout"),
+        o.optString("idempotencyKey", 1024),
+        o.optDuration("idempotencyTtl"),
+        o.optString("cacheKey", 1024),
+        o.optDuration("cacheTtl"),
+        o.optBoolean("persistResult"),
+        o.optStrings("tags", MAX_NAME));
+  }
+
+  private static Backoff backoff(FieldReader b) {
+    Duration base = b.duration("base");
+    Duration max = b.duration("max");
+    try {
+      return new Backoff(base, max);
+    } catch (IllegalArgumentException e) {
+      throw new Rejection(Kind.INVALID_VALUE, b.field("max"), e.getMessage());
+    }
+  }
+
+  private static void writeOptions(JsonGenerator g, TaskOptions o) throws IOException {
+    if (o.retries().isPresent()) g.writeNumberField("retries", o.retries().getAsInt());
+    if (o.retryDelays().isPresent()) writeDurations(g, "retryDelays", o.retryDelays().get());
+    if (o.backoff().isPresent()) {
+      g.writeObjectFieldStart("backoff");
+      g.writeStringField("base", Durations.format(o.backoff().get().base()));
+      g.writeStringField("max", Durations.format(o.backoff().get().max()));
+      g.writeEndObject();
+    }
+    if (o.jitter().isPresent()) g.writeNumberField("jitter", o.jitter().getAsDouble());
+    if (o.timeout().isPresent()) g.writeStringField("timeout", Durations.format(o.timeout().get()));
+    if (o.idempotencyKey().isPresent())
+      g.writeStringField("idempotencyKey", o.idempotencyKey().get());
+    if (o.idempotencyTtl().isPresent())
+      g.writeStringField("idempotencyTtl", Durations.format(o.idempotencyTtl().get()));
+    if (o.cacheKey().isPresent()) g.writeStringField("cacheKey", o.cacheKey().get());
+    if (o.cacheTtl().isPresent())
+      g.writeStringField("cacheTtl", Durations.format(o.cacheTtl().get()));
+    if (o.persistResult().isPresent())
+      g.writeBooleanField("persistResult", o.persistResult().get());
+    if (o.tags().isPresent()) {
+      g.writeArrayFieldStart("tags");
+      for (String t : o.tags().get()) g.writeString(t);
+      g.writeEndArray();
+    }
+  }
+
+  private static void writeDurations(JsonGenerator g, String name, List<Duration> ds)
+      throws IOException {
+    g.writeArrayFieldStart(name);
+    for (Duration d : ds) g.writeString(Durations.format(d));
+    g.writeEndArray();
+  }
+
+  // ---- stats deltas --------------------------------------------------------------------------
+
+  public Decoded<StatsDelta> decodeStats(byte[] value) {
+    return decodeObject(
+        value,
+        r ->
+            new StatsDelta(
+                r.string("job", MAX_NAME),
+                r.string("type", MAX_NAME),
+                minute(r),
+                counts(r.object("counts")),
+                r.optInteger("retries", 0, Long.MAX_VALUE).orElse(0),
+                r.optInteger("handlerMillis", 0, Long.MAX_VALUE).orElse(0),
+                r.any("latency").isNull()
+                    ? LatencyHistogram.empty()
+                    : LatencyHistogram.of(r.integers("latency", LatencyHistogram.BUCKETS))));
+  }
+
+  public byte[] encodeStats(StatsDelta s) {
+    return write(
+        g -> {
+          g.writeNumberField("v", VERSION);
+          g.writeStringField("job", s.job());
+          g.writeStringField("type", s.type());
+          g.writeStringField("minute", s.minute().toString());
+          writeCounts(g, s.counts());
+          g.writeNumberField("retries", s.retries());
+          g.writeNumberField("handlerMillis", s.handlerMillis());
+          g.writeArrayFieldStart("latency");
+          for (long c : s.latency().toArray()) g.writeNumber(c);
+          g.writeEndArray();
+        });
+  }
+
+  private static Instant minute(FieldReader r) {
+    Instant m = r.instant("minute");
+    if (m.getEpochSecond() % 60 != 0 || m.getNano() != 0) {
+      throw new Rejection(
+          Kind.INVALID_VALUE, r.field("minute"), "must be the start of a minute, was " + m);
+    }
+    return m;
+  }
+
+  private static OutcomeCounts counts(FieldReader c) {
+    return new OutcomeCounts(
+        c.integer("succeeded", 0, Long.MAX_VALUE),
+        c.integer("cached", 0, Long.MAX_VALUE),
+        c.integer("failed", 0, Long.MAX_VALUE),
+        c.integer("deduplicated", 0, Long.MAX_VALUE),
+        c.integer("poison", 0, Long.MAX_VALUE));
+  }
+
+  private static void writeCounts(JsonGenerator g, OutcomeCounts c) throws IOException {
+    g.writeObjectFieldStart("counts");
+    g.writeNumberField("succeeded", c.succeeded());
+    g.writeNumberField("cached", c.cached());
+    g.writeNumberField("failed", c.failed());
+    g.writeNumberField("deduplicated", c.deduplicated());
+    g.writeNumberField("poison", c.poison());
+    g.writeEndObject();
+  }
+
+  // ---- failure events ------------------------------------------------------------------------
+
+  public Decoded<FailureEvent> decodeFailure(byte[] value) {
+    return decodeObject(
+        value,
+        r -> {
+          String outcome = r.oneOf("outcome", "FAILED", "POISON");
+          FieldReader err = r.object("error");
+          Optional<FailureEvent.Poison> poison = r.optObject("poison").map(MessageCodec::poison);
+          boolean failed = outcome.equals("FAILED");
+          if (failed && r.any("attempts").isNull()) throw r.missing("attempts");
+          if (!failed && poison.isEmpty()) throw r.missing("poison");
+          Optional<String> job = r.optString("job", MAX_NAME);
+          Optional<String> type = r.optString("type", MAX_NAME);
+          Optional<String> item = r.optString("item", limits.maxItemIdBytes());
+          if (failed && job.isEmpty()) throw r.missing("job");
+          if (failed && type.isEmpty()) throw r.missing("type");
+          if (failed && item.isEmpty()) throw r.missing("item");
+          return new FailureEvent(
+              Outcome.valueOf(outcome),
+              job,
+              type,
+              item,
+              r.optInt("attempts", 0, Integer.MAX_VALUE).orElse(0),
+              r.optBoolean("retryable").orElse(false),
+              err.string("class", MAX_NAME),
+              err.any("message").isNull() ? "" : textOrEmpty(err, "message"),
+              r.instant("failedAt"),
+              r.optObject("source").map(MessageCodec::source),
+              r.any("payload"),
+              failed ? Optional.empty() : poison);
+        });
+  }
+
+  public byte[] encodeFailure(FailureEvent f) {
+    return write(
+        g -> {
+          g.writeNumberField("v", VERSION);
+          g.writeStringField("outcome", f.outcome().name());
+          if (f.job().isPresent()) g.writeStringField("job", f.job().get());
+          if (f.type().isPresent()) g.writeStringField("type", f.type().get());
+          if (f.item().isPresent()) g.writeStringField("item", f.item().get());
+          g.writeNumberField("attempts", f.attempts());
+          g.writeBooleanField("retryable", f.retryable());
+          g.writeObjectFieldStart("error");
+          g.writeStringField("class", f.errorClass());
+          g.writeStringField("message", truncate(f.errorMessage(), MAX_TEXT));
+          g.writeEndObject();
+          g.writeStringField("failedAt", f.failedAt().toString());
+          if (f.source().isPresent()) {
+            SourceRecord s = f.source().get();
+            g.writeObjectFieldStart("source");
+            g.writeStringField("topic", s.topic());
+            g.writeNumberField("partition", s.partition());
+            g.writeNumberField("offset", s.offset());
+            g.writeEndObject();
+          }
+          if (!f.payload().isNull() && !f.payload().isMissingNode()) {
+            g.writeFieldName("payload");
+            JSON.writeTree(g, f.payload());
+          }
+          if (f.poison().isPresent()) {
+            FailureEvent.Poison p = f.poison().get();
+            g.writeObjectFieldStart("poison");
+            g.writeStringField("raw", Base64.getEncoder().encodeToString(p.raw()));
+            g.writeStringField("field", p.field());
+            g.writeStringField("cause", p.cause());
+            g.writeEndObject();
+          }
+        });
+  }
+
+  private static String textOrEmpty(FieldReader r, String name) {
+    JsonNode v = r.any(name);
+    if (!v.isTextual()) {
+      throw new Rejection(Kind.WRONG_TYPE, r.field(name), "must be a string");
+    }
+    return v.textValue();
+  }
+
+  private static FailureEvent.Poison poison(FieldReader p) {
+    String raw = p.string("raw", Integer.MAX_VALUE);
+    byte[] bytes;
+    try {
+      bytes = Base64.getDecoder().decode(raw);
+    } catch (IllegalArgumentException e) {
+      throw new Rejection(Kind.INVALID_VALUE, p.field("raw"), "not base64: " + e.getMessage());
+    }
+    return new FailureEvent.Poison(bytes, p.string("field", MAX_TEXT), p.string("cause", MAX_TEXT));
+  }
+
+  private static SourceRecord source(FieldReader s) {
+    return new SourceRecord(
+        s.string("topic", 249),
+        (int) s.integer("partition", 0, Integer.MAX_VALUE),
+        s.integer("offset", 0, Long.MAX_VALUE));
+  }
+
+  // ---- job events ----------------------------------------------------------------------------
+
+  public Decoded<JobEvent> decodeJobEvent(byte[] value) {
+    return decodeObject(
+        value,
+        r ->
+            switch (r.oneOf("kind", "manifest", "completed")) {
+              case "manifest" ->
+                  new JobManifest(
+                      r.string("job", MAX_NAME),
+                      r.string("type", MAX_NAME),
+                      r.integer("count", 0, Long.MAX_VALUE),
+                      r.string("runId", 128),
+                      r.instant("createdAt"),
+                      r.optStringMap("labels"));
+              default ->
+                  new JobCompleted(
+                      r.string("job", MAX_NAME),
+                      r.optString("type", MAX_NAME).orElse("?"),
+                      r.integer("total", 0, Long.MAX_VALUE),
+                      counts(r.object("counts")),
+                      r.optInteger("retries", 0, Long.MAX_VALUE).orElse(0),
+                      r.instant("completedAt"));
+            });
+  }
+
+  public byte[] encodeJobEvent(JobEvent e) {
+    return write(
+        g -> {
+          g.writeNumberField("v", VERSION);
+          switch (e) {
+            case JobManifest m -> {
+              g.writeStringField("kind", "manifest");
+              g.writeStringField("job", m.job());
+              g.writeStringField("type", m.type());
+              g.writeNumberField("count", m.count());
+              g.writeStringField("runId", m.runId());
+              g.writeStringField("createdAt", m.createdAt().toString());
+              g.writeObjectFieldStart("labels");
+              for (Map.Entry<String, String> l : m.labels().entrySet())
+                g.writeStringField(l.getKey(), l.getValue());
+              g.writeEndObject();
+            }
+            case JobCompleted c -> {
+              g.writeStringField("kind", "completed");
+              g.writeStringField("job", c.job());
+              g.writeStringField("type", c.type());
+              g.writeNumberField("total", c.total());
+              writeCounts(g, c.counts());
+              g.writeNumberField("retries", c.retries());
+              g.writeStringField("completedAt", c.completedAt().toString());
+            }
+          }
+        });
+  }
+
+  // ---- shared --------------------------------------------------------------------------------
+
+  private <T> Decoded<T> decodeObject(byte[] value, Function<FieldReader, T> read) {
+    try {
+      checkBytes(value);
+      if (!startsWithBrace(value)) {
+        throw new Rejection(Kind.WRONG_TYPE, "$", "must be a JSON object");
+      }
+      FieldReader r = root(value);
+      checkVersion(r);
+      return new Decoded.Ok<>(read.apply(r));
+    } catch (Rejection e) {
+      return new Decoded.Invalid<>(e.error);
+    } catch (IllegalArgumentException e) {
+      // A record constructor's own rule, e.g. backoff.max < backoff.base.
+      return new Decoded.Invalid<>(new DecodeError(Kind.INVALID_VALUE, "$", e.getMessage()));
+    }
+  }
+
+  private void checkBytes(byte[] value) {
+    if (value == null) {
+      throw new Rejection(Kind.MISSING_FIELD, "$", "the record has no value (a tombstone)");
+    }
+    if (value.length > limits.maxMessageBytes()) {
+      throw new Rejection(
+          Kind.OVERSIZE,
+          "$",
+          "the value is " + value.length + " bytes, the limit is " + limits.maxMessageBytes());
+    }
+    checkUtf8(value);
+  }
+
+  private static void checkUtf8(byte[] value) {
+    for (byte b : value) {
+      if (b < 0) {
+        try {
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(value));
+          return;
+        } catch (CharacterCodingException e) {
+          throw new Rejection(
+              Kind.INVALID_UTF8, "$", "the value is not valid UTF-8 (" + e.getMessage() + ")");
+        }
+      }
+    }
+  }
+
+  private static boolean startsWithBrace(byte[] value) {
+    for (byte b : value) {
+      if (b == '{') return true;
+      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') return false;
+    }
+    return false;
+  }
+
+  private static FieldReader root(byte[] value) {
+    try {
+      return new FieldReader(JSON.readTree(value), "");
+    } catch (JsonProcessingException e) {
+      throw new Rejection(Kind.MALFORMED_JSON, "$", "not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new Rejection(Kind.MALFORMED_JSON, "$", "not valid JSON: " + e.getMessage());
+    }
+  }
+
+  private static void checkVersion(FieldReader r) {
+    long v = r.integer("v", Long.MIN_VALUE, Long.MAX_VALUE);
+    if (v != VERSION) {
+      throw new Rejection(
+          Kind.UNSUPPORTED_VERSION,
+          "v",
+          "unsupported message version " + v + " (this build reads " + VERSION + ")");
+    }
+  }
+
+  private static int utf8Length(String s) {
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) n += 1;
+      else if (c < 0x800) n += 2;
+      else if (Character.isHighSurrogate(c)) {
+        n += 4;
+        i++;
+      } else n += 3;
+    }
+    return n;
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max) + "…";
+  }
+
+  @FunctionalInterface
+  private interface Body {
+    void write(JsonGenerator g) throws IOException;
+  }
+
+  private static byte[] write(Body body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = FACTORY.createGenerator(out)) {
+      g.writeStartObject();
+      body.write(g);
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not encode a message", e);
+    }
+    return out.toByteArray();
+  }
+}

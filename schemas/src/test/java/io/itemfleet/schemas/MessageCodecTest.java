@@ -1,0 +1,219 @@
+package io.itemfleet.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.itemfleet.schemas.DecodeError.Kind;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class MessageCodecTest {
+  private final MessageCodec codec = new MessageCodec();
+  private final HeaderLookup headers =
+      HeaderLookup.of(Map.of(FleetHeaders.JOB, "job-7", FleetHeaders.TYPE, "sim"));
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void plainValueIsAnItemIdWithJobAndTypeFromHeaders() {
+    TaskMessage t = codec.decodeTask(utf8("  video-123 \n"), headers).orThrow();
+    assertThat(t).isEqualTo(TaskMessage.of("job-7", "sim", "video-123"));
+  }
+
+  @Test
+  void jsonStringAndNumberValuesAreItemIdsToo() {
+    assertThat(codec.decodeTask(utf8("42"), headers).orThrow().item()).isEqualTo("42");
+    assertThat(codec.decodeTask(utf8("[1]"), headers).orThrow().item()).isEqualTo("[1]");
+  }
+
+  @Test
+  void plainItemIdWithoutJobHeaderNamesTheHeader() {
+    DecodeError e =
+        codec
+            .decodeTask(utf8("x"), HeaderLookup.of(Map.of(FleetHeaders.TYPE, "sim")))
+            .failure()
+            .orElseThrow();
+    assertThat(e.kind()).isEqualTo(Kind.MISSING_FIELD);
+    assertThat(e.field()).isEqualTo("header fleet-job");
+  }
+
+  @Test
+  void blankValueIsAnEmptyItemId() {
+    DecodeError e = codec.decodeTask(utf8("  \n"), headers).failure().orElseThrow();
+    assertThat(e.kind()).isEqualTo(Kind.INVALID_VALUE);
+    assertThat(e.cause()).contains("empty");
+  }
+
+  @Test
+  void tombstoneIsRejectedNotThrown() {
+    assertThat(codec.decodeTask(null, headers).failure().orElseThrow().cause())
+        .contains("tombstone");
+  }
+
+  @Test
+  void oversizeValueIsRejectedWithItsSize() {
+    MessageCodec small = new MessageCodec(new CodecLimits(100, 50));
+    DecodeError e = small.decodeTask(new byte[101], headers).failure().orElseThrow();
+    assertThat(e.kind()).isEqualTo(Kind.OVERSIZE);
+    assertThat(e.cause()).contains("101 bytes", "limit is 100");
+  }
+
+  @Test
+  void defaultLimitIsOneMebibyte() {
+    byte[] big = new byte[(1 << 20) + 1];
+    java.util.Arrays.fill(big, (byte) 'a');
+    assertThat(codec.decodeTask(big, headers).failure().orElseThrow().kind())
+        .isEqualTo(Kind.OVERSIZE);
+  }
+
+  @Test
+  void overlongItemIdIsRejected() {
+    DecodeError e = codec.decodeTask(utf8("x".repeat(1025)), headers).failure().orElseThrow();
+    assertThat(e.cause()).contains("1025 bytes", "limit is 1024");
+  }
+
+  @Test
+  void invalidUtf8PlainIdIsRejected() {
+    DecodeError e =
+        codec.decodeTask(new byte[] {'a', (byte) 0xff, 'b'}, headers).failure().orElseThrow();
+    assertThat(e.kind()).isEqualTo(Kind.INVALID_UTF8);
+  }
+
+  @Test
+  void controlCharacterInItemIdIsRejected() {
+    DecodeError e = codec.decodeTask(utf8("a\u0000b"), headers).failure().orElseThrow();
+    assertThat(e.cause()).contains("U+0000");
+  }
+
+  @Test
+  void duplicateKeysAreMalformed() {
+    DecodeError e =
+        codec
+            .decodeTask(
+                utf8("{\"v\":1,\"job\":\"a\",\"job\":\"b\",\"type\":\"t\",\"item\":\"1\"}"),
+                headers)
+            .failure()
+            .orElseThrow();
+    assertThat(e.kind()).isEqualTo(Kind.MALFORMED_JSON);
+  }
+
+  @Test
+  void backoffWithMaxBelowBaseNamesTheField() {
+    DecodeError e =
+        codec
+            .decodeTask(
+                utf8(
+                    "{\"v\":1,\"job\":\"a\",\"type\":\"t\",\"item\":\"1\",\"options\":{\"backoff\":{\"base\":\"10s\",\"max\":\"1s\"}}}"),
+                headers)
+            .failure()
+            .orElseThrow();
+    assertThat(e.field()).isEqualTo("options.backoff.max");
+  }
+
+  @Test
+  void taskWithEveryOptionRoundTrips() throws Exception {
+    TaskOptions o =
+        TaskOptions.NONE
+            .withRetries(5)
+            .withRetryDelays(List.of(Duration.ofSeconds(5), Duration.ofMillis(250)))
+            .withBackoff(new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(5)))
+            .withJitter(0.2)
+            .withTimeout(Duration.ofSeconds(30))
+            .withIdempotencyKey("k")
+            .withIdempotencyTtl(Duration.ofDays(7))
+            .withCacheKey("c")
+            .withCacheTtl(Duration.ofDays(1))
+            .withPersistResult(true)
+            .withTags(List.of("video-ingest"));
+    TaskMessage t =
+        new TaskMessage(
+            "j",
+            "t",
+            "i",
+            3,
+            Optional.of(Instant.parse("2026-11-21T10:00:00.123Z")),
+            new ObjectMapper().readTree("{\"a\":[1,2]}"),
+            o);
+    assertThat(codec.decodeTask(codec.encodeTask(t), HeaderLookup.NONE).orThrow()).isEqualTo(t);
+  }
+
+  @Test
+  void statsRoundTrip() {
+    StatsDelta s =
+        new StatsDelta(
+            "j",
+            "t",
+            Instant.parse("2026-11-21T10:05:00Z"),
+            new OutcomeCounts(1, 2, 3, 4, 5),
+            6,
+            700,
+            LatencyHistogram.empty().plus(3).plus(70_000));
+    assertThat(codec.decodeStats(codec.encodeStats(s)).orThrow()).isEqualTo(s);
+  }
+
+  @Test
+  void poisonEventKeepsRawBytesExactly() {
+    byte[] raw = {0, (byte) 0xff, '{', 'x'};
+    FailureEvent f =
+        FailureEvent.poison(
+            raw,
+            new DecodeError(Kind.INVALID_UTF8, "$", "bad"),
+            Optional.of("j"),
+            Optional.empty(),
+            Instant.parse("2026-11-21T10:05:00Z"),
+            Optional.of(new SourceRecord("fleet.tasks", 2, 9)));
+    FailureEvent back = codec.decodeFailure(codec.encodeFailure(f)).orThrow();
+    assertThat(back.poison().orElseThrow().raw()).containsExactly(raw);
+    assertThat(back).isEqualTo(f);
+    assertThat(back.errorClass()).isEqualTo("decode.invalid_utf8");
+  }
+
+  @Test
+  void jobEventsRoundTrip() {
+    JobEvent m =
+        new JobManifest(
+            "j",
+            "t",
+            20_000,
+            "run-1",
+            Instant.parse("2026-11-21T10:05:00Z"),
+            Map.of("codeVersion", "1.2"));
+    JobEvent c =
+        new JobCompleted(
+            "j",
+            "t",
+            3,
+            new OutcomeCounts(1, 1, 1, 0, 0),
+            2,
+            Instant.parse("2026-11-21T10:06:00Z"));
+    assertThat(codec.decodeJobEvent(codec.encodeJobEvent(m)).orThrow()).isEqualTo(m);
+    assertThat(codec.decodeJobEvent(codec.encodeJobEvent(c)).orThrow()).isEqualTo(c);
+  }
+
+  @Test
+  void nonObjectStatsIsWrongType() {
+    assertThat(codec.decodeStats(utf8("\"hello\"")).failure().orElseThrow().kind())
+        .isEqualTo(Kind.WRONG_TYPE);
+  }
+
+  @Test
+  void garbageNeverThrows() {
+    java.util.Random r = new java.util.Random(42);
+    for (int i = 0; i < 20_000; i++) {
+      byte[] b = new byte[r.nextInt(40)];
+      r.nextBytes(b);
+      if (b.length > 0 && r.nextBoolean()) b[0] = '{';
+      codec.decodeTask(b, headers);
+      codec.decodeStats(b);
+      codec.decodeFailure(b);
+      codec.decodeJobEvent(b);
+    }
+  }
+}
