@@ -1,0 +1,44 @@
+package io.itemfleet.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code fleet} command: one launcher for every ItemFleet tool and service. */
+@Command(
+    name = "fleet",
+    mixinStandardHelpOptions = true,
+    versionProvider = FleetCommand.Version.class,
+    description = "ItemFleet: a worker fleet on Kafka for millions of small per-item tasks.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class FleetCommand implements Runnable {
+
+  /** Exit code for bad arguments or configuration. */
+  static final int EXIT_USAGE = CommandLine.ExitCode.USAGE;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new FleetCommand());
+    return cl;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  /** Reads the version Maven wrote into the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = FleetCommand.class.getPackage().getImplementationVersion();
+      return new String[] {
+        "fleet " + (v == null ? "(development build)" : v) + ", Java " + Runtime.version()
+      };
+    }
+  }
+}

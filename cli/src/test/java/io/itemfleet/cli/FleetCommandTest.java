@@ -1,0 +1,28 @@
+package io.itemfleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class FleetCommandTest {
+  @Test
+  void unknownSubcommandExitsWithUsageCode() {
+    CommandLine cl = FleetCommand.commandLine();
+    StringWriter err = new StringWriter();
+    cl.setErr(new PrintWriter(err));
+    assertThat(cl.execute("no-such-command")).isEqualTo(FleetCommand.EXIT_USAGE);
+    assertThat(err.toString()).contains("no-such-command");
+  }
+
+  @Test
+  void versionNamesTheJavaRuntime() {
+    CommandLine cl = FleetCommand.commandLine();
+    StringWriter out = new StringWriter();
+    cl.setOut(new PrintWriter(out));
+    assertThat(cl.execute("--version")).isZero();
+    assertThat(out.toString()).startsWith("fleet ").contains("Java");
+  }
+}

@@ -1,0 +1,79 @@
+package io.itemfleet.embedded;
+
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Kafka, Redis and PostgreSQL, all real and all in or under this process, started together (Kafka
+ * and PostgreSQL in parallel, as each takes seconds) and stopped in reverse order.
+ */
+public final class EmbeddedStack implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedStack.class);
+
+  /** The broker. */
+  private final EmbeddedKafkaBroker kafka;
+
+  /** The Redis server. */
+  private final EmbeddedRedisServer redis;
+
+  /** The PostgreSQL server. */
+  private final EmbeddedPostgresServer postgres;
+
+  private EmbeddedStack(
+      EmbeddedKafkaBroker kafka, EmbeddedRedisServer redis, EmbeddedPostgresServer postgres) {
+    this.kafka = kafka;
+    this.redis = redis;
+    this.postgres = postgres;
+  }
+
+  /**
+   * Starts all three with their data under {@code dataDir} ({@code kafka/}, {@code postgres/}).
+   *
+   * @param keepData keep the data on close, so that a later start finds it again
+   */
+  public static EmbeddedStack start(Path dataDir, boolean keepData) {
+    long t0 = System.nanoTime();
+    CompletableFuture<EmbeddedPostgresServer> pg =
+        CompletableFuture.supplyAsync(
+            () -> EmbeddedPostgresServer.start(dataDir.resolve("postgres"), keepData));
+    EmbeddedRedisServer redis = null;
+    EmbeddedKafkaBroker kafka = null;
+    try {
+      redis = EmbeddedRedisServer.start(0);
+      kafka = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"), 0, keepData);
+      EmbeddedStack stack = new EmbeddedStack(kafka, redis, pg.join());
+      log.info(
+          "embedded Kafka, Redis and PostgreSQL up in {} ms", (System.nanoTime() - t0) / 1_000_000);
+      return stack;
+    } catch (RuntimeException e) {
+      if (kafka != null) kafka.close();
+      if (redis != null) redis.close();
+      pg.thenAccept(EmbeddedPostgresServer::close);
+      throw e instanceof CompletionException && e.getCause() instanceof RuntimeException r ? r : e;
+    }
+  }
+
+  public String kafkaBootstrap() {
+    return kafka.bootstrap();
+  }
+
+  public String redisUrl() {
+    return redis.url();
+  }
+
+  /** JDBC URL of {@code database}; user {@code postgres}, no password. */
+  public String jdbcUrl(String database) {
+    return postgres.jdbcUrl(database);
+  }
+
+  /** Stops PostgreSQL, then Redis, then Kafka: the reverse of what the fleet depends on first. */
+  @Override
+  public void close() {
+    postgres.close();
+    redis.close();
+    kafka.close();
+  }
+}
