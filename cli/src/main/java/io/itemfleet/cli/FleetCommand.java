@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = FleetCommand.Version.class,
     description = "ItemFleet: a worker fleet on Kafka for millions of small per-item tasks.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {ProduceCommand.class, TopicsCommand.class, CommandLine.HelpCommand.class})
 public final class FleetCommand implements Runnable {
 
   /** Exit code for bad arguments or configuration. */
@@ -23,6 +23,21 @@ public final class FleetCommand implements Runnable {
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new FleetCommand());
+    cl.setExecutionExceptionHandler(
+        (e, line, parsed) -> {
+          int code =
+              switch (e) {
+                case UsageException u -> EXIT_USAGE;
+                case io.itemfleet.producer.BrokerUnreachableException b ->
+                    ProduceCommand.EXIT_UNREACHABLE;
+                default -> {
+                  e.printStackTrace(line.getErr());
+                  yield CommandLine.ExitCode.SOFTWARE;
+                }
+              };
+          line.getErr().println("fleet " + line.getCommandName() + ": " + e.getMessage());
+          return code;
+        });
     return cl;
   }
 

@@ -1,0 +1,382 @@
+package io.itemfleet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.itemfleet.producer.ItemIdInput;
+import io.itemfleet.producer.ItemRange;
+import io.itemfleet.producer.ProduceRun;
+import io.itemfleet.producer.TaskProducer;
+import io.itemfleet.producer.TopicAdmin;
+import io.itemfleet.schemas.Backoff;
+import io.itemfleet.schemas.CodecLimits;
+import io.itemfleet.schemas.Durations;
+import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.schemas.TaskOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code fleet produce}: enqueue the item IDs of a job. */
+@Command(
+    name = "produce",
+    sortOptions = false,
+    description = {
+      "Enqueue item IDs for a job: from a file, a numeric range, or stdin ('-'), one per line.",
+      "Blank lines and '#' comments are skipped; the whole input is checked before anything is sent.",
+      "Exit codes: 0 ok, 2 bad arguments or input, 3 broker unreachable, 4 partial send."
+    })
+final class ProduceCommand implements Callable<Integer> {
+  static final int EXIT_UNREACHABLE = 3;
+  static final int EXIT_PARTIAL = 4;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Mixin KafkaOptions kafka;
+
+  @Option(names = "--job", required = true, description = "Job ID the items are added to.")
+  String job;
+
+  @Option(
+      names = "--type",
+      required = true,
+      description = "Task type (names a handler in fleet.yaml).")
+  String type;
+
+  @Option(names = "--ids-file", paramLabel = "FILE", description = "Read item IDs from FILE.")
+  Path idsFile;
+
+  @Option(
+      names = "--range",
+      paramLabel = "A..B",
+      description = "Numeric item IDs A to B inclusive.")
+  String range;
+
+  @Parameters(arity = "0..1", paramLabel = "-", description = "'-' reads item IDs from stdin.")
+  String stdin;
+
+  @Option(
+      names = "--payload",
+      paramLabel = "JSON",
+      description = "Payload template; ${item}, ${job}, ${type} in its strings are replaced.")
+  String payload;
+
+  @Option(
+      names = "--tag",
+      paramLabel = "TAG",
+      description = "Tag for fleet-wide limits (repeatable).")
+  List<String> tags;
+
+  @Option(names = "--retries", description = "Attempts after the first.")
+  Integer retries;
+
+  @Option(
+      names = "--retry-delays",
+      paramLabel = "LIST",
+      split = ",",
+      description = "Delay per retry, e.g. 5s,10s,20s.")
+  List<String> retryDelays;
+
+  @Option(
+      names = "--backoff",
+      paramLabel = "BASE:MAX",
+      description = "Exponential backoff, e.g. 1s:5m.")
+  String backoff;
+
+  @Option(names = "--jitter", description = "Jitter factor in [0, 1].")
+  Double jitter;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      description = "Per-attempt timeout, e.g. 30s.")
+  String timeout;
+
+  @Option(
+      names = "--idempotency-key",
+      paramLabel = "TEMPLATE",
+      description = "Idempotency key; ${item}, ${job}, ${type} are replaced.")
+  String idempotencyKey;
+
+  @Option(names = "--idempotency-ttl", paramLabel = "DURATION")
+  String idempotencyTtl;
+
+  @Option(
+      names = "--cache-key",
+      paramLabel = "TEMPLATE",
+      description = "Cache key; ${item}, ${job}, ${type} are replaced.")
+  String cacheKey;
+
+  @Option(names = "--cache-ttl", paramLabel = "DURATION")
+  String cacheTtl;
+
+  @Option(
+      names = "--persist-result",
+      description = "Store the handler's result with the cache entry.")
+  Boolean persistResult;
+
+  @Option(
+      names = "--label",
+      paramLabel = "KEY=VALUE",
+      description = "Label on the job manifest (repeatable), e.g. codeVersion=1.4.2.")
+  Map<String, String> labels = new LinkedHashMap<>();
+
+  @Option(
+      names = "--skip-duplicates",
+      description = "Send an ID repeated in the input only once (default: send all, report them).")
+  boolean skipDuplicates;
+
+  @Option(
+      names = "--connect-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "15s",
+      description = "How long to wait for the broker (default ${DEFAULT-VALUE}).")
+  String connectTimeout;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintStream out = System.out;
+    Iterable<String> ids = source();
+    long total = ids instanceof List<String> l ? l.size() : ItemRange.parse(range).size();
+    TaskOptions options = options();
+    Function<String, JsonNode> payloadFor = payloadTemplate();
+    Duration wait = duration("--connect-timeout", connectTimeout);
+    try (TopicAdmin admin = new TopicAdmin(kafka.clientProperties(), kafka.topics(), wait)) {
+      admin.checkReachable(kafka.bootstrap);
+      admin.ensureTopics(kafka.partitions, (short) 1);
+    }
+    boolean bar = Terminal.interactive();
+    long t0 = System.nanoTime();
+    ProduceRun.Result result;
+    try (TaskProducer producer = new TaskProducer(kafka.clientProperties(), kafka.topics())) {
+      ProduceRun run = producer.startRun(job, type, labels);
+      long i = 0;
+      long nextDraw = 0;
+      for (Iterator<String> it = ids.iterator(); it.hasNext() && run.failed() == 0; i++) {
+        String item = it.next();
+        TaskMessage task =
+            TaskMessage.of(job, type, item)
+                .withOptions(expand(options, item))
+                .withPayload(payloadFor.apply(item));
+        run.submit(task);
+        if (bar && System.nanoTime() >= nextDraw) {
+          Terminal.bar(out, "enqueue", run.acknowledged(), total, run.acknowledged() / seconds(t0));
+          nextDraw = System.nanoTime() + 100_000_000L;
+        }
+      }
+      result = run.finish(Duration.ofMinutes(2));
+      if (bar) {
+        Terminal.bar(
+            out, "enqueue", result.acknowledged(), total, result.acknowledged() / seconds(t0));
+        out.println();
+      }
+    }
+    double secs = seconds(t0);
+    if (result.complete()) {
+      out.printf(
+          Locale.ROOT,
+          "enqueued %d items to job %s in %.2f s (%s/s)%n",
+          result.acknowledged(),
+          job,
+          secs,
+          Terminal.count(Math.round(result.acknowledged() / secs)));
+      return 0;
+    }
+    System.err.printf(
+        Locale.ROOT,
+        "fleet produce: partial send: %d of %d items acknowledged, %d failed (%s).%n"
+            + "  %s%n"
+            + "  Re-run the same command to resume: items already processed are counted as DEDUPLICATED, not run twice.%n",
+        result.acknowledged(),
+        total,
+        total - result.acknowledged(),
+        result.firstError().map(Throwable::toString).orElse("unknown cause"),
+        result.manifest().isPresent()
+            ? "A manifest for the " + result.acknowledged() + " acknowledged items was published."
+            : "No manifest was published, so the job's expected total does not include them.");
+    return EXIT_PARTIAL;
+  }
+
+  private Iterable<String> source() throws IOException {
+    int given = (idsFile != null ? 1 : 0) + (range != null ? 1 : 0) + (stdin != null ? 1 : 0);
+    if (given != 1) {
+      throw new UsageException(
+          "give exactly one source of item IDs: --ids-file FILE, --range A..B or - (stdin)");
+    }
+    if (stdin != null && !stdin.equals("-")) {
+      throw new UsageException(
+          "unexpected argument '" + stdin + "' (use - to read item IDs from stdin)");
+    }
+    if (range != null) {
+      ItemRange r;
+      try {
+        r = ItemRange.parse(range);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(e.getMessage());
+      }
+      return () ->
+          new Iterator<>() {
+            long next = r.first();
+
+            @Override
+            public boolean hasNext() {
+              return next <= r.last();
+            }
+
+            @Override
+            public String next() {
+              return Long.toString(next++);
+            }
+          };
+    }
+    ItemIdInput input;
+    String where = idsFile != null ? idsFile.toString() : "stdin";
+    if (idsFile != null && (!Files.isRegularFile(idsFile) || !Files.isReadable(idsFile))) {
+      throw new UsageException(
+          "cannot read --ids-file "
+              + idsFile
+              + ": "
+              + (Files.exists(idsFile) ? "not a readable file" : "no such file"));
+    }
+    try (InputStream in = idsFile != null ? Files.newInputStream(idsFile) : System.in) {
+      input = ItemIdInput.read(in, CodecLimits.DEFAULTS.maxItemIdBytes(), skipDuplicates);
+    }
+    if (!input.valid()) {
+      StringBuilder sb =
+          new StringBuilder(
+              input.errorCount() + " bad item ID(s) in " + where + "; nothing was sent:");
+      input.errors().forEach(e -> sb.append("\n  ").append(e));
+      if (input.errorCount() > input.errors().size()) {
+        sb.append("\n  ... and ")
+            .append(input.errorCount() - input.errors().size())
+            .append(" more");
+      }
+      throw new UsageException(sb.toString());
+    }
+    if (input.ids().isEmpty()) {
+      throw new UsageException(
+          "no item IDs in "
+              + where
+              + " (blank lines and # comments are skipped); nothing was sent");
+    }
+    if (input.duplicates() > 0) {
+      System.err.printf(
+          "fleet produce: %d duplicate item ID(s) in %s (first: '%s'); %s%n",
+          input.duplicates(),
+          where,
+          input.firstDuplicate().orElse(""),
+          skipDuplicates
+              ? "each was sent once."
+              : "all were sent, and workers will count the repeats as DEDUPLICATED (--skip-duplicates sends each once).");
+    }
+    return input.ids();
+  }
+
+  private TaskOptions options() {
+    TaskOptions o = TaskOptions.NONE;
+    try {
+      if (retries != null) o = o.withRetries(retries);
+      if (retryDelays != null)
+        o =
+            o.withRetryDelays(
+                retryDelays.stream().map(d -> duration("--retry-delays", d)).toList());
+      if (backoff != null) {
+        String[] parts = backoff.split(":");
+        if (parts.length != 2)
+          throw new UsageException("--backoff is BASE:MAX, e.g. 1s:5m; got '" + backoff + "'");
+        o =
+            o.withBackoff(
+                new Backoff(duration("--backoff", parts[0]), duration("--backoff", parts[1])));
+      }
+      if (jitter != null) o = o.withJitter(jitter);
+      if (timeout != null) o = o.withTimeout(duration("--timeout", timeout));
+      if (idempotencyKey != null) o = o.withIdempotencyKey(idempotencyKey);
+      if (idempotencyTtl != null)
+        o = o.withIdempotencyTtl(duration("--idempotency-ttl", idempotencyTtl));
+      if (cacheKey != null) o = o.withCacheKey(cacheKey);
+      if (cacheTtl != null) o = o.withCacheTtl(duration("--cache-ttl", cacheTtl));
+      if (persistResult != null) o = o.withPersistResult(persistResult);
+      if (tags != null) o = o.withTags(tags);
+      TaskMessage.of(job, type, "check");
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+    return o;
+  }
+
+  /** Replaces ${item}, ${job} and ${type} in the key templates. */
+  private TaskOptions expand(TaskOptions o, String item) {
+    if (idempotencyKey != null && idempotencyKey.contains("${"))
+      o = o.withIdempotencyKey(fill(idempotencyKey, item));
+    if (cacheKey != null && cacheKey.contains("${")) o = o.withCacheKey(fill(cacheKey, item));
+    return o;
+  }
+
+  private String fill(String template, String item) {
+    return template.replace("${item}", item).replace("${job}", job).replace("${type}", type);
+  }
+
+  private Function<String, JsonNode> payloadTemplate() {
+    if (payload == null) {
+      return item -> NullNode.getInstance();
+    }
+    JsonNode template;
+    try {
+      template = JSON.readTree(payload);
+    } catch (IOException e) {
+      throw new UsageException("--payload is not valid JSON: " + e.getMessage());
+    }
+    if (!payload.contains("${")) {
+      return item -> template;
+    }
+    // Placeholders are replaced inside string values, so item IDs never break the JSON.
+    return item -> fillPayload(template, Map.of("item", item, "job", job, "type", type));
+  }
+
+  private static Duration duration(String option, String text) {
+    try {
+      return Durations.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(option + ": " + e.getMessage());
+    }
+  }
+
+  private static double seconds(long t0) {
+    return Math.max(1e-3, (System.nanoTime() - t0) / 1e9);
+  }
+
+  static JsonNode fillPayload(JsonNode node, Map<String, String> values) {
+    if (node.isTextual()) {
+      String s = node.textValue();
+      for (var e : values.entrySet()) s = s.replace("${" + e.getKey() + "}", e.getValue());
+      return TextNode.valueOf(s);
+    }
+    if (node.isObject()) {
+      ObjectNode copy = JSON.createObjectNode();
+      node.properties().forEach(e -> copy.set(e.getKey(), fillPayload(e.getValue(), values)));
+      return copy;
+    }
+    if (node.isArray()) {
+      List<JsonNode> items = new ArrayList<>();
+      node.forEach(n -> items.add(fillPayload(n, values)));
+      return JSON.createArrayNode().addAll(items);
+    }
+    return node;
+  }
+}

@@ -1,0 +1,195 @@
+package io.itemfleet.producer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.JobManifest;
+import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.schemas.TaskOptions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+
+/**
+ * One produce run: items submitted to one job and task type, then a manifest that adds the number
+ * acknowledged to the job's expected total. Submit from one thread.
+ */
+public final class ProduceRun {
+  /** The shared producer. */
+  private final Producer<String, byte[]> producer;
+
+  /** Topic names. */
+  private final FleetTopics topics;
+
+  /** Encodes messages. */
+  private final MessageCodec codec;
+
+  /** Stamps the manifest. */
+  private final Clock clock;
+
+  /** The job items are added to. */
+  private final String job;
+
+  /** The task type of every item. */
+  private final String type;
+
+  /** Distinguishes this run's manifest from other runs of the same job. */
+  private final String runId;
+
+  /** Free-form labels for the manifest. */
+  private final Map<String, String> labels;
+
+  /** Messages handed to the producer; written by the submitting thread only. */
+  private long submitted;
+
+  /** Messages the broker acknowledged; written by the producer's I/O thread. */
+  private final AtomicLong acked = new AtomicLong();
+
+  /** Messages that could not be sent. */
+  private final AtomicLong failed = new AtomicLong();
+
+  /** The first send error, for the report. */
+  private final AtomicReference<Exception> firstError = new AtomicReference<>();
+
+  /** Counts each acknowledgement or failure. */
+  private final Callback callback = this::onCompletion;
+
+  ProduceRun(
+      Producer<String, byte[]> producer,
+      FleetTopics topics,
+      MessageCodec codec,
+      Clock clock,
+      String job,
+      String type,
+      String runId,
+      Map<String, String> labels) {
+    // Validates job and type the way workers will.
+    TaskMessage.of(job, type, "probe");
+    this.producer = producer;
+    this.topics = topics;
+    this.codec = codec;
+    this.clock = clock;
+    this.job = job;
+    this.type = type;
+    this.runId = runId;
+    this.labels = Map.copyOf(labels);
+  }
+
+  /** The outcome of a run. */
+  public record Result(
+      long submitted,
+      long acknowledged,
+      long failed,
+      Optional<Exception> firstError,
+      Optional<JobManifest> manifest) {
+    /** True when every submitted message was acknowledged and the manifest was published. */
+    public boolean complete() {
+      return failed == 0 && acknowledged == submitted && (submitted == 0 || manifest.isPresent());
+    }
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  /** Enqueues one item with no payload or options. */
+  public void submit(String item) {
+    submit(TaskMessage.of(job, type, item));
+  }
+
+  /** Enqueues one item with per-message options and a payload ({@code NullNode} for none). */
+  public void submit(String item, TaskOptions options, JsonNode payload) {
+    submit(TaskMessage.of(job, type, item).withOptions(options).withPayload(payload));
+  }
+
+  /** Enqueues a full task message; its job and type must be this run's. */
+  public void submit(TaskMessage task) {
+    if (!task.job().equals(job) || !task.type().equals(type)) {
+      throw new IllegalArgumentException(
+          "run for job '"
+              + job
+              + "', type '"
+              + type
+              + "' got a message for job '"
+              + task.job()
+              + "', type '"
+              + task.type()
+              + "'");
+    }
+    submitted++;
+    try {
+      producer.send(
+          new ProducerRecord<>(topics.tasks(), task.item(), codec.encodeTask(task)), callback);
+    } catch (RuntimeException e) {
+      onCompletion(null, e);
+    }
+  }
+
+  public long submitted() {
+    return submitted;
+  }
+
+  public long acknowledged() {
+    return acked.get();
+  }
+
+  /** Sends that failed so far; a caller may stop submitting once this is non-zero. */
+  public long failed() {
+    return failed.get();
+  }
+
+  public Optional<Exception> firstError() {
+    return Optional.ofNullable(firstError.get());
+  }
+
+  /**
+   * Waits for every message to be acknowledged or failed, then publishes the manifest for the
+   * acknowledged ones (none when nothing was acknowledged).
+   */
+  public Result finish(Duration timeout) {
+    producer.flush();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (acked.get() + failed.get() < submitted && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(
+          1_000_000); // callbacks trail flush() by microseconds
+    }
+    long ok = acked.get();
+    Optional<JobManifest> manifest = Optional.empty();
+    if (ok > 0) {
+      JobManifest m = new JobManifest(job, type, ok, runId, clock.instant(), labels);
+      try {
+        producer
+            .send(new ProducerRecord<>(topics.jobs(), job + "/" + runId, codec.encodeJobEvent(m)))
+            .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        manifest = Optional.of(m);
+      } catch (ExecutionException e) {
+        firstError.compareAndSet(null, e.getCause() instanceof Exception c ? c : e);
+      } catch (TimeoutException e) {
+        firstError.compareAndSet(null, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        firstError.compareAndSet(null, e);
+      }
+    }
+    return new Result(submitted, ok, submitted - ok, firstError(), manifest);
+  }
+
+  private void onCompletion(RecordMetadata metadata, Exception error) {
+    if (error == null) {
+      acked.incrementAndGet();
+    } else {
+      failed.incrementAndGet();
+      firstError.compareAndSet(null, error);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package io.itemfleet.producer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class ItemIdInputTest {
+  private static ItemIdInput read(String text, boolean drop) throws IOException {
+    return ItemIdInput.read(
+        new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), 1024, drop);
+  }
+
+  @Test
+  void blankLinesCommentsAndCarriageReturnsAreSkipped() throws IOException {
+    ItemIdInput in = read("# header\n\n a-1 \r\nb-2\n   \n#c\nc-3", false);
+    assertThat(in.ids()).containsExactly("a-1", "b-2", "c-3");
+    assertThat(in.valid()).isTrue();
+  }
+
+  @Test
+  void overlongIdNamesItsLine() throws IOException {
+    ItemIdInput in = read("ok\n" + "x".repeat(1025) + "\n", false);
+    assertThat(in.valid()).isFalse();
+    assertThat(in.errors()).containsExactly("line 2: the item ID is 1025 bytes, the limit is 1024");
+  }
+
+  @Test
+  void invalidUtf8NamesItsLine() throws IOException {
+    byte[] bytes = {'a', '\n', 'b', (byte) 0xC3, '(', '\n'};
+    ItemIdInput in = ItemIdInput.read(new ByteArrayInputStream(bytes), 1024, false);
+    assertThat(in.errors()).containsExactly("line 2: not valid UTF-8");
+  }
+
+  @Test
+  void duplicatesAreCountedAndKeptUnlessDropped() throws IOException {
+    assertThat(read("a\nb\na\na\n", false).ids()).containsExactly("a", "b", "a", "a");
+    ItemIdInput dropped = read("a\nb\na\na\n", true);
+    assertThat(dropped.ids()).containsExactly("a", "b");
+    assertThat(dropped.duplicates()).isEqualTo(2);
+    assertThat(dropped.firstDuplicate()).contains("a");
+  }
+
+  @Test
+  void onlyTheFirstTenErrorsAreListedButAllAreCounted() throws IOException {
+    ItemIdInput in = read("\u0001\n".repeat(25), false);
+    assertThat(in.errors()).hasSize(10);
+    assertThat(in.errorCount()).isEqualTo(25);
+  }
+
+  @Test
+  void rangeParsesAndRejectsBackwards() {
+    assertThat(ItemRange.parse("1..20000").size()).isEqualTo(20000);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ItemRange.parse("5..1"))
+        .hasMessageContaining("5..1");
+  }
+}
