@@ -1,0 +1,233 @@
+package io.itemfleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.itemfleet.schemas.HeaderLookup;
+import io.itemfleet.schemas.JobManifest;
+import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.testkit.FleetTestKit;
+import io.itemfleet.testkit.TestFleet;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(FleetTestKit.class)
+class ProduceCommandTest {
+  @TempDir Path tmp;
+
+  record Run(int code, String out, String err) {}
+
+  static Run fleet(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      var cl = FleetCommand.commandLine();
+      cl.setErr(new java.io.PrintWriter(System.err, true));
+      int code = cl.execute(args);
+      return new Run(
+          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private static String[] args(TestFleet f, String... rest) {
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "produce",
+                "--bootstrap",
+                f.kafkaBootstrap(),
+                "--topic-prefix",
+                f.prefix(),
+                "--partitions",
+                "3"));
+    a.addAll(List.of(rest));
+    return a.toArray(String[]::new);
+  }
+
+  @Test
+  void rangeIsEnqueuedWithOptionsAndASummaryLine(TestFleet f) {
+    Run r =
+        fleet(
+            args(
+                f,
+                "--job",
+                "j1",
+                "--type",
+                "sim",
+                "--range",
+                "1..500",
+                "--retries",
+                "2",
+                "--retry-delays",
+                "1s,2s",
+                "--payload",
+                "{\"url\":\"s3://b/${item}.mp4\"}",
+                "--label",
+                "codeVersion=7"));
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).matches("(?s)enqueued 500 items to job j1 in [0-9.]+ s \\([0-9,]+/s\\)\\n");
+    List<ConsumerRecord<String, byte[]>> records = read(f, f.topic("tasks"), 500);
+    TaskMessage t =
+        new MessageCodec().decodeTask(records.get(0).value(), HeaderLookup.NONE).orThrow();
+    assertThat(t.options().retries()).hasValue(2);
+    assertThat(t.payload().get("url").asText()).isEqualTo("s3://b/" + t.item() + ".mp4");
+    JobManifest m =
+        (JobManifest)
+            new MessageCodec().decodeJobEvent(read(f, f.topic("jobs"), 1).get(0).value()).orThrow();
+    assertThat(m.count()).isEqualTo(500);
+    assertThat(m.labels()).isEqualTo(Map.of("codeVersion", "7"));
+  }
+
+  @Test
+  void badLinesInAFileSendNothingAndExit2(TestFleet f) throws Exception {
+    Path ids = tmp.resolve("ids.txt");
+    Files.writeString(ids, "a\n" + "x".repeat(2000) + "\nb\n");
+    Run r = fleet(args(f, "--job", "j2", "--type", "sim", "--ids-file", ids.toString()));
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("line 2: the item ID is 2000 bytes", "nothing was sent");
+  }
+
+  @Test
+  void missingFileAndNoSourceAreUsageErrors(TestFleet f) {
+    assertThat(
+            fleet(
+                    args(
+                        f,
+                        "--job",
+                        "j",
+                        "--type",
+                        "t",
+                        "--ids-file",
+                        tmp.resolve("nope").toString()))
+                .err())
+        .contains("no such file");
+    Run none = fleet(args(f, "--job", "j", "--type", "t"));
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err()).contains("exactly one source");
+  }
+
+  @Test
+  void emptyInputIsAnError(TestFleet f) throws Exception {
+    Path ids = tmp.resolve("empty.txt");
+    Files.writeString(ids, "# only a comment\n\n");
+    Run r = fleet(args(f, "--job", "j", "--type", "t", "--ids-file", ids.toString()));
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("no item IDs");
+  }
+
+  @Test
+  void unreachableBrokerExits3NamingTheAddress() {
+    Run r =
+        fleet(
+            "produce",
+            "--bootstrap",
+            "127.0.0.1:1",
+            "--job",
+            "j",
+            "--type",
+            "t",
+            "--range",
+            "1..3",
+            "--connect-timeout",
+            "2s");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.err()).contains("127.0.0.1:1");
+  }
+
+  @Test
+  void recordsTheBrokerRefusesMakeAPartialSendThatExits4(TestFleet f) throws Exception {
+    Path props = tmp.resolve("client.properties");
+    Files.writeString(props, "max.request.size=400\n");
+    Path ids = tmp.resolve("ids.txt");
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 50; i++) sb.append("ok-").append(i).append('\n');
+    sb.append("y".repeat(900)).append('\n');
+    Files.writeString(ids, sb.toString());
+    Run r =
+        fleet(
+            args(
+                f,
+                "--job",
+                "j4",
+                "--type",
+                "sim",
+                "--ids-file",
+                ids.toString(),
+                "--kafka-properties",
+                props.toString()));
+    assertThat(r.code()).as(r.err()).isEqualTo(4);
+    assertThat(r.err())
+        .contains("partial send: 50 of 51 items acknowledged", "Re-run the same command");
+  }
+
+  @Test
+  void duplicatesAreReported(TestFleet f) throws Exception {
+    Path ids = tmp.resolve("dups.txt");
+    Files.writeString(ids, "a\nb\na\n");
+    Run r =
+        fleet(
+            args(
+                f,
+                "--job",
+                "j5",
+                "--type",
+                "sim",
+                "--ids-file",
+                ids.toString(),
+                "--skip-duplicates"));
+    assertThat(r.code()).isZero();
+    assertThat(r.err()).contains("1 duplicate item ID(s)", "first: 'a'");
+    assertThat(r.out()).startsWith("enqueued 2 items");
+  }
+
+  static List<ConsumerRecord<String, byte[]>> read(TestFleet f, String topic, int expected) {
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(
+            Map.of(
+                "bootstrap.servers",
+                f.kafkaBootstrap(),
+                "group.id",
+                "r" + System.nanoTime(),
+                "auto.offset.reset",
+                "earliest"),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      c.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (out.size() < expected && System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200))
+            .forEach(
+                x ->
+                    out.add(
+                        new ConsumerRecord<>(
+                            x.topic(),
+                            x.partition(),
+                            x.offset(),
+                            new String(x.key(), StandardCharsets.UTF_8),
+                            x.value())));
+      }
+    }
+    return out;
+  }
+}
