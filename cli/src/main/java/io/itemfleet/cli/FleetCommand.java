@@ -21,7 +21,8 @@ public final class FleetCommand implements Runnable {
     System.exit(commandLine().execute(args));
   }
 
-  static CommandLine commandLine() {
+  /** The configured command line, for embedding (benchmarks, tests). */
+  public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new FleetCommand());
     cl.setExecutionExceptionHandler(
         (e, line, parsed) -> {

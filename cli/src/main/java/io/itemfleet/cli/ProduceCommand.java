@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -152,19 +154,30 @@ final class ProduceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintStream out = System.out;
-    Iterable<String> ids = source();
-    long total = ids instanceof List<String> l ? l.size() : ItemRange.parse(range).size();
+    long t0 = System.nanoTime();
     TaskOptions options = options();
     Function<String, JsonNode> payloadFor = payloadTemplate();
     Duration wait = duration("--connect-timeout", connectTimeout);
-    try (TopicAdmin admin = new TopicAdmin(kafka.clientProperties(), kafka.topics(), wait)) {
-      admin.checkReachable(kafka.bootstrap);
-      admin.ensureTopics(kafka.partitions, (short) 1);
+    Map<String, Object> clientProperties = kafka.clientProperties();
+    // Reach the broker and create missing topics while the input is read and checked.
+    CompletableFuture<Void> ready =
+        CompletableFuture.runAsync(
+            () -> {
+              try (TopicAdmin admin = new TopicAdmin(clientProperties, kafka.topics(), wait)) {
+                admin.checkReachable(kafka.bootstrap);
+                admin.ensureTopics(kafka.partitions, (short) 1);
+              }
+            });
+    Iterable<String> ids = source();
+    long total = ids instanceof List<String> l ? l.size() : ItemRange.parse(range).size();
+    try {
+      ready.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
     }
     boolean bar = Terminal.interactive();
-    long t0 = System.nanoTime();
     ProduceRun.Result result;
-    try (TaskProducer producer = new TaskProducer(kafka.clientProperties(), kafka.topics())) {
+    try (TaskProducer producer = new TaskProducer(clientProperties, kafka.topics())) {
       ProduceRun run = producer.startRun(job, type, labels);
       long i = 0;
       long nextDraw = 0;

@@ -1,7 +1,5 @@
 package io.itemfleet.producer;
 
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -10,15 +8,13 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Item IDs read from a file or stdin, one per line, validated before anything is sent: blank lines
  * and {@code #} comments are skipped; invalid UTF-8, control characters and over-long IDs are
- * errors that name the line. Duplicates are counted.
+ * errors that name the line. Duplicates are counted exactly.
  *
  * @param ids the IDs in input order (duplicates included, unless they were dropped)
  * @param errors at most {@link #MAX_ERRORS} problems, each naming its line
@@ -47,80 +43,81 @@ public record ItemIdInput(
    */
   public static ItemIdInput read(InputStream in, int maxIdBytes, boolean dropDuplicates)
       throws IOException {
+    byte[] all = in.readAllBytes();
     List<String> ids = new ArrayList<>();
     List<String> errors = new ArrayList<>();
     long errorCount = 0;
     long duplicates = 0;
     String firstDuplicate = null;
-    Set<String> seen = new HashSet<>();
+    DuplicateFinder seen = new DuplicateFinder(ids);
     CharsetDecoder utf8 =
         StandardCharsets.UTF_8
             .newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
-    ByteArrayOutputStream line = new ByteArrayOutputStream(64);
     long lineNo = 0;
-    try (InputStream buffered = new BufferedInputStream(in, 1 << 16)) {
-      int b;
-      boolean more = true;
-      while (more) {
-        b = buffered.read();
-        if (b != -1 && b != '\n') {
-          line.write(b);
-          continue;
-        }
-        more = b != -1;
-        if (!more && line.size() == 0) {
-          break;
-        }
-        lineNo++;
-        String problem = null;
-        String id = null;
+    int start = 0;
+    while (start < all.length) {
+      int end = start;
+      boolean ascii = true;
+      while (end < all.length && all[end] != '\n') {
+        ascii &= all[end] >= 0;
+        end++;
+      }
+      lineNo++;
+      int from = start;
+      int to = end;
+      start = end + 1;
+      while (from < to && isSpace(all[from])) from++;
+      while (to > from && isSpace(all[to - 1])) to--;
+      if (from == to || all[from] == '#') {
+        continue;
+      }
+      String problem = null;
+      String id = null;
+      if (ascii) {
+        id = new String(all, from, to - from, StandardCharsets.ISO_8859_1);
+      } else {
         try {
-          String text = utf8.decode(ByteBuffer.wrap(line.toByteArray())).toString().strip();
-          if (!text.isEmpty() && !text.startsWith("#")) {
-            id = text;
-            int bytes = text.getBytes(StandardCharsets.UTF_8).length;
-            if (bytes > maxIdBytes) {
-              problem = "the item ID is " + bytes + " bytes, the limit is " + maxIdBytes;
-            } else {
-              for (int i = 0; i < text.length() && problem == null; i++) {
-                if (Character.isISOControl(text.charAt(i))) {
-                  problem =
-                      "the item ID contains control character U+"
-                          + String.format("%04X", (int) text.charAt(i));
-                }
-              }
-            }
-          }
+          id = utf8.decode(ByteBuffer.wrap(all, from, to - from)).toString().strip();
         } catch (CharacterCodingException e) {
           problem = "not valid UTF-8";
         }
-        line.reset();
-        if (problem != null) {
-          errorCount++;
-          if (errors.size() < MAX_ERRORS) {
-            errors.add("line " + lineNo + ": " + problem);
-          }
-        } else if (id != null) {
-          if (!seen.add(id)) {
-            duplicates++;
-            if (firstDuplicate == null) {
-              firstDuplicate = id;
-            }
-            if (dropDuplicates) {
-              continue;
-            }
-          }
-          ids.add(id);
+      }
+      if (problem == null && to - from > maxIdBytes) {
+        problem = "the item ID is " + (to - from) + " bytes, the limit is " + maxIdBytes;
+      }
+      for (int i = 0; problem == null && i < id.length(); i++) {
+        if (Character.isISOControl(id.charAt(i))) {
+          problem =
+              "the item ID contains control character U+"
+                  + String.format("%04X", (int) id.charAt(i));
         }
       }
+      if (problem != null) {
+        errorCount++;
+        if (errors.size() < MAX_ERRORS) {
+          errors.add("line " + lineNo + ": " + problem);
+        }
+        continue;
+      }
+      if (seen.isRepeat(id)) {
+        duplicates++;
+        if (firstDuplicate == null) {
+          firstDuplicate = id;
+        }
+        if (dropDuplicates) {
+          continue;
+        }
+      }
+      ids.add(id);
+      seen.added(id);
     }
     return new ItemIdInput(
-        List.copyOf(ids),
-        List.copyOf(errors),
-        errorCount,
-        duplicates,
-        Optional.ofNullable(firstDuplicate));
+        ids, List.copyOf(errors), errorCount, duplicates, Optional.ofNullable(firstDuplicate));
+  }
+
+  private static boolean isSpace(byte b) {
+    return b == ' ' || b == '\t' || b == '\r';
   }
 }

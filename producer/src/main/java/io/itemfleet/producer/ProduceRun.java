@@ -1,11 +1,13 @@
 package io.itemfleet.producer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.itemfleet.schemas.FleetHeaders;
 import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.schemas.JobManifest;
 import io.itemfleet.schemas.MessageCodec;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.schemas.TaskOptions;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -61,6 +63,12 @@ public final class ProduceRun {
   /** The first send error, for the report. */
   private final AtomicReference<Exception> firstError = new AtomicReference<>();
 
+  /** The job, UTF-8, for the fleet-job header of plain records. */
+  private final byte[] jobHeader;
+
+  /** The type, UTF-8, for the fleet-type header of plain records. */
+  private final byte[] typeHeader;
+
   /** Counts each acknowledgement or failure. */
   private final Callback callback = this::onCompletion;
 
@@ -83,6 +91,8 @@ public final class ProduceRun {
     this.type = type;
     this.runId = runId;
     this.labels = Map.copyOf(labels);
+    this.jobHeader = job.getBytes(StandardCharsets.UTF_8);
+    this.typeHeader = type.getBytes(StandardCharsets.UTF_8);
   }
 
   /** The outcome of a run. */
@@ -128,8 +138,7 @@ public final class ProduceRun {
     }
     submitted++;
     try {
-      producer.send(
-          new ProducerRecord<>(topics.tasks(), task.item(), codec.encodeTask(task)), callback);
+      producer.send(record(task), callback);
     } catch (RuntimeException e) {
       onCompletion(null, e);
     }
@@ -182,6 +191,30 @@ public final class ProduceRun {
       }
     }
     return new Result(submitted, ok, submitted - ok, firstError(), manifest);
+  }
+
+  /**
+   * A first attempt with no payload or options travels as a plain item ID (the value) with the job
+   * and type in headers: a third of the bytes of the JSON form, and no JSON to parse in the worker.
+   * Anything else, or an ID the plain form would change (leading '{', outer whitespace), is JSON.
+   */
+  private ProducerRecord<String, byte[]> record(TaskMessage task) {
+    String item = task.item();
+    boolean plain =
+        task.attempt() == 0
+            && task.notBefore().isEmpty()
+            && task.payload().isNull()
+            && task.options().isEmpty()
+            && item.charAt(0) != '{'
+            && !Character.isWhitespace(item.charAt(0))
+            && !Character.isWhitespace(item.charAt(item.length() - 1));
+    if (!plain) {
+      return new ProducerRecord<>(topics.tasks(), item, codec.encodeTask(task));
+    }
+    ProducerRecord<String, byte[]> r =
+        new ProducerRecord<>(topics.tasks(), item, item.getBytes(StandardCharsets.UTF_8));
+    r.headers().add(FleetHeaders.JOB, jobHeader).add(FleetHeaders.TYPE, typeHeader);
+    return r;
   }
 
   private void onCompletion(RecordMetadata metadata, Exception error) {

@@ -16,7 +16,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
@@ -117,19 +119,21 @@ public final class TopicAdmin implements AutoCloseable {
    */
   private void awaitServing(List<String> names) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    Map<String, TopicDescription> d = call(admin.describeTopics(names).allTopicNames());
-    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request =
-        new HashMap<>();
-    d.forEach(
-        (name, desc) ->
-            desc.partitions()
-                .forEach(
-                    p ->
-                        request.put(
-                            new org.apache.kafka.common.TopicPartition(name, p.partition()),
-                            org.apache.kafka.clients.admin.OffsetSpec.latest())));
     while (true) {
       try {
+        Map<String, TopicDescription> d =
+            admin
+                .describeTopics(names)
+                .allTopicNames()
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        d.forEach(
+            (name, desc) ->
+                desc.partitions()
+                    .forEach(
+                        p ->
+                            request.put(
+                                new TopicPartition(name, p.partition()), OffsetSpec.latest())));
         admin.listOffsets(request).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         return;
       } catch (ExecutionException | TimeoutException e) {

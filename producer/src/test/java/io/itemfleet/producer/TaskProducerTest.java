@@ -45,7 +45,7 @@ class TaskProducerTest {
         .hasSize(1000)
         .allSatisfy(
             r -> {
-              TaskMessage t = codec.decodeTask(r.value(), HeaderLookup.NONE).orThrow();
+              TaskMessage t = codec.decodeTask(r.value(), headers(r)).orThrow();
               assertThat(t.job()).isEqualTo("job-1");
               assertThat(r.key()).isEqualTo(t.item());
             });
@@ -89,6 +89,12 @@ class TaskProducerTest {
       assertThatThrownBy(() -> run.submit(TaskMessage.of("job-b", "sim", "1")))
           .hasMessageContaining("job-b");
     }
+  }
+
+  static HeaderLookup headers(ConsumerRecord<?, ?> r) {
+    return name ->
+        java.util.Optional.ofNullable(r.headers().lastHeader(name))
+            .map(h -> new String(h.value(), java.nio.charset.StandardCharsets.UTF_8));
   }
 
   static void ensure(TestFleet fleet, FleetTopics topics, int partitions) {

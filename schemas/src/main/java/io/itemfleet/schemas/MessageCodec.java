@@ -89,6 +89,19 @@ public final class MessageCodec {
   }
 
   public byte[] encodeTask(TaskMessage t) {
+    if (t.attempt() == 0
+        && t.notBefore().isEmpty()
+        && t.payload().isNull()
+        && t.options().isEmpty()) {
+      // The common case, a first attempt with nothing but job, type and item: no generator needed.
+      StringBuilder sb =
+          new StringBuilder(32 + t.job().length() + t.type().length() + t.item().length());
+      sb.append("{\"v\":").append(VERSION).append(",\"job\":");
+      quote(sb, t.job()).append(",\"type\":");
+      quote(sb, t.type()).append(",\"item\":");
+      quote(sb, t.item()).append('}');
+      return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
     return write(
         g -> {
           g.writeNumberField("v", VERSION);
@@ -530,6 +543,19 @@ public final class MessageCodec {
       } else n += 3;
     }
     return n;
+  }
+
+  private static StringBuilder quote(StringBuilder sb, String s) {
+    sb.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == '"' || c == '\\') {
+        return sb.append(
+                com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s))
+            .append('"');
+      }
+    }
+    return sb.append(s).append('"');
   }
 
   private static String truncate(String s, int max) {

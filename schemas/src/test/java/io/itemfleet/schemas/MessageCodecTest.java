@@ -216,4 +216,19 @@ class MessageCodecTest {
       codec.decodeJobEvent(b);
     }
   }
+
+  @Test
+  void firstAttemptsWithQuotesAndUnicodeRoundTrip() {
+    TaskMessage t = TaskMessage.of("job \"q\"", "t\\x", "item\u2603\u0001é");
+    byte[] bytes = codec.encodeTask(t);
+    assertThat(new String(bytes, StandardCharsets.UTF_8))
+        .startsWith("{\"v\":1,\"job\":\"job \\\"q\\\"\"");
+    assertThat(
+            new MessageCodec(new CodecLimits(1 << 20, 1024))
+                .decodeTask(bytes, HeaderLookup.NONE)
+                .failure())
+        .isPresent();
+    TaskMessage ok = TaskMessage.of("job \"q\"", "t\\x", "item\u2603é");
+    assertThat(codec.decodeTask(codec.encodeTask(ok), HeaderLookup.NONE).orThrow()).isEqualTo(ok);
+  }
 }

@@ -1,0 +1,65 @@
+package io.itemfleet.bench;
+
+import io.itemfleet.embedded.EmbeddedKafkaBroker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Runs the benchmarks and prints one table. Every row measures ItemFleet and its raw-Kafka baseline
+ * in the same run on the same broker. Usage: {@code scripts/bench.sh [produce] [--items N]
+ * [--rounds R]}; FLEET_KAFKA_BOOTSTRAP selects an existing broker, else one is embedded.
+ */
+public final class BenchMain {
+  private BenchMain() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> which = new ArrayList<>();
+    int items = 1_000_000;
+    int rounds = 2;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--items" -> items = Integer.parseInt(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "-h", "--help" -> {
+          System.out.println("usage: scripts/bench.sh [produce] [--items N] [--rounds R]");
+          return;
+        }
+        default -> which.add(args[i]);
+      }
+    }
+    if (which.isEmpty()) {
+      which.add("produce");
+    }
+    Path work = Files.createTempDirectory("itemfleet-bench-");
+    String env = System.getenv("FLEET_KAFKA_BOOTSTRAP");
+    EmbeddedKafkaBroker broker =
+        env == null ? EmbeddedKafkaBroker.start(work.resolve("kafka"), 0, false) : null;
+    String bootstrap = env == null ? broker.bootstrap() : env;
+    ResultTable table = new ResultTable();
+    try {
+      for (String w : which) {
+        switch (w) {
+          case "produce" -> ProduceBench.run(bootstrap, items, rounds, work, table);
+          default ->
+              throw new IllegalArgumentException("unknown benchmark '" + w + "' (known: produce)");
+        }
+      }
+    } finally {
+      if (broker != null) {
+        broker.close();
+      }
+    }
+    System.out.println();
+    System.out.printf(
+        Locale.ROOT,
+        "ItemFleet benchmarks — %d cores, %d MiB max heap, Java %s, broker %s%n%n",
+        Runtime.getRuntime().availableProcessors(),
+        Runtime.getRuntime().maxMemory() >> 20,
+        Runtime.version(),
+        env == null ? "embedded KRaft (same JVM)" : env);
+    table.print(System.out);
+  }
+}

@@ -1,0 +1,38 @@
+package io.itemfleet.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** The table a benchmark run prints: one row per measurement, ours beside the raw baseline. */
+final class ResultTable {
+  /** One measured row. */
+  record Row(String benchmark, String ours, String baseline, String ratio, String target) {}
+
+  /** Rows in the order measured. */
+  private final List<Row> rows = new ArrayList<>();
+
+  void add(String benchmark, String ours, String baseline, String ratio, String target) {
+    rows.add(new Row(benchmark, ours, baseline, ratio, target));
+  }
+
+  static String rate(double perSecond) {
+    return String.format(Locale.ROOT, "%,.0f/s", perSecond);
+  }
+
+  static String ratio(double r) {
+    return String.format(Locale.ROOT, "%.2f", r);
+  }
+
+  /** Markdown, so it can be pasted into the README as is. */
+  void print(PrintStream out) {
+    out.println("| benchmark | ItemFleet | baseline | ratio / result | target |");
+    out.println("|---|---:|---:|---:|---|");
+    for (Row r : rows) {
+      out.printf(
+          "| %s | %s | %s | %s | %s |%n",
+          r.benchmark(), r.ours(), r.baseline(), r.ratio(), r.target());
+    }
+  }
+}
