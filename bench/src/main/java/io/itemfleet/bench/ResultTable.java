@@ -25,6 +25,23 @@ final class ResultTable {
     return String.format(Locale.ROOT, "%.2f", r);
   }
 
+  /** The median; the mean of the middle two for an even count. */
+  static double median(double[] values) {
+    double[] v = values.clone();
+    java.util.Arrays.sort(v);
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
+  static String list(double[] ratios) {
+    StringBuilder sb = new StringBuilder();
+    for (double r : ratios) {
+      if (sb.length() > 0) sb.append(", ");
+      sb.append(ratio(r));
+    }
+    return sb.toString();
+  }
+
   /** Markdown, so it can be pasted into the README as is. */
   void print(PrintStream out) {
     out.println("| benchmark | ItemFleet | baseline | ratio / result | target |");
