@@ -50,10 +50,14 @@ final class ProduceBench {
       ratios[round - 1] = ours / raw;
     }
     table.add(
-        String.format("produce %,d IDs from a file (items/s, median of %d paired rounds)", items, rounds),
+        String.format(
+            "produce %,d IDs from a file (items/s, median of %d paired rounds)", items, rounds),
         ResultTable.rate(ResultTable.median(oursRates)),
         ResultTable.rate(ResultTable.median(rawRates)) + " (bare KafkaProducer)",
-        ResultTable.ratio(ResultTable.median(ratios)) + "× (rounds: " + ResultTable.list(ratios) + ")",
+        ResultTable.ratio(ResultTable.median(ratios))
+            + "× (rounds: "
+            + ResultTable.list(ratios)
+            + ")",
         "≥ 0.8×");
   }
 

@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = FleetCommand.Version.class,
     description = "ItemFleet: a worker fleet on Kafka for millions of small per-item tasks.",
-    subcommands = {ProduceCommand.class, TopicsCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      ProduceCommand.class,
+      TopicsCommand.class,
+      WorkerCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class FleetCommand implements Runnable {
 
   /** Exit code for bad arguments or configuration. */

@@ -61,12 +61,45 @@ public record TestFleet(Infrastructure infrastructure, String prefix, String jdb
                   .toList())
           .all()
           .get();
+      awaitServing(admin, java.util.Arrays.stream(suffixes).map(this::topic).toList());
     } catch (ExecutionException e) {
       throw new IllegalStateException(
           "could not create topics " + List.of(suffixes) + ": " + e.getCause(), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted creating topics", e);
+    }
+  }
+
+  /**
+   * Waits until every partition's leader answers: producing into a partition announced but not yet
+   * created can fail an idempotent producer for good (OutOfOrderSequenceException).
+   */
+  private static void awaitServing(Admin admin, List<String> topics) throws InterruptedException {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      try {
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec>
+            request = new java.util.HashMap<>();
+        admin
+            .describeTopics(topics)
+            .allTopicNames()
+            .get()
+            .forEach(
+                (name, d) ->
+                    d.partitions()
+                        .forEach(
+                            p ->
+                                request.put(
+                                    new org.apache.kafka.common.TopicPartition(name, p.partition()),
+                                    org.apache.kafka.clients.admin.OffsetSpec.latest())));
+        admin.listOffsets(request).all().get();
+        return;
+      } catch (ExecutionException e) {
+        if (System.nanoTime() > deadline)
+          throw new IllegalStateException("topics " + topics + " never started serving", e);
+        Thread.sleep(50);
+      }
     }
   }
 

@@ -1,0 +1,45 @@
+package io.itemfleet.worker;
+
+import io.itemfleet.schemas.TaskMessage;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One attempt at one record, handed from the poll thread to a lane. Exactly one result is posted:
+ * the lane's or, past the deadline, the watchdog's ({@link #finish()} decides).
+ */
+final class Attempt {
+  /** The partition assignment this attempt belongs to. */
+  final PartitionState state;
+
+  /** The record's slot in that partition's window. */
+  final PartitionState.Slot slot;
+
+  /** The decoded task when the poll thread already decoded it (retry topics), else null. */
+  final TaskMessage decoded;
+
+  /** When the handler must be done (System.nanoTime); MAX_VALUE until the handler starts. */
+  volatile long deadlineNanos = Long.MAX_VALUE;
+
+  /** The task as run, for the watchdog's time-out result; set before the handler starts. */
+  volatile TaskMessage task;
+
+  /** Its effective settings; set with {@link #task}. */
+  volatile TaskSettings settings;
+
+  /** When the handler started (System.nanoTime). */
+  volatile long startNanos;
+
+  /** Whether a result was posted. */
+  private final AtomicBoolean finished = new AtomicBoolean();
+
+  Attempt(PartitionState state, PartitionState.Slot slot, TaskMessage decoded) {
+    this.state = state;
+    this.slot = slot;
+    this.decoded = decoded;
+  }
+
+  /** Claims the right to post this attempt's result; true for exactly one caller. */
+  boolean finish() {
+    return finished.compareAndSet(false, true);
+  }
+}

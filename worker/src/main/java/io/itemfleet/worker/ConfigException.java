@@ -1,0 +1,8 @@
+package io.itemfleet.worker;
+
+/** Bad worker configuration: names the setting and its value. Start-up fails with it. */
+public final class ConfigException extends IllegalArgumentException {
+  public ConfigException(String message) {
+    super(message);
+  }
+}

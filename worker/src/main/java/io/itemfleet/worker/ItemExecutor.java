@@ -1,0 +1,229 @@
+package io.itemfleet.worker;
+
+import io.itemfleet.schemas.DecodeError;
+import io.itemfleet.schemas.Decoded;
+import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.FleetHeaders;
+import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.Outcome;
+import io.itemfleet.schemas.SourceRecord;
+import io.itemfleet.schemas.TaskMessage;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns one record into an {@link ItemResult}: decode (POISON when it cannot be), find the handler
+ * (FAILED when the type is unknown), run it, and map what it reports through the retry policy.
+ * Stateless; called on lanes, and by the watchdog for time-outs.
+ */
+final class ItemExecutor {
+  private static final Logger log = LoggerFactory.getLogger(ItemExecutor.class);
+
+  /** Decodes records. */
+  private final MessageCodec codec;
+
+  /** Task types and their settings. */
+  private final FleetConfig config;
+
+  /** Handlers by type. */
+  private final HandlerRegistry handlers;
+
+  /** Worker settings (plain-ID defaults). */
+  private final WorkerSettings settings;
+
+  /** Stamps results. */
+  private final Clock clock;
+
+  ItemExecutor(WorkerSettings settings, FleetConfig config, HandlerRegistry handlers, Clock clock) {
+    this.codec = new MessageCodec(settings.codecLimits());
+    this.config = config;
+    this.handlers = handlers;
+    this.settings = settings;
+    this.clock = clock;
+  }
+
+  /** Decodes a record; plain item IDs take job and type from headers, then worker defaults. */
+  Decoded<TaskMessage> decode(ConsumerRecord<byte[], byte[]> r) {
+    return codec.decodeTask(
+        r.value(),
+        name ->
+            header(r, name)
+                .or(
+                    () ->
+                        name.equals(FleetHeaders.JOB)
+                            ? settings.defaultJob()
+                            : name.equals(FleetHeaders.TYPE)
+                                ? settings.defaultType()
+                                : Optional.empty()));
+  }
+
+  /**
+   * Runs {@code a} on the calling lane. Returns null when the attempt was taken over by the
+   * watchdog.
+   */
+  ItemResult run(Attempt a) {
+    ConsumerRecord<byte[], byte[]> r = a.slot.record;
+    TaskMessage task = a.decoded;
+    if (task == null) {
+      Decoded<TaskMessage> d = decode(r);
+      if (d instanceof Decoded.Invalid<TaskMessage> invalid) {
+        return poison(r, invalid.error());
+      }
+      task = d.orThrow();
+    }
+    Optional<TaskHandler> handler = handlers.forType(task.type());
+    TaskSettings s =
+        config
+            .type(task.type())
+            .map(TaskType::settings)
+            .orElse(config.defaults())
+            .with(task.options());
+    if (handler.isEmpty()) {
+      FailureEvent f =
+          FailureEvent.failed(
+              task,
+              task.attempt(),
+              false,
+              "config.unknown_type",
+              "unknown task type '" + task.type() + "' (known: " + handlers.knownTypes() + ")",
+              clock.instant(),
+              Optional.of(source(r)));
+      return ItemResult.terminal(
+          Outcome.FAILED, task.job(), task.type(), false, 0, Optional.of(f), f.failedAt());
+    }
+    a.task = task;
+    a.settings = s;
+    long start = System.nanoTime();
+    a.startNanos = start;
+    a.deadlineNanos = start + s.timeout().toNanos();
+    HandlerResult result;
+    final TaskMessage t = task;
+    try {
+      result = handler.get().handle(() -> t);
+      if (result == null) {
+        result =
+            HandlerResult.failed(
+                "handler.null", "handler for type '" + t.type() + "' returned no result");
+      }
+    } catch (InterruptedException e) {
+      // The watchdog interrupted us past the deadline and has posted the time-out already.
+      return null;
+    } catch (Exception e) {
+      log.debug("handler for {} threw", t.item(), e);
+      result = HandlerResult.retry(e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
+    }
+    return afterAttempt(t, s, result, System.nanoTime() - start, r);
+  }
+
+  /** The result of an attempt that ran past its timeout; a retryable failure. */
+  ItemResult timedOut(Attempt a) {
+    long ran = System.nanoTime() - a.startNanos;
+    HandlerResult timeout =
+        HandlerResult.retry(
+            "timeout", "attempt timed out after " + a.settings.timeout().toMillis() + " ms");
+    return afterAttempt(a.task, a.settings, timeout, ran, a.slot.record);
+  }
+
+  /**
+   * A bug outside the handler: retried like a failed attempt when the task is known, else POISON.
+   */
+  ItemResult crashed(Attempt a, Throwable e) {
+    if (a.task != null && a.settings != null) {
+      return afterAttempt(
+          a.task,
+          a.settings,
+          HandlerResult.retry(
+              "worker." + e.getClass().getSimpleName(), String.valueOf(e.getMessage())),
+          0,
+          a.slot.record);
+    }
+    return poison(
+        a.slot.record, new DecodeError(DecodeError.Kind.INVALID_VALUE, "$", "worker error: " + e));
+  }
+
+  private ItemResult afterAttempt(
+      TaskMessage task,
+      TaskSettings s,
+      HandlerResult result,
+      long nanos,
+      ConsumerRecord<byte[], byte[]> r) {
+    Instant now = clock.instant();
+    int attemptsMade = task.attempt() + 1;
+    return switch (result) {
+      case HandlerResult.Succeeded ok ->
+          ItemResult.terminal(
+              Outcome.SUCCEEDED, task.job(), task.type(), true, nanos, Optional.empty(), now);
+      case HandlerResult.Failed f ->
+          failed(task, attemptsMade, false, f.errorClass(), f.message(), nanos, now, r);
+      case HandlerResult.Retry retry -> {
+        if (!RetryPolicy.canRetry(s, attemptsMade)) {
+          yield failed(
+              task,
+              attemptsMade,
+              true,
+              retry.errorClass(),
+              "retries exhausted after " + attemptsMade + " attempts: " + retry.message(),
+              nanos,
+              now,
+              r);
+        }
+        Duration delay =
+            retry
+                .after()
+                .orElseGet(
+                    () ->
+                        RetryPolicy.nextDelay(
+                            s, attemptsMade, ThreadLocalRandom.current()::nextDouble));
+        yield ItemResult.retry(task.nextAttempt(now.plus(delay)), nanos, now);
+      }
+    };
+  }
+
+  private ItemResult failed(
+      TaskMessage task,
+      int attempts,
+      boolean retryable,
+      String errorClass,
+      String message,
+      long nanos,
+      Instant now,
+      ConsumerRecord<byte[], byte[]> r) {
+    FailureEvent f =
+        FailureEvent.failed(
+            task, attempts, retryable, errorClass, message, now, Optional.of(source(r)));
+    return ItemResult.terminal(
+        Outcome.FAILED, task.job(), task.type(), true, nanos, Optional.of(f), now);
+  }
+
+  private ItemResult poison(ConsumerRecord<byte[], byte[]> r, DecodeError error) {
+    Optional<String> job =
+        header(r, FleetHeaders.JOB).filter(j -> !j.isBlank() && j.length() <= 256);
+    Optional<String> type =
+        header(r, FleetHeaders.TYPE).filter(t -> !t.isBlank() && t.length() <= 256);
+    Instant now = clock.instant();
+    byte[] raw = r.value() == null ? new byte[0] : r.value();
+    FailureEvent f = FailureEvent.poison(raw, error, job, type, now, Optional.of(source(r)));
+    log.debug("poison record at {}: {}", source(r), error);
+    return ItemResult.terminal(
+        Outcome.POISON, job.orElse("?"), type.orElse("?"), false, 0, Optional.of(f), now);
+  }
+
+  static SourceRecord source(ConsumerRecord<?, ?> r) {
+    return new SourceRecord(r.topic(), r.partition(), r.offset());
+  }
+
+  private static Optional<String> header(ConsumerRecord<?, ?> r, String name) {
+    Header h = r.headers().lastHeader(name);
+    return h == null || h.value() == null
+        ? Optional.empty()
+        : Optional.of(new String(h.value(), StandardCharsets.UTF_8));
+  }
+}

@@ -1,0 +1,50 @@
+package io.itemfleet.worker;
+
+import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.Outcome;
+import io.itemfleet.schemas.TaskMessage;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * What one record produced, held until the partition's commit watermark passes it: a terminal
+ * outcome or a retry message, and a failure event for FAILED and POISON.
+ *
+ * @param outcome the terminal outcome; empty when a retry was scheduled
+ * @param handlerNanos handler time of this attempt; 0 when no handler ran
+ * @param retry the next attempt's message, to go to a retry topic
+ * @param finishedAt when the attempt ended; picks the stats minute
+ */
+record ItemResult(
+    Optional<Outcome> outcome,
+    String job,
+    String type,
+    boolean handlerRan,
+    long handlerNanos,
+    Optional<FailureEvent> failure,
+    Optional<TaskMessage> retry,
+    Instant finishedAt) {
+
+  static ItemResult terminal(
+      Outcome o,
+      String job,
+      String type,
+      boolean ran,
+      long nanos,
+      Optional<FailureEvent> failure,
+      Instant at) {
+    return new ItemResult(Optional.of(o), job, type, ran, nanos, failure, Optional.empty(), at);
+  }
+
+  static ItemResult retry(TaskMessage next, long nanos, Instant at) {
+    return new ItemResult(
+        Optional.empty(),
+        next.job(),
+        next.type(),
+        true,
+        nanos,
+        Optional.empty(),
+        Optional.of(next),
+        at);
+  }
+}

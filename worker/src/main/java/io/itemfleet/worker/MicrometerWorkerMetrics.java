@@ -1,0 +1,97 @@
+package io.itemfleet.worker;
+
+import io.itemfleet.schemas.Outcome;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Worker metrics on a Micrometer registry: {@code fleet.items} (outcome, type), {@code
+ * fleet.item.duration}, {@code fleet.retries}, {@code fleet.inflight}, {@code fleet.consumer.lag},
+ * {@code fleet.commit.duration}. In Prometheus text these read {@code fleet_items_total} and so on.
+ */
+public final class MicrometerWorkerMetrics implements WorkerMetrics {
+  /** The registry. */
+  private final MeterRegistry registry;
+
+  /** Counters by type and outcome, created on first use. */
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+  /** Handler timers by type. */
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+
+  /** Commit timer. */
+  private final Timer commits;
+
+  public MicrometerWorkerMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.commits =
+        Timer.builder("fleet.commit.duration")
+            .description("One Kafka transaction: outputs and offsets")
+            .register(registry);
+  }
+
+  @Override
+  public void outcome(String type, Outcome outcome) {
+    counters
+        .computeIfAbsent(
+            type + "\u0000" + outcome,
+            k ->
+                Counter.builder("fleet.items")
+                    .description("Terminal outcomes, counted when committed")
+                    .tag("type", type)
+                    .tag("outcome", outcome.name())
+                    .register(registry))
+        .increment();
+  }
+
+  @Override
+  public void retry(String type) {
+    counters
+        .computeIfAbsent(
+            type + "\u0000retry",
+            k ->
+                Counter.builder("fleet.retries")
+                    .description("Retries scheduled")
+                    .tag("type", type)
+                    .register(registry))
+        .increment();
+  }
+
+  @Override
+  public void handlerTime(String type, long nanos) {
+    timers
+        .computeIfAbsent(
+            type,
+            k ->
+                Timer.builder("fleet.item.duration")
+                    .description("Handler time per attempt")
+                    .tag("type", type)
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofMinutes(5))
+                    .register(registry))
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void commit(long nanos, int records) {
+    commits.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void gauges(LongSupplier inFlight, LongSupplier lag) {
+    Gauge.builder("fleet.inflight", inFlight, s -> s.getAsLong())
+        .description("Attempts running now")
+        .register(registry);
+    Gauge.builder("fleet.consumer.lag", lag, s -> s.getAsLong())
+        .description("Records behind the log end, over the assignment")
+        .register(registry);
+  }
+}

@@ -1,0 +1,75 @@
+package io.itemfleet.worker;
+
+import java.util.ArrayDeque;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * One assigned partition, owned by the poll thread. A new object per assignment: its {@link #epoch}
+ * stamps every attempt, and results of an attempt whose state is no longer current are dropped, so
+ * work from a revoked partition is never committed.
+ */
+final class PartitionState {
+  /** The partition. */
+  final TopicPartition partition;
+
+  /** Assignment epoch, unique within the worker. */
+  final long epoch;
+
+  /** Every record fetched and not yet committed, in offset order. */
+  final ArrayDeque<Slot> window = new ArrayDeque<>();
+
+  /** Records fetched but not yet handed to a lane, in offset order. */
+  final ArrayDeque<Attempt> waiting = new ArrayDeque<>();
+
+  /** Set when the partition is revoked or lost; read by lanes, which then skip its attempts. */
+  volatile boolean revoked;
+
+  /** Whether the poll thread has paused fetching for it. */
+  boolean paused;
+
+  /** Retry records held in memory until due. */
+  int delayed;
+
+  /** A held retry record is due later than the in-memory horizon; fetching pauses until then. */
+  boolean holdsFarRetry;
+
+  PartitionState(TopicPartition partition, long epoch) {
+    this.partition = partition;
+    this.epoch = epoch;
+  }
+
+  /**
+   * One fetched record and, once its attempt ended, what it produced. Touched only by the poll
+   * thread.
+   */
+  static final class Slot {
+    /** The record as fetched. */
+    final ConsumerRecord<byte[], byte[]> record;
+
+    /** Its result; null until done. */
+    ItemResult result;
+
+    Slot(ConsumerRecord<byte[], byte[]> record) {
+      this.record = record;
+    }
+
+    boolean done() {
+      return result != null;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return partition
+        + "#"
+        + epoch
+        + "(window="
+        + window.size()
+        + ", waiting="
+        + waiting.size()
+        + ", delayed="
+        + delayed
+        + ")";
+  }
+}

@@ -1,0 +1,447 @@
+package io.itemfleet.worker;
+
+import io.itemfleet.schemas.Decoded;
+import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.StatsDelta;
+import io.itemfleet.schemas.TaskMessage;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's owner thread: the only one to touch the consumer and the transactional producer. It
+ * polls, hands attempts to lanes through the ready queue, collects their results, and every commit
+ * interval writes the outputs of each partition's contiguous finished prefix, with those offsets,
+ * in one Kafka transaction. See docs/CONCURRENCY.md.
+ */
+final class PollLoop implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
+
+  /** Retry records due later than this are held with their partition paused. */
+  static final Duration MEMORY_HORIZON = Duration.ofSeconds(60);
+
+  private final WorkerSettings settings;
+  private final Consumer<byte[], byte[]> consumer;
+  private final Producer<String, byte[]> producer;
+  private final ItemExecutor executor;
+  private final Lanes lanes;
+  private final BlockingQueue<Attempt> ready;
+  private final java.util.Queue<Lanes.Completion> completions;
+  private final WorkerMetrics metrics;
+  private final Clock clock;
+  private final MessageCodec codec;
+
+  /** Current assignment, by partition. */
+  private final Map<TopicPartition, PartitionState> states = new HashMap<>();
+
+  /** Retry attempts waiting for their notBefore, earliest first. */
+  private final PriorityQueue<Held> delayed =
+      new PriorityQueue<>((a, b) -> Long.compare(a.dueMillis, b.dueMillis));
+
+  /** The retry topics; their records are decoded on this thread to learn notBefore. */
+  private final Set<String> retryTopics;
+
+  /** Assignment epochs handed out so far. */
+  private long epochs;
+
+  /** Records fetched and not yet committed, over all partitions. */
+  private int held;
+
+  /** Consumer lag summed over the assignment, refreshed each commit. */
+  private final AtomicLong lag = new AtomicLong();
+
+  /** Set by {@link #stop()}; the loop then drains and exits. */
+  private volatile boolean stopping;
+
+  /** Counted down when the loop has closed its clients. */
+  final CountDownLatch terminated = new CountDownLatch(1);
+
+  /** Why the loop ended, when it was not asked to. */
+  volatile Throwable failure;
+
+  /** A retry attempt held in memory until due. */
+  private record Held(long dueMillis, Attempt attempt, boolean far) {}
+
+  PollLoop(
+      WorkerSettings settings,
+      Consumer<byte[], byte[]> consumer,
+      Producer<String, byte[]> producer,
+      ItemExecutor executor,
+      Lanes lanes,
+      BlockingQueue<Attempt> ready,
+      java.util.Queue<Lanes.Completion> completions,
+      WorkerMetrics metrics,
+      Clock clock) {
+    this.settings = settings;
+    this.consumer = consumer;
+    this.producer = producer;
+    this.executor = executor;
+    this.lanes = lanes;
+    this.ready = ready;
+    this.completions = completions;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.codec = new MessageCodec(settings.codecLimits());
+    this.retryTopics = Set.copyOf(settings.topics().retryTopics());
+    metrics.gauges(() -> lanes.busy(), lag::get);
+  }
+
+  void stop() {
+    stopping = true;
+    consumer.wakeup();
+  }
+
+  @Override
+  public void run() {
+    try {
+      producer.initTransactions();
+      consumer.subscribe(settings.topics().workTopics(), new Listener());
+      log.info(
+          "worker {} polling {} with concurrency {}",
+          settings.workerId(),
+          settings.topics().workTopics(),
+          settings.concurrency());
+      long nextCommit = System.nanoTime() + settings.commitInterval().toNanos();
+      while (!stopping) {
+        ConsumerRecords<byte[], byte[]> records;
+        try {
+          records = consumer.poll(pollTimeout());
+        } catch (WakeupException e) {
+          continue;
+        }
+        intake(records);
+        drainCompletions();
+        releaseDue();
+        refill();
+        lanes.checkDeadlines(System.nanoTime());
+        if (System.nanoTime() >= nextCommit) {
+          commit();
+          updateLag();
+          nextCommit = System.nanoTime() + settings.commitInterval().toNanos();
+        }
+        adjustPauses();
+      }
+      drain();
+    } catch (Throwable t) {
+      failure = t;
+      log.error("worker {} stopped: {}", settings.workerId(), t.toString(), t);
+    } finally {
+      lanes.stop();
+      closeQuietly();
+      terminated.countDown();
+    }
+  }
+
+  private Duration pollTimeout() {
+    if (ready.size() < ready.remainingCapacity()) {
+      return Duration.ofMillis(1); // lanes are hungry: come back at once
+    }
+    return Duration.ofMillis(10);
+  }
+
+  private void intake(ConsumerRecords<byte[], byte[]> records) {
+    long now = clock.millis();
+    for (TopicPartition tp : records.partitions()) {
+      PartitionState s = states.get(tp);
+      if (s == null) {
+        continue; // not ours any more; the new owner reads it from the committed offset
+      }
+      boolean retryTopic = retryTopics.contains(tp.topic());
+      for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
+        PartitionState.Slot slot = new PartitionState.Slot(r);
+        s.window.add(slot);
+        held++;
+        TaskMessage task = null;
+        if (retryTopic) {
+          Decoded<TaskMessage> d = executor.decode(r);
+          task = d.asOptional().orElse(null);
+        }
+        Attempt a = new Attempt(s, slot, task);
+        long due =
+            task == null ? 0 : task.notBefore().map(java.time.Instant::toEpochMilli).orElse(0L);
+        if (due > now) {
+          boolean far = due - now > MEMORY_HORIZON.toMillis();
+          delayed.add(new Held(due, a, far));
+          s.delayed++;
+          if (far) s.holdsFarRetry = true;
+        } else {
+          s.waiting.add(a);
+        }
+      }
+    }
+  }
+
+  private void drainCompletions() {
+    Lanes.Completion c;
+    while ((c = completions.poll()) != null) {
+      Attempt a = c.attempt();
+      if (a.state.revoked || states.get(a.state.partition) != a.state) {
+        continue; // from an earlier assignment: never committed
+      }
+      a.slot.result = c.result();
+      if (c.result().handlerRan()) {
+        metrics.handlerTime(c.result().type(), c.result().handlerNanos());
+      }
+    }
+  }
+
+  private void releaseDue() {
+    long now = clock.millis();
+    while (!delayed.isEmpty() && delayed.peek().dueMillis <= now) {
+      Held h = delayed.poll();
+      PartitionState s = h.attempt.state;
+      if (s.revoked) continue;
+      s.delayed--;
+      if (h.far) s.holdsFarRetry = delayed.stream().anyMatch(x -> x.far && x.attempt.state == s);
+      s.waiting.addFirst(h.attempt);
+    }
+  }
+
+  /** Moves waiting attempts to the ready queue, round-robin over partitions. */
+  private void refill() {
+    boolean moved = true;
+    while (moved && ready.remainingCapacity() > 0) {
+      moved = false;
+      for (PartitionState s : states.values()) {
+        Attempt a = s.waiting.peekFirst();
+        if (a != null && ready.offer(a)) {
+          s.waiting.pollFirst();
+          moved = true;
+        }
+      }
+    }
+  }
+
+  /** Commits the finished prefix of every partition with its outputs in one transaction. */
+  void commit() {
+    List<ItemResult> results = new ArrayList<>();
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (PartitionState s : states.values()) {
+      long last = -1;
+      while (!s.window.isEmpty() && s.window.peekFirst().done()) {
+        PartitionState.Slot slot = s.window.pollFirst();
+        held--;
+        results.add(slot.result);
+        last = slot.record.offset();
+      }
+      if (last >= 0) {
+        offsets.put(s.partition, new OffsetAndMetadata(last + 1));
+      }
+    }
+    if (offsets.isEmpty()) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    FleetTopics topics = settings.topics();
+    StatsAccumulator stats = new StatsAccumulator();
+    try {
+      producer.beginTransaction();
+      long now = clock.millis();
+      for (ItemResult r : results) {
+        stats.add(r);
+        if (r.failure().isPresent()) {
+          producer.send(
+              new ProducerRecord<>(
+                  topics.failures(),
+                  r.failure().get().item().orElse(null),
+                  codec.encodeFailure(r.failure().get())));
+        }
+        if (r.retry().isPresent()) {
+          TaskMessage next = r.retry().get();
+          long delay = next.notBefore().orElseThrow().toEpochMilli() - now;
+          producer.send(
+              new ProducerRecord<>(
+                  topics.retry(tierFor(delay)), next.item(), codec.encodeTask(next)));
+        }
+      }
+      for (StatsDelta d : stats.drain()) {
+        producer.send(new ProducerRecord<>(topics.stats(), d.job(), codec.encodeStats(d)));
+      }
+      producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+      producer.commitTransaction();
+    } catch (ProducerFencedException
+        | InvalidProducerEpochException
+        | FencedInstanceIdException
+        | OutOfOrderSequenceException
+        | UnsupportedVersionException
+        | AuthorizationException e) {
+      throw new IllegalStateException(
+          "cannot commit any more ("
+              + e.getClass().getSimpleName()
+              + "): another worker with ID '"
+              + settings.workerId()
+              + "' may have taken over",
+          e);
+    } catch (KafkaException e) {
+      log.warn(
+          "commit of {} records failed, rewinding to the last commit: {}",
+          results.size(),
+          e.toString());
+      abortAndRewind();
+      return;
+    }
+    metrics.commit(System.nanoTime() - t0, results.size());
+    for (ItemResult r : results) {
+      r.outcome().ifPresent(o -> metrics.outcome(r.type(), o));
+      if (r.retry().isPresent()) metrics.retry(r.type());
+    }
+  }
+
+  /** The retry topic tier for a delay: the largest tier not above it, or the smallest. */
+  static Duration tierFor(long delayMillis) {
+    Duration tier = FleetTopics.RETRY_TIERS.get(0);
+    for (Duration t : FleetTopics.RETRY_TIERS) {
+      if (t.toMillis() <= delayMillis) tier = t;
+    }
+    return tier;
+  }
+
+  /**
+   * After a failed transaction: forget uncommitted work and read again from the committed offsets.
+   */
+  private void abortAndRewind() {
+    try {
+      producer.abortTransaction();
+    } catch (KafkaException e) {
+      throw new IllegalStateException("could not abort a failed transaction: " + e, e);
+    }
+    Set<TopicPartition> tps = new HashSet<>(states.keySet());
+    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(tps);
+    for (TopicPartition tp : tps) {
+      forget(tp);
+      states.put(tp, new PartitionState(tp, ++epochs));
+      OffsetAndMetadata o = committed.get(tp);
+      if (o != null) {
+        consumer.seek(tp, o.offset());
+      } else {
+        consumer.seekToBeginning(List.of(tp));
+      }
+    }
+    ready.clear();
+  }
+
+  private void forget(TopicPartition tp) {
+    PartitionState s = states.remove(tp);
+    if (s != null) {
+      s.revoked = true;
+      held -= s.window.size();
+    }
+  }
+
+  private void adjustPauses() {
+    boolean full = held >= settings.maxHeld();
+    int prefetch = Math.max(256, 2 * settings.concurrency() / Math.max(1, states.size()));
+    List<TopicPartition> pause = new ArrayList<>();
+    List<TopicPartition> resume = new ArrayList<>();
+    for (PartitionState s : states.values()) {
+      boolean shouldPause =
+          full || s.waiting.size() >= prefetch || s.holdsFarRetry || s.delayed >= prefetch;
+      if (shouldPause && !s.paused) pause.add(s.partition);
+      if (!shouldPause && s.paused) resume.add(s.partition);
+      s.paused = shouldPause;
+    }
+    if (!pause.isEmpty()) consumer.pause(pause);
+    if (!resume.isEmpty()) consumer.resume(resume);
+  }
+
+  private void updateLag() {
+    long total = 0;
+    for (TopicPartition tp : states.keySet()) {
+      total += consumer.currentLag(tp).orElse(0);
+    }
+    lag.set(total);
+  }
+
+  /** After SIGTERM: stop fetching, let running attempts finish up to the drain timeout, commit. */
+  private void drain() {
+    consumer.pause(consumer.assignment());
+    ready.clear();
+    lanes.stop();
+    long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
+    while (lanes.busy() > 0 && System.nanoTime() < deadline) {
+      consumer.poll(Duration.ofMillis(20)); // stays in the group; partitions are paused
+      drainCompletions();
+      lanes.checkDeadlines(System.nanoTime());
+    }
+    drainCompletions();
+    if (lanes.busy() > 0) {
+      log.warn(
+          "drain timed out after {} ms (inFlight={}, partitions={})",
+          settings.drainTimeout().toMillis(),
+          lanes.busy(),
+          states.keySet());
+    }
+    commit();
+    log.info("worker {} drained and committed", settings.workerId());
+  }
+
+  private void closeQuietly() {
+    try {
+      producer.close(Duration.ofSeconds(5));
+    } catch (RuntimeException e) {
+      log.warn("closing the producer: {}", e.toString());
+    }
+    try {
+      consumer.close();
+    } catch (RuntimeException e) {
+      log.warn("closing the consumer: {}", e.toString());
+    }
+  }
+
+  /** Rebalance callbacks; they run inside poll(), on this thread. */
+  private final class Listener implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (partitions.isEmpty()) return;
+      drainCompletions();
+      commit();
+      partitions.forEach(PollLoop.this::forget);
+      log.info("revoked {}", partitions);
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      for (TopicPartition tp : partitions) {
+        states.put(tp, new PartitionState(tp, ++epochs));
+      }
+      if (!partitions.isEmpty()) log.info("assigned {}", partitions);
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      partitions.forEach(PollLoop.this::forget);
+      log.warn(
+          "lost {} without a chance to commit; their uncommitted work will run again elsewhere",
+          partitions);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package io.itemfleet.worker;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.DoubleSupplier;
+
+/** Retry delays as plain functions: the delay list or exponential backoff, then jitter. */
+public final class RetryPolicy {
+  private RetryPolicy() {}
+
+  /**
+   * The delay before the next attempt, after {@code attemptsMade} attempts (1 after the first
+   * failure), before jitter.
+   */
+  public static Duration baseDelay(TaskSettings s, int attemptsMade) {
+    List<Duration> delays = s.retryDelays();
+    if (!delays.isEmpty()) {
+      return delays.get(Math.min(attemptsMade, delays.size()) - 1);
+    }
+    long ms = s.backoff().orElseThrow().base().toMillis();
+    long max = s.backoff().orElseThrow().max().toMillis();
+    for (int i = 1; i < attemptsMade && ms < max; i++) {
+      ms *= 2;
+    }
+    return Duration.ofMillis(Math.min(ms, max));
+  }
+
+  /** {@code delay} × a factor drawn uniformly from [1 − jitter, 1 + jitter]. */
+  public static Duration jittered(Duration delay, double jitter, DoubleSupplier random) {
+    double factor = 1 + jitter * (2 * random.getAsDouble() - 1);
+    return Duration.ofMillis(Math.round(delay.toMillis() * factor));
+  }
+
+  /** The jittered delay before the next attempt; {@code random} returns values in [0, 1). */
+  public static Duration nextDelay(TaskSettings s, int attemptsMade, DoubleSupplier random) {
+    return jittered(baseDelay(s, attemptsMade), s.jitter(), random);
+  }
+
+  /** True when another attempt is allowed after {@code attemptsMade} attempts. */
+  public static boolean canRetry(TaskSettings s, int attemptsMade) {
+    return attemptsMade <= s.retries();
+  }
+}

@@ -1,0 +1,65 @@
+package io.itemfleet.worker;
+
+import io.itemfleet.schemas.LatencyHistogram;
+import io.itemfleet.schemas.OutcomeCounts;
+import io.itemfleet.schemas.StatsDelta;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Adds item results up into one stats delta per job, type and minute. Used by one thread. */
+final class StatsAccumulator {
+  private record Key(String job, String type, Instant minute) {}
+
+  /** Running totals for one key. */
+  private static final class Totals {
+    OutcomeCounts counts = OutcomeCounts.ZERO;
+    long retries;
+    long handlerMillis;
+    final long[] latency = new long[LatencyHistogram.BUCKETS];
+  }
+
+  /** Totals by key, since the last {@link #drain()}. */
+  private final Map<Key, Totals> totals = new HashMap<>();
+
+  void add(ItemResult r) {
+    Totals t =
+        totals.computeIfAbsent(
+            new Key(r.job(), r.type(), r.finishedAt().truncatedTo(ChronoUnit.MINUTES)),
+            k -> new Totals());
+    r.outcome().ifPresent(o -> t.counts = t.counts.plus(o, 1));
+    if (r.retry().isPresent()) {
+      t.retries++;
+    }
+    if (r.handlerRan()) {
+      long ms = r.handlerNanos() / 1_000_000;
+      t.handlerMillis += ms;
+      t.latency[LatencyHistogram.bucketOf(ms)]++;
+    }
+  }
+
+  boolean isEmpty() {
+    return totals.isEmpty();
+  }
+
+  /** The deltas so far; the accumulator is empty afterwards. */
+  List<StatsDelta> drain() {
+    List<StatsDelta> out = new ArrayList<>(totals.size());
+    totals.forEach(
+        (k, t) ->
+            out.add(
+                new StatsDelta(
+                    k.job(),
+                    k.type(),
+                    k.minute(),
+                    t.counts,
+                    t.retries,
+                    t.handlerMillis,
+                    LatencyHistogram.of(t.latency))));
+    totals.clear();
+    return out;
+  }
+}

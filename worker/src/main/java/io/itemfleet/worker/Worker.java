@@ -1,0 +1,127 @@
+package io.itemfleet.worker;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * One worker process's engine: a consumer group member that runs items with steady concurrency and
+ * commits outcomes exactly once. {@link #start} returns at once; {@link #close} drains and stops.
+ *
+ * <p>Shutdown order: stop polling, pause partitions, let running attempts finish (up to the drain
+ * timeout), commit the finished prefix with its outputs, close producer, then consumer.
+ */
+public final class Worker implements AutoCloseable {
+  /** The owner loop. */
+  private final PollLoop loop;
+
+  /** The thread that runs it. */
+  private final Thread thread;
+
+  /** How long close() waits. */
+  private final Duration drainTimeout;
+
+  private Worker(PollLoop loop, Thread thread, Duration drainTimeout) {
+    this.loop = loop;
+    this.thread = thread;
+    this.drainTimeout = drainTimeout;
+  }
+
+  public static Worker start(
+      WorkerSettings settings,
+      FleetConfig config,
+      HandlerRegistry handlers,
+      WorkerMetrics metrics) {
+    KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            consumerProperties(settings), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(
+            producerProperties(settings), new StringSerializer(), new ByteArraySerializer());
+    ArrayBlockingQueue<Attempt> ready =
+        new ArrayBlockingQueue<>(Math.max(settings.concurrency(), 1024));
+    ConcurrentLinkedQueue<Lanes.Completion> completions = new ConcurrentLinkedQueue<>();
+    ItemExecutor executor = new ItemExecutor(settings, config, handlers, Clock.systemUTC());
+    Lanes lanes = new Lanes(ready, completions, executor);
+    lanes.start(settings.concurrency());
+    PollLoop loop =
+        new PollLoop(
+            settings,
+            consumer,
+            producer,
+            executor,
+            lanes,
+            ready,
+            completions,
+            metrics,
+            Clock.systemUTC());
+    Thread t = Thread.ofPlatform().name("fleet-poll-" + settings.workerId()).start(loop);
+    return new Worker(loop, t, settings.drainTimeout());
+  }
+
+  static Map<String, Object> consumerProperties(WorkerSettings s) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("group.id", s.groupId());
+    p.put("client.id", "fleet-worker-" + s.workerId());
+    p.put("enable.auto.commit", false);
+    p.put("isolation.level", "read_committed");
+    p.put("auto.offset.reset", "earliest");
+    p.put("partition.assignment.strategy", CooperativeStickyAssignor.class.getName());
+    p.put("max.poll.records", 2000);
+    p.put("fetch.max.wait.ms", 100);
+    p.putAll(s.kafka());
+    return p;
+  }
+
+  static Map<String, Object> producerProperties(WorkerSettings s) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("transactional.id", s.transactionalId());
+    p.put("client.id", "fleet-worker-" + s.workerId());
+    p.put("enable.idempotence", true);
+    p.put("acks", "all");
+    p.put("linger.ms", 5);
+    p.put("compression.type", "lz4");
+    p.put("transaction.timeout.ms", (int) s.transactionTimeout().toMillis());
+    p.putAll(s.kafka());
+    return p;
+  }
+
+  /** False once the loop has ended, asked to or not. */
+  public boolean isRunning() {
+    return loop.terminated.getCount() > 0;
+  }
+
+  /** Why the worker stopped on its own, if it did. */
+  public Optional<Throwable> failure() {
+    return Optional.ofNullable(loop.failure);
+  }
+
+  /** Waits until the worker has stopped. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return loop.terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Drains and stops; returns when the clients are closed. */
+  @Override
+  public void close() {
+    loop.stop();
+    try {
+      if (!loop.terminated.await(drainTimeout.toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
+        thread.interrupt();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

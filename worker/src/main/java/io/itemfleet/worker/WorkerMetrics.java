@@ -1,0 +1,40 @@
+package io.itemfleet.worker;
+
+import io.itemfleet.schemas.Outcome;
+import java.util.function.LongSupplier;
+
+/** What the worker reports; kept small so the engine does not depend on a metrics library. */
+public interface WorkerMetrics {
+  /** One terminal outcome, counted when its transaction commits. */
+  void outcome(String type, Outcome outcome);
+
+  /** A retry scheduled, counted when its transaction commits. */
+  void retry(String type);
+
+  /** Handler time of one attempt. */
+  void handlerTime(String type, long nanos);
+
+  /** One commit transaction and its duration. */
+  void commit(long nanos, int records);
+
+  /** Gauges read on scrape. */
+  void gauges(LongSupplier inFlight, LongSupplier lag);
+
+  WorkerMetrics NONE =
+      new WorkerMetrics() {
+        @Override
+        public void outcome(String type, Outcome outcome) {}
+
+        @Override
+        public void retry(String type) {}
+
+        @Override
+        public void handlerTime(String type, long nanos) {}
+
+        @Override
+        public void commit(long nanos, int records) {}
+
+        @Override
+        public void gauges(LongSupplier inFlight, LongSupplier lag) {}
+      };
+}

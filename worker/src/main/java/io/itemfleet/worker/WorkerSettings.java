@@ -1,0 +1,116 @@
+package io.itemfleet.worker;
+
+import io.itemfleet.schemas.CodecLimits;
+import io.itemfleet.schemas.FleetTopics;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * How one worker process runs. Built and validated once in {@code main}; bad values fail start-up.
+ *
+ * @param kafka client properties laid over ItemFleet's own (bootstrap servers, security, ...)
+ * @param workerId stable per replica for fast recovery: a restarted worker with the same ID fences
+ *     and aborts its predecessor's open transaction at once, instead of after the transaction
+ *     timeout
+ * @param concurrency items in flight at most, across all partitions
+ * @param commitInterval how often finished work is committed (one Kafka transaction)
+ * @param maxHeld records fetched but not yet committed, at most, before partitions pause
+ * @param drainTimeout how long SIGTERM waits for in-flight items
+ * @param defaultJob job of plain item IDs without a fleet-job header
+ * @param defaultType type of plain item IDs without a fleet-type header
+ */
+public record WorkerSettings(
+    Map<String, Object> kafka,
+    FleetTopics topics,
+    String workerId,
+    int concurrency,
+    Duration commitInterval,
+    int maxHeld,
+    Duration drainTimeout,
+    Duration transactionTimeout,
+    Optional<String> defaultJob,
+    Optional<String> defaultType,
+    CodecLimits codecLimits) {
+
+  public WorkerSettings {
+    kafka = Map.copyOf(kafka);
+    if (concurrency < 1 || concurrency > 100_000) {
+      throw new ConfigException("concurrency must be in [1, 100000], was " + concurrency);
+    }
+    if (maxHeld < concurrency) {
+      throw new ConfigException(
+          "maxHeld (" + maxHeld + ") must be >= concurrency (" + concurrency + ")");
+    }
+    if (commitInterval.toMillis() < 1 || commitInterval.compareTo(Duration.ofSeconds(30)) > 0) {
+      throw new ConfigException(
+          "commitInterval must be in [1ms, 30s], was " + commitInterval.toMillis() + " ms");
+    }
+    if (!workerId.matches("[A-Za-z0-9._-]{1,100}")) {
+      throw new ConfigException(
+          "worker ID must be 1-100 letters, digits, '.', '_' or '-', was '" + workerId + "'");
+    }
+    if (transactionTimeout.compareTo(commitInterval.multipliedBy(3)) < 0) {
+      throw new ConfigException("transactionTimeout must be at least 3 × commitInterval");
+    }
+  }
+
+  /**
+   * Sensible defaults: 256 in flight, commit every 100 ms, hold at most 16 × concurrency records.
+   */
+  public static WorkerSettings defaults(
+      Map<String, Object> kafka, FleetTopics topics, String workerId, int concurrency) {
+    return new WorkerSettings(
+        kafka,
+        topics,
+        workerId,
+        concurrency,
+        Duration.ofMillis(100),
+        Math.max(4096, 16 * concurrency),
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(15),
+        Optional.empty(),
+        Optional.empty(),
+        CodecLimits.DEFAULTS);
+  }
+
+  public WorkerSettings withDefaultsForPlainIds(Optional<String> job, Optional<String> type) {
+    return new WorkerSettings(
+        kafka,
+        topics,
+        workerId,
+        concurrency,
+        commitInterval,
+        maxHeld,
+        drainTimeout,
+        transactionTimeout,
+        job,
+        type,
+        codecLimits);
+  }
+
+  public WorkerSettings withDrainTimeout(Duration d) {
+    return new WorkerSettings(
+        kafka,
+        topics,
+        workerId,
+        concurrency,
+        commitInterval,
+        maxHeld,
+        d,
+        transactionTimeout,
+        defaultJob,
+        defaultType,
+        codecLimits);
+  }
+
+  /** The consumer group all workers of a fleet share. */
+  public String groupId() {
+    return topics.prefix() + ".workers";
+  }
+
+  /** The transactional ID: one per worker ID, so that a restart fences its predecessor. */
+  public String transactionalId() {
+    return topics.prefix() + ".worker." + workerId;
+  }
+}

@@ -1,0 +1,79 @@
+package io.itemfleet.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class FleetConfigTest {
+  private static final String DESIGN_EXAMPLE =
+      """
+      defaults:
+        retries: 3
+        retryDelays: [5s, 10s, 20s]
+        jitter: 0.2
+        timeout: 30s
+        idempotencyTtl: 7d
+      types:
+        process-video:
+          handler: http
+          url: http://localhost:8080/process
+          retries: 5
+          retryDelays: [5s, 10s, 20s, 30s, 60s]
+          tags: [video-ingest]
+          cache: {key: "${type}:${item}", ttl: 1d}
+        sim:
+          handler: simulate
+          latency: 20ms
+          failureRate: 0.02
+          permanentFailureRate: 0.01
+      limits:
+        video-ingest: {concurrency: 200, rate: 50/s}
+      """;
+
+  @Test
+  void designExampleParsesAndTypesOverrideDefaults() {
+    FleetConfig c = FleetConfig.parse(DESIGN_EXAMPLE, TaskSettings.DEFAULTS);
+    TaskType video = c.type("process-video").orElseThrow();
+    assertThat(video.settings().retries()).isEqualTo(5);
+    assertThat(video.settings().retryDelays()).hasSize(5);
+    assertThat(video.settings().tags()).containsExactly("video-ingest");
+    assertThat(video.handlerConfig()).containsEntry("url", "http://localhost:8080/process");
+    assertThat(c.type("sim").orElseThrow().settings().timeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(HandlerRegistry.create(c, Map.of()).forType("sim")).isPresent();
+  }
+
+  @Test
+  void badValuesNameTheirPath() {
+    assertThatThrownBy(
+            () ->
+                FleetConfig.parse(
+                    "types:\n  t: {handler: noop, retries: -1}\n", TaskSettings.DEFAULTS))
+        .hasMessageContaining("types.t");
+    assertThatThrownBy(
+            () -> FleetConfig.parse("defaults:\n  timeout: soon\n", TaskSettings.DEFAULTS))
+        .hasMessageContaining("defaults.timeout")
+        .hasMessageContaining("'soon'");
+    assertThatThrownBy(() -> FleetConfig.parse("defaults:\n  retires: 3\n", TaskSettings.DEFAULTS))
+        .hasMessageContaining("defaults.retires: unknown setting");
+    assertThatThrownBy(
+            () -> FleetConfig.parse("types:\n  t: {retries: 1}\n", TaskSettings.DEFAULTS))
+        .hasMessageContaining("types.t.handler: required");
+  }
+
+  @Test
+  void unknownHandlerAndUnknownHandlerKeyFailAtStart() {
+    FleetConfig c = FleetConfig.parse("types:\n  t: {handler: ftp}\n", TaskSettings.DEFAULTS);
+    assertThatThrownBy(() -> HandlerRegistry.create(c, Map.of()))
+        .hasMessageContaining("unknown handler 'ftp'")
+        .hasMessageContaining("simulate");
+    FleetConfig d =
+        FleetConfig.parse(
+            "types:\n  t: {handler: simulate, latencyy: 5ms}\n", TaskSettings.DEFAULTS);
+    assertThatThrownBy(() -> HandlerRegistry.create(d, Map.of()))
+        .hasMessageContaining("types.t")
+        .hasMessageContaining("latencyy");
+  }
+}
