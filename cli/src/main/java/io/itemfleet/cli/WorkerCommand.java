@@ -91,7 +91,8 @@ final class WorkerCommand implements Callable<Integer> {
           WorkerSettings.defaults(kafka.clientProperties(), kafka.topics(), id, concurrency)
               .withDefaultsForPlainIds(
                   Optional.ofNullable(defaultJob), Optional.ofNullable(defaultType))
-              .withDrainTimeout(io.itemfleet.schemas.Durations.parse(drainTimeout));
+              .withDrainTimeout(io.itemfleet.schemas.Durations.parse(drainTimeout))
+              .withStaticMembership(workerId != null && !workerId.isBlank());
     } catch (ConfigException e) {
       throw new UsageException(e.getMessage());
     } catch (IllegalArgumentException e) {

@@ -103,6 +103,51 @@ public record TestFleet(Infrastructure infrastructure, String prefix, String jdb
     }
   }
 
+  /**
+   * Every committed record of {@code topic} up to its current last stable offset, read with
+   * read_committed: a snapshot, returned as soon as it is read, however busy the topic is.
+   */
+  public List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> readCommitted(
+      String topic) {
+    List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> out =
+        new java.util.ArrayList<>();
+    Map<String, Object> p =
+        Map.of(
+            "bootstrap.servers",
+            kafkaBootstrap(),
+            "isolation.level",
+            "read_committed",
+            "enable.auto.commit",
+            false);
+    try (var c =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            p,
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      List<org.apache.kafka.common.TopicPartition> tps =
+          c.partitionsFor(topic).stream()
+              .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition()))
+              .toList();
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(tps);
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        if (System.nanoTime() > deadline)
+          throw new IllegalStateException("could not read " + topic + " to its end within 30 s");
+        c.poll(java.time.Duration.ofMillis(100))
+            .forEach(
+                r -> {
+                  if (r.offset()
+                      < end.get(
+                          new org.apache.kafka.common.TopicPartition(r.topic(), r.partition())))
+                    out.add(r);
+                });
+      }
+    }
+    return out;
+  }
+
   /** A new connection to this test's database. */
   public Connection connect() throws SQLException {
     Properties p = new Properties();

@@ -80,6 +80,10 @@ public final class Worker implements AutoCloseable {
     p.put("partition.assignment.strategy", CooperativeStickyAssignor.class.getName());
     p.put("max.poll.records", 2000);
     p.put("fetch.max.wait.ms", 100);
+    p.put("session.timeout.ms", 15_000);
+    if (s.staticMembership()) {
+      p.put("group.instance.id", s.workerId());
+    }
     p.putAll(s.kafka());
     return p;
   }

@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param drainTimeout how long SIGTERM waits for in-flight items
  * @param defaultJob job of plain item IDs without a fleet-job header
  * @param defaultType type of plain item IDs without a fleet-type header
+ * @param staticMembership join the group as static member {@code workerId}: a restart with the same
+ *     ID takes its partitions back without a rebalance or a session time-out (use with stable IDs)
  */
 public record WorkerSettings(
     Map<String, Object> kafka,
@@ -31,7 +33,8 @@ public record WorkerSettings(
     Duration transactionTimeout,
     Optional<String> defaultJob,
     Optional<String> defaultType,
-    CodecLimits codecLimits) {
+    CodecLimits codecLimits,
+    boolean staticMembership) {
 
   public WorkerSettings {
     kafka = Map.copyOf(kafka);
@@ -71,7 +74,8 @@ public record WorkerSettings(
         Duration.ofSeconds(15),
         Optional.empty(),
         Optional.empty(),
-        CodecLimits.DEFAULTS);
+        CodecLimits.DEFAULTS,
+        false);
   }
 
   public WorkerSettings withDefaultsForPlainIds(Optional<String> job, Optional<String> type) {
@@ -86,7 +90,8 @@ public record WorkerSettings(
         transactionTimeout,
         job,
         type,
-        codecLimits);
+        codecLimits,
+        staticMembership);
   }
 
   public WorkerSettings withDrainTimeout(Duration d) {
@@ -101,7 +106,24 @@ public record WorkerSettings(
         transactionTimeout,
         defaultJob,
         defaultType,
-        codecLimits);
+        codecLimits,
+        staticMembership);
+  }
+
+  public WorkerSettings withStaticMembership(boolean on) {
+    return new WorkerSettings(
+        kafka,
+        topics,
+        workerId,
+        concurrency,
+        commitInterval,
+        maxHeld,
+        drainTimeout,
+        transactionTimeout,
+        defaultJob,
+        defaultType,
+        codecLimits,
+        on);
   }
 
   /** The consumer group all workers of a fleet share. */

@@ -12,11 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -79,40 +76,11 @@ final class FleetHarness {
     return out;
   }
 
-  /** Committed records of a topic, read_committed, from the beginning. */
-  List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic, Duration quiet) {
-    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(
-            Map.of(
-                "bootstrap.servers",
-                fleet.kafkaBootstrap(),
-                "group.id",
-                "reader-" + System.nanoTime(),
-                "auto.offset.reset",
-                "earliest",
-                "isolation.level",
-                "read_committed"),
-            new ByteArrayDeserializer(),
-            new ByteArrayDeserializer())) {
-      c.subscribe(List.of(topic));
-      long lastSeen = System.nanoTime();
-      long start = System.nanoTime();
-      while (System.nanoTime() - lastSeen < quiet.toNanos()
-          || System.nanoTime() - start < Duration.ofSeconds(2).toNanos()) {
-        var rs = c.poll(Duration.ofMillis(100));
-        if (!rs.isEmpty()) lastSeen = System.nanoTime();
-        rs.forEach(out::add);
-      }
-    }
-    return out;
-  }
-
   /** Outcome totals and retries of a job, summed over the committed stats topic. */
   Totals totals(String job) {
     OutcomeCounts counts = OutcomeCounts.ZERO;
     long retries = 0;
-    for (var r : readCommitted(topics.stats(), Duration.ofMillis(500))) {
+    for (var r : fleet.readCommitted(topics.stats())) {
       StatsDelta d = codec.decodeStats(r.value()).orThrow();
       if (d.job().equals(job)) {
         counts = counts.plus(d.counts());
@@ -123,7 +91,7 @@ final class FleetHarness {
   }
 
   List<FailureEvent> failures() {
-    return readCommitted(topics.failures(), Duration.ofMillis(300)).stream()
+    return fleet.readCommitted(topics.failures()).stream()
         .map(r -> codec.decodeFailure(r.value()).orThrow())
         .toList();
   }
