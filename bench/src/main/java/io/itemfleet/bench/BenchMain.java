@@ -24,14 +24,15 @@ public final class BenchMain {
         case "--items" -> items = Integer.parseInt(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "-h", "--help" -> {
-          System.out.println("usage: scripts/bench.sh [produce] [--items N] [--rounds R]");
+          System.out.println(
+              "usage: scripts/bench.sh [produce] [noop] [simulate] [--items N] [--rounds R]");
           return;
         }
         default -> which.add(args[i]);
       }
     }
     if (which.isEmpty()) {
-      which.add("produce");
+      which.addAll(List.of("produce", "noop", "simulate"));
     }
     Path work = Files.createTempDirectory("itemfleet-bench-");
     String env = System.getenv("FLEET_KAFKA_BOOTSTRAP");
@@ -43,8 +44,14 @@ public final class BenchMain {
       for (String w : which) {
         switch (w) {
           case "produce" -> ProduceBench.run(bootstrap, items, rounds, work, table);
+          case "noop" -> WorkerBench.noop(bootstrap, items, rounds, table);
+          case "simulate" -> {
+            WorkerBench.simulate(bootstrap, 20_000, 1000, 0.9, table);
+            WorkerBench.simulate(bootstrap, 5_000, 100, 0.98, table);
+          }
           default ->
-              throw new IllegalArgumentException("unknown benchmark '" + w + "' (known: produce)");
+              throw new IllegalArgumentException(
+                  "unknown benchmark '" + w + "' (known: produce, noop, simulate)");
         }
       }
     } finally {

@@ -73,6 +73,9 @@ final class PollLoop implements Runnable {
   /** Assignment epochs handed out so far. */
   private long epochs;
 
+  /** Results collected since the last commit. */
+  private int finishedSinceCommit;
+
   /** Records fetched and not yet committed, over all partitions. */
   private int held;
 
@@ -143,7 +146,9 @@ final class PollLoop implements Runnable {
         releaseDue();
         refill();
         lanes.checkDeadlines(System.nanoTime());
-        if (System.nanoTime() >= nextCommit) {
+        // Commit on the interval, or sooner when finished work piles up: held records are capped,
+        // so waiting for the interval would cap throughput at maxHeld per interval.
+        if (System.nanoTime() >= nextCommit || finishedSinceCommit >= settings.maxHeld() / 4) {
           commit();
           updateLag();
           nextCommit = System.nanoTime() + settings.commitInterval().toNanos();
@@ -208,6 +213,7 @@ final class PollLoop implements Runnable {
         continue; // from an earlier assignment: never committed
       }
       a.slot.result = c.result();
+      finishedSinceCommit++;
       if (c.result().handlerRan()) {
         metrics.handlerTime(c.result().type(), c.result().handlerNanos());
       }
@@ -257,6 +263,7 @@ final class PollLoop implements Runnable {
         offsets.put(s.partition, new OffsetAndMetadata(last + 1));
       }
     }
+    finishedSinceCommit = 0;
     if (offsets.isEmpty()) {
       return;
     }

@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -49,8 +49,8 @@ public final class Worker implements AutoCloseable {
     KafkaProducer<String, byte[]> producer =
         new KafkaProducer<>(
             producerProperties(settings), new StringSerializer(), new ByteArraySerializer());
-    ArrayBlockingQueue<Attempt> ready =
-        new ArrayBlockingQueue<>(Math.max(settings.concurrency(), 1024));
+    LinkedBlockingQueue<Attempt> ready =
+        new LinkedBlockingQueue<>(Math.max(settings.concurrency(), 1024));
     ConcurrentLinkedQueue<Lanes.Completion> completions = new ConcurrentLinkedQueue<>();
     ItemExecutor executor = new ItemExecutor(settings, config, handlers, Clock.systemUTC());
     Lanes lanes = new Lanes(ready, completions, executor);

@@ -59,7 +59,8 @@ public record WorkerSettings(
   }
 
   /**
-   * Sensible defaults: 256 in flight, commit every 100 ms, hold at most 16 × concurrency records.
+   * Sensible defaults: 256 in flight, commit every 100 ms, hold at most max(20000, 16 ×
+   * concurrency) records.
    */
   public static WorkerSettings defaults(
       Map<String, Object> kafka, FleetTopics topics, String workerId, int concurrency) {
@@ -69,7 +70,7 @@ public record WorkerSettings(
         workerId,
         concurrency,
         Duration.ofMillis(100),
-        Math.max(4096, 16 * concurrency),
+        Math.max(20_000, 16 * concurrency),
         Duration.ofSeconds(30),
         Duration.ofSeconds(15),
         Optional.empty(),

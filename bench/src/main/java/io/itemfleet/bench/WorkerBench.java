@@ -1,0 +1,192 @@
+package io.itemfleet.bench;
+
+import io.itemfleet.producer.ProduceRun;
+import io.itemfleet.producer.TaskProducer;
+import io.itemfleet.producer.TopicAdmin;
+import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.worker.BuiltInHandlers;
+import io.itemfleet.worker.FleetConfig;
+import io.itemfleet.worker.HandlerRegistry;
+import io.itemfleet.worker.TaskHandler;
+import io.itemfleet.worker.TaskSettings;
+import io.itemfleet.worker.Worker;
+import io.itemfleet.worker.WorkerMetrics;
+import io.itemfleet.worker.WorkerSettings;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/** Worker rows: noop drain against a raw consumer, and simulate at 50 ms against Little's law. */
+final class WorkerBench {
+  private WorkerBench() {}
+
+  /** Fills a fresh fleet's tasks topic with {@code items} plain IDs and returns its topics. */
+  static FleetTopics backlog(
+      String bootstrap, String prefix, int items, String type, int partitions) {
+    FleetTopics topics = new FleetTopics(prefix);
+    Map<String, Object> kafka = Map.of("bootstrap.servers", bootstrap);
+    try (TopicAdmin admin = new TopicAdmin(kafka, topics, Duration.ofSeconds(30))) {
+      admin.ensureTopics(partitions, (short) 1);
+    }
+    try (TaskProducer p = new TaskProducer(kafka, topics)) {
+      ProduceRun run = p.startRun("bench", type, Map.of());
+      for (int i = 0; i < items; i++) run.submit("item-" + i);
+      if (!run.finish(Duration.ofMinutes(5)).complete())
+        throw new IllegalStateException("could not fill the backlog");
+    }
+    return topics;
+  }
+
+  /** Seconds for one worker to run and commit the whole backlog, from its start. */
+  static double drainWithWorker(
+      String bootstrap, FleetTopics topics, int items, int concurrency, String yaml)
+      throws Exception {
+    return drainWithWorker(bootstrap, topics, items, concurrency, yaml, Map.of(), new AtomicLong());
+  }
+
+  /**
+   * Seconds for one worker to run and commit the whole backlog: from {@code start} if a handler
+   * sets it (the first item's start, leaving out the group join), else from the worker's start.
+   */
+  static double drainWithWorker(
+      String bootstrap,
+      FleetTopics topics,
+      int items,
+      int concurrency,
+      String yaml,
+      Map<String, TaskHandler> handlers,
+      AtomicLong start)
+      throws Exception {
+    FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
+    WorkerSettings settings =
+        WorkerSettings.defaults(
+            Map.of("bootstrap.servers", bootstrap), topics, "bench", concurrency);
+    long t0 = System.nanoTime();
+    try (Worker w =
+            Worker.start(
+                settings, config, HandlerRegistry.create(config, handlers), WorkerMetrics.NONE);
+        Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      while (committed(admin, settings.groupId(), topics.tasks()) < items) {
+        if (!w.isRunning())
+          throw new IllegalStateException("worker stopped: " + w.failure().orElse(null));
+        Thread.sleep(20);
+      }
+      long from = start.get() == 0 ? t0 : start.get();
+      return (System.nanoTime() - from) / 1e9;
+    }
+  }
+
+  /** Seconds for a plain KafkaConsumer to poll the whole backlog, committing after each poll. */
+  static double drainWithRawConsumer(String bootstrap, FleetTopics topics, int items) {
+    Map<String, Object> p =
+        Map.of(
+            "bootstrap.servers",
+            bootstrap,
+            "group.id",
+            "raw-" + System.nanoTime(),
+            "auto.offset.reset",
+            "earliest",
+            "enable.auto.commit",
+            false,
+            "max.poll.records",
+            2000);
+    long t0 = System.nanoTime();
+    long seen = 0;
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.subscribe(List.of(topics.tasks()));
+      while (seen < items) {
+        seen += c.poll(Duration.ofMillis(100)).count();
+        c.commitAsync();
+      }
+      c.commitSync();
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  static long committed(Admin admin, String group, String topic) throws Exception {
+    long sum = 0;
+    for (var e :
+        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().entrySet()) {
+      if (e.getKey().topic().equals(topic) && e.getValue() != null) sum += e.getValue().offset();
+    }
+    return sum;
+  }
+
+  static void noop(String bootstrap, int items, int rounds, ResultTable table) throws Exception {
+    double[] ours = new double[rounds];
+    double[] raw = new double[rounds];
+    double[] ratio = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      FleetTopics a =
+          backlog(bootstrap, "bench-noop-" + r + "-" + System.nanoTime(), items, "noop", 12);
+      FleetTopics b =
+          backlog(bootstrap, "bench-raw-" + r + "-" + System.nanoTime(), items, "noop", 12);
+      double tRaw;
+      double tOurs;
+      if (r % 2 == 0) {
+        tRaw = drainWithRawConsumer(bootstrap, b, items);
+        tOurs = drainWithWorker(bootstrap, a, items, 256, "types:\n  noop: {handler: noop}\n");
+      } else {
+        tOurs = drainWithWorker(bootstrap, a, items, 256, "types:\n  noop: {handler: noop}\n");
+        tRaw = drainWithRawConsumer(bootstrap, b, items);
+      }
+      ours[r] = items / tOurs;
+      raw[r] = items / tRaw;
+      ratio[r] = ours[r] / raw[r];
+      System.err.printf(
+          "noop round %d: worker %,.0f/s, raw consumer %,.0f/s%n", r + 1, ours[r], raw[r]);
+    }
+    table.add(
+        String.format(
+            "noop handler, %,d items, 12 partitions, 1 worker, concurrency 256 (items/s, median of %d)",
+            items, rounds),
+        ResultTable.rate(ResultTable.median(ours)),
+        ResultTable.rate(ResultTable.median(raw)) + " (raw KafkaConsumer)",
+        ResultTable.ratio(ResultTable.median(ratio))
+            + "× (rounds: "
+            + ResultTable.list(ratio)
+            + ")",
+        "≥ 0.6×");
+  }
+
+  static void simulate(
+      String bootstrap, int items, int concurrency, double target, ResultTable table)
+      throws Exception {
+    FleetTopics t =
+        backlog(bootstrap, "bench-sim-" + concurrency + "-" + System.nanoTime(), items, "sim", 12);
+    TaskHandler sim = new BuiltInHandlers.Simulate().create("sim", Map.of("latency", "50ms"));
+    AtomicLong firstStart = new AtomicLong();
+    TaskHandler timed =
+        ctx -> {
+          firstStart.compareAndSet(0, System.nanoTime());
+          return sim.handle(ctx);
+        };
+    double secs =
+        drainWithWorker(
+            bootstrap,
+            t,
+            items,
+            concurrency,
+            "types:\n  sim: {handler: simulate, latency: 50ms}\n",
+            Map.of("sim", timed),
+            firstStart);
+    double rate = items / secs;
+    double ideal = concurrency / 0.05;
+    table.add(
+        String.format(
+            "simulate 50 ms, %,d items, concurrency %d (items/s from the first item's start to the last commit)",
+            items, concurrency),
+        ResultTable.rate(rate),
+        ResultTable.rate(ideal) + " (Little's-law ideal)",
+        String.format("efficiency %.3f", rate / ideal),
+        "≥ " + target);
+    System.err.printf(
+        "simulate %d items at concurrency %d: %,.0f/s = %.3f of ideal%n",
+        items, concurrency, rate, rate / ideal);
+  }
+}
