@@ -215,7 +215,8 @@ final class ProduceCommand implements Callable<Integer> {
         Locale.ROOT,
         "fleet produce: partial send: %d of %d items acknowledged, %d failed (%s).%n"
             + "  %s%n"
-            + "  Re-run the same command to resume: items already processed are counted as DEDUPLICATED, not run twice.%n",
+            + "  This run cannot tell which items were acknowledged: re-running the whole input runs those again%n"
+            + "  (duplicate detection across runs needs Redis idempotency, which is not built yet).%n",
         result.acknowledged(),
         total,
         total - result.acknowledged(),
@@ -296,7 +297,7 @@ final class ProduceCommand implements Callable<Integer> {
           input.firstDuplicate().orElse(""),
           skipDuplicates
               ? "each was sent once."
-              : "all were sent, and workers will count the repeats as DEDUPLICATED (--skip-duplicates sends each once).");
+              : "all were sent and each copy will run (--skip-duplicates sends each once).");
     }
     return input.ids();
   }

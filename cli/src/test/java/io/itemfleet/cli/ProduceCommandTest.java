@@ -177,7 +177,9 @@ class ProduceCommandTest {
                 props.toString()));
     assertThat(r.code()).as(r.err()).isEqualTo(4);
     assertThat(r.err())
-        .contains("partial send: 50 of 51 items acknowledged", "Re-run the same command");
+        .contains(
+            "partial send: 50 of 51 items acknowledged",
+            "re-running the whole input runs those again");
   }
 
   @Test
