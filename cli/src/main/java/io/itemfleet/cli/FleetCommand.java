@@ -41,7 +41,7 @@ public final class FleetCommand implements Runnable {
                   yield CommandLine.ExitCode.SOFTWARE;
                 }
               };
-          line.getErr().println("fleet " + line.getCommandName() + ": " + e.getMessage());
+          line.getErr().println(line.getCommandSpec().qualifiedName() + ": " + e.getMessage());
           return code;
         });
     return cl;

@@ -38,6 +38,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code fleet produce}: enqueue the item IDs of a job. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "produce",
     sortOptions = false,
     description = {

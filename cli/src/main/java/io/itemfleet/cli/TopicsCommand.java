@@ -10,6 +10,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code fleet topics create|describe|scale}. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "topics",
     description = "Manage the fleet's topics: <prefix>.tasks, .retry.*, .failures, .stats, .jobs.",
     subcommands = {
@@ -34,6 +35,7 @@ final class TopicsCommand implements Runnable {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "create",
       description = "Create every missing topic with --partitions partitions (FLEET_PARTITIONS).")
   static final class Create implements Callable<Integer> {
@@ -56,7 +58,10 @@ final class TopicsCommand implements Runnable {
     }
   }
 
-  @Command(name = "describe", description = "List the fleet's topics with partitions and settings.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "describe",
+      description = "List the fleet's topics with partitions and settings.")
   static final class Describe implements Callable<Integer> {
     @Mixin KafkaOptions kafka;
 
@@ -80,6 +85,7 @@ final class TopicsCommand implements Runnable {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "scale",
       description =
           "Raise the partitions of the work topics (tasks, retries): the ceiling on worker processes.")

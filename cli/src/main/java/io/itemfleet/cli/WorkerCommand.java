@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
 
 /** {@code fleet worker}: the long-running worker service. SIGTERM drains and exits. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "worker",
     sortOptions = false,
     description =

@@ -25,4 +25,18 @@ class FleetCommandTest {
     assertThat(cl.execute("--version")).isZero();
     assertThat(out.toString()).startsWith("fleet ").contains("Java");
   }
+
+  @Test
+  void everySubcommandAnswersHelp() {
+    for (String[] args :
+        new String[][] {
+          {"produce", "--help"}, {"worker", "--help"}, {"topics", "scale", "--help"}
+        }) {
+      CommandLine cl = FleetCommand.commandLine();
+      StringWriter out = new StringWriter();
+      cl.setOut(new PrintWriter(out));
+      assertThat(cl.execute(args)).isZero();
+      assertThat(out.toString()).contains("Usage: fleet " + args[0]);
+    }
+  }
 }
