@@ -3,7 +3,6 @@ package io.itemfleet.producer;
 import io.itemfleet.schemas.FleetTopics;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -245,9 +244,5 @@ public final class TopicAdmin implements AutoCloseable {
   @Override
   public void close() {
     admin.close(Duration.ofSeconds(5));
-  }
-
-  static Collection<String> names(List<TopicInfo> infos) {
-    return infos.stream().map(TopicInfo::name).toList();
   }
 }

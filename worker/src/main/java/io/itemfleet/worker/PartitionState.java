@@ -31,8 +31,10 @@ final class PartitionState {
   /** Retry records held in memory until due. */
   int delayed;
 
-  /** A held retry record is due later than the in-memory horizon; fetching pauses until then. */
-  boolean holdsFarRetry;
+  /**
+   * Held retry records due later than the in-memory horizon; fetching pauses while any are held.
+   */
+  int farDelayed;
 
   PartitionState(TopicPartition partition, long epoch) {
     this.partition = partition;

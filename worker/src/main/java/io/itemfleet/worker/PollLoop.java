@@ -197,7 +197,7 @@ final class PollLoop implements Runnable {
           boolean far = due - now > MEMORY_HORIZON.toMillis();
           delayed.add(new Held(due, a, far));
           s.delayed++;
-          if (far) s.holdsFarRetry = true;
+          if (far) s.farDelayed++;
         } else {
           s.waiting.add(a);
         }
@@ -227,7 +227,7 @@ final class PollLoop implements Runnable {
       PartitionState s = h.attempt.state;
       if (s.revoked) continue;
       s.delayed--;
-      if (h.far) s.holdsFarRetry = delayed.stream().anyMatch(x -> x.far && x.attempt.state == s);
+      if (h.far) s.farDelayed--;
       s.waiting.addFirst(h.attempt);
     }
   }
@@ -371,7 +371,7 @@ final class PollLoop implements Runnable {
     List<TopicPartition> resume = new ArrayList<>();
     for (PartitionState s : states.values()) {
       boolean shouldPause =
-          full || s.waiting.size() >= prefetch || s.holdsFarRetry || s.delayed >= prefetch;
+          full || s.waiting.size() >= prefetch || s.farDelayed > 0 || s.delayed >= prefetch;
       if (shouldPause && !s.paused) pause.add(s.partition);
       if (!shouldPause && s.paused) resume.add(s.partition);
       s.paused = shouldPause;

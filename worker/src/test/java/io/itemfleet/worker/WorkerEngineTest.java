@@ -8,7 +8,6 @@ import io.itemfleet.schemas.FleetHeaders;
 import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.testkit.FleetTestKit;
 import io.itemfleet.testkit.TestFleet;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -216,9 +215,5 @@ class WorkerEngineTest {
             .get();
     OffsetAndMetadata o = m.get(new TopicPartition(h.topics.tasks(), 0));
     return o == null ? 0 : o.offset();
-  }
-
-  static String utf8(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
   }
 }
