@@ -31,17 +31,27 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    * @param keepData false to delete the data directory on close
    */
   public static EmbeddedPostgresServer start(Path dataDir, boolean keepData) {
+    return start(dataDir, keepData, 0);
+  }
+
+  /**
+   * Starts a server with its data in {@code dataDir} on {@code port} (0 picks a free one). With
+   * {@code keepData}, an existing data directory is used as it is, so a server can be stopped and
+   * started again on the same data and port.
+   */
+  public static EmbeddedPostgresServer start(Path dataDir, boolean keepData, int port) {
     checkCanRunAsRoot();
     long t0 = System.nanoTime();
     try {
       Files.createDirectories(dataDir);
-      EmbeddedPostgres pg =
+      EmbeddedPostgres.Builder b =
           EmbeddedPostgres.builder()
               .setDataDirectory(dataDir)
               .setCleanDataDirectory(!keepData)
               .setServerConfig("max_connections", "200")
-              .setServerConfig("fsync", "on")
-              .start();
+              .setServerConfig("fsync", "on");
+      if (port > 0) b.setPort(port);
+      EmbeddedPostgres pg = b.start();
       log.info(
           "embedded PostgreSQL started on 127.0.0.1:{} (data {}) in {} ms",
           pg.getPort(),

@@ -21,27 +21,58 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     this.port = port;
   }
 
+  /** Attempts before giving up when the extracted binary is still "busy" (see below). */
+  private static final int START_ATTEMPTS = 5;
+
   /** Starts a server on a free port; {@code port} 0 picks one. Nothing is persisted to disk. */
   public static EmbeddedRedisServer start(int port) {
     int p = port == 0 ? FreePorts.next() : port;
     long t0 = System.nanoTime();
     RedisServer server;
-    try {
-      server =
-          RedisServer.newRedisServer()
-              .port(p)
-              .bind("127.0.0.1")
-              .setting("save \"\"")
-              .setting("appendonly no")
-              .setting("maxmemory 512mb")
-              .build();
-      server.start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("embedded Redis did not start on port " + p, e);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        server =
+            RedisServer.newRedisServer()
+                .port(p)
+                .bind("127.0.0.1")
+                .setting("save \"\"")
+                .setting("appendonly no")
+                .setting("maxmemory 512mb")
+                .build();
+        server.start();
+        break;
+      } catch (IOException e) {
+        // embedded-redis writes redis-server to a temporary file and executes it. If another
+        // thread of this JVM forks a process in between, the child briefly inherits the open
+        // write handle and exec fails with ETXTBSY ("Text file busy"); a fresh copy a moment
+        // later succeeds.
+        if (attempt < START_ATTEMPTS && textFileBusy(e)) {
+          log.info("embedded Redis binary busy (attempt {}), trying again", attempt);
+          sleep(100L * attempt);
+          continue;
+        }
+        throw new UncheckedIOException("embedded Redis did not start on port " + p, e);
+      }
     }
     log.info(
         "embedded Redis started on 127.0.0.1:{} in {} ms", p, (System.nanoTime() - t0) / 1_000_000);
     return new EmbeddedRedisServer(server, p);
+  }
+
+  private static boolean textFileBusy(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains("Text file busy")) return true;
+    }
+    return false;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting embedded Redis", e);
+    }
   }
 
   public int port() {

@@ -36,13 +36,14 @@ public final class EmbeddedStack implements AutoCloseable {
    */
   public static EmbeddedStack start(Path dataDir, boolean keepData) {
     long t0 = System.nanoTime();
+    // Redis first, alone: it writes its binary and then executes it, and a process forked by the
+    // PostgreSQL start in that window would hold the file open for writing (ETXTBSY).
+    EmbeddedRedisServer redis = EmbeddedRedisServer.start(0);
     CompletableFuture<EmbeddedPostgresServer> pg =
         CompletableFuture.supplyAsync(
             () -> EmbeddedPostgresServer.start(dataDir.resolve("postgres"), keepData));
-    EmbeddedRedisServer redis = null;
     EmbeddedKafkaBroker kafka = null;
     try {
-      redis = EmbeddedRedisServer.start(0);
       kafka = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"), 0, keepData);
       EmbeddedStack stack = new EmbeddedStack(kafka, redis, pg.join());
       log.info(
@@ -50,7 +51,7 @@ public final class EmbeddedStack implements AutoCloseable {
       return stack;
     } catch (RuntimeException e) {
       if (kafka != null) kafka.close();
-      if (redis != null) redis.close();
+      redis.close();
       pg.thenAccept(EmbeddedPostgresServer::close);
       throw e instanceof CompletionException && e.getCause() instanceof RuntimeException r ? r : e;
     }
