@@ -1,7 +1,8 @@
 package io.itemfleet.worker;
 
 import io.itemfleet.schemas.TaskMessage;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * One attempt at one record, handed from the poll thread to a lane. Exactly one result is posted:
@@ -29,8 +30,19 @@ final class Attempt {
   /** When the handler started (System.nanoTime). */
   volatile long startNanos;
 
-  /** Whether a result was posted. */
-  private final AtomicBoolean finished = new AtomicBoolean();
+  /** 1 once a result was claimed; flipped through {@link #FINISHED}. */
+  @SuppressWarnings("unused")
+  private volatile int finished;
+
+  private static final VarHandle FINISHED;
+
+  static {
+    try {
+      FINISHED = MethodHandles.lookup().findVarHandle(Attempt.class, "finished", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   Attempt(PartitionState state, PartitionState.Slot slot, TaskMessage decoded) {
     this.state = state;
@@ -40,6 +52,6 @@ final class Attempt {
 
   /** Claims the right to post this attempt's result; true for exactly one caller. */
   boolean finish() {
-    return finished.compareAndSet(false, true);
+    return FINISHED.compareAndSet(this, 0, 1);
   }
 }

@@ -222,8 +222,25 @@ final class ItemExecutor {
 
   private static Optional<String> header(ConsumerRecord<?, ?> r, String name) {
     Header h = r.headers().lastHeader(name);
-    return h == null || h.value() == null
-        ? Optional.empty()
-        : Optional.of(new String(h.value(), StandardCharsets.UTF_8));
+    return h == null || h.value() == null ? Optional.empty() : Optional.of(headerValue(h.value()));
+  }
+
+  /** The last header value decoded, reused while consecutive records carry the same bytes. */
+  private record Recent(byte[] bytes, String value) {}
+
+  /** A few recent header values; a benign race at worst decodes again. */
+  private static final Recent[] recent = new Recent[8];
+
+  /**
+   * Decodes a header value, reusing the String of a recent equal value: a backlog carries the same
+   * few job and type names millions of times, and a shared String keeps its hash for the stats.
+   */
+  private static String headerValue(byte[] bytes) {
+    int slot = (java.util.Arrays.hashCode(bytes) & 0x7fffffff) % recent.length;
+    Recent r = recent[slot];
+    if (r != null && java.util.Arrays.equals(r.bytes, bytes)) return r.value;
+    String v = new String(bytes, StandardCharsets.UTF_8);
+    recent[slot] = new Recent(bytes.clone(), v);
+    return v;
   }
 }

@@ -2,33 +2,52 @@ package io.itemfleet.worker;
 
 import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code concurrency} virtual threads, each running one attempt at a time, taken from the ready
- * queue; results go to the completion queue. A lane whose attempt passes its deadline is abandoned:
- * the watchdog posts the time-out, interrupts it and starts a replacement, so a hung handler never
- * holds a slot.
+ * Up to {@code concurrency} virtual threads ("lanes"), each running one attempt at a time taken
+ * from a lock-free ready queue. A lane keeps taking attempts while any are queued and ends when
+ * none is; the poll thread starts lanes for queued attempts, up to the concurrency. Nothing ever
+ * parks on a shared lock, so hundreds of lanes never queue behind each other to take work. A result
+ * is written straight into its record's slot; the poll thread sees it when it scans the window at
+ * commit time.
+ *
+ * <p>A lane whose attempt passes its deadline is abandoned: the watchdog posts the time-out,
+ * interrupts it and frees its slot, so a hung handler never holds a slot.
  */
 final class Lanes {
   private static final Logger log = LoggerFactory.getLogger(Lanes.class);
 
-  /** Attempts ready to run; filled by the poll thread. */
-  private final BlockingQueue<Attempt> ready;
+  /** Attempts ready to run; offered by the poll thread only. */
+  private final Queue<Attempt> ready = new ConcurrentLinkedQueue<>();
 
-  /** Results for the poll thread. */
-  private final Queue<Completion> completions;
+  /** Attempts in {@link #ready}. */
+  private final AtomicInteger queued = new AtomicInteger();
+
+  /** Records handler latency. */
+  private final WorkerMetrics metrics;
+
+  /** Results posted since the poll thread last took the count. */
+  private final AtomicInteger finished = new AtomicInteger();
 
   /** Runs attempts. */
   private final ItemExecutor executor;
 
-  /** Live lanes. */
+  /** Most lanes at once. */
+  private final int concurrency;
+
+  /** Most attempts queued at once. */
+  private final int capacity;
+
+  /** Lanes that count against the concurrency (live and not abandoned). */
   private final Set<Lane> lanes = ConcurrentHashMap.newKeySet();
+
+  /** Size of {@link #lanes}. */
+  private final AtomicInteger live = new AtomicInteger();
 
   /** Lanes running an attempt right now. */
   private final AtomicInteger busy = new AtomicInteger();
@@ -36,19 +55,31 @@ final class Lanes {
   /** Cleared on stop. */
   private volatile boolean running = true;
 
-  /** A finished attempt and its result. */
-  record Completion(Attempt attempt, ItemResult result) {}
-
-  Lanes(BlockingQueue<Attempt> ready, Queue<Completion> completions, ItemExecutor executor) {
-    this.ready = ready;
-    this.completions = completions;
+  Lanes(int concurrency, ItemExecutor executor, WorkerMetrics metrics) {
+    this.concurrency = concurrency;
+    this.capacity = Math.max(2 * concurrency, 8192);
     this.executor = executor;
+    this.metrics = metrics;
   }
 
-  void start(int count) {
-    for (int i = 0; i < count; i++) {
-      startLane();
-    }
+  /**
+   * Posts an attempt's result into its slot, where the poll thread finds it when it next scans the
+   * window. Only the caller that won {@link Attempt#finish()} may post.
+   */
+  private void post(Attempt a, ItemResult result) {
+    a.slot.result = result;
+    finished.incrementAndGet();
+    if (result.handlerRan()) metrics.handlerTime(result.type(), result.handlerNanos());
+  }
+
+  /** Results posted since the last call. Poll thread only. */
+  int takeFinishedCount() {
+    return finished.getAndSet(0);
+  }
+
+  /** Results posted since the last {@link #takeFinishedCount()}. */
+  int finishedCount() {
+    return finished.get();
   }
 
   /** Attempts running now. */
@@ -56,21 +87,55 @@ final class Lanes {
     return busy.get();
   }
 
+  /** Attempts queued and not yet taken by a lane. */
+  int queued() {
+    return queued.get();
+  }
+
+  /** How many more attempts the ready queue takes. */
+  int room() {
+    return capacity - queued.get();
+  }
+
+  /** Queues an attempt; call {@link #startLanes()} after a batch of offers. Poll thread only. */
+  void offer(Attempt a) {
+    ready.add(a);
+    queued.incrementAndGet();
+  }
+
+  /** Starts lanes for queued attempts, up to the concurrency. Poll thread only. */
+  void startLanes() {
+    if (!running) return;
+    int wanted = Math.min(concurrency - live.get(), queued.get());
+    for (int i = 0; i < wanted; i++) {
+      Lane lane = new Lane();
+      lanes.add(lane);
+      live.incrementAndGet();
+      lane.thread = Thread.ofVirtual().name("fleet-lane").start(lane);
+    }
+  }
+
+  /** Drops every queued attempt (they never started). */
+  void clear() {
+    while (ready.poll() != null) {
+      queued.decrementAndGet();
+    }
+  }
+
   /** Posts time-outs for attempts past their deadline; called by the poll thread each loop. */
   void checkDeadlines(long nowNanos) {
     for (Lane lane : lanes) {
       Attempt a = lane.current;
       if (a != null && nowNanos > a.deadlineNanos && a.finish()) {
-        completions.add(new Completion(a, executor.timedOut(a)));
+        post(a, executor.timedOut(a));
         lane.abandoned = true;
-        lanes.remove(lane);
+        if (lanes.remove(lane)) live.decrementAndGet();
         busy.decrementAndGet();
         lane.thread.interrupt();
         log.warn(
-            "attempt of item {} timed out after {} ms; its lane is replaced",
+            "attempt of item {} timed out after {} ms; its lane is abandoned",
             a.task.item(),
             a.settings.timeout().toMillis());
-        startLane();
       }
     }
   }
@@ -78,17 +143,6 @@ final class Lanes {
   /** Stops taking attempts; running ones finish or are abandoned by the caller. */
   void stop() {
     running = false;
-    for (Lane lane : lanes) {
-      if (lane.current == null) {
-        lane.thread.interrupt();
-      }
-    }
-  }
-
-  private void startLane() {
-    Lane lane = new Lane();
-    lanes.add(lane);
-    lane.thread = Thread.ofVirtual().name("fleet-lane").start(lane);
   }
 
   /** One slot of concurrency. */
@@ -104,33 +158,37 @@ final class Lanes {
 
     @Override
     public void run() {
-      while (running && !abandoned) {
-        Attempt a;
-        try {
-          a = ready.poll(200, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-          continue; // stop() interrupts idle lanes; the loop condition decides
+      try {
+        while (running && !abandoned) {
+          Attempt a = ready.poll();
+          if (a == null) {
+            break; // the poll thread starts a new lane when work arrives
+          }
+          queued.decrementAndGet();
+          if (a.state.revoked) {
+            continue;
+          }
+          busy.incrementAndGet();
+          current = a;
+          ItemResult result;
+          try {
+            result = executor.run(a);
+          } catch (RuntimeException | Error e) {
+            log.error(
+                "item runner failed unexpectedly on {}", ItemExecutor.source(a.slot.record), e);
+            result = executor.crashed(a, e);
+          }
+          current = null;
+          Thread.interrupted(); // a late interrupt must not hit the next attempt
+          if (result != null && a.finish()) {
+            busy.decrementAndGet();
+            post(a, result);
+          } else if (!abandoned) {
+            busy.decrementAndGet();
+          }
         }
-        if (a == null || a.state.revoked) {
-          continue;
-        }
-        busy.incrementAndGet();
-        current = a;
-        ItemResult result;
-        try {
-          result = executor.run(a);
-        } catch (RuntimeException | Error e) {
-          log.error("item runner failed unexpectedly on {}", ItemExecutor.source(a.slot.record), e);
-          result = executor.crashed(a, e);
-        }
-        current = null;
-        Thread.interrupted(); // a late interrupt must not hit the next attempt
-        if (result != null && a.finish()) {
-          busy.decrementAndGet();
-          completions.add(new Completion(a, result));
-        } else if (!abandoned) {
-          busy.decrementAndGet();
-        }
+      } finally {
+        if (lanes.remove(this)) live.decrementAndGet();
       }
     }
   }

@@ -42,15 +42,15 @@ final class PartitionState {
   }
 
   /**
-   * One fetched record and, once its attempt ended, what it produced. Touched only by the poll
-   * thread.
+   * One fetched record and, once its attempt ended, what it produced. Owned by the poll thread;
+   * {@link #result} is posted by a lane.
    */
   static final class Slot {
     /** The record as fetched. */
     final ConsumerRecord<byte[], byte[]> record;
 
-    /** Its result; null until done. */
-    ItemResult result;
+    /** Its result; null until done. Written once, by the lane or the watchdog that finished it. */
+    volatile ItemResult result;
 
     Slot(ConsumerRecord<byte[], byte[]> record) {
       this.record = record;

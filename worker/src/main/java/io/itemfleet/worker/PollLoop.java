@@ -15,10 +15,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -39,9 +43,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The worker's owner thread: the only one to touch the consumer and the transactional producer. It
- * polls, hands attempts to lanes through the ready queue, collects their results, and every commit
- * interval writes the outputs of each partition's contiguous finished prefix, with those offsets,
- * in one Kafka transaction. See docs/CONCURRENCY.md.
+ * polls, hands attempts to lanes through the ready queue (starting lanes as needed), collects their
+ * results, and every commit interval writes the outputs of each partition's contiguous finished
+ * prefix, with those offsets, in one Kafka transaction. See docs/CONCURRENCY.md.
  */
 final class PollLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
@@ -54,8 +58,6 @@ final class PollLoop implements Runnable {
   private final Producer<String, byte[]> producer;
   private final ItemExecutor executor;
   private final Lanes lanes;
-  private final BlockingQueue<Attempt> ready;
-  private final java.util.Queue<Lanes.Completion> completions;
   private final WorkerMetrics metrics;
   private final Clock clock;
   private final MessageCodec codec;
@@ -73,14 +75,17 @@ final class PollLoop implements Runnable {
   /** Assignment epochs handed out so far. */
   private long epochs;
 
-  /** Results collected since the last commit. */
-  private int finishedSinceCommit;
-
   /** Records fetched and not yet committed, over all partitions. */
   private int held;
 
   /** Consumer lag summed over the assignment, refreshed each commit. */
   private final AtomicLong lag = new AtomicLong();
+
+  /** Runs transactions so that the poll thread need not wait for their round trips. */
+  private final ExecutorService committer;
+
+  /** The transaction in flight on the committer thread, or null. */
+  private Pending pending;
 
   /** Set by {@link #stop()}; the loop then drains and exits. */
   private volatile boolean stopping;
@@ -100,8 +105,6 @@ final class PollLoop implements Runnable {
       Producer<String, byte[]> producer,
       ItemExecutor executor,
       Lanes lanes,
-      BlockingQueue<Attempt> ready,
-      java.util.Queue<Lanes.Completion> completions,
       WorkerMetrics metrics,
       Clock clock) {
     this.settings = settings;
@@ -109,13 +112,14 @@ final class PollLoop implements Runnable {
     this.producer = producer;
     this.executor = executor;
     this.lanes = lanes;
-    this.ready = ready;
-    this.completions = completions;
     this.metrics = metrics;
     this.clock = clock;
     this.codec = new MessageCodec(settings.codecLimits());
     this.retryTopics = Set.copyOf(settings.topics().retryTopics());
     metrics.gauges(() -> lanes.busy(), lag::get);
+    this.committer =
+        Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().name("fleet-commit-" + settings.workerId()).unstarted(r));
   }
 
   void stop() {
@@ -142,14 +146,20 @@ final class PollLoop implements Runnable {
           continue;
         }
         intake(records);
-        drainCompletions();
         releaseDue();
         refill();
         lanes.checkDeadlines(System.nanoTime());
-        // Commit on the interval, or sooner when finished work piles up: held records are capped,
-        // so waiting for the interval would cap throughput at maxHeld per interval.
-        if (System.nanoTime() >= nextCommit || finishedSinceCommit >= settings.maxHeld() / 4) {
-          commit();
+        // Commit on the interval; sooner when finished work piles up (held records are capped, so
+        // waiting would cap throughput at maxHeld per interval) or when everything fetched is done
+        // (nothing to wait for). The transaction runs on the committer thread while this loop keeps
+        // the lanes fed.
+        settle(false);
+        int finished = lanes.finishedCount();
+        if (pending == null
+            && (System.nanoTime() >= nextCommit
+                || finished >= settings.maxHeld() / 4
+                || (finished > 0 && finished == held))) {
+          startCommit();
           updateLag();
           nextCommit = System.nanoTime() + settings.commitInterval().toNanos();
         }
@@ -161,13 +171,14 @@ final class PollLoop implements Runnable {
       log.error("worker {} stopped: {}", settings.workerId(), t.toString(), t);
     } finally {
       lanes.stop();
+      committer.shutdownNow();
       closeQuietly();
       terminated.countDown();
     }
   }
 
   private Duration pollTimeout() {
-    if (ready.size() < ready.remainingCapacity()) {
+    if (lanes.queued() < lanes.room()) {
       return Duration.ofMillis(1); // lanes are hungry: come back at once
     }
     return Duration.ofMillis(10);
@@ -205,21 +216,6 @@ final class PollLoop implements Runnable {
     }
   }
 
-  private void drainCompletions() {
-    Lanes.Completion c;
-    while ((c = completions.poll()) != null) {
-      Attempt a = c.attempt();
-      if (a.state.revoked || states.get(a.state.partition) != a.state) {
-        continue; // from an earlier assignment: never committed
-      }
-      a.slot.result = c.result();
-      finishedSinceCommit++;
-      if (c.result().handlerRan()) {
-        metrics.handlerTime(c.result().type(), c.result().handlerNanos());
-      }
-    }
-  }
-
   private void releaseDue() {
     long now = clock.millis();
     while (!delayed.isEmpty() && delayed.peek().dueMillis <= now) {
@@ -232,23 +228,38 @@ final class PollLoop implements Runnable {
     }
   }
 
-  /** Moves waiting attempts to the ready queue, round-robin over partitions. */
+  /** Moves waiting attempts to the ready queue, round-robin over partitions; starts lanes. */
   private void refill() {
-    boolean moved = true;
-    while (moved && ready.remainingCapacity() > 0) {
-      moved = false;
-      for (PartitionState s : states.values()) {
-        Attempt a = s.waiting.peekFirst();
-        if (a != null && ready.offer(a)) {
-          s.waiting.pollFirst();
-          moved = true;
+    int room = lanes.room();
+    List<PartitionState> busy = new ArrayList<>();
+    for (PartitionState s : states.values()) {
+      if (!s.waiting.isEmpty()) busy.add(s);
+    }
+    while (room > 0 && !busy.isEmpty()) {
+      for (int i = busy.size() - 1; i >= 0 && room > 0; i--) {
+        Attempt a = busy.get(i).waiting.pollFirst();
+        if (a == null) {
+          busy.remove(i);
+        } else {
+          lanes.offer(a);
+          room--;
         }
       }
     }
+    lanes.startLanes();
   }
 
-  /** Commits the finished prefix of every partition with its outputs in one transaction. */
-  void commit() {
+  /** Finished prefixes taken from the windows, to be committed in one transaction. */
+  private record Batch(List<ItemResult> results, Map<TopicPartition, OffsetAndMetadata> offsets) {}
+
+  /** A transaction running on the committer thread. */
+  private record Pending(Batch batch, Future<?> done, long startNanos) {}
+
+  /**
+   * Takes every partition's contiguous finished prefix out of its window; null when none finished.
+   */
+  private Batch takeFinished() {
+    lanes.takeFinishedCount();
     List<ItemResult> results = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (PartitionState s : states.values()) {
@@ -263,44 +274,102 @@ final class PollLoop implements Runnable {
         offsets.put(s.partition, new OffsetAndMetadata(last + 1));
       }
     }
-    finishedSinceCommit = 0;
-    if (offsets.isEmpty()) {
+    return offsets.isEmpty() ? null : new Batch(results, offsets);
+  }
+
+  /**
+   * Starts committing the finished prefixes on the committer thread, so lanes keep being fed while
+   * the transaction round trips run. At most one transaction is in flight.
+   */
+  private void startCommit() {
+    Batch b = takeFinished();
+    if (b == null) return;
+    ConsumerGroupMetadata group = consumer.groupMetadata();
+    long t0 = System.nanoTime();
+    pending = new Pending(b, committer.submit(() -> write(b, group)), t0);
+  }
+
+  /**
+   * Collects the in-flight transaction once it has ended, or waits for it when {@code wait}; a
+   * failed one is aborted and the assignment rewound to the committed offsets.
+   */
+  private void settle(boolean wait) {
+    Pending p = pending;
+    if (p == null || (!wait && !p.done().isDone())) return;
+    pending = null;
+    try {
+      p.done().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while a commit was in flight", e);
+    } catch (ExecutionException e) {
+      onCommitFailure(p.batch(), e.getCause());
       return;
     }
+    afterCommit(p.batch(), p.startNanos());
+  }
+
+  /** Commits the finished prefix of every partition with its outputs now, on this thread. */
+  void commit() {
+    settle(true);
+    Batch b = takeFinished();
+    if (b == null) return;
     long t0 = System.nanoTime();
+    try {
+      write(b, consumer.groupMetadata());
+    } catch (RuntimeException e) {
+      onCommitFailure(b, e);
+      return;
+    }
+    afterCommit(b, t0);
+  }
+
+  /** One transaction: failure events, retry messages and stats deltas of a batch, its offsets. */
+  private Void write(Batch b, ConsumerGroupMetadata group) {
     FleetTopics topics = settings.topics();
     StatsAccumulator stats = new StatsAccumulator();
-    try {
-      producer.beginTransaction();
-      long now = clock.millis();
-      for (ItemResult r : results) {
-        stats.add(r);
-        if (r.failure().isPresent()) {
-          producer.send(
-              new ProducerRecord<>(
-                  topics.failures(),
-                  r.failure().get().item().orElse(null),
-                  codec.encodeFailure(r.failure().get())));
-        }
-        if (r.retry().isPresent()) {
-          TaskMessage next = r.retry().get();
-          long delay = next.notBefore().orElseThrow().toEpochMilli() - now;
-          producer.send(
-              new ProducerRecord<>(
-                  topics.retry(tierFor(delay)), next.item(), codec.encodeTask(next)));
-        }
+    producer.beginTransaction();
+    long now = clock.millis();
+    for (ItemResult r : b.results()) {
+      stats.add(r);
+      if (r.failure().isPresent()) {
+        producer.send(
+            new ProducerRecord<>(
+                topics.failures(),
+                r.failure().get().item().orElse(null),
+                codec.encodeFailure(r.failure().get())));
       }
-      for (StatsDelta d : stats.drain()) {
-        producer.send(new ProducerRecord<>(topics.stats(), d.job(), codec.encodeStats(d)));
+      if (r.retry().isPresent()) {
+        TaskMessage next = r.retry().get();
+        long delay = next.notBefore().orElseThrow().toEpochMilli() - now;
+        producer.send(
+            new ProducerRecord<>(
+                topics.retry(tierFor(delay)), next.item(), codec.encodeTask(next)));
       }
-      producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-      producer.commitTransaction();
-    } catch (ProducerFencedException
-        | InvalidProducerEpochException
-        | FencedInstanceIdException
-        | OutOfOrderSequenceException
-        | UnsupportedVersionException
-        | AuthorizationException e) {
+    }
+    for (StatsDelta d : stats.drain()) {
+      producer.send(new ProducerRecord<>(topics.stats(), d.job(), codec.encodeStats(d)));
+    }
+    producer.sendOffsetsToTransaction(b.offsets(), group);
+    producer.commitTransaction();
+    return null;
+  }
+
+  private void afterCommit(Batch b, long startNanos) {
+    metrics.commit(System.nanoTime() - startNanos, b.results().size());
+    for (ItemResult r : b.results()) {
+      r.outcome().ifPresent(o -> metrics.outcome(r.type(), o));
+      if (r.retry().isPresent()) metrics.retry(r.type());
+    }
+  }
+
+  private void onCommitFailure(Batch b, Throwable e) {
+    if (e instanceof ProducerFencedException
+        || e instanceof InvalidProducerEpochException
+        || e instanceof FencedInstanceIdException
+        || e instanceof OutOfOrderSequenceException
+        || e instanceof UnsupportedVersionException
+        || e instanceof AuthorizationException) {
       throw new IllegalStateException(
           "cannot commit any more ("
               + e.getClass().getSimpleName()
@@ -308,19 +377,18 @@ final class PollLoop implements Runnable {
               + settings.workerId()
               + "' may have taken over",
           e);
-    } catch (KafkaException e) {
+    }
+    if (e instanceof KafkaException) {
       log.warn(
           "commit of {} records failed, rewinding to the last commit: {}",
-          results.size(),
+          b.results().size(),
           e.toString());
       abortAndRewind();
       return;
     }
-    metrics.commit(System.nanoTime() - t0, results.size());
-    for (ItemResult r : results) {
-      r.outcome().ifPresent(o -> metrics.outcome(r.type(), o));
-      if (r.retry().isPresent()) metrics.retry(r.type());
-    }
+    if (e instanceof RuntimeException re) throw re;
+    if (e instanceof Error err) throw err;
+    throw new IllegalStateException(e);
   }
 
   /** The retry topic tier for a delay: the largest tier not above it, or the smallest. */
@@ -353,7 +421,7 @@ final class PollLoop implements Runnable {
         consumer.seekToBeginning(List.of(tp));
       }
     }
-    ready.clear();
+    lanes.clear();
   }
 
   private void forget(TopicPartition tp) {
@@ -366,7 +434,7 @@ final class PollLoop implements Runnable {
 
   private void adjustPauses() {
     boolean full = held >= settings.maxHeld();
-    int prefetch = Math.max(256, 2 * settings.concurrency() / Math.max(1, states.size()));
+    int prefetch = Math.max(4096, 2 * settings.concurrency() / Math.max(1, states.size()));
     List<TopicPartition> pause = new ArrayList<>();
     List<TopicPartition> resume = new ArrayList<>();
     for (PartitionState s : states.values()) {
@@ -391,15 +459,13 @@ final class PollLoop implements Runnable {
   /** After SIGTERM: stop fetching, let running attempts finish up to the drain timeout, commit. */
   private void drain() {
     consumer.pause(consumer.assignment());
-    ready.clear();
+    lanes.clear();
     lanes.stop();
     long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
     while (lanes.busy() > 0 && System.nanoTime() < deadline) {
       consumer.poll(Duration.ofMillis(20)); // stays in the group; partitions are paused
-      drainCompletions();
       lanes.checkDeadlines(System.nanoTime());
     }
-    drainCompletions();
     if (lanes.busy() > 0) {
       log.warn(
           "drain timed out after {} ms (inFlight={}, partitions={})",
@@ -429,7 +495,6 @@ final class PollLoop implements Runnable {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       if (partitions.isEmpty()) return;
-      drainCompletions();
       commit();
       partitions.forEach(PollLoop.this::forget);
       log.info("revoked {}", partitions);
@@ -445,6 +510,7 @@ final class PollLoop implements Runnable {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      settle(true); // the producer is used by one thread at a time
       partitions.forEach(PollLoop.this::forget);
       log.warn(
           "lost {} without a chance to commit; their uncommitted work will run again elsewhere",

@@ -5,8 +5,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -49,23 +47,10 @@ public final class Worker implements AutoCloseable {
     KafkaProducer<String, byte[]> producer =
         new KafkaProducer<>(
             producerProperties(settings), new StringSerializer(), new ByteArraySerializer());
-    LinkedBlockingQueue<Attempt> ready =
-        new LinkedBlockingQueue<>(Math.max(settings.concurrency(), 1024));
-    ConcurrentLinkedQueue<Lanes.Completion> completions = new ConcurrentLinkedQueue<>();
     ItemExecutor executor = new ItemExecutor(settings, config, handlers, Clock.systemUTC());
-    Lanes lanes = new Lanes(ready, completions, executor);
-    lanes.start(settings.concurrency());
+    Lanes lanes = new Lanes(settings.concurrency(), executor, metrics);
     PollLoop loop =
-        new PollLoop(
-            settings,
-            consumer,
-            producer,
-            executor,
-            lanes,
-            ready,
-            completions,
-            metrics,
-            Clock.systemUTC());
+        new PollLoop(settings, consumer, producer, executor, lanes, metrics, Clock.systemUTC());
     Thread t = Thread.ofPlatform().name("fleet-poll-" + settings.workerId()).start(loop);
     return new Worker(loop, t, settings.drainTimeout());
   }
@@ -78,7 +63,7 @@ public final class Worker implements AutoCloseable {
     p.put("isolation.level", "read_committed");
     p.put("auto.offset.reset", "earliest");
     p.put("partition.assignment.strategy", CooperativeStickyAssignor.class.getName());
-    p.put("max.poll.records", 2000);
+    p.put("max.poll.records", 5000);
     p.put("fetch.max.wait.ms", 100);
     p.put("session.timeout.ms", 15_000);
     if (s.staticMembership()) {

@@ -59,7 +59,7 @@ public record WorkerSettings(
   }
 
   /**
-   * Sensible defaults: 256 in flight, commit every 100 ms, hold at most max(20000, 16 ×
+   * Sensible defaults: 256 in flight, commit every 100 ms, hold at most max(50000, 32 ×
    * concurrency) records.
    */
   public static WorkerSettings defaults(
@@ -70,7 +70,7 @@ public record WorkerSettings(
         workerId,
         concurrency,
         Duration.ofMillis(100),
-        Math.max(20_000, 16 * concurrency),
+        Math.max(50_000, 32 * concurrency),
         Duration.ofSeconds(30),
         Duration.ofSeconds(15),
         Optional.empty(),
