@@ -13,6 +13,10 @@ import picocli.CommandLine.Command;
       ProduceCommand.class,
       TopicsCommand.class,
       WorkerCommand.class,
+      RecorderCommand.class,
+      StatusCommand.class,
+      WatchCommand.class,
+      FailuresCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class FleetCommand implements Runnable {
@@ -34,6 +38,7 @@ public final class FleetCommand implements Runnable {
           int code =
               switch (e) {
                 case UsageException u -> EXIT_USAGE;
+                case CliFailure f -> f.code;
                 case io.itemfleet.producer.BrokerUnreachableException b ->
                     ProduceCommand.EXIT_UNREACHABLE;
                 default -> {

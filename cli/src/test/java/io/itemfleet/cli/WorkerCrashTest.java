@@ -12,8 +12,6 @@ import io.itemfleet.testkit.TestFleet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,33 +84,23 @@ class WorkerCrashTest {
   }
 
   private Process startWorker(TestFleet f, Path yaml, String log) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                FleetCommand.class.getName(),
-                "worker",
-                "--bootstrap",
-                f.kafkaBootstrap(),
-                "--topic-prefix",
-                f.prefix(),
-                "--partitions",
-                "4",
-                "--config",
-                yaml.toString(),
-                "--worker-id",
-                "crash-test",
-                "--metrics-port",
-                "-1",
-                "--concurrency",
-                "64"));
-    return new ProcessBuilder(cmd)
-        .redirectErrorStream(true)
-        .redirectOutput(tmp.resolve(log).toFile())
-        .start();
+    return FleetProcess.start(
+        tmp.resolve(log),
+        "worker",
+        "--bootstrap",
+        f.kafkaBootstrap(),
+        "--topic-prefix",
+        f.prefix(),
+        "--partitions",
+        "4",
+        "--config",
+        yaml.toString(),
+        "--worker-id",
+        "crash-test",
+        "--metrics-port",
+        "-1",
+        "--concurrency",
+        "64");
   }
 
   private static OutcomeCounts totals(TestFleet f) {

@@ -1,0 +1,102 @@
+package io.itemfleet.cli;
+
+import io.itemfleet.producer.TopicAdmin;
+import io.itemfleet.recorder.Recorder;
+import io.itemfleet.recorder.RecorderSettings;
+import io.itemfleet.schemas.Durations;
+import io.itemfleet.worker.MetricsServer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code fleet recorder}: the long-running state recorder. SIGTERM stops after the batch. */
+@Command(
+    mixinStandardHelpOptions = true,
+    name = "recorder",
+    sortOptions = false,
+    description =
+        "Run the state recorder: write failures and job aggregates to PostgreSQL, exactly once.")
+final class RecorderCommand implements Callable<Integer> {
+  @Mixin KafkaOptions kafka;
+  @Mixin DbOptions db;
+
+  @Option(
+      names = "--retention",
+      defaultValue = "${env:FLEET_RETENTION:-30d}",
+      description =
+          "Delete failures and aggregates older than this (env FLEET_RETENTION, default ${DEFAULT-VALUE}; 0 keeps all).")
+  String retention;
+
+  @Option(
+      names = "--metrics-port",
+      defaultValue = "${env:FLEET_METRICS_PORT:-9401}",
+      description =
+          "Port for /metrics and /health (env FLEET_METRICS_PORT, default ${DEFAULT-VALUE}; 0 picks one, -1 disables).")
+  int metricsPort;
+
+  @Option(
+      names = "--start-timeout",
+      defaultValue = "5m",
+      description = "How long to wait for PostgreSQL at start (default ${DEFAULT-VALUE}).")
+  String startTimeout;
+
+  @Override
+  public Integer call() throws Exception {
+    RecorderSettings settings;
+    Duration wait;
+    try {
+      Duration keep = "0".equals(retention) ? Duration.ZERO : Durations.parse(retention);
+      wait = Durations.parse(startTimeout);
+      settings =
+          RecorderSettings.defaults(kafka.clientProperties(), kafka.topics(), db.settings())
+              .withRetention(keep, Duration.ofHours(1));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+    try (TopicAdmin admin =
+        new TopicAdmin(kafka.clientProperties(), kafka.topics(), Duration.ofSeconds(30))) {
+      admin.checkReachable(kafka.bootstrap);
+      admin.ensureTopics(kafka.partitions, (short) 1);
+    }
+    Recorder recorder;
+    try {
+      recorder = Recorder.start(settings, wait);
+    } catch (SQLException e) {
+      throw new CliFailure(3, "cannot use PostgreSQL at " + settings.db() + ": " + e.getMessage());
+    }
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Gauge.builder("fleet_recorder_applied_records", recorder, r -> r.applied())
+        .description("records applied to the ledger by this recorder")
+        .register(registry);
+    Gauge.builder("fleet_recorder_healthy", recorder, r -> r.isHealthy() ? 1 : 0)
+        .description("1 while PostgreSQL and Kafka are reachable")
+        .register(registry);
+    MetricsServer metrics =
+        metricsPort < 0 ? null : MetricsServer.start(metricsPort, registry, recorder::isHealthy);
+    System.err.printf(
+        "fleet recorder: %s.{stats,failures,jobs} -> %s%s%n",
+        kafka.topicPrefix, settings.db(), metrics == null ? "" : ", metrics on :" + metrics.port());
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  recorder.close();
+                  if (metrics != null) metrics.close();
+                },
+                "fleet-shutdown"));
+    while (!recorder.awaitTermination(Duration.ofSeconds(1))) {
+      // runs until SIGTERM or a fatal error
+    }
+    if (recorder.failure().isPresent()) {
+      System.err.println("fleet recorder: stopped: " + recorder.failure().get().getMessage());
+      return 1;
+    }
+    return 0;
+  }
+}

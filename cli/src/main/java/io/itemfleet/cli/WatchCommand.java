@@ -1,0 +1,113 @@
+package io.itemfleet.cli;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.itemfleet.recorder.JobStatus;
+import io.itemfleet.recorder.LedgerQueries;
+import io.itemfleet.schemas.Durations;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code fleet watch JOB}: live progress until the job is done. */
+@Command(
+    mixinStandardHelpOptions = true,
+    name = "watch",
+    sortOptions = false,
+    description = {
+      "Follow a job: progress, rate, ETA and failures so far; exits when it is done.",
+      "Exit codes: 0 done, 1 timed out, 2 usage, 3 database unreachable."
+    })
+final class WatchCommand implements Callable<Integer> {
+  @Mixin DbOptions db;
+
+  @Parameters(paramLabel = "JOB", description = "The job to follow.")
+  String job;
+
+  @Option(
+      names = "--interval",
+      defaultValue = "1s",
+      description = "How often to read the ledger (default ${DEFAULT-VALUE}).")
+  String interval;
+
+  @Option(
+      names = "--timeout",
+      defaultValue = "0",
+      description = "Give up after this long (e.g. 10m); 0 waits forever (default).")
+  String timeout;
+
+  @Override
+  public Integer call() throws Exception {
+    Duration every;
+    Duration limit;
+    try {
+      every = Durations.parse(interval);
+      limit = "0".equals(timeout) ? Duration.ZERO : Durations.parse(timeout);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+    boolean tty = Terminal.interactive();
+    PrintStream out = System.out;
+    long deadline = limit.isZero() ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
+    try (HikariDataSource ds = db.openForReading()) {
+      LedgerQueries q = new LedgerQueries(ds);
+      long lastFinished = -1;
+      long lastAt = System.nanoTime();
+      double rate = 0;
+      long lastLine = 0;
+      boolean seen = false;
+      while (true) {
+        Optional<JobStatus> s = q.job(job);
+        long now = System.nanoTime();
+        if (s.isEmpty()) {
+          if (!seen && now - lastLine > 5_000_000_000L) {
+            System.err.printf("waiting for job '%s' to appear in the ledger...%n", job);
+            lastLine = now;
+          }
+        } else {
+          seen = true;
+          JobStatus j = s.get();
+          if (lastFinished >= 0 && now > lastAt) {
+            double r = (j.finished() - lastFinished) / ((now - lastAt) / 1e9);
+            rate = rate == 0 ? r : 0.7 * rate + 0.3 * r; // smoothed
+          }
+          lastFinished = j.finished();
+          lastAt = now;
+          long failed = j.counts().failed() + j.counts().poison();
+          if (tty) {
+            Terminal.bar(out, job, j.finished(), j.total().orElse(0L), rate);
+            out.printf(Locale.ROOT, "failed %s  ", Terminal.count(failed));
+            out.flush();
+          } else if (j.done() || now - lastLine >= 5_000_000_000L) {
+            out.printf(
+                Locale.ROOT,
+                "%s: %s/%s finished, %s/s, %s failed, %s retries%n",
+                job,
+                Terminal.count(j.finished()),
+                j.total().map(Terminal::count).orElse("?"),
+                Terminal.count(Math.round(rate)),
+                Terminal.count(failed),
+                Terminal.count(j.retries()));
+            lastLine = now;
+          }
+          if (j.done()) {
+            if (tty) out.println();
+            StatusCommand.printOne(out, j);
+            return 0;
+          }
+        }
+        if (System.nanoTime() > deadline) {
+          if (tty) out.println();
+          System.err.printf("fleet watch: %s not done after %s%n", job, timeout);
+          return 1;
+        }
+        Thread.sleep(every.toMillis());
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package io.itemfleet.recorder;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.regex.Pattern;
+
+/**
+ * Groups failures that have the same cause: the error class plus the message with what varies from
+ * item to item (the item ID, numbers, UUIDs, hex strings, quoted values) replaced by placeholders,
+ * hashed to a short stable ID.
+ */
+public final class Fingerprint {
+  private Fingerprint() {}
+
+  private static final Pattern UUID =
+      Pattern.compile(
+          "\\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\b");
+  private static final Pattern HEX =
+      Pattern.compile("\\b(0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\\b");
+  private static final Pattern QUOTED = Pattern.compile("'[^']*'|\"[^\"]*\"");
+  private static final Pattern NUMBER = Pattern.compile("-?\\b\\d+(\\.\\d+)?\\b");
+  private static final Pattern SPACE = Pattern.compile("\\s+");
+
+  /** The normalised message: stable across items that fail for the same reason. */
+  public static String normalise(String message, String item) {
+    String m = message;
+    // A numeric item ID is masked as a number below, like every other numeric item ID, so that a
+    // job of numeric IDs yields one group whatever the length of each ID.
+    if (item != null && !item.isEmpty() && !item.chars().allMatch(Character::isDigit)) {
+      m =
+          Pattern.compile("(?<![\\w-])" + Pattern.quote(item) + "(?![\\w-])")
+              .matcher(m)
+              .replaceAll("<item>");
+    }
+    m = UUID.matcher(m).replaceAll("<uuid>");
+    m = QUOTED.matcher(m).replaceAll("'…'");
+    m = HEX.matcher(m).replaceAll(r -> r.group().length() >= 8 ? "<hex>" : r.group());
+    m = NUMBER.matcher(m).replaceAll("#");
+    m = SPACE.matcher(m).replaceAll(" ").strip();
+    return m.length() > 300 ? m.substring(0, 300) : m;
+  }
+
+  /** A 12-hex-digit ID for an error class and normalised message. */
+  public static String of(String errorClass, String normalised) {
+    try {
+      byte[] d =
+          MessageDigest.getInstance("SHA-256")
+              .digest((errorClass + "\n" + normalised).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 6);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package io.itemfleet.recorder;
+
+import io.itemfleet.schemas.OutcomeCounts;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A job as the ledger knows it; what {@code fleet status} prints.
+ *
+ * @param total expected outcomes, from the manifests; empty until one was recorded
+ * @param done whether the terminal outcomes reached the total
+ */
+public record JobStatus(
+    String job,
+    String type,
+    Optional<Long> total,
+    OutcomeCounts counts,
+    long retries,
+    long handlerMillis,
+    Map<String, String> labels,
+    Instant createdAt,
+    Instant updatedAt,
+    Optional<Instant> completedAt) {
+  public boolean done() {
+    return completedAt.isPresent();
+  }
+
+  /** Terminal outcomes so far. */
+  public long finished() {
+    return counts.total();
+  }
+}

@@ -1,0 +1,191 @@
+package io.itemfleet.recorder;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.itemfleet.schemas.OutcomeCounts;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/** Reads for the CLI: job status, failure groups, failed items. */
+public final class LedgerQueries {
+  private final DataSource ds;
+
+  public LedgerQueries(DataSource ds) {
+    this.ds = ds;
+  }
+
+  private static final String JOB_COLUMNS =
+      "job, type, expected_total, succeeded, cached, failed, deduplicated, poison, retries,"
+          + " handler_millis, labels::text, created_at, updated_at, completed_at";
+
+  public Optional<JobStatus> job(String job) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement q =
+            c.prepareStatement("select " + JOB_COLUMNS + " from fleet_jobs where job = ?")) {
+      q.setString(1, job);
+      try (ResultSet r = q.executeQuery()) {
+        return r.next() ? Optional.of(status(r)) : Optional.empty();
+      }
+    }
+  }
+
+  /** The most recently created jobs, newest first. */
+  public List<JobStatus> recentJobs(int limit) throws SQLException {
+    List<JobStatus> out = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        PreparedStatement q =
+            c.prepareStatement(
+                "select " + JOB_COLUMNS + " from fleet_jobs order by created_at desc limit ?")) {
+      q.setInt(1, limit);
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) out.add(status(r));
+      }
+    }
+    return out;
+  }
+
+  private static JobStatus status(ResultSet r) throws SQLException {
+    long total = r.getLong(3);
+    Optional<Long> expected = r.wasNull() ? Optional.empty() : Optional.of(total);
+    Map<String, String> labels;
+    try {
+      labels = Json.MAPPER.readValue(r.getString(11), new TypeReference<Map<String, String>>() {});
+    } catch (Exception e) {
+      labels = Map.of();
+    }
+    Timestamp completed = r.getTimestamp(14);
+    return new JobStatus(
+        r.getString(1),
+        r.getString(2),
+        expected,
+        new OutcomeCounts(r.getLong(4), r.getLong(5), r.getLong(6), r.getLong(7), r.getLong(8)),
+        r.getLong(9),
+        r.getLong(10),
+        labels,
+        r.getTimestamp(12).toInstant(),
+        r.getTimestamp(13).toInstant(),
+        Optional.ofNullable(completed).map(Timestamp::toInstant));
+  }
+
+  /** Unresolved failures of a job grouped by fingerprint, largest group first. */
+  public List<FailureGroup> failureGroups(String job, int samples) throws SQLException {
+    List<FailureGroup> out = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        PreparedStatement q =
+            c.prepareStatement(
+                "select fingerprint, min(error_class), min(fingerprint_text),"
+                    + " (array_agg(error_message order by last_failed_at desc))[1], count(*),"
+                    + " (array_agg(item_key order by last_failed_at desc))[1:?],"
+                    + " min(first_failed_at), max(last_failed_at)"
+                    + " from fleet_failures where job = ? and resolved_at is null"
+                    + " group by fingerprint order by count(*) desc, fingerprint")) {
+      q.setInt(1, samples);
+      q.setString(2, job);
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) {
+          Array items = r.getArray(6);
+          out.add(
+              new FailureGroup(
+                  r.getString(1),
+                  r.getString(2),
+                  r.getString(3),
+                  r.getString(4),
+                  r.getLong(5),
+                  Arrays.asList((String[]) items.getArray()),
+                  r.getTimestamp(7).toInstant(),
+                  r.getTimestamp(8).toInstant()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Unresolved failed items of a job, optionally of one fingerprint, oldest failure first; at most
+   * {@code limit} (0 for all).
+   */
+  public List<FailedItem> failedItems(String job, Optional<String> fingerprint, int limit)
+      throws SQLException {
+    List<FailedItem> out = new ArrayList<>();
+    String sql =
+        "select job, item_key, item, type, outcome, attempts, retryable, error_class,"
+            + " error_message, fingerprint, first_failed_at, last_failed_at, failure_count,"
+            + " last_payload::text, replayed_at from fleet_failures"
+            + " where job = ? and resolved_at is null"
+            + (fingerprint.isPresent() ? " and fingerprint = ?" : "")
+            + " order by first_failed_at, item_key"
+            + (limit > 0 ? " limit " + limit : "");
+    try (Connection c = ds.getConnection();
+        PreparedStatement q = c.prepareStatement(sql)) {
+      q.setString(1, job);
+      if (fingerprint.isPresent()) q.setString(2, fingerprint.get());
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) {
+          Timestamp replayed = r.getTimestamp(15);
+          out.add(
+              new FailedItem(
+                  r.getString(1),
+                  r.getString(2),
+                  Optional.ofNullable(r.getString(3)),
+                  Optional.ofNullable(r.getString(4)),
+                  r.getString(5),
+                  r.getInt(6),
+                  r.getBoolean(7),
+                  r.getString(8),
+                  r.getString(9),
+                  r.getString(10),
+                  r.getTimestamp(11).toInstant(),
+                  r.getTimestamp(12).toInstant(),
+                  r.getInt(13),
+                  Optional.ofNullable(r.getString(14)),
+                  Optional.ofNullable(replayed).map(Timestamp::toInstant)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Notes that these items were re-enqueued. */
+  public void markReplayed(String job, List<String> itemKeys, Instant at) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement u =
+            c.prepareStatement(
+                "update fleet_failures set replayed_at = ? where job = ? and item_key = any(?)")) {
+      u.setTimestamp(1, Timestamp.from(at));
+      u.setString(2, job);
+      u.setArray(3, c.createArrayOf("text", itemKeys.toArray()));
+      u.executeUpdate();
+    }
+  }
+
+  /** Rows per ledger table, for benchmarks and operators. */
+  public Map<String, Long> rowCounts() throws SQLException {
+    Map<String, Long> out = new java.util.LinkedHashMap<>();
+    try (Connection c = ds.getConnection()) {
+      for (String t :
+          List.of(
+              "fleet_jobs",
+              "fleet_job_runs",
+              "fleet_job_minutes",
+              "fleet_failures",
+              "fleet_recorder_offsets")) {
+        try (PreparedStatement q = c.prepareStatement("select count(*) from " + t);
+            ResultSet r = q.executeQuery()) {
+          r.next();
+          out.put(t, r.getLong(1));
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,340 @@
+package io.itemfleet.recorder;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.JobCompleted;
+import io.itemfleet.schemas.MessageCodec;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state recorder: reads stats, failures and job manifests ({@code read_committed}) and writes
+ * them to PostgreSQL, one transaction per poll together with its own offsets. Its position lives in
+ * the database, not in Kafka (it also commits to Kafka, for lag monitoring only). While PostgreSQL
+ * is unreachable it holds the batch, pauses consumption and retries with backoff; the batch is
+ * applied once it is back, and nothing is lost or counted twice. Publishes a job-completed event on
+ * {@code <prefix>.jobs} when a job's outcomes reach its expected total (at least once: a crash
+ * between the database commit and the send publishes it again on restart).
+ */
+public final class Recorder implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Recorder.class);
+
+  private final RecorderSettings settings;
+  private final HikariDataSource ds;
+  private final Ledger ledger;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final KafkaProducer<String, byte[]> producer;
+  private final MessageCodec codec = new MessageCodec();
+  private final Thread thread;
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private volatile boolean stopping;
+  private volatile boolean healthy;
+  private volatile Throwable failure;
+  private volatile long applied;
+  private Instant nextRetention = Instant.now().plusSeconds(60);
+
+  private Recorder(RecorderSettings settings) {
+    this.settings = settings;
+    this.ds = LedgerDatabase.pool(settings.db(), 4, "fleet-recorder");
+    this.ledger = new Ledger(ds);
+    Map<String, Object> c = new HashMap<>();
+    c.put("group.id", settings.groupId());
+    c.put("client.id", "fleet-recorder");
+    c.put("enable.auto.commit", false);
+    c.put("isolation.level", "read_committed");
+    c.put("auto.offset.reset", "earliest");
+    c.put("max.poll.records", 5000);
+    c.put("max.poll.interval.ms", 600_000);
+    c.put("session.timeout.ms", 15_000); // a dead recorder's partitions move on within 15 s
+    c.putAll(settings.kafka());
+    this.consumer =
+        new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    Map<String, Object> p = new HashMap<>();
+    p.put("client.id", "fleet-recorder");
+    p.put("enable.idempotence", true);
+    p.put("acks", "all");
+    p.putAll(settings.kafka());
+    this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    this.thread = Thread.ofPlatform().name("fleet-recorder").unstarted(this::run);
+  }
+
+  /**
+   * Creates the database if missing (and permitted), migrates it and starts recording. Waits, with
+   * backoff, for PostgreSQL while it is unreachable at start; gives up at {@code startTimeout}.
+   */
+  public static Recorder start(RecorderSettings settings, Duration startTimeout)
+      throws SQLException, InterruptedException {
+    long deadline = System.nanoTime() + startTimeout.toNanos();
+    long backoff = 250;
+    while (true) {
+      try {
+        LedgerDatabase.ensureExists(settings.db());
+        break;
+      } catch (SQLException e) {
+        if (!unreachable(e) || System.nanoTime() > deadline) throw e;
+        log.warn(
+            "PostgreSQL at {} unreachable ({}); retrying in {} ms",
+            settings.db(),
+            e.getMessage(),
+            backoff);
+        Thread.sleep(backoff);
+        backoff = Math.min(backoff * 2, settings.maxBackoff().toMillis());
+      }
+    }
+    Recorder r = new Recorder(settings);
+    try {
+      LedgerDatabase.migrate(r.ds);
+    } catch (RuntimeException e) {
+      r.closeClients();
+      throw e;
+    }
+    r.thread.start();
+    return r;
+  }
+
+  /** An SQL error that means "not reachable now", as opposed to a bad statement or permission. */
+  static boolean unreachable(SQLException e) {
+    String state = e.getSQLState();
+    return state == null
+        || state.startsWith("08") // connection exception
+        || state.equals("57P01") // admin shutdown
+        || state.equals("57P02") // crash shutdown
+        || state.equals("57P03"); // cannot connect now (starting up)
+  }
+
+  public boolean isHealthy() {
+    return healthy && terminated.getCount() > 0;
+  }
+
+  public boolean isRunning() {
+    return terminated.getCount() > 0;
+  }
+
+  /** Records applied so far by this recorder. */
+  public long applied() {
+    return applied;
+  }
+
+  public java.util.Optional<Throwable> failure() {
+    return java.util.Optional.ofNullable(failure);
+  }
+
+  public Ledger ledger() {
+    return ledger;
+  }
+
+  private void run() {
+    FleetTopics t = settings.topics();
+    try {
+      consumer.subscribe(List.of(t.stats(), t.failures(), t.jobs()), new Listener());
+      log.info(
+          "recorder reading {}, {}, {} into {}", t.stats(), t.failures(), t.jobs(), settings.db());
+      healthy = true;
+      publishCompletions();
+      while (!stopping) {
+        ConsumerRecords<byte[], byte[]> records;
+        try {
+          records = consumer.poll(Duration.ofMillis(500));
+        } catch (WakeupException e) {
+          continue;
+        }
+        if (!records.isEmpty()) {
+          IngestBatch batch = IngestBatch.of(records, t, codec);
+          if (!applyUntilDone(batch)) break;
+          commitToKafka(batch);
+          publishCompletions();
+        }
+        maybeSweep();
+      }
+    } catch (Throwable e) {
+      failure = e;
+      log.error("recorder stopped: {}", e.toString(), e);
+    } finally {
+      healthy = false;
+      closeClients();
+      terminated.countDown();
+    }
+  }
+
+  /**
+   * Applies a batch, retrying with backoff while PostgreSQL is unreachable. Consumption is paused
+   * meanwhile (polling continues, so the recorder stays in its group). False when asked to stop
+   * first; the batch is then simply not applied, and is read again on the next start.
+   */
+  private boolean applyUntilDone(IngestBatch batch) throws SQLException, InterruptedException {
+    long backoff = 250;
+    boolean paused = false;
+    while (true) {
+      try {
+        Ledger.Applied a = ledger.apply(batch, settings.groupId());
+        applied += a.records() - a.skipped();
+        if (a.skipped() > 0) {
+          log.info("skipped {} records the ledger already held", a.skipped());
+        }
+        if (paused) {
+          consumer.resume(consumer.assignment());
+          log.info("PostgreSQL is back; recording resumed");
+        }
+        healthy = true;
+        return true;
+      } catch (SQLException e) {
+        if (!unreachable(e)) throw e;
+        healthy = false;
+        if (!paused) {
+          consumer.pause(consumer.assignment());
+          paused = true;
+        }
+        log.warn(
+            "PostgreSQL unreachable ({}); holding {} records, consumption paused, retrying in {} ms",
+            e.getMessage(),
+            batch.records,
+            backoff);
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+        while (System.nanoTime() < until) {
+          if (stopping) return false;
+          try {
+            consumer.poll(Duration.ofMillis(Math.min(200, backoff))); // paused: returns nothing
+          } catch (WakeupException ignored) {
+            // stop() wakes us; the loop checks the flag
+          }
+        }
+        backoff = Math.min(backoff * 2, settings.maxBackoff().toMillis());
+      }
+    }
+  }
+
+  private void commitToKafka(IngestBatch batch) {
+    Map<TopicPartition, OffsetAndMetadata> o = new HashMap<>();
+    for (var e : batch.nextOffsets.entrySet()) {
+      if (consumer.assignment().contains(e.getKey())) {
+        o.put(e.getKey(), new OffsetAndMetadata(e.getValue()));
+      }
+    }
+    if (!o.isEmpty()) consumer.commitAsync(o, null);
+  }
+
+  private void publishCompletions() {
+    try {
+      List<JobCompleted> done = ledger.unpublishedCompletions();
+      if (done.isEmpty()) return;
+      for (JobCompleted j : done) {
+        producer.send(
+            new ProducerRecord<>(settings.topics().jobs(), j.job(), codec.encodeJobEvent(j)));
+        log.info(
+            "job {} completed: {} outcomes of {} expected ({} failed)",
+            j.job(),
+            j.counts().total(),
+            j.total(),
+            j.counts().failed());
+      }
+      producer.flush();
+      ledger.markPublished(done);
+    } catch (SQLException | RuntimeException e) {
+      log.warn("could not publish job completions yet: {}", e.toString());
+    }
+  }
+
+  private void maybeSweep() {
+    if (settings.retention().isZero() || Instant.now().isBefore(nextRetention)) return;
+    nextRetention = Instant.now().plus(settings.retentionEvery());
+    try {
+      Instant cutoff = Instant.now().minus(settings.retention());
+      long n = ledger.deleteOlderThan(cutoff, 5000);
+      if (n > 0) log.info("retention: deleted {} rows older than {}", n, cutoff);
+    } catch (SQLException e) {
+      log.warn("retention sweep failed, trying again later: {}", e.toString());
+    }
+  }
+
+  /** Stops after the batch in hand; returns when the clients are closed. */
+  @Override
+  public void close() {
+    stopping = true;
+    consumer.wakeup();
+    try {
+      if (!terminated.await(30, TimeUnit.SECONDS)) thread.interrupt();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void closeClients() {
+    try {
+      producer.close(Duration.ofSeconds(5));
+    } catch (RuntimeException e) {
+      log.warn("closing the producer: {}", e.toString());
+    }
+    try {
+      consumer.close();
+    } catch (RuntimeException e) {
+      log.warn("closing the consumer: {}", e.toString());
+    }
+    ds.close();
+  }
+
+  /** Seeks every assigned partition to the ledger's offset: the database is the truth. */
+  private final class Listener implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (partitions.isEmpty()) return;
+      long backoff = 250;
+      while (!stopping) {
+        try {
+          Map<TopicPartition, Long> held = ledger.offsets(settings.groupId());
+          for (TopicPartition tp : partitions) {
+            Long next = held.get(tp);
+            if (next == null) {
+              consumer.seekToBeginning(List.of(tp));
+            } else {
+              consumer.seek(tp, next);
+            }
+          }
+          log.info("assigned {}", partitions);
+          return;
+        } catch (SQLException e) {
+          healthy = false;
+          log.warn(
+              "cannot read offsets from PostgreSQL ({}); retrying in {} ms",
+              e.getMessage(),
+              backoff);
+          try {
+            Thread.sleep(backoff);
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+          backoff = Math.min(backoff * 2, settings.maxBackoff().toMillis());
+        }
+      }
+    }
+
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      // Nothing to flush: every applied batch is already in the database with its offsets.
+    }
+  }
+}

@@ -1,0 +1,246 @@
+package io.itemfleet.recorder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.itemfleet.embedded.EmbeddedPostgresServer;
+import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.JobCompleted;
+import io.itemfleet.schemas.JobManifest;
+import io.itemfleet.schemas.LatencyHistogram;
+import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.OutcomeCounts;
+import io.itemfleet.schemas.SourceRecord;
+import io.itemfleet.schemas.StatsDelta;
+import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.testkit.FleetTestKit;
+import io.itemfleet.testkit.TestFleet;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The recorder against a real broker and a real PostgreSQL. */
+@ExtendWith(FleetTestKit.class)
+class RecorderTest {
+  static final MessageCodec CODEC = new MessageCodec();
+
+  @TempDir Path tmp;
+
+  /** What a worker fleet would have sent for one job: stats deltas, failure events, manifests. */
+  record Traffic(String job, int items, List<ProducerRecord<String, byte[]>> records) {}
+
+  /**
+   * {@code items} outcomes of one job in stats deltas of random sizes over two minutes, one failure
+   * event per failed item, and manifests of two runs (one of them sent twice).
+   */
+  static Traffic traffic(FleetTopics t, String job, int items, long seed) {
+    Random r = new Random(seed);
+    List<ProducerRecord<String, byte[]>> out = new java.util.ArrayList<>();
+    Instant created = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    JobManifest a =
+        new JobManifest(job, "sim", items - items / 3, "run-a", created, Map.of("team", "x"));
+    JobManifest b = new JobManifest(job, "sim", items / 3, "run-b", created, Map.of());
+    out.add(new ProducerRecord<>(t.jobs(), job, CODEC.encodeJobEvent(a)));
+    out.add(new ProducerRecord<>(t.jobs(), job, CODEC.encodeJobEvent(b)));
+    out.add(new ProducerRecord<>(t.jobs(), job, CODEC.encodeJobEvent(a))); // a redelivered manifest
+    Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+    int left = items;
+    int item = 0;
+    while (left > 0) {
+      int n = Math.min(left, 1 + r.nextInt(40));
+      int failed = 0;
+      for (int i = 0; i < n; i++, item++) {
+        if (item % 50 == 7) {
+          failed++;
+          TaskMessage task = TaskMessage.of(job, "sim", "item-" + item);
+          FailureEvent f =
+              FailureEvent.failed(
+                  task,
+                  3,
+                  item % 100 == 7,
+                  item % 100 == 7 ? "http.503" : "http.404",
+                  "POST /process/item-" + item + " returned " + (item % 100 == 7 ? 503 : 404),
+                  Instant.now(),
+                  Optional.of(new SourceRecord(t.tasks(), 0, item)));
+          out.add(new ProducerRecord<>(t.failures(), "item-" + item, CODEC.encodeFailure(f)));
+        }
+      }
+      StatsDelta d =
+          new StatsDelta(
+              job,
+              "sim",
+              minute.minus(r.nextInt(2), ChronoUnit.MINUTES),
+              new OutcomeCounts(n - failed, 0, failed, 0, 0),
+              r.nextInt(3),
+              n * 10L,
+              LatencyHistogram.empty().plus(10));
+      out.add(new ProducerRecord<>(t.stats(), job, CODEC.encodeStats(d)));
+      left -= n;
+    }
+    return new Traffic(job, items, out);
+  }
+
+  static void send(TestFleet f, List<ProducerRecord<String, byte[]>> records) {
+    try (KafkaProducer<String, byte[]> p =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", f.kafkaBootstrap(), "acks", "all"),
+            new StringSerializer(),
+            new ByteArraySerializer())) {
+      records.forEach(p::send);
+      p.flush();
+    }
+  }
+
+  static void createTopics(TestFleet f) {
+    f.createTopics(3, "stats", "failures", "jobs", "tasks");
+  }
+
+  static RecorderSettings settings(TestFleet f, String jdbcUrl) {
+    return new RecorderSettings(
+        Map.of("bootstrap.servers", f.kafkaBootstrap()),
+        new FleetTopics(f.prefix()),
+        new DbSettings(jdbcUrl, f.dbUser(), f.dbPassword()),
+        Duration.ofDays(30),
+        Duration.ofHours(1),
+        Duration.ofSeconds(2));
+  }
+
+  @Test
+  void recordsExactTotalsFailureRowsAndCompletion(TestFleet f) throws Exception {
+    createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    Traffic traffic = traffic(t, "job-1", 3000, 1);
+    send(f, traffic.records());
+    try (Recorder rec = Recorder.start(settings(f, f.jdbcUrl()), Duration.ofSeconds(30))) {
+      LedgerQueries q = new LedgerQueries(dataSource(f));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> q.job("job-1").map(JobStatus::done).orElse(false));
+      JobStatus s = q.job("job-1").orElseThrow();
+      assertThat(s.total()).contains(3000L);
+      assertThat(s.counts().total()).isEqualTo(3000);
+      assertThat(s.counts().failed()).isEqualTo(60); // items 7, 57, 107, ... below 3000
+      assertThat(s.labels()).containsEntry("team", "x");
+      assertThat(q.failedItems("job-1", Optional.empty(), 0)).hasSize(60);
+      List<FailureGroup> groups = q.failureGroups("job-1", 3);
+      assertThat(groups).hasSize(2); // 503s and 404s, whatever the item and number
+      assertThat(groups.get(0).count() + groups.get(1).count()).isEqualTo(60);
+      assertThat(groups.get(0).normalisedMessage()).contains("<item>");
+      // Nothing but failures and aggregates: no row per successful item.
+      Map<String, Long> rows = q.rowCounts();
+      assertThat(rows.get("fleet_failures")).isEqualTo(60);
+      assertThat(rows.get("fleet_jobs")).isEqualTo(1);
+      assertThat(rows.get("fleet_job_runs")).isEqualTo(2);
+      assertThat(rows.get("fleet_job_minutes")).isBetween(1L, 2L);
+      // The completion is published for downstream consumers.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  f.readCommitted(t.jobs()).stream()
+                      .map(r -> CODEC.decodeJobEvent(r.value()).orThrow())
+                      .anyMatch(e -> e instanceof JobCompleted c && c.job().equals("job-1")));
+    }
+  }
+
+  @Test
+  void applyingTheSameRecordsTwiceCountsThemOnce(TestFleet f) throws Exception {
+    createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    Traffic traffic = traffic(t, "job-2", 500, 2);
+    // Build the batch the recorder would build from a poll, with real coordinates.
+    Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> byPartition = new HashMap<>();
+    long[] next = new long[1];
+    for (ProducerRecord<String, byte[]> p : traffic.records()) {
+      TopicPartition tp = new TopicPartition(p.topic(), 0);
+      byPartition
+          .computeIfAbsent(tp, k -> new java.util.ArrayList<>())
+          .add(new ConsumerRecord<>(p.topic(), 0, next[0]++, null, p.value()));
+    }
+    ConsumerRecords<byte[], byte[]> polled = new ConsumerRecords<>(byPartition, Map.of());
+    try (var ds = dataSource(f)) {
+      LedgerDatabase.migrate(ds);
+      Ledger ledger = new Ledger(ds);
+      Ledger.Applied first = ledger.apply(IngestBatch.of(polled, t, CODEC), "g");
+      Ledger.Applied again = ledger.apply(IngestBatch.of(polled, t, CODEC), "g");
+      assertThat(first.skipped()).isZero();
+      assertThat(again.skipped()).isEqualTo(traffic.records().size());
+      JobStatus s = new LedgerQueries(ds).job("job-2").orElseThrow();
+      assertThat(s.counts().total()).isEqualTo(500);
+      assertThat(s.total()).contains(500L);
+      assertThat(s.done()).isTrue();
+      try (Connection c = ds.getConnection();
+          Statement st = c.createStatement();
+          ResultSet r = st.executeQuery("select sum(failure_count) from fleet_failures")) {
+        r.next();
+        assertThat(r.getLong(1)).as("each failure event counted once").isEqualTo(10);
+      }
+    }
+  }
+
+  @Test
+  void postgresRestartedMidRunLosesAndDoublesNothing(TestFleet f) throws Exception {
+    createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    Path data = tmp.resolve("pg");
+    int port;
+    Traffic traffic = traffic(t, "job-3", 4000, 3);
+    List<ProducerRecord<String, byte[]>> all = traffic.records();
+    EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(data, true, 0);
+    port = pg.port();
+    String url = "jdbc:postgresql://127.0.0.1:" + port + "/fleet";
+    RecorderSettings settings =
+        new RecorderSettings(
+            Map.of("bootstrap.servers", f.kafkaBootstrap()),
+            t,
+            new DbSettings(url, "postgres", ""),
+            Duration.ofDays(30),
+            Duration.ofHours(1),
+            Duration.ofSeconds(1));
+    try (Recorder rec = Recorder.start(settings, Duration.ofSeconds(30))) {
+      send(f, all.subList(0, all.size() / 2));
+      await().atMost(Duration.ofSeconds(30)).until(() -> rec.applied() >= all.size() / 2);
+      pg.close(); // PostgreSQL goes away mid-run
+      send(f, all.subList(all.size() / 2, all.size()));
+      await().atMost(Duration.ofSeconds(30)).until(() -> !rec.isHealthy());
+      Thread.sleep(2000); // the recorder holds its batch and backs off meanwhile
+      assertThat(rec.isRunning()).isTrue();
+      pg = EmbeddedPostgresServer.start(data, true, port); // back, same data, same port
+      await().atMost(Duration.ofSeconds(60)).until(rec::isHealthy);
+      LedgerQueries q = new LedgerQueries(LedgerDatabase.pool(settings.db(), 1, "test"));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> q.job("job-3").map(JobStatus::done).orElse(false));
+      JobStatus s = q.job("job-3").orElseThrow();
+      assertThat(s.counts().total()).isEqualTo(4000);
+      assertThat(s.counts().failed()).isEqualTo(80);
+      assertThat(q.failedItems("job-3", Optional.empty(), 0)).hasSize(80);
+    } finally {
+      pg.close();
+    }
+  }
+
+  private static com.zaxxer.hikari.HikariDataSource dataSource(TestFleet f) {
+    return LedgerDatabase.pool(new DbSettings(f.jdbcUrl(), f.dbUser(), f.dbPassword()), 2, "test");
+  }
+}
