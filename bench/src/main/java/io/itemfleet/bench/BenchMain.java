@@ -25,14 +25,14 @@ public final class BenchMain {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "-h", "--help" -> {
           System.out.println(
-              "usage: scripts/bench.sh [produce] [noop] [simulate] [--items N] [--rounds R]");
+              "usage: scripts/bench.sh [produce] [noop] [simulate] [heap] [recorder] [--items N] [--rounds R]");
           return;
         }
         default -> which.add(args[i]);
       }
     }
     if (which.isEmpty()) {
-      which.addAll(List.of("produce", "noop", "simulate"));
+      which.addAll(List.of("produce", "noop", "simulate", "heap", "recorder"));
     }
     Path work = Files.createTempDirectory("itemfleet-bench-");
     String env = System.getenv("FLEET_KAFKA_BOOTSTRAP");
@@ -45,13 +45,15 @@ public final class BenchMain {
         switch (w) {
           case "produce" -> ProduceBench.run(bootstrap, items, rounds, work, table);
           case "noop" -> WorkerBench.noop(bootstrap, items, rounds, table);
+          case "heap" -> HeapBench.run(bootstrap, items, 1000, table);
+          case "recorder" -> RecorderBench.run(bootstrap, items, work, table);
           case "simulate" -> {
             WorkerBench.simulate(bootstrap, 20_000, 1000, 0.9, table);
             WorkerBench.simulate(bootstrap, 5_000, 100, 0.98, table);
           }
           default ->
               throw new IllegalArgumentException(
-                  "unknown benchmark '" + w + "' (known: produce, noop, simulate)");
+                  "unknown benchmark '" + w + "' (known: produce, noop, simulate, heap, recorder)");
         }
       }
     } finally {

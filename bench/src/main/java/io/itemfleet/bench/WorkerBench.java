@@ -73,7 +73,7 @@ final class WorkerBench {
       while (committed(admin, settings.groupId(), topics.tasks()) < items) {
         if (!w.isRunning())
           throw new IllegalStateException("worker stopped: " + w.failure().orElse(null));
-        Thread.sleep(20);
+        Thread.sleep(5);
       }
       long from = start.get() == 0 ? t0 : start.get();
       return (System.nanoTime() - from) / 1e9;
@@ -120,31 +120,55 @@ final class WorkerBench {
   static void noop(String bootstrap, int items, int rounds, ResultTable table) throws Exception {
     double[] ours = new double[rounds];
     double[] raw = new double[rounds];
+    double[] pc = new double[rounds];
     double[] ratio = new double[rounds];
+    double[] pcRatio = new double[rounds];
+    String yaml = "types:\n  noop: {handler: noop}\n";
+    // One unmeasured round of a tenth of the size first, so that no side pays for JIT warm-up.
+    int warm = Math.max(10_000, items / 10);
+    drainWithRawConsumer(bootstrap, backlog(bootstrap, fresh("warm-raw"), warm, "noop", 12), warm);
+    drainWithWorker(
+        bootstrap, backlog(bootstrap, fresh("warm-noop"), warm, "noop", 12), warm, 256, yaml);
+    ParallelConsumerBench.drain(
+        bootstrap,
+        backlog(bootstrap, fresh("warm-pc"), warm, "noop", 12),
+        warm,
+        256,
+        v -> {},
+        new AtomicLong());
+    System.err.printf("noop warm-up: %,d items through each side, not measured%n", warm);
     for (int r = 0; r < rounds; r++) {
-      FleetTopics a =
-          backlog(bootstrap, "bench-noop-" + r + "-" + System.nanoTime(), items, "noop", 12);
-      FleetTopics b =
-          backlog(bootstrap, "bench-raw-" + r + "-" + System.nanoTime(), items, "noop", 12);
-      double tRaw;
-      double tOurs;
-      if (r % 2 == 0) {
-        tRaw = drainWithRawConsumer(bootstrap, b, items);
-        tOurs = drainWithWorker(bootstrap, a, items, 256, "types:\n  noop: {handler: noop}\n");
-      } else {
-        tOurs = drainWithWorker(bootstrap, a, items, 256, "types:\n  noop: {handler: noop}\n");
-        tRaw = drainWithRawConsumer(bootstrap, b, items);
+      FleetTopics a = backlog(bootstrap, fresh("noop-" + r), items, "noop", 12);
+      FleetTopics b = backlog(bootstrap, fresh("raw-" + r), items, "noop", 12);
+      FleetTopics c = backlog(bootstrap, fresh("pc-" + r), items, "noop", 12);
+      double tRaw = 0;
+      double tOurs = 0;
+      double tPc = 0;
+      // Rotate the order so that no side always runs first (or last) in a round.
+      for (int k = 0; k < 3; k++) {
+        switch ((r + k) % 3) {
+          case 0 -> tRaw = drainWithRawConsumer(bootstrap, b, items);
+          case 1 -> tOurs = drainWithWorker(bootstrap, a, items, 256, yaml);
+          default ->
+              tPc =
+                  ParallelConsumerBench.drain(bootstrap, c, items, 256, v -> {}, new AtomicLong());
+        }
       }
       ours[r] = items / tOurs;
       raw[r] = items / tRaw;
+      pc[r] = items / tPc;
       ratio[r] = ours[r] / raw[r];
+      pcRatio[r] = pc[r] / raw[r];
       System.err.printf(
-          "noop round %d: worker %,.0f/s, raw consumer %,.0f/s%n", r + 1, ours[r], raw[r]);
+          "noop round %d: worker %,.0f/s, raw consumer %,.0f/s, Parallel Consumer %,.0f/s%n",
+          r + 1, ours[r], raw[r], pc[r]);
     }
-    table.add(
+    String what =
         String.format(
             "noop handler, %,d items, 12 partitions, 1 worker, concurrency 256 (items/s, median of %d)",
-            items, rounds),
+            items, rounds);
+    table.add(
+        what,
         ResultTable.rate(ResultTable.median(ours)),
         ResultTable.rate(ResultTable.median(raw)) + " (raw KafkaConsumer)",
         ResultTable.ratio(ResultTable.median(ratio))
@@ -152,13 +176,25 @@ final class WorkerBench {
             + ResultTable.list(ratio)
             + ")",
         "≥ 0.6×");
+    table.add(
+        "↳ same, Confluent Parallel Consumer 0.5.3.3 UNORDERED (reference, not ours)",
+        ResultTable.rate(ResultTable.median(pc)),
+        ResultTable.rate(ResultTable.median(raw)) + " (raw KafkaConsumer)",
+        ResultTable.ratio(ResultTable.median(pcRatio))
+            + "× (rounds: "
+            + ResultTable.list(pcRatio)
+            + ")",
+        "—");
+  }
+
+  private static String fresh(String what) {
+    return "bench-" + what + "-" + System.nanoTime();
   }
 
   static void simulate(
       String bootstrap, int items, int concurrency, double target, ResultTable table)
       throws Exception {
-    FleetTopics t =
-        backlog(bootstrap, "bench-sim-" + concurrency + "-" + System.nanoTime(), items, "sim", 12);
+    FleetTopics t = backlog(bootstrap, fresh("sim-" + concurrency), items, "sim", 12);
     TaskHandler sim = new BuiltInHandlers.Simulate().create("sim", Map.of("latency", "50ms"));
     AtomicLong firstStart = new AtomicLong();
     TaskHandler timed =
@@ -177,6 +213,25 @@ final class WorkerBench {
             firstStart);
     double rate = items / secs;
     double ideal = concurrency / 0.05;
+
+    FleetTopics tp = backlog(bootstrap, fresh("sim-pc-" + concurrency), items, "sim", 12);
+    AtomicLong pcFirst = new AtomicLong();
+    double pcSecs =
+        ParallelConsumerBench.drain(
+            bootstrap,
+            tp,
+            items,
+            concurrency,
+            v -> {
+              pcFirst.compareAndSet(0, System.nanoTime());
+              try {
+                Thread.sleep(50);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            pcFirst);
+    double pcRate = items / pcSecs;
     table.add(
         String.format(
             "simulate 50 ms, %,d items, concurrency %d (items/s from the first item's start to the last commit)",
@@ -185,8 +240,14 @@ final class WorkerBench {
         ResultTable.rate(ideal) + " (Little's-law ideal)",
         String.format("efficiency %.3f", rate / ideal),
         "≥ " + target);
+    table.add(
+        "↳ same, Confluent Parallel Consumer 0.5.3.3 UNORDERED, 50 ms sleep (reference)",
+        ResultTable.rate(pcRate),
+        ResultTable.rate(ideal) + " (Little's-law ideal)",
+        String.format("efficiency %.3f", pcRate / ideal),
+        "—");
     System.err.printf(
-        "simulate %d items at concurrency %d: %,.0f/s = %.3f of ideal%n",
-        items, concurrency, rate, rate / ideal);
+        "simulate %d items at concurrency %d: %,.0f/s = %.3f of ideal; Parallel Consumer %,.0f/s = %.3f%n",
+        items, concurrency, rate, rate / ideal, pcRate, pcRate / ideal);
   }
 }
