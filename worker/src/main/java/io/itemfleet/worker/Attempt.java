@@ -15,8 +15,13 @@ final class Attempt {
   /** The record's slot in that partition's window. */
   final PartitionState.Slot slot;
 
-  /** The decoded task when the poll thread already decoded it (retry topics), else null. */
-  final TaskMessage decoded;
+  /**
+   * The decoded task once the poll thread (retry topics) or the Redis gate decoded it, else null.
+   */
+  volatile TaskMessage decoded;
+
+  /** Its Redis keys once the gate checked it; null when it holds no lease (or Redis is off). */
+  volatile GateKeys keys;
 
   /** When the handler must be done (System.nanoTime); MAX_VALUE until the handler starts. */
   volatile long deadlineNanos = Long.MAX_VALUE;

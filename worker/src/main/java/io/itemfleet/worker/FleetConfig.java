@@ -23,7 +23,10 @@ import org.yaml.snakeyaml.error.YAMLException;
  * bad key or value fails start-up with its path, e.g. {@code types.sim.retries: must be >= 0}.
  */
 public record FleetConfig(
-    TaskSettings defaults, Map<String, TaskType> types, Map<String, Object> limits) {
+    TaskSettings defaults,
+    Map<String, TaskType> types,
+    Map<String, TagLimit> limits,
+    Map<String, Map<String, Object>> sources) {
 
   /** Keys common to defaults and types; any other key of a type goes to its handler. */
   static final Set<String> SETTING_KEYS =
@@ -36,16 +39,59 @@ public record FleetConfig(
           "idempotencyTtl",
           "tags",
           "cache",
-          "persistResult");
+          "persistResult",
+          "idempotencyKey");
 
+  /**
+   * @param sources the raw keys of {@code defaults:} (under "defaults") and of each type (under its
+   *     name), so {@code --print-config} can say where each effective setting came from
+   */
   public FleetConfig {
     types = Map.copyOf(types);
     limits = Map.copyOf(limits);
+    sources = Map.copyOf(sources);
   }
 
   /** No task types: only the worker defaults. */
   public static FleetConfig empty(TaskSettings defaults) {
-    return new FleetConfig(defaults, Map.of(), Map.of());
+    return new FleetConfig(defaults, Map.of(), Map.of(), Map.of());
+  }
+
+  /** The limits an item with these tags counts against. */
+  List<TagLimit> limitsFor(List<String> tags) {
+    if (tags.isEmpty() || limits.isEmpty()) return List.of();
+    List<TagLimit> out = new ArrayList<>();
+    for (String t : tags) {
+      TagLimit l = limits.get(t);
+      if (l != null) out.add(l);
+    }
+    return out;
+  }
+
+  /**
+   * Checks that every type's idempotency TTL outlasts its longest retry schedule, so a done marker
+   * cannot expire while its item may still be retried.
+   */
+  public void checkIdempotencyTtls() {
+    check("defaults", defaults);
+    types.values().forEach(t -> check("types." + t.name(), t.settings()));
+  }
+
+  private static void check(String path, TaskSettings s) {
+    Duration longest = s.longestRetrySchedule();
+    if (s.idempotencyTtl().compareTo(longest) <= 0) {
+      throw new ConfigException(
+          path
+              + ".idempotencyTtl: "
+              + Durations.format(s.idempotencyTtl())
+              + " does not outlast the longest retry schedule ("
+              + Durations.format(longest)
+              + " for "
+              + (s.retries() + 1)
+              + " attempts of up to "
+              + Durations.format(s.timeout())
+              + " with their delays); raise it or lower retries, delays or timeout");
+    }
   }
 
   public Optional<TaskType> type(String name) {
@@ -91,6 +137,8 @@ public record FleetConfig(
       }
     }
     TaskSettings defaults = settings(d, base, "defaults");
+    Map<String, Map<String, Object>> sources = new LinkedHashMap<>();
+    sources.put("defaults", d);
     Map<String, TaskType> types = new LinkedHashMap<>();
     Map<String, Object> t = root.containsKey("types") ? map(root.get("types"), "types") : Map.of();
     for (var e : t.entrySet()) {
@@ -101,15 +149,50 @@ public record FleetConfig(
         throw new ConfigException(
             path + ".handler: required (a handler name such as http, exec, simulate)");
       }
+      sources.put(e.getKey(), entry);
       Map<String, Object> handlerConfig = new LinkedHashMap<>(entry);
       handlerConfig.keySet().removeAll(SETTING_KEYS);
       handlerConfig.remove("handler");
       types.put(
           e.getKey(), new TaskType(e.getKey(), h, handlerConfig, settings(entry, defaults, path)));
     }
-    Map<String, Object> limits =
+    Map<String, Object> l =
         root.containsKey("limits") ? map(root.get("limits"), "limits") : Map.of();
-    return new FleetConfig(defaults, types, limits);
+    Map<String, TagLimit> limits = new LinkedHashMap<>();
+    for (var e : l.entrySet()) {
+      limits.put(e.getKey(), limit(e.getKey(), map(e.getValue(), "limits." + e.getKey())));
+    }
+    for (TaskType type : types.values()) {
+      for (String tag : type.settings().tags()) {
+        if (!limits.containsKey(tag)) {
+          // A tag without a limit is allowed (a label for metrics), but say so: often a typo.
+          org.slf4j.LoggerFactory.getLogger(FleetConfig.class)
+              .info("types.{}.tags: '{}' has no entry under limits:", type.name(), tag);
+        }
+      }
+    }
+    return new FleetConfig(defaults, types, limits, sources);
+  }
+
+  private static TagLimit limit(String tag, Map<String, Object> m) {
+    String path = "limits." + tag;
+    for (String k : m.keySet()) {
+      if (!k.equals("concurrency") && !k.equals("rate")) {
+        throw new ConfigException(path + "." + k + ": unknown key (expected concurrency, rate)");
+      }
+    }
+    try {
+      return new TagLimit(
+          tag,
+          m.containsKey("concurrency")
+              ? java.util.OptionalInt.of(integer(m.get("concurrency"), path + ".concurrency"))
+              : java.util.OptionalInt.empty(),
+          m.containsKey("rate")
+              ? Optional.of(TagLimit.parseRate(String.valueOf(m.get("rate")), path + ".rate"))
+              : Optional.empty());
+    } catch (IllegalArgumentException e) {
+      throw e instanceof ConfigException c ? c : new ConfigException(e.getMessage());
+    }
   }
 
   /** {@code base} with the settings of {@code m} laid over it. */
@@ -133,6 +216,22 @@ public record FleetConfig(
                     duration(b.get("max"), path + ".backoff.max")));
         delays = List.of();
       }
+      Optional<Cache> cache = Optional.empty();
+      if (m.containsKey("cache")) {
+        Map<String, Object> c = map(m.get("cache"), path + ".cache");
+        for (String k : c.keySet()) {
+          if (!k.equals("key") && !k.equals("ttl")) {
+            throw new ConfigException(path + ".cache." + k + ": unknown key (expected key, ttl)");
+          }
+        }
+        cache =
+            Optional.of(
+                new Cache(
+                    Optional.of(string(c.get("key"), path + ".cache.key")),
+                    c.containsKey("ttl")
+                        ? duration(c.get("ttl"), path + ".cache.ttl")
+                        : base.cacheTtl()));
+      }
       return new TaskSettings(
           m.containsKey("retries") ? integer(m.get("retries"), path + ".retries") : base.retries(),
           delays,
@@ -142,10 +241,33 @@ public record FleetConfig(
           m.containsKey("idempotencyTtl")
               ? duration(m.get("idempotencyTtl"), path + ".idempotencyTtl")
               : base.idempotencyTtl(),
-          m.containsKey("tags") ? strings(m.get("tags"), path + ".tags") : base.tags());
+          m.containsKey("tags") ? strings(m.get("tags"), path + ".tags") : base.tags(),
+          m.containsKey("idempotencyKey")
+              ? string(m.get("idempotencyKey"), path + ".idempotencyKey")
+              : base.idempotencyKey(),
+          cache.isPresent() ? cache.get().key() : base.cacheKey(),
+          cache.isPresent() ? cache.get().ttl() : base.cacheTtl(),
+          m.containsKey("persistResult")
+              ? bool(m.get("persistResult"), path + ".persistResult")
+              : base.persistResult());
     } catch (IllegalArgumentException e) {
       throw e instanceof ConfigException c ? c : new ConfigException(path + ": " + e.getMessage());
     }
+  }
+
+  /** A type's {@code cache:} mapping. */
+  private record Cache(Optional<String> key, Duration ttl) {}
+
+  static String string(Object o, String path) {
+    if (!(o instanceof String s) || s.isBlank())
+      throw new ConfigException(path + ": must be a non-empty string, was " + describe(o));
+    return s;
+  }
+
+  static boolean bool(Object o, String path) {
+    if (!(o instanceof Boolean b))
+      throw new ConfigException(path + ": must be true or false, was " + describe(o));
+    return b;
   }
 
   @SuppressWarnings("unchecked")

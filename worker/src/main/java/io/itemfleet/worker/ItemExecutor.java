@@ -42,7 +42,16 @@ final class ItemExecutor {
   /** Stamps results. */
   private final Clock clock;
 
-  ItemExecutor(WorkerSettings settings, FleetConfig config, HandlerRegistry handlers, Clock clock) {
+  /** Handlers' progress checkpoints in Redis; null when Redis is off. */
+  private final Checkpoints checkpoints;
+
+  ItemExecutor(
+      WorkerSettings settings,
+      FleetConfig config,
+      HandlerRegistry handlers,
+      Clock clock,
+      Checkpoints checkpoints) {
+    this.checkpoints = checkpoints;
     this.codec = new MessageCodec(settings.codecLimits());
     this.config = config;
     this.handlers = handlers;
@@ -65,6 +74,20 @@ final class ItemExecutor {
                                 : Optional.empty()));
   }
 
+  /** True when a handler is registered for {@code type}. */
+  boolean knowsType(String type) {
+    return handlers.forType(type).isPresent();
+  }
+
+  /** The effective settings of a task: its type's (or the defaults), then its own options. */
+  TaskSettings settingsFor(TaskMessage task) {
+    return config
+        .type(task.type())
+        .map(TaskType::settings)
+        .orElse(config.defaults())
+        .with(task.options());
+  }
+
   /**
    * Runs {@code a} on the calling lane. Returns null when the attempt was taken over by the
    * watchdog.
@@ -80,12 +103,7 @@ final class ItemExecutor {
       task = d.orThrow();
     }
     Optional<TaskHandler> handler = handlers.forType(task.type());
-    TaskSettings s =
-        config
-            .type(task.type())
-            .map(TaskType::settings)
-            .orElse(config.defaults())
-            .with(task.options());
+    TaskSettings s = settingsFor(task);
     if (handler.isEmpty()) {
       FailureEvent f =
           FailureEvent.failed(
@@ -106,8 +124,12 @@ final class ItemExecutor {
     a.deadlineNanos = start + s.timeout().toNanos();
     HandlerResult result;
     final TaskMessage t = task;
+    TaskContext context =
+        checkpoints == null || a.keys == null
+            ? () -> t
+            : new CheckpointingContext(t, checkpoints, a.keys.checkpoint(), s.idempotencyTtl());
     try {
-      result = handler.get().handle(() -> t);
+      result = handler.get().handle(context);
       if (result == null) {
         result =
             HandlerResult.failed(
@@ -160,7 +182,8 @@ final class ItemExecutor {
     return switch (result) {
       case HandlerResult.Succeeded ok ->
           ItemResult.terminal(
-              Outcome.SUCCEEDED, task.job(), task.type(), true, nanos, Optional.empty(), now);
+                  Outcome.SUCCEEDED, task.job(), task.type(), true, nanos, Optional.empty(), now)
+              .withValue(ok.result());
       case HandlerResult.Failed f ->
           failed(task, attemptsMade, false, f.errorClass(), f.message(), nanos, now, r);
       case HandlerResult.Retry retry -> {
@@ -203,7 +226,7 @@ final class ItemExecutor {
         Outcome.FAILED, task.job(), task.type(), true, nanos, Optional.of(f), now);
   }
 
-  private ItemResult poison(ConsumerRecord<byte[], byte[]> r, DecodeError error) {
+  ItemResult poison(ConsumerRecord<byte[], byte[]> r, DecodeError error) {
     Optional<String> job =
         header(r, FleetHeaders.JOB).filter(j -> !j.isBlank() && j.length() <= 256);
     Optional<String> type =

@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param handlerNanos handler time of this attempt; 0 when no handler ran
  * @param retry the next attempt's message, to go to a retry topic
  * @param finishedAt when the attempt ended; picks the stats minute
+ * @param value what a succeeded handler returned, kept with a cache entry where results persist
  */
 record ItemResult(
     Optional<Outcome> outcome,
@@ -23,7 +24,8 @@ record ItemResult(
     long handlerNanos,
     Optional<FailureEvent> failure,
     Optional<TaskMessage> retry,
-    Instant finishedAt) {
+    Instant finishedAt,
+    Optional<String> value) {
 
   static ItemResult terminal(
       Outcome o,
@@ -33,7 +35,8 @@ record ItemResult(
       long nanos,
       Optional<FailureEvent> failure,
       Instant at) {
-    return new ItemResult(Optional.of(o), job, type, ran, nanos, failure, Optional.empty(), at);
+    return new ItemResult(
+        Optional.of(o), job, type, ran, nanos, failure, Optional.empty(), at, Optional.empty());
   }
 
   static ItemResult retry(TaskMessage next, long nanos, Instant at) {
@@ -45,6 +48,12 @@ record ItemResult(
         nanos,
         Optional.empty(),
         Optional.of(next),
-        at);
+        at,
+        Optional.empty());
+  }
+
+  ItemResult withValue(Optional<String> v) {
+    return new ItemResult(
+        outcome, job, type, handlerRan, handlerNanos, failure, retry, finishedAt, v);
   }
 }

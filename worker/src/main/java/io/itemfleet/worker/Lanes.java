@@ -55,7 +55,11 @@ final class Lanes {
   /** Cleared on stop. */
   private volatile boolean running = true;
 
-  Lanes(int concurrency, ItemExecutor executor, WorkerMetrics metrics) {
+  /** The Redis gate, or null when the worker runs without Redis. */
+  private final RedisGate gate;
+
+  Lanes(int concurrency, ItemExecutor executor, WorkerMetrics metrics, RedisGate gate) {
+    this.gate = gate;
     this.concurrency = concurrency;
     this.capacity = Math.max(2 * concurrency, 8192);
     this.executor = executor;
@@ -63,10 +67,22 @@ final class Lanes {
   }
 
   /**
-   * Posts an attempt's result into its slot, where the poll thread finds it when it next scans the
-   * window. Only the caller that won {@link Attempt#finish()} may post.
+   * Hands an attempt's result on: through the Redis gate (which writes its done marker first) when
+   * the attempt holds a lease, else straight into its slot. Only the caller that won {@link
+   * Attempt#finish()} may post.
    */
   private void post(Attempt a, ItemResult result) {
+    if (gate != null && RedisGate.gated(a)) {
+      gate.finish(a, result);
+    } else {
+      complete(a, result);
+    }
+  }
+
+  /**
+   * Writes a result into its slot, where the poll thread finds it when it next scans the window.
+   */
+  void complete(Attempt a, ItemResult result) {
     a.slot.result = result;
     finished.incrementAndGet();
     if (result.handlerRan()) metrics.handlerTime(result.type(), result.handlerNanos());
@@ -115,11 +131,16 @@ final class Lanes {
     }
   }
 
-  /** Drops every queued attempt (they never started). */
+  /** Drops every queued attempt (they never started); their leases are released. */
   void clear() {
-    while (ready.poll() != null) {
+    for (Attempt a = ready.poll(); a != null; a = ready.poll()) {
       queued.decrementAndGet();
+      release(a);
     }
+  }
+
+  private void release(Attempt a) {
+    if (gate != null && RedisGate.gated(a)) gate.release(a);
   }
 
   /** Posts time-outs for attempts past their deadline; called by the poll thread each loop. */
@@ -166,6 +187,7 @@ final class Lanes {
           }
           queued.decrementAndGet();
           if (a.state.revoked) {
+            release(a);
             continue;
           }
           busy.incrementAndGet();

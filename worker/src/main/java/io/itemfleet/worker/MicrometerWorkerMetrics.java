@@ -94,4 +94,19 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
         .description("Records behind the log end, over the assignment")
         .register(registry);
   }
+
+  @Override
+  public void redis(LongSupplier roundTrips, LongSupplier checked, LongSupplier healthy) {
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "fleet.redis.roundtrips", roundTrips, s -> s.getAsLong())
+        .description("Pipelined round trips to Redis (each covers a whole batch of items)")
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "fleet.redis.checked", checked, s -> s.getAsLong())
+        .description("Items checked in Redis before running (idempotency, cache, limits)")
+        .register(registry);
+    Gauge.builder("fleet.redis.up", healthy, s -> s.getAsLong())
+        .description("1 while Redis answers, 0 while the worker is paused waiting for it")
+        .register(registry);
+  }
 }

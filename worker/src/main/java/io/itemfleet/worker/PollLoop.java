@@ -58,6 +58,10 @@ final class PollLoop implements Runnable {
   private final Producer<String, byte[]> producer;
   private final ItemExecutor executor;
   private final Lanes lanes;
+
+  /** Idempotency, cache and limits in Redis; null when the worker runs without Redis. */
+  private final RedisGate gate;
+
   private final WorkerMetrics metrics;
   private final Clock clock;
   private final MessageCodec codec;
@@ -105,9 +109,11 @@ final class PollLoop implements Runnable {
       Producer<String, byte[]> producer,
       ItemExecutor executor,
       Lanes lanes,
+      RedisGate gate,
       WorkerMetrics metrics,
       Clock clock) {
     this.settings = settings;
+    this.gate = gate;
     this.consumer = consumer;
     this.producer = producer;
     this.executor = executor;
@@ -171,6 +177,7 @@ final class PollLoop implements Runnable {
       log.error("worker {} stopped: {}", settings.workerId(), t.toString(), t);
     } finally {
       lanes.stop();
+      if (gate != null) gate.close();
       committer.shutdownNow();
       closeQuietly();
       terminated.countDown();
@@ -228,9 +235,13 @@ final class PollLoop implements Runnable {
     }
   }
 
-  /** Moves waiting attempts to the ready queue, round-robin over partitions; starts lanes. */
+  /**
+   * Moves waiting attempts to the ready queue (through the Redis gate when there is one),
+   * round-robin over partitions; starts lanes.
+   */
   private void refill() {
-    int room = lanes.room();
+    if (gate != null) takeGateVerdicts();
+    int room = lanes.room() - (gate == null ? 0 : gate.undecided());
     List<PartitionState> busy = new ArrayList<>();
     for (PartitionState s : states.values()) {
       if (!s.waiting.isEmpty()) busy.add(s);
@@ -241,12 +252,30 @@ final class PollLoop implements Runnable {
         if (a == null) {
           busy.remove(i);
         } else {
-          lanes.offer(a);
+          if (gate != null) {
+            gate.submit(a);
+          } else {
+            lanes.offer(a);
+          }
           room--;
         }
       }
     }
     lanes.startLanes();
+  }
+
+  /** Cleared attempts go to the lanes; those told to wait are held until due. */
+  private void takeGateVerdicts() {
+    for (Attempt a = gate.takeCleared(); a != null; a = gate.takeCleared()) {
+      lanes.offer(a); // a lane skips (and releases) it if its partition was revoked meanwhile
+    }
+    long now = clock.millis();
+    for (RedisGate.Waiting w = gate.takeWaiting(); w != null; w = gate.takeWaiting()) {
+      PartitionState s = w.attempt().state;
+      if (s.revoked) continue;
+      delayed.add(new Held(now + w.millis(), w.attempt(), false));
+      s.delayed++;
+    }
   }
 
   /** Finished prefixes taken from the windows, to be committed in one transaction. */
@@ -433,7 +462,8 @@ final class PollLoop implements Runnable {
   }
 
   private void adjustPauses() {
-    boolean full = held >= settings.maxHeld();
+    // While Redis is down nothing may run unchecked: fetch nothing more until it is back.
+    boolean full = held >= settings.maxHeld() || (gate != null && !gate.healthy());
     int prefetch = Math.max(4096, 2 * settings.concurrency() / Math.max(1, states.size()));
     List<TopicPartition> pause = new ArrayList<>();
     List<TopicPartition> resume = new ArrayList<>();
@@ -462,7 +492,8 @@ final class PollLoop implements Runnable {
     lanes.clear();
     lanes.stop();
     long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
-    while (lanes.busy() > 0 && System.nanoTime() < deadline) {
+    while ((lanes.busy() > 0 || (gate != null && gate.finishing() > 0))
+        && System.nanoTime() < deadline) {
       consumer.poll(Duration.ofMillis(20)); // stays in the group; partitions are paused
       lanes.checkDeadlines(System.nanoTime());
     }

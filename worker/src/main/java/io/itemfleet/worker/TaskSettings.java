@@ -16,6 +16,13 @@ import java.util.Optional;
  * @param backoff exponential backoff, used when {@code retryDelays} is empty
  * @param jitter delay × random in [1−jitter, 1+jitter]
  * @param timeout per attempt
+ * @param idempotencyTtl how long a done marker lasts in Redis
+ * @param tags names of fleet-wide limits (fleet.yaml {@code limits:}) this item counts against
+ * @param idempotencyKey template of the idempotency key; {@link #DEFAULT_IDEMPOTENCY_KEY} when
+ *     unset
+ * @param cacheKey template of the cache key, when the type caches results
+ * @param cacheTtl how long a cache entry lasts
+ * @param persistResult whether the handler's result is stored with the cache entry
  */
 public record TaskSettings(
     int retries,
@@ -24,7 +31,14 @@ public record TaskSettings(
     double jitter,
     Duration timeout,
     Duration idempotencyTtl,
-    List<String> tags) {
+    List<String> tags,
+    String idempotencyKey,
+    Optional<String> cacheKey,
+    Duration cacheTtl,
+    boolean persistResult) {
+
+  /** One done marker per item per job. */
+  public static final String DEFAULT_IDEMPOTENCY_KEY = "${job}:${item}";
 
   /**
    * DESIGN.md's defaults: 3 retries after 5 s, 10 s, 20 s, jitter 0.2, 30 s timeout, 7 day
@@ -38,7 +52,11 @@ public record TaskSettings(
           0.2,
           Duration.ofSeconds(30),
           Duration.ofDays(7),
-          List.of());
+          List.of(),
+          DEFAULT_IDEMPOTENCY_KEY,
+          Optional.empty(),
+          Duration.ofDays(1),
+          false);
 
   public TaskSettings {
     retryDelays = List.copyOf(retryDelays);
@@ -53,6 +71,25 @@ public record TaskSettings(
       throw new IllegalArgumentException("retryDelays must be >= 0: " + retryDelays);
     if (timeout.isNegative() || timeout.isZero())
       throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
+    if (idempotencyTtl.compareTo(Duration.ofSeconds(1)) < 0)
+      throw new IllegalArgumentException("idempotencyTtl must be >= 1s, was " + idempotencyTtl);
+    if (cacheTtl.compareTo(Duration.ofSeconds(1)) < 0)
+      throw new IllegalArgumentException("cache ttl must be >= 1s, was " + cacheTtl);
+    KeyTemplate.validate(idempotencyKey);
+    cacheKey.ifPresent(KeyTemplate::validate);
+  }
+
+  /**
+   * The longest a retry chain can take, first attempt to last: every attempt timing out and every
+   * delay at its jittered maximum. The idempotency TTL must outlast it.
+   */
+  public Duration longestRetrySchedule() {
+    Duration total = timeout.multipliedBy(retries + 1L);
+    for (int n = 1; n <= retries; n++) {
+      Duration d = RetryPolicy.baseDelay(this, n);
+      total = total.plusMillis((long) Math.ceil(d.toMillis() * (1 + jitter)));
+    }
+    return total;
   }
 
   /** These settings with the message's options laid over them. */
@@ -71,6 +108,10 @@ public record TaskSettings(
         o.jitter().orElse(jitter),
         o.timeout().orElse(timeout),
         o.idempotencyTtl().orElse(idempotencyTtl),
-        o.tags().orElse(tags));
+        o.tags().orElse(tags),
+        idempotencyKey,
+        o.cacheKey().isPresent() ? o.cacheKey() : cacheKey,
+        o.cacheTtl().orElse(cacheTtl),
+        o.persistResult().orElse(persistResult));
   }
 }

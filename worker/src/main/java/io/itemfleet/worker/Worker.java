@@ -30,10 +30,23 @@ public final class Worker implements AutoCloseable {
   /** How long close() waits. */
   private final Duration drainTimeout;
 
-  private Worker(PollLoop loop, Thread thread, Duration drainTimeout) {
+  /** The Redis gate, or null without Redis. */
+  private final RedisGate gate;
+
+  /** Checkpoint store, or null without Redis. */
+  private final Checkpoints checkpoints;
+
+  private Worker(
+      PollLoop loop,
+      Thread thread,
+      Duration drainTimeout,
+      RedisGate gate,
+      Checkpoints checkpoints) {
     this.loop = loop;
     this.thread = thread;
     this.drainTimeout = drainTimeout;
+    this.gate = gate;
+    this.checkpoints = checkpoints;
   }
 
   public static Worker start(
@@ -41,18 +54,47 @@ public final class Worker implements AutoCloseable {
       FleetConfig config,
       HandlerRegistry handlers,
       WorkerMetrics metrics) {
+    if (settings.redis().isPresent()) config.checkIdempotencyTtls();
     KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(
             consumerProperties(settings), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     KafkaProducer<String, byte[]> producer =
         new KafkaProducer<>(
             producerProperties(settings), new StringSerializer(), new ByteArraySerializer());
-    ItemExecutor executor = new ItemExecutor(settings, config, handlers, Clock.systemUTC());
-    Lanes lanes = new Lanes(settings.concurrency(), executor, metrics);
+    Checkpoints checkpoints = settings.redis().map(Checkpoints::new).orElse(null);
+    ItemExecutor executor =
+        new ItemExecutor(settings, config, handlers, Clock.systemUTC(), checkpoints);
+    RedisGate gate =
+        settings
+            .redis()
+            .map(
+                url ->
+                    new RedisGate(
+                        url,
+                        settings.topics().prefix(),
+                        settings.workerId(),
+                        settings.leaseTtl(),
+                        config,
+                        executor,
+                        Clock.systemUTC()))
+            .orElse(null);
+    Lanes lanes = new Lanes(settings.concurrency(), executor, metrics, gate);
+    if (gate != null) {
+      try {
+        gate.start(lanes);
+      } catch (RuntimeException e) {
+        consumer.close();
+        producer.close();
+        if (checkpoints != null) checkpoints.close();
+        throw e;
+      }
+      metrics.redis(gate::roundTrips, gate::checked, () -> gate.healthy() ? 1 : 0);
+    }
     PollLoop loop =
-        new PollLoop(settings, consumer, producer, executor, lanes, metrics, Clock.systemUTC());
+        new PollLoop(
+            settings, consumer, producer, executor, lanes, gate, metrics, Clock.systemUTC());
     Thread t = Thread.ofPlatform().name("fleet-poll-" + settings.workerId()).start(loop);
-    return new Worker(loop, t, settings.drainTimeout());
+    return new Worker(loop, t, settings.drainTimeout(), gate, checkpoints);
   }
 
   static Map<String, Object> consumerProperties(WorkerSettings s) {
@@ -91,6 +133,16 @@ public final class Worker implements AutoCloseable {
     return loop.terminated.getCount() > 0;
   }
 
+  /** Running, and able to reach Redis when it uses it; what {@code /health} reports. */
+  public boolean isHealthy() {
+    return isRunning() && (gate == null || gate.healthy());
+  }
+
+  /** Round trips to Redis so far, and items checked there; zeros without Redis. For benchmarks. */
+  public long[] redisCounters() {
+    return gate == null ? new long[2] : new long[] {gate.roundTrips(), gate.checked()};
+  }
+
   /** Why the worker stopped on its own, if it did. */
   public Optional<Throwable> failure() {
     return Optional.ofNullable(loop.failure);
@@ -112,5 +164,6 @@ public final class Worker implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (checkpoints != null) checkpoints.close();
   }
 }

@@ -20,6 +20,9 @@ public interface WorkerMetrics {
   /** Gauges read on scrape. */
   void gauges(LongSupplier inFlight, LongSupplier lag);
 
+  /** Redis gate counters, read on scrape (only when the worker uses Redis). */
+  default void redis(LongSupplier roundTrips, LongSupplier checked, LongSupplier healthy) {}
+
   WorkerMetrics NONE =
       new WorkerMetrics() {
         @Override

@@ -19,6 +19,10 @@ import java.util.Optional;
  * @param drainTimeout how long SIGTERM waits for in-flight items
  * @param defaultJob job of plain item IDs without a fleet-job header
  * @param defaultType type of plain item IDs without a fleet-type header
+ * @param redis where Redis is, for idempotency, cache keys, limits and checkpoints; empty runs
+ *     without them (no deduplication: a redelivered item runs again)
+ * @param leaseTtl how long an item's running lease lasts without renewal; a dead worker's items run
+ *     again elsewhere after at most this long
  * @param staticMembership join the group as static member {@code workerId}: a restart with the same
  *     ID takes its partitions back without a rebalance or a session time-out (use with stable IDs)
  */
@@ -34,7 +38,9 @@ public record WorkerSettings(
     Optional<String> defaultJob,
     Optional<String> defaultType,
     CodecLimits codecLimits,
-    boolean staticMembership) {
+    boolean staticMembership,
+    Optional<java.net.URI> redis,
+    Duration leaseTtl) {
 
   public WorkerSettings {
     kafka = Map.copyOf(kafka);
@@ -53,6 +59,16 @@ public record WorkerSettings(
       throw new ConfigException(
           "worker ID must be 1-100 letters, digits, '.', '_' or '-', was '" + workerId + "'");
     }
+    if (leaseTtl.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new ConfigException("leaseTtl must be >= 1s, was " + leaseTtl.toMillis() + " ms");
+    }
+    redis.ifPresent(
+        u -> {
+          if (!"redis".equals(u.getScheme()) && !"rediss".equals(u.getScheme())) {
+            throw new ConfigException(
+                "Redis URL must start with redis:// or rediss://, was '" + u + "'");
+          }
+        });
     if (transactionTimeout.compareTo(commitInterval.multipliedBy(3)) < 0) {
       throw new ConfigException("transactionTimeout must be at least 3 × commitInterval");
     }
@@ -76,7 +92,9 @@ public record WorkerSettings(
         Optional.empty(),
         Optional.empty(),
         CodecLimits.DEFAULTS,
-        false);
+        false,
+        Optional.empty(),
+        Duration.ofSeconds(30));
   }
 
   public WorkerSettings withDefaultsForPlainIds(Optional<String> job, Optional<String> type) {
@@ -92,7 +110,9 @@ public record WorkerSettings(
         job,
         type,
         codecLimits,
-        staticMembership);
+        staticMembership,
+        redis,
+        leaseTtl);
   }
 
   public WorkerSettings withDrainTimeout(Duration d) {
@@ -108,7 +128,9 @@ public record WorkerSettings(
         defaultJob,
         defaultType,
         codecLimits,
-        staticMembership);
+        staticMembership,
+        redis,
+        leaseTtl);
   }
 
   public WorkerSettings withStaticMembership(boolean on) {
@@ -124,7 +146,28 @@ public record WorkerSettings(
         defaultJob,
         defaultType,
         codecLimits,
-        on);
+        on,
+        redis,
+        leaseTtl);
+  }
+
+  /** These settings using Redis at {@code url}, or without Redis when empty. */
+  public WorkerSettings withRedis(Optional<java.net.URI> url) {
+    return new WorkerSettings(
+        kafka,
+        topics,
+        workerId,
+        concurrency,
+        commitInterval,
+        maxHeld,
+        drainTimeout,
+        transactionTimeout,
+        defaultJob,
+        defaultType,
+        codecLimits,
+        staticMembership,
+        url,
+        leaseTtl);
   }
 
   /** The consumer group all workers of a fleet share. */

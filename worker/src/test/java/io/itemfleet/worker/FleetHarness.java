@@ -40,6 +40,12 @@ final class FleetHarness {
         .withDrainTimeout(Duration.ofSeconds(10));
   }
 
+  /** Settings of a worker that uses this test's Redis. */
+  WorkerSettings redisSettings(String workerId, int concurrency) {
+    return settings(workerId, concurrency)
+        .withRedis(java.util.Optional.of(java.net.URI.create(fleet.redisUrl())));
+  }
+
   /** Sends items as plain IDs with job and type headers. */
   void produce(String job, String type, List<String> items) {
     try (KafkaProducer<String, byte[]> p =

@@ -56,7 +56,11 @@ class RetryPolicyTest {
             0.1,
             Duration.ofSeconds(30),
             Duration.ofDays(7),
-            List.of("a"));
+            List.of("a"),
+            TaskSettings.DEFAULT_IDEMPOTENCY_KEY,
+            Optional.empty(),
+            Duration.ofDays(1),
+            false);
     TaskSettings msg =
         type.with(TaskOptions.NONE.withRetries(1).withTimeout(Duration.ofSeconds(2)));
     assertThat(msg.retries()).isEqualTo(1);

@@ -1,0 +1,71 @@
+package io.itemfleet.worker;
+
+import io.itemfleet.schemas.TaskMessage;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Idempotency and cache key templates such as {@code ${type}:${item}:${payloadHash}}. The variables
+ * are {@code job}, {@code type}, {@code item} and {@code payloadHash} (the first 16 hex digits of
+ * the SHA-256 of the payload's JSON).
+ */
+final class KeyTemplate {
+  private KeyTemplate() {}
+
+  /** The variables a template may use. */
+  static final Set<String> VARIABLES = Set.of("job", "type", "item", "payloadHash");
+
+  private static final Pattern VAR = Pattern.compile("\\$\\{([^}]*)}");
+
+  /** Fails on an empty template or an unknown variable, naming it. */
+  static void validate(String template) {
+    if (template.isBlank()) throw new IllegalArgumentException("key template must not be empty");
+    Matcher m = VAR.matcher(template);
+    while (m.find()) {
+      if (!VARIABLES.contains(m.group(1))) {
+        throw new IllegalArgumentException(
+            "unknown variable ${"
+                + m.group(1)
+                + "} in key template '"
+                + template
+                + "' (known: ${job}, ${type}, ${item}, ${payloadHash})");
+      }
+    }
+  }
+
+  /** The template with the task's values filled in. */
+  static String expand(String template, TaskMessage task) {
+    if (template.equals(TaskSettings.DEFAULT_IDEMPOTENCY_KEY)) {
+      return task.job() + ":" + task.item(); // the hot path: no regex
+    }
+    Matcher m = VAR.matcher(template);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String value =
+          switch (m.group(1)) {
+            case "job" -> task.job();
+            case "type" -> task.type();
+            case "item" -> task.item();
+            default -> payloadHash(task);
+          };
+      m.appendReplacement(out, Matcher.quoteReplacement(value));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  static String payloadHash(TaskMessage task) {
+    try {
+      byte[] json = task.payload().toString().getBytes(StandardCharsets.UTF_8);
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(json);
+      return HexFormat.of().formatHex(digest, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+    }
+  }
+}

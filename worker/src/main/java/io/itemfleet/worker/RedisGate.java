@@ -1,0 +1,635 @@
+package io.itemfleet.worker;
+
+import io.itemfleet.schemas.Decoded;
+import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.Outcome;
+import io.itemfleet.schemas.SourceRecord;
+import io.itemfleet.schemas.TaskMessage;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.common.header.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
+
+/**
+ * Idempotency, cache keys and fleet-wide limits in Redis, on one platform thread that owns one
+ * connection. Attempts pass the gate before they run and their outcomes pass it again before they
+ * can be committed; each pass of the loop is one pipelined round trip for everything queued, so
+ * Redis costs round trips per poll batch, not per item.
+ *
+ * <p>Before: decode (POISON without Redis), then one script per item: a done marker from another
+ * record makes it DEDUPLICATED, one from this same record re-emits that outcome, a cache hit makes
+ * it CACHED, a live lease held by someone else or a full limit makes it wait (off any lane), and
+ * otherwise it takes a lease and runs. After: the done marker (outcome and this record's
+ * coordinates) is written and the lease and limit slots released; only then is the result posted to
+ * its slot, so no outcome is committed before its marker exists.
+ *
+ * <p>When Redis cannot be reached, nothing runs unchecked and nothing is dropped: the batch is
+ * kept, {@link #healthy()} turns false (the poll loop pauses its partitions) and the gate retries
+ * with backoff.
+ */
+final class RedisGate implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisGate.class);
+
+  /** Header marking a replayed message: a FAILED done marker does not deduplicate it. */
+  static final String REPLAY_HEADER = "fleet-replay";
+
+  /** Largest handler result stored with a cache entry. */
+  static final int MAX_CACHED_RESULT = 64 * 1024;
+
+  /** At most this many items of one limited tag go to Redis per pass while it is at its limit. */
+  static final int MAX_PROBES_PER_TAG = 64;
+
+  /** Where Redis is. */
+  private final URI url;
+
+  /** Key prefix, {@code <topic prefix>:}. */
+  private final String prefix;
+
+  /** This worker, in lease values. */
+  private final String workerId;
+
+  /** How long a lease lasts without renewal. */
+  private final long leaseMillis;
+
+  /** Task types, settings and limits. */
+  private final FleetConfig config;
+
+  /** Decodes records and builds results. */
+  private final ItemExecutor executor;
+
+  /** Stamps results. */
+  private final Clock clock;
+
+  /** Posts finished results; set once before start. */
+  private Lanes lanes;
+
+  /** Attempts waiting for their check; added by the poll thread. */
+  private final Queue<Attempt> submitted = new ConcurrentLinkedQueue<>();
+
+  /** Results waiting for their done marker; added by lanes and the watchdog. */
+  private final Queue<Finished> finishing = new ConcurrentLinkedQueue<>();
+
+  /** Attempts that took a lease and will not run (revoked, drained); their lease is released. */
+  private final Queue<Attempt> released = new ConcurrentLinkedQueue<>();
+
+  /** Attempts cleared to run, for the poll thread. */
+  private final Queue<Attempt> cleared = new ConcurrentLinkedQueue<>();
+
+  /** Attempts told to wait, for the poll thread. */
+  private final Queue<Waiting> waiting = new ConcurrentLinkedQueue<>();
+
+  /** Attempts holding a lease, renewed every third of the lease. */
+  private final Set<Attempt> leased = ConcurrentHashMap.newKeySet();
+
+  /** Results handed to {@link #finish} and not yet posted. */
+  private final AtomicInteger finishingCount = new AtomicInteger();
+
+  /** Submitted and not yet decided. */
+  private final AtomicInteger undecided = new AtomicInteger();
+
+  /** Per limited tag, when this worker may next ask Redis (System.nanoTime), after a refusal. */
+  private final Map<String, Long> blockedUntil = new HashMap<>();
+
+  /** Round trips to Redis so far. */
+  private final AtomicLong roundTrips = new AtomicLong();
+
+  /** Items checked before running so far. */
+  private final AtomicLong checked = new AtomicLong();
+
+  /** False while Redis cannot be reached. */
+  private volatile boolean healthy = true;
+
+  /** Cleared by close(). */
+  private volatile boolean running = true;
+
+  /** The gate thread, parked while idle. */
+  private Thread thread;
+
+  /** Set while the gate thread is parked with nothing to do. */
+  private volatile boolean idle;
+
+  /** The connection; gate thread only. */
+  private Jedis jedis;
+
+  /** SHA1s of the loaded scripts; gate thread only. */
+  private String gateSha;
+
+  private String finishSha;
+  private String renewSha;
+
+  /** Carried over from a failed round trip; gate thread only. */
+  private final List<Attempt> carryChecks = new ArrayList<>();
+
+  private final List<Finished> carryFinished = new ArrayList<>();
+  private final List<Attempt> carryReleased = new ArrayList<>();
+
+  /** An attempt's result waiting for its done marker. */
+  record Finished(Attempt attempt, ItemResult result) {}
+
+  /** An attempt that must wait before asking again. */
+  record Waiting(Attempt attempt, long millis) {}
+
+  RedisGate(
+      URI url,
+      String prefix,
+      String workerId,
+      Duration lease,
+      FleetConfig config,
+      ItemExecutor executor,
+      Clock clock) {
+    this.url = url;
+    this.prefix = prefix + ":";
+    this.workerId = workerId;
+    this.leaseMillis = lease.toMillis();
+    this.config = config;
+    this.executor = executor;
+    this.clock = clock;
+  }
+
+  /** Connects (failing fast with the reason when Redis cannot be reached) and starts the thread. */
+  void start(Lanes lanes) {
+    this.lanes = lanes;
+    try {
+      connect();
+    } catch (JedisException e) {
+      throw new ConfigException(
+          "cannot reach Redis at " + redacted(url) + ": " + rootMessage(e) + " (FLEET_REDIS_URL)");
+    }
+    thread = Thread.ofPlatform().name("fleet-redis-" + workerId).start(this::loop);
+  }
+
+  // ---- called by the poll thread ----
+
+  /** Queues an attempt for its check. */
+  void submit(Attempt a) {
+    undecided.incrementAndGet();
+    submitted.add(a);
+    wake();
+  }
+
+  /** Submitted attempts not yet decided. */
+  int undecided() {
+    return undecided.get();
+  }
+
+  /** Attempts cleared to run since the last call. */
+  Attempt takeCleared() {
+    return cleared.poll();
+  }
+
+  /** An attempt told to wait, or null. */
+  Waiting takeWaiting() {
+    return waiting.poll();
+  }
+
+  /** False while Redis cannot be reached; the worker pauses and reports unhealthy. */
+  boolean healthy() {
+    return healthy;
+  }
+
+  /** Results waiting for their done marker. */
+  int finishing() {
+    return finishingCount.get();
+  }
+
+  long roundTrips() {
+    return roundTrips.get();
+  }
+
+  long checked() {
+    return checked.get();
+  }
+
+  // ---- called by lanes and the watchdog ----
+
+  /** True when the attempt took a lease and its result must pass {@link #finish}. */
+  static boolean gated(Attempt a) {
+    return a.keys != null;
+  }
+
+  /** Queues a result for its done marker; it is posted once the marker is written. */
+  void finish(Attempt a, ItemResult result) {
+    finishingCount.incrementAndGet();
+    finishing.add(new Finished(a, result));
+    wake();
+  }
+
+  /** Releases the lease of an attempt that will not run. */
+  void release(Attempt a) {
+    leased.remove(a);
+    released.add(a);
+    wake();
+  }
+
+  private void wake() {
+    if (idle) LockSupport.unpark(thread);
+  }
+
+  // ---- the gate thread ----
+
+  private void loop() {
+    long backoff = 100;
+    long nextRenew = System.nanoTime() + leaseMillis * 1_000_000 / 3;
+    boolean down = false;
+    while (running) {
+      try {
+        drainInto(submitted, carryChecks);
+        drainInto(finishing, carryFinished);
+        drainInto(released, carryReleased);
+        boolean renew = System.nanoTime() >= nextRenew && !leased.isEmpty();
+        if (carryChecks.isEmpty() && carryFinished.isEmpty() && carryReleased.isEmpty() && !renew) {
+          idle = true;
+          if (submitted.isEmpty() && finishing.isEmpty() && released.isEmpty()) {
+            LockSupport.parkNanos(this, 5_000_000);
+          }
+          idle = false;
+          continue;
+        }
+        if (jedis == null) connect();
+        roundTrip(renew);
+        if (renew) nextRenew = System.nanoTime() + leaseMillis * 1_000_000 / 3;
+        if (down) {
+          log.info("Redis at {} is reachable again; resuming", redacted(url));
+          down = false;
+        }
+        healthy = true;
+        backoff = 100;
+      } catch (JedisException e) {
+        if (!down) {
+          log.warn(
+              "Redis at {} failed ({}); pausing consumption, retrying with backoff"
+                  + " (checks={}, results={})",
+              redacted(url),
+              rootMessage(e),
+              carryChecks.size(),
+              carryFinished.size());
+        }
+        down = true;
+        healthy = false;
+        disconnect();
+        LockSupport.parkNanos(this, backoff * 1_000_000);
+        backoff = Math.min(5_000, backoff * 2);
+      } catch (RuntimeException | Error e) {
+        log.error("Redis gate failed unexpectedly; retrying", e);
+        healthy = false;
+        disconnect();
+        LockSupport.parkNanos(this, backoff * 1_000_000);
+        backoff = Math.min(5_000, backoff * 2);
+      }
+    }
+    releaseAll();
+    disconnect();
+  }
+
+  /**
+   * On close: the leases still held belong to attempts whose results will not be committed here;
+   * release them so the next owner need not wait for them to expire. Best effort.
+   */
+  private void releaseAll() {
+    if (leased.isEmpty()) return;
+    try {
+      if (jedis == null) connect();
+      Pipeline p = jedis.pipelined();
+      for (Attempt a : leased) finishCall(p, a, null);
+      p.sync();
+      log.info("released {} leases of attempts that will not be committed here", leased.size());
+    } catch (RuntimeException e) {
+      log.info(
+          "could not release {} leases ({}); they expire by themselves",
+          leased.size(),
+          e.toString());
+    }
+  }
+
+  private static <T> void drainInto(Queue<T> q, List<T> out) {
+    for (T t = q.poll(); t != null; t = q.poll()) out.add(t);
+  }
+
+  /** One pipelined round trip: markers and releases, renewals, then checks. */
+  private void roundTrip(boolean renew) {
+    List<Attempt> checks = prepare(carryChecks);
+    Pipeline p = jedis.pipelined();
+    List<Response<Object>> fin = new ArrayList<>(carryFinished.size());
+    for (Finished f : carryFinished) fin.add(finishCall(p, f.attempt(), f.result()));
+    for (Attempt a : carryReleased) finishCall(p, a, null);
+    if (renew) {
+      for (Attempt a : leased) renewCall(p, a);
+    }
+    List<Response<Object>> res = new ArrayList<>(checks.size());
+    for (Attempt a : checks) res.add(gateCall(p, a));
+    try {
+      p.sync();
+      for (Response<Object> r : fin) r.get(); // surfaces NOSCRIPT and data errors
+    } catch (JedisNoScriptException e) {
+      loadScripts();
+      carryChecks.clear();
+      carryChecks.addAll(checks);
+      throw new JedisException("scripts were not loaded (Redis restarted?); loaded them again", e);
+    } catch (JedisException e) {
+      carryChecks.clear();
+      carryChecks.addAll(checks);
+      throw e;
+    }
+    roundTrips.incrementAndGet();
+    for (Finished f : carryFinished) {
+      leased.remove(f.attempt());
+      lanes.complete(f.attempt(), f.result());
+      finishingCount.decrementAndGet();
+    }
+    carryFinished.clear();
+    carryReleased.clear();
+    carryChecks.clear();
+    for (int i = 0; i < checks.size(); i++) {
+      decide(checks.get(i), res.get(i));
+    }
+    checked.addAndGet(checks.size());
+  }
+
+  /**
+   * Decodes and keys each attempt; those decided without Redis (POISON, unknown type, a tag at its
+   * limit here) are dealt with now. Returns the attempts to check in Redis.
+   */
+  private List<Attempt> prepare(List<Attempt> in) {
+    List<Attempt> out = new ArrayList<>(in.size());
+    Map<String, Integer> probes = new HashMap<>();
+    long now = System.nanoTime();
+    for (Attempt a : in) {
+      if (a.keys == null && a.state.revoked) {
+        undecided.decrementAndGet(); // not ours any more; the new owner runs it
+        continue;
+      }
+      if (a.keys != null) { // carried over from a failed round trip
+        out.add(a);
+        continue;
+      }
+      if (a.decoded == null) {
+        Decoded<TaskMessage> d = executor.decode(a.slot.record);
+        if (d instanceof Decoded.Invalid<TaskMessage> invalid) {
+          undecided.decrementAndGet();
+          complete(a, executor.poison(a.slot.record, invalid.error()));
+          continue;
+        }
+        a.decoded = d.orThrow();
+      }
+      TaskMessage t = a.decoded;
+      if (!executor.knowsType(t.type())) {
+        undecided.decrementAndGet();
+        cleared.add(a); // runs unchecked: the lane reports the unknown type as FAILED
+        continue;
+      }
+      TaskSettings s = executor.settingsFor(t);
+      List<TagLimit> limits = config.limitsFor(s.tags());
+      String blocked = null;
+      for (TagLimit l : limits) {
+        Long until = blockedUntil.get(l.tag());
+        int n = probes.merge(l.tag(), 1, Integer::sum);
+        if (until != null && (until > now || n > MAX_PROBES_PER_TAG)) blocked = l.tag();
+      }
+      if (blocked != null) {
+        undecided.decrementAndGet();
+        long ms = Math.max(1, (blockedUntil.get(blocked) - now) / 1_000_000);
+        waiting.add(new Waiting(a, ms + ThreadLocalRandom.current().nextLong(50)));
+        continue;
+      }
+      a.keys = keys(a, t, s, limits);
+      out.add(a);
+    }
+    return out;
+  }
+
+  private GateKeys keys(Attempt a, TaskMessage t, TaskSettings s, List<TagLimit> limits) {
+    String idem =
+        t.options().idempotencyKey().orElseGet(() -> KeyTemplate.expand(s.idempotencyKey(), t));
+    String cache =
+        t.options().cacheKey().isPresent()
+            ? prefix + "cache:" + t.options().cacheKey().get()
+            : s.cacheKey().map(k -> prefix + "cache:" + KeyTemplate.expand(k, t)).orElse("");
+    List<String> slots = new ArrayList<>(limits.size());
+    List<String> rates = new ArrayList<>(limits.size());
+    for (TagLimit l : limits) {
+      slots.add(prefix + "limit:" + l.tag() + ":slots");
+      rates.add(prefix + "limit:" + l.tag() + ":rate");
+    }
+    SourceRecord src = ItemExecutor.source(a.slot.record);
+    Header replay = a.slot.record.headers().lastHeader(REPLAY_HEADER);
+    return new GateKeys(
+        prefix + "done:" + idem,
+        prefix + "lease:" + idem,
+        cache,
+        prefix + "ckpt:" + idem,
+        limits,
+        slots,
+        rates,
+        workerId + "|" + src.topic() + "|" + src.partition() + "|" + src.offset(),
+        s,
+        replay != null);
+  }
+
+  private Response<Object> gateCall(Pipeline p, Attempt a) {
+    GateKeys k = a.keys;
+    List<String> keys = new ArrayList<>(3 + 2 * k.limits().size());
+    List<String> args = new ArrayList<>(4 + 2 * k.limits().size());
+    keys.add(k.done());
+    keys.add(k.lease());
+    keys.add(k.cache().isEmpty() ? k.done() : k.cache());
+    args.add(k.leaseValue());
+    args.add(Long.toString(leaseMillis));
+    args.add(k.replay() ? "1" : "0");
+    args.add(k.cache().isEmpty() ? "0" : "1");
+    for (int i = 0; i < k.limits().size(); i++) {
+      TagLimit l = k.limits().get(i);
+      keys.add(k.slots().get(i));
+      keys.add(k.rates().get(i));
+      args.add(Integer.toString(l.concurrency().orElse(0)));
+      args.add(Long.toString(l.ratePerSecond().isPresent() ? l.emissionMicros() : 0));
+    }
+    return p.evalsha(gateSha, keys, args);
+  }
+
+  private Response<Object> finishCall(Pipeline p, Attempt a, ItemResult r) {
+    GateKeys k = a.keys;
+    List<String> keys = new ArrayList<>(4 + k.slots().size());
+    keys.add(k.done());
+    keys.add(k.lease());
+    keys.add(k.cache().isEmpty() ? k.done() : k.cache());
+    keys.add(k.checkpoint());
+    keys.addAll(k.slots());
+    String marker = "";
+    String cacheValue = "";
+    if (r != null && r.outcome().isPresent()) {
+      marker = marker(a, r).encode();
+      if (!k.cache().isEmpty() && r.outcome().get() == Outcome.SUCCEEDED) {
+        cacheValue =
+            k.settings().persistResult()
+                    && r.value().isPresent()
+                    && r.value().get().length() <= MAX_CACHED_RESULT
+                ? r.value().get()
+                : "1";
+      }
+    }
+    return p.evalsha(
+        finishSha,
+        keys,
+        List.of(
+            k.leaseValue(),
+            marker,
+            Long.toString(k.settings().idempotencyTtl().toMillis()),
+            cacheValue,
+            Long.toString(k.settings().cacheTtl().toMillis())));
+  }
+
+  private void renewCall(Pipeline p, Attempt a) {
+    GateKeys k = a.keys;
+    List<String> keys = new ArrayList<>(1 + k.slots().size());
+    keys.add(k.lease());
+    keys.addAll(k.slots());
+    p.evalsha(renewSha, keys, List.of(k.leaseValue(), Long.toString(leaseMillis)));
+  }
+
+  private static DoneMarker marker(Attempt a, ItemResult r) {
+    Optional<FailureEvent> f = r.failure();
+    return new DoneMarker(
+        r.outcome().orElseThrow(),
+        ItemExecutor.source(a.slot.record),
+        f.map(FailureEvent::attempts).orElse(a.decoded == null ? 1 : a.decoded.attempt() + 1),
+        f.map(FailureEvent::errorClass).orElse(""),
+        f.map(FailureEvent::errorMessage).orElse(""));
+  }
+
+  /** Acts on one check's reply. */
+  private void decide(Attempt a, Response<Object> response) {
+    undecided.decrementAndGet();
+    List<?> reply = (List<?>) response.get();
+    String verdict = text(reply.get(0));
+    TaskMessage t = a.decoded;
+    Instant now = clock.instant();
+    switch (verdict) {
+      case "run" -> {
+        leased.add(a);
+        cleared.add(a);
+      }
+      case "done" -> {
+        Optional<DoneMarker> m = DoneMarker.decode(text(reply.get(1)));
+        SourceRecord src = ItemExecutor.source(a.slot.record);
+        a.keys = null; // holds no lease
+        if (m.isPresent() && m.get().finishedBy(src)) {
+          complete(a, reEmit(t, m.get(), src, now));
+        } else {
+          complete(
+              a,
+              ItemResult.terminal(
+                  Outcome.DEDUPLICATED, t.job(), t.type(), false, 0, Optional.empty(), now));
+        }
+      }
+      case "cached" ->
+          finish(
+              a,
+              ItemResult.terminal(
+                  Outcome.CACHED, t.job(), t.type(), false, 0, Optional.empty(), now));
+      case "leased" -> {
+        // Another worker runs this item now, or died holding it: ask again once it may be done.
+        long pttl = Long.parseLong(text(reply.get(1)));
+        a.keys = null;
+        waiting.add(new Waiting(a, Math.clamp(pttl, 50, 1_000)));
+      }
+      case "wait" -> {
+        long ms = Long.parseLong(text(reply.get(1)));
+        TagLimit l = a.keys.limits().get(Integer.parseInt(text(reply.get(2))) - 1);
+        blockedUntil.put(l.tag(), System.nanoTime() + ms * 1_000_000);
+        a.keys = null;
+        waiting.add(new Waiting(a, ms + ThreadLocalRandom.current().nextLong(20)));
+      }
+      default -> throw new IllegalStateException("unexpected gate reply " + reply);
+    }
+  }
+
+  private ItemResult reEmit(TaskMessage t, DoneMarker m, SourceRecord src, Instant now) {
+    if (m.outcome() == Outcome.FAILED) {
+      FailureEvent f =
+          FailureEvent.failed(
+              t, m.attempts(), false, m.errorClass(), m.message(), now, Optional.of(src));
+      return ItemResult.terminal(Outcome.FAILED, t.job(), t.type(), false, 0, Optional.of(f), now);
+    }
+    return ItemResult.terminal(m.outcome(), t.job(), t.type(), false, 0, Optional.empty(), now);
+  }
+
+  private void complete(Attempt a, ItemResult r) {
+    if (a.finish()) lanes.complete(a, r);
+  }
+
+  private static String text(Object o) {
+    return o instanceof byte[] b
+        ? new String(b, java.nio.charset.StandardCharsets.UTF_8)
+        : String.valueOf(o);
+  }
+
+  private void connect() {
+    jedis = new Jedis(url, 5_000);
+    jedis.ping();
+    loadScripts();
+  }
+
+  private void loadScripts() {
+    gateSha = jedis.scriptLoad(RedisScripts.GATE);
+    finishSha = jedis.scriptLoad(RedisScripts.FINISH);
+    renewSha = jedis.scriptLoad(RedisScripts.RENEW);
+  }
+
+  private void disconnect() {
+    if (jedis == null) return;
+    try {
+      jedis.close();
+    } catch (RuntimeException e) {
+      log.debug("closing the Redis connection: {}", e.toString());
+    }
+    jedis = null;
+  }
+
+  /** The URL without its password, for messages. */
+  static String redacted(URI u) {
+    return u.getUserInfo() == null
+        ? u.toString()
+        : u.toString().replace(u.getUserInfo() + "@", "***@");
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+    return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + ": " + t.getMessage();
+  }
+
+  /** Stops the thread after its current round trip. Held results are simply not committed. */
+  @Override
+  public void close() {
+    running = false;
+    if (thread != null) {
+      LockSupport.unpark(thread);
+      try {
+        thread.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

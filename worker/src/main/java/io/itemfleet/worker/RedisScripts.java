@@ -1,0 +1,106 @@
+package io.itemfleet.worker;
+
+/**
+ * The Lua scripts the gate runs, one call per item inside a pipeline, so a whole poll batch costs
+ * one round trip. Each script touches only the keys it is given.
+ */
+final class RedisScripts {
+  private RedisScripts() {}
+
+  /**
+   * Before an item runs. KEYS: done, lease, cache, then a slots key and a rate key per limit. ARGV:
+   * lease value, lease ms, replay ('1' lets a FAILED marker through), has cache ('1'), then
+   * concurrency and emission interval in µs per limit (0 when that part is unset).
+   *
+   * <p>Returns {done, marker}, {cached, value}, {leased, pttl}, {wait, ms, limitIndex} or {run}.
+   * Limits are all or nothing: a slot and a token are taken only when every limit allows.
+   */
+  static final String GATE =
+      """
+      local done = redis.call('GET', KEYS[1])
+      if done and not (ARGV[3] == '1' and string.sub(done, 1, 7) == 'FAILED|') then
+        return {'done', done}
+      end
+      if ARGV[4] == '1' then
+        local c = redis.call('GET', KEYS[3])
+        if c then return {'cached', c} end
+      end
+      local holder = redis.call('GET', KEYS[2])
+      if holder and holder ~= ARGV[1] then
+        return {'leased', tostring(redis.call('PTTL', KEYS[2]))}
+      end
+      local n = (#KEYS - 3) / 2
+      if n > 0 then
+        local t = redis.call('TIME')
+        local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
+        local leaseMs = tonumber(ARGV[2])
+        for i = 1, n do
+          local slots, rate = KEYS[2 + 2 * i], KEYS[3 + 2 * i]
+          local conc, em = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
+          if conc > 0 then
+            redis.call('ZREMRANGEBYSCORE', slots, '-inf', math.floor(nowUs / 1000))
+            if not redis.call('ZSCORE', slots, ARGV[1]) and redis.call('ZCARD', slots) >= conc then
+              return {'wait', '50', tostring(i)}
+            end
+          end
+          if em > 0 then
+            local tat = tonumber(redis.call('GET', rate) or '0')
+            if tat > nowUs then
+              return {'wait', tostring(math.floor((tat - nowUs) / 1000) + 1), tostring(i)}
+            end
+          end
+        end
+        for i = 1, n do
+          local slots, rate = KEYS[2 + 2 * i], KEYS[3 + 2 * i]
+          local conc, em = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
+          if conc > 0 then
+            redis.call('ZADD', slots, math.floor(nowUs / 1000) + leaseMs, ARGV[1])
+            redis.call('PEXPIRE', slots, 2 * leaseMs)
+          end
+          if em > 0 then
+            local tat = math.max(tonumber(redis.call('GET', rate) or '0'), nowUs) + em
+            redis.call('SET', rate, tostring(tat), 'PX', math.floor((tat - nowUs) / 1000) + 1000)
+          end
+        end
+      end
+      redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+      return {'run'}
+      """;
+
+  /**
+   * After an attempt, before its outcome is committed. KEYS: done, lease, cache, checkpoint, then
+   * the slots keys of its limits. ARGV: lease value, done marker ('' for a retry: no marker),
+   * marker ms, cache value ('' for none), cache ms. Releases the lease and slots only when they are
+   * still this attempt's.
+   */
+  static final String FINISH =
+      """
+      if ARGV[2] ~= '' then
+        redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+        redis.call('DEL', KEYS[4])
+      end
+      if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+      if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5]) end
+      for i = 5, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+      return 1
+      """;
+
+  /**
+   * While an attempt runs. KEYS: lease, then its slots keys. ARGV: lease value, lease ms. Extends
+   * the lease and slots if still this attempt's; returns 0 when the lease was lost.
+   */
+  static final String RENEW =
+      """
+      if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+      redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      if #KEYS > 1 then
+        local t = redis.call('TIME')
+        local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        for i = 2, #KEYS do
+          redis.call('ZADD', KEYS[i], 'XX', nowMs + tonumber(ARGV[2]), ARGV[1])
+          redis.call('PEXPIRE', KEYS[i], 2 * tonumber(ARGV[2]))
+        end
+      end
+      return 1
+      """;
+}

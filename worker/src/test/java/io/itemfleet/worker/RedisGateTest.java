@@ -1,0 +1,301 @@
+package io.itemfleet.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.itemfleet.schemas.OutcomeCounts;
+import io.itemfleet.testkit.FleetTestKit;
+import io.itemfleet.testkit.TestFleet;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.params.SetParams;
+import redis.clients.jedis.resps.ScanResult;
+
+/** Idempotency, cache keys, fleet-wide limits and checkpoints against a real Redis and Kafka. */
+@ExtendWith(FleetTestKit.class)
+class RedisGateTest {
+
+  private static Worker start(
+      FleetHarness h, String id, int concurrency, String yaml, Map<String, TaskHandler> handlers) {
+    FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
+    return Worker.start(
+        h.redisSettings(id, concurrency),
+        config,
+        HandlerRegistry.create(config, handlers),
+        WorkerMetrics.NONE);
+  }
+
+  /** A handler counting its runs per item. */
+  private static TaskHandler counting(Map<String, AtomicInteger> runs) {
+    return ctx -> {
+      runs.computeIfAbsent(ctx.item(), k -> new AtomicInteger()).incrementAndGet();
+      return new HandlerResult.Succeeded(Optional.of("result-of-" + ctx.item()));
+    };
+  }
+
+  private static OutcomeCounts awaitTotal(FleetHarness h, String job, long n) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> h.totals(job).counts().total() >= n);
+    return h.totals(job).counts();
+  }
+
+  private static Jedis redis(TestFleet fleet) {
+    return new Jedis(URI.create(fleet.redisUrl()));
+  }
+
+  @Test
+  void secondMessageForAnItemIsDeduplicatedAndNeverRuns(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 4);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    h.produce("job-d", "t", FleetHarness.ids(500));
+    h.produce("job-d", "t", FleetHarness.ids(500));
+    try (Worker w = start(h, "w-dedup", 64, "{}", Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-d", 1000)).isEqualTo(new OutcomeCounts(500, 0, 0, 500, 0));
+    }
+    assertThat(runs).hasSize(500).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    assertThat(h.totals("job-d").counts().total()).isEqualTo(1000);
+  }
+
+  @Test
+  void sameItemInAnotherJobRunsAgainUnderTheDefaultKey(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    h.produce("job-1", "t", List.of("x", "y"));
+    h.produce("job-2", "t", List.of("x", "y"));
+    try (Worker w = start(h, "w-jobs", 8, "{}", Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-1", 2).succeeded()).isEqualTo(2);
+      assertThat(awaitTotal(h, "job-2", 2).succeeded()).isEqualTo(2);
+    }
+    assertThat(runs.get("x").get()).isEqualTo(2);
+  }
+
+  @Test
+  void cacheHitSkipsTheHandlerAndCountsCached(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    String yaml =
+        """
+        types:
+          t:
+            handler: simulate
+            cache: {key: "${type}:${item}", ttl: 1h}
+            persistResult: true
+        """;
+    h.produce("job-a", "t", FleetHarness.ids(100));
+    try (Worker w = start(h, "w-cache", 16, yaml, Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-a", 100).succeeded()).isEqualTo(100);
+      h.produce("job-b", "t", FleetHarness.ids(100));
+      assertThat(awaitTotal(h, "job-b", 100)).isEqualTo(new OutcomeCounts(0, 100, 0, 0, 0));
+    }
+    assertThat(runs).hasSize(100).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    try (Jedis r = redis(fleet)) {
+      assertThat(r.get(fleet.redisKeyPrefix() + "cache:t:item-7")).isEqualTo("result-of-item-7");
+    }
+  }
+
+  @Test
+  void redeliveryOfTheFinishingRecordReEmitsItsOutcomeAndOthersAreDeduplicated(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    h.produce("job-r", "t", List.of("a", "b"));
+    String tasks = h.topics.tasks();
+    try (Jedis r = redis(fleet)) {
+      String p = fleet.redisKeyPrefix();
+      // As if a worker finished offset 0 ("a"), wrote its marker and died before committing,
+      // and an earlier message (offset 99) finished "b".
+      r.set(p + "done:job-r:a", "FAILED|" + tasks + "|0|0|3|http.500|boom");
+      r.set(p + "done:job-r:b", "SUCCEEDED|" + tasks + "|0|99|1||");
+    }
+    try (Worker w = start(h, "w-redeliver", 8, "{}", Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-r", 2)).isEqualTo(new OutcomeCounts(0, 0, 1, 1, 0));
+    }
+    assertThat(runs).isEmpty();
+    assertThat(h.failures())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.errorClass()).isEqualTo("http.500");
+              assertThat(f.attempts()).isEqualTo(3);
+            });
+  }
+
+  @Test
+  void deadWorkersLeaseExpiresAndTheItemRunsAgain(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    try (Jedis r = redis(fleet)) {
+      r.set(
+          fleet.redisKeyPrefix() + "lease:job-l:a",
+          "dead-worker|x|0|0",
+          SetParams.setParams().px(1500));
+    }
+    h.produce("job-l", "t", List.of("a"));
+    long t0 = System.nanoTime();
+    try (Worker w = start(h, "w-lease", 8, "{}", Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-l", 1).succeeded()).isEqualTo(1);
+    }
+    assertThat(runs.get("a").get()).isEqualTo(1);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThan(Duration.ofMillis(1400));
+  }
+
+  @Test
+  void fleetWideConcurrencyLimitHoldsAcrossTwoWorkers(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 4);
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    TaskHandler slow =
+        ctx -> {
+          most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+          Thread.sleep(20);
+          inFlight.decrementAndGet();
+          return HandlerResult.succeeded();
+        };
+    String yaml =
+        """
+        types:
+          t: {handler: simulate, tags: [scarce]}
+        limits:
+          scarce: {concurrency: 5}
+        """;
+    h.produce("job-c", "t", FleetHarness.ids(300));
+    try (Worker a = start(h, "w-lim-a", 50, yaml, Map.of("t", slow));
+        Worker b = start(h, "w-lim-b", 50, yaml, Map.of("t", slow))) {
+      assertThat(awaitTotal(h, "job-c", 300).succeeded()).isEqualTo(300);
+    }
+    assertThat(most.get()).isBetween(2, 5);
+  }
+
+  @Test
+  void fleetWideRateLimitSpacesStarts(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    String yaml =
+        """
+        types:
+          t: {handler: simulate, tags: [api]}
+        limits:
+          api: {rate: 50/s}
+        """;
+    h.produce("job-rate", "t", FleetHarness.ids(100));
+    long t0 = System.nanoTime();
+    try (Worker w = start(h, "w-rate", 64, yaml, Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-rate", 100).succeeded()).isEqualTo(100);
+    }
+    // 100 starts at 50/s take at least 99 × 20 ms.
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThan(Duration.ofMillis(1900));
+  }
+
+  @Test
+  void checkpointSavedByOneAttemptIsReadByTheRetry(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<Integer, Optional<String>> seen = new ConcurrentHashMap<>();
+    TaskHandler resumable =
+        ctx -> {
+          seen.put(ctx.attempt(), ctx.checkpoint());
+          if (ctx.attempt() == 1) {
+            ctx.saveCheckpoint("page=7");
+            return HandlerResult.retry("test.transient", "try again");
+          }
+          return HandlerResult.succeeded();
+        };
+    String yaml = "defaults: {retryDelays: [100ms], jitter: 0}";
+    h.produce("job-k", "t", List.of("long-item"));
+    try (Worker w = start(h, "w-ckpt", 4, yaml, Map.of("t", resumable))) {
+      assertThat(awaitTotal(h, "job-k", 1).succeeded()).isEqualTo(1);
+    }
+    assertThat(seen).containsEntry(1, Optional.empty()).containsEntry(2, Optional.of("page=7"));
+    try (Jedis r = redis(fleet)) {
+      assertThat(r.exists(fleet.redisKeyPrefix() + "ckpt:job-k:long-item")).isFalse();
+    }
+  }
+
+  @Test
+  void everyKeyTheWorkerWritesHasATtl(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    String yaml =
+        """
+        types:
+          t: {handler: simulate, tags: [scarce, api], cache: {key: "${item}:${payloadHash}"}}
+        limits:
+          scarce: {concurrency: 3}
+          api: {rate: 500/s}
+        """;
+    h.produce("job-ttl", "t", FleetHarness.ids(200));
+    h.produce("job-ttl", "t", FleetHarness.ids(50));
+    try (Worker w = start(h, "w-ttl", 32, yaml, Map.of())) {
+      awaitTotal(h, "job-ttl", 250);
+    }
+    List<String> keys = new java.util.ArrayList<>();
+    try (Jedis r = redis(fleet)) {
+      String cursor = ScanParams.SCAN_POINTER_START;
+      do {
+        ScanResult<String> page =
+            r.scan(cursor, new ScanParams().match(fleet.redisKeyPrefix() + "*").count(500));
+        keys.addAll(page.getResult());
+        cursor = page.getCursor();
+      } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+      assertThat(keys).hasSizeGreaterThan(200);
+      for (String k : keys) {
+        assertThat(r.pttl(k)).as("TTL of %s", k).isPositive();
+      }
+    }
+  }
+
+  @Test
+  void redisStoppedAndRestartedMidRunPausesTheWorkerAndLosesNothing(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 4);
+    AtomicInteger runs = new AtomicInteger();
+    TaskHandler slowish =
+        ctx -> {
+          Thread.sleep(2);
+          runs.incrementAndGet();
+          return HandlerResult.succeeded();
+        };
+    int port = io.itemfleet.embedded.FreePorts.next();
+    io.itemfleet.embedded.EmbeddedRedisServer redis =
+        io.itemfleet.embedded.EmbeddedRedisServer.start(port);
+    FleetConfig config = FleetConfig.empty(TaskSettings.DEFAULTS);
+    WorkerSettings settings =
+        h.settings("w-outage", 16).withRedis(Optional.of(URI.create("redis://127.0.0.1:" + port)));
+    h.produce("job-o", "t", FleetHarness.ids(4000));
+    try (Worker w =
+        Worker.start(
+            settings,
+            config,
+            HandlerRegistry.create(config, Map.of("t", slowish)),
+            WorkerMetrics.NONE)) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> runs.get() > 300);
+      redis.close();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !w.isHealthy());
+      // Attempts cleared before the outage may finish; after that nothing runs unchecked.
+      await().atMost(Duration.ofSeconds(10)).until(() -> stalled(runs));
+      long committedDuringOutage = h.totals("job-o").counts().total();
+      assertThat(committedDuringOutage).isLessThan(4000);
+      assertThat(w.isRunning()).isTrue();
+      redis = io.itemfleet.embedded.EmbeddedRedisServer.start(port);
+      assertThat(awaitTotal(h, "job-o", 4000).succeeded()).isEqualTo(4000);
+      assertThat(w.isHealthy()).isTrue();
+    } finally {
+      redis.close();
+    }
+    assertThat(h.totals("job-o").counts().total()).isEqualTo(4000);
+  }
+
+  /** True when no handler ran for half a second. */
+  private static boolean stalled(AtomicInteger runs) throws InterruptedException {
+    int before = runs.get();
+    Thread.sleep(500);
+    return runs.get() == before;
+  }
+}
