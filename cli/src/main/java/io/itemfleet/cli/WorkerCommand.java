@@ -1,7 +1,10 @@
 package io.itemfleet.cli;
 
 import io.itemfleet.producer.TopicAdmin;
+import io.itemfleet.schemas.Durations;
+import io.itemfleet.schemas.TaskOptions;
 import io.itemfleet.worker.ConfigException;
+import io.itemfleet.worker.ConfigReport;
 import io.itemfleet.worker.FleetConfig;
 import io.itemfleet.worker.HandlerRegistry;
 import io.itemfleet.worker.MetricsServer;
@@ -11,15 +14,19 @@ import io.itemfleet.worker.Worker;
 import io.itemfleet.worker.WorkerSettings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code fleet worker}: the long-running worker service. SIGTERM drains and exits. */
 @Command(
@@ -64,6 +71,60 @@ final class WorkerCommand implements Callable<Integer> {
   String drainTimeout;
 
   @Option(
+      names = "--redis-url",
+      defaultValue = "${env:FLEET_REDIS_URL:-redis://localhost:6379}",
+      description =
+          "Redis for idempotency, cache keys, fleet-wide limits and checkpoints (env FLEET_REDIS_URL, default ${DEFAULT-VALUE}; rediss:// and redis://user:password@host work).")
+  String redisUrl;
+
+  @Option(
+      names = "--no-redis",
+      description =
+          "Run without Redis: no deduplication (a redelivered item runs again), no cache keys, limits or checkpoints.")
+  boolean noRedis;
+
+  @Option(
+      names = "--lease-ttl",
+      defaultValue = "${env:FLEET_LEASE_TTL:-30s}",
+      description =
+          "How long a running item's Redis lease lasts without renewal; a dead worker's items run again after at most this (env FLEET_LEASE_TTL, default ${DEFAULT-VALUE}).")
+  String leaseTtl;
+
+  @Option(
+      names = "--retries",
+      defaultValue = "${env:FLEET_RETRIES}",
+      description = "Worker default: attempts after the first (env FLEET_RETRIES; built in: 3).")
+  Integer retries;
+
+  @Option(
+      names = "--timeout",
+      defaultValue = "${env:FLEET_TIMEOUT}",
+      description = "Worker default: time-out per attempt (env FLEET_TIMEOUT; built in: 30s).")
+  String timeout;
+
+  @Option(
+      names = "--jitter",
+      defaultValue = "${env:FLEET_JITTER}",
+      description =
+          "Worker default: retry delay jitter in [0, 1] (env FLEET_JITTER; built in: 0.2).")
+  Double jitter;
+
+  @Option(
+      names = "--idempotency-ttl",
+      defaultValue = "${env:FLEET_IDEMPOTENCY_TTL}",
+      description =
+          "Worker default: how long done markers last (env FLEET_IDEMPOTENCY_TTL; built in: 7d).")
+  String idempotencyTtl;
+
+  @Option(
+      names = "--print-config",
+      description =
+          "Print each task type's effective settings and where each came from, then exit.")
+  boolean printConfig;
+
+  @Spec CommandSpec spec;
+
+  @Option(
       names = "--default-job",
       description = "Job of plain item IDs without a fleet-job header.")
   String defaultJob;
@@ -73,16 +134,61 @@ final class WorkerCommand implements Callable<Integer> {
       description = "Type of plain item IDs without a fleet-type header.")
   String defaultType;
 
+  /** Built-in defaults with the worker's flags and environment laid over; notes where from. */
+  private TaskSettings workerDefaults(Map<String, String> sources) {
+    TaskSettings d = TaskSettings.DEFAULTS;
+    TaskOptions o = TaskOptions.NONE;
+    if (retries != null) {
+      o = o.withRetries(retries);
+      sources.put("retries", from("--retries", "FLEET_RETRIES"));
+    }
+    if (timeout != null) {
+      o = o.withTimeout(Durations.parse(timeout));
+      sources.put("timeout", from("--timeout", "FLEET_TIMEOUT"));
+    }
+    if (jitter != null) {
+      o = o.withJitter(jitter);
+      sources.put("jitter", from("--jitter", "FLEET_JITTER"));
+    }
+    if (idempotencyTtl != null) {
+      o = o.withIdempotencyTtl(Durations.parse(idempotencyTtl));
+      sources.put("idempotencyTtl", from("--idempotency-ttl", "FLEET_IDEMPOTENCY_TTL"));
+    }
+    return d.with(o);
+  }
+
+  private String from(String flag, String env) {
+    return spec.commandLine().getParseResult().hasMatchedOption(flag) ? flag : "env " + env;
+  }
+
+  private static boolean usesCache(FleetConfig c) {
+    return c.defaults().cacheKey().isPresent()
+        || c.types().values().stream().anyMatch(t -> t.settings().cacheKey().isPresent());
+  }
+
   @Override
   public Integer call() throws Exception {
     FleetConfig fleetConfig;
     WorkerSettings settings;
     HandlerRegistry handlers;
     try {
-      fleetConfig =
-          config == null
-              ? FleetConfig.empty(TaskSettings.DEFAULTS)
-              : FleetConfig.load(config, TaskSettings.DEFAULTS);
+      Map<String, String> sources = new LinkedHashMap<>();
+      TaskSettings base = workerDefaults(sources);
+      fleetConfig = config == null ? FleetConfig.empty(base) : FleetConfig.load(config, base);
+      if (printConfig) {
+        System.out.print(ConfigReport.render(fleetConfig, sources));
+        System.out.println(
+            noRedis
+                ? "Redis: off (--no-redis): no deduplication, cache keys, limits or checkpoints"
+                : "Redis: " + redisUrl + " (idempotency, cache keys, limits, checkpoints)");
+        return 0;
+      }
+      if (noRedis && (!fleetConfig.limits().isEmpty() || usesCache(fleetConfig))) {
+        throw new UsageException(
+            "--no-redis: fleet.yaml declares "
+                + (fleetConfig.limits().isEmpty() ? "cache keys" : "fleet-wide limits")
+                + ", which need Redis");
+      }
       handlers = HandlerRegistry.create(fleetConfig, Map.of());
       String id =
           workerId == null || workerId.isBlank()
@@ -92,8 +198,11 @@ final class WorkerCommand implements Callable<Integer> {
           WorkerSettings.defaults(kafka.clientProperties(), kafka.topics(), id, concurrency)
               .withDefaultsForPlainIds(
                   Optional.ofNullable(defaultJob), Optional.ofNullable(defaultType))
-              .withDrainTimeout(io.itemfleet.schemas.Durations.parse(drainTimeout))
-              .withStaticMembership(workerId != null && !workerId.isBlank());
+              .withDrainTimeout(Durations.parse(drainTimeout))
+              .withStaticMembership(workerId != null && !workerId.isBlank())
+              .withRedis(noRedis ? Optional.empty() : Optional.of(URI.create(redisUrl)))
+              .withLeaseTtl(Durations.parse(leaseTtl));
+      if (!noRedis) fleetConfig.checkIdempotencyTtls();
     } catch (ConfigException e) {
       throw new UsageException(e.getMessage());
     } catch (IllegalArgumentException e) {
@@ -105,16 +214,23 @@ final class WorkerCommand implements Callable<Integer> {
       admin.ensureTopics(kafka.partitions, (short) 1);
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Worker worker =
-        Worker.start(settings, fleetConfig, handlers, new MicrometerWorkerMetrics(registry));
+    Worker worker;
+    try {
+      worker = Worker.start(settings, fleetConfig, handlers, new MicrometerWorkerMetrics(registry));
+    } catch (ConfigException e) {
+      throw new CliFailure(3, "fleet worker: " + e.getMessage());
+    }
     MetricsServer metrics =
-        metricsPort < 0 ? null : MetricsServer.start(metricsPort, registry, worker::isRunning);
+        metricsPort < 0 ? null : MetricsServer.start(metricsPort, registry, worker::isHealthy);
     System.err.printf(
-        "fleet worker %s: concurrency %d, topics %s.*, types [%s]%s%n",
+        "fleet worker %s: concurrency %d, topics %s.*, types [%s], %s%s%n",
         settings.workerId(),
         concurrency,
         kafka.topicPrefix,
         String.join(", ", fleetConfig.types().keySet()),
+        noRedis
+            ? "without Redis (no deduplication)"
+            : "Redis " + redisUrl.replaceAll("//[^@/]*@", "//***@"),
         metrics == null ? "" : ", metrics on :" + metrics.port());
     Thread hook =
         new Thread(

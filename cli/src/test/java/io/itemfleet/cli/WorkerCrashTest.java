@@ -81,6 +81,7 @@ class WorkerCrashTest {
     assertThat(t.total()).as("counted exactly once after SIGKILL and restart").isEqualTo(items);
     assertThat(t.failed()).isGreaterThan(0);
     assertThat(t.succeeded() + t.failed()).isEqualTo(items);
+    assertThat(t.deduplicated()).as("redelivered records re-emit, never deduplicate").isZero();
   }
 
   private Process startWorker(TestFleet f, Path yaml, String log) throws Exception {
@@ -95,6 +96,8 @@ class WorkerCrashTest {
         "4",
         "--config",
         yaml.toString(),
+        "--redis-url",
+        f.redisUrl(),
         "--worker-id",
         "crash-test",
         "--metrics-port",

@@ -170,6 +170,24 @@ public record WorkerSettings(
         leaseTtl);
   }
 
+  public WorkerSettings withLeaseTtl(Duration ttl) {
+    return new WorkerSettings(
+        kafka,
+        topics,
+        workerId,
+        concurrency,
+        commitInterval,
+        maxHeld,
+        drainTimeout,
+        transactionTimeout,
+        defaultJob,
+        defaultType,
+        codecLimits,
+        staticMembership,
+        redis,
+        ttl);
+  }
+
   /** The consumer group all workers of a fleet share. */
   public String groupId() {
     return topics.prefix() + ".workers";

@@ -76,4 +76,50 @@ class FleetConfigTest {
         .hasMessageContaining("types.t")
         .hasMessageContaining("latencyy");
   }
+
+  @Test
+  void printConfigNamesWhereEachSettingCameFrom() {
+    FleetConfig c = FleetConfig.parse(DESIGN_EXAMPLE, TaskSettings.DEFAULTS);
+    String report = ConfigReport.render(c, Map.of("timeout", "env FLEET_TIMEOUT"));
+    assertThat(report)
+        .contains("type process-video (handler http)")
+        .containsPattern("retries +5 +fleet.yaml types.process-video")
+        .containsPattern("cache +\\{key: \\$\\{type}:\\$\\{item}, ttl: 1d} +fleet.yaml types")
+        .containsPattern("timeout +30s +fleet.yaml defaults")
+        .containsPattern("persistResult +false +built-in default")
+        .contains("video-ingest    concurrency 200, rate 50.0/s");
+    String noYaml =
+        ConfigReport.render(
+            FleetConfig.empty(TaskSettings.DEFAULTS), Map.of("timeout", "env FLEET_TIMEOUT"));
+    assertThat(noYaml).containsPattern("timeout +30s +env FLEET_TIMEOUT");
+  }
+
+  @Test
+  void idempotencyTtlShorterThanTheRetryScheduleFailsAtStartUp() {
+    FleetConfig c =
+        FleetConfig.parse(
+            "types:\n  t: {handler: simulate, retries: 5, retryDelays: [1h], idempotencyTtl: 2h}\n",
+            TaskSettings.DEFAULTS);
+    assertThatThrownBy(c::checkIdempotencyTtls)
+        .hasMessageContaining("types.t.idempotencyTtl: 2h does not outlast");
+  }
+
+  @Test
+  void limitsAndCacheKeysAreValidated() {
+    assertThatThrownBy(
+            () -> FleetConfig.parse("limits:\n  x: {rate: fast}\n", TaskSettings.DEFAULTS))
+        .hasMessageContaining("limits.x.rate: must be a rate like 50/s");
+    assertThatThrownBy(
+            () ->
+                FleetConfig.parse(
+                    "types:\n  t: {handler: simulate, cache: {key: '${itme}'}}\n",
+                    TaskSettings.DEFAULTS))
+        .hasMessageContaining("unknown variable ${itme}");
+    assertThat(
+            FleetConfig.parse("limits:\n  x: {rate: 600/m}\n", TaskSettings.DEFAULTS)
+                .limits()
+                .get("x")
+                .ratePerSecond())
+        .contains(10.0);
+  }
 }
