@@ -25,14 +25,14 @@ public final class BenchMain {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "-h", "--help" -> {
           System.out.println(
-              "usage: scripts/bench.sh [produce] [noop] [simulate] [heap] [recorder] [--items N] [--rounds R]");
+              "usage: scripts/bench.sh [produce] [noop] [simulate] [heap] [recorder] [redis] [--items N] [--rounds R]");
           return;
         }
         default -> which.add(args[i]);
       }
     }
     if (which.isEmpty()) {
-      which.addAll(List.of("produce", "noop", "simulate", "heap", "recorder"));
+      which.addAll(List.of("produce", "noop", "redis", "simulate", "heap", "recorder"));
     }
     Path work = Files.createTempDirectory("itemfleet-bench-");
     String env = System.getenv("FLEET_KAFKA_BOOTSTRAP");
@@ -45,6 +45,7 @@ public final class BenchMain {
         switch (w) {
           case "produce" -> ProduceBench.run(bootstrap, items, rounds, work, table);
           case "noop" -> WorkerBench.noop(bootstrap, items, rounds, table);
+          case "redis" -> RedisBench.run(bootstrap, items, rounds, table);
           case "heap" -> HeapBench.run(bootstrap, items, 1000, table);
           case "recorder" -> RecorderBench.run(bootstrap, items, work, table);
           case "simulate" -> {
@@ -53,7 +54,9 @@ public final class BenchMain {
           }
           default ->
               throw new IllegalArgumentException(
-                  "unknown benchmark '" + w + "' (known: produce, noop, simulate, heap, recorder)");
+                  "unknown benchmark '"
+                      + w
+                      + "' (known: produce, noop, redis, simulate, heap, recorder)");
         }
       }
     } finally {

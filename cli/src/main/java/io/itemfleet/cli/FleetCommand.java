@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       StatusCommand.class,
       WatchCommand.class,
       FailuresCommand.class,
+      ReplayCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class FleetCommand implements Runnable {

@@ -69,6 +69,9 @@ public final class ProduceRun {
   /** The type, UTF-8, for the fleet-type header of plain records. */
   private final byte[] typeHeader;
 
+  /** Whether every message carries the replay header ({@code fleet replay}). */
+  private final boolean replay;
+
   /** Counts each acknowledgement or failure. */
   private final Callback callback = this::onCompletion;
 
@@ -80,7 +83,9 @@ public final class ProduceRun {
       String job,
       String type,
       String runId,
-      Map<String, String> labels) {
+      Map<String, String> labels,
+      boolean replay) {
+    this.replay = replay;
     // Validates job and type the way workers will.
     TaskMessage.of(job, type, "probe");
     this.producer = producer;
@@ -208,12 +213,14 @@ public final class ProduceRun {
             && item.charAt(0) != '{'
             && !Character.isWhitespace(item.charAt(0))
             && !Character.isWhitespace(item.charAt(item.length() - 1));
-    if (!plain) {
-      return new ProducerRecord<>(topics.tasks(), item, codec.encodeTask(task));
+    ProducerRecord<String, byte[]> r;
+    if (plain) {
+      r = new ProducerRecord<>(topics.tasks(), item, item.getBytes(StandardCharsets.UTF_8));
+      r.headers().add(FleetHeaders.JOB, jobHeader).add(FleetHeaders.TYPE, typeHeader);
+    } else {
+      r = new ProducerRecord<>(topics.tasks(), item, codec.encodeTask(task));
     }
-    ProducerRecord<String, byte[]> r =
-        new ProducerRecord<>(topics.tasks(), item, item.getBytes(StandardCharsets.UTF_8));
-    r.headers().add(FleetHeaders.JOB, jobHeader).add(FleetHeaders.TYPE, typeHeader);
+    if (replay) r.headers().add(FleetHeaders.REPLAY, new byte[] {'1'});
     return r;
   }
 

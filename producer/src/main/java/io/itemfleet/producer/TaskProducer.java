@@ -77,7 +77,18 @@ public final class TaskProducer implements AutoCloseable {
    */
   public ProduceRun startRun(String job, String type, Map<String, String> labels) {
     return new ProduceRun(
-        producer, topics, codec, clock, job, type, UUID.randomUUID().toString(), labels);
+        producer, topics, codec, clock, job, type, UUID.randomUUID().toString(), labels, false);
+  }
+
+  /**
+   * Starts a run that re-drives failed items of {@code job} ({@code fleet replay}): like {@link
+   * #startRun}, and every message carries the replay header, so a FAILED done marker does not
+   * deduplicate it and its success resolves the failure row. The manifest adds the replayed count
+   * to the job's expected total, so totals stay exact.
+   */
+  public ProduceRun startReplayRun(String job, String type) {
+    return new ProduceRun(
+        producer, topics, codec, clock, job, type, UUID.randomUUID().toString(), Map.of(), true);
   }
 
   @Override

@@ -9,4 +9,10 @@ public final class FleetHeaders {
   public static final String TYPE = "fleet-type";
 
   private FleetHeaders() {}
+
+  /**
+   * Marks a replayed task message ({@code fleet replay}): a FAILED done marker does not deduplicate
+   * it, and its success resolves the item's failure row.
+   */
+  public static final String REPLAY = "fleet-replay";
 }

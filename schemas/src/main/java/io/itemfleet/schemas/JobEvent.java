@@ -1,9 +1,9 @@
 package io.itemfleet.schemas;
 
 /**
- * A message on {@code <prefix>.jobs}: a manifest from a produce run or a completion from the
- * recorder.
+ * A message on {@code <prefix>.jobs}: a manifest from a produce run, a completion from the
+ * recorder, or a replayed item's resolution from a worker.
  */
-public sealed interface JobEvent permits JobManifest, JobCompleted {
+public sealed interface JobEvent permits JobManifest, JobCompleted, ItemResolved {
   String job();
 }

@@ -403,7 +403,7 @@ public final class MessageCodec {
     return decodeObject(
         value,
         r ->
-            switch (r.oneOf("kind", "manifest", "completed")) {
+            switch (r.oneOf("kind", "manifest", "completed", "resolved")) {
               case "manifest" ->
                   new JobManifest(
                       r.string("job", MAX_NAME),
@@ -412,6 +412,12 @@ public final class MessageCodec {
                       r.string("runId", 128),
                       r.instant("createdAt"),
                       r.optStringMap("labels"));
+              case "resolved" ->
+                  new ItemResolved(
+                      r.string("job", MAX_NAME),
+                      r.optString("type", MAX_NAME).orElse("?"),
+                      r.string("item", 1024),
+                      r.instant("resolvedAt"));
               default ->
                   new JobCompleted(
                       r.string("job", MAX_NAME),
@@ -448,6 +454,13 @@ public final class MessageCodec {
               writeCounts(g, c.counts());
               g.writeNumberField("retries", c.retries());
               g.writeStringField("completedAt", c.completedAt().toString());
+            }
+            case ItemResolved i -> {
+              g.writeStringField("kind", "resolved");
+              g.writeStringField("job", i.job());
+              g.writeStringField("type", i.type());
+              g.writeStringField("item", i.item());
+              g.writeStringField("resolvedAt", i.resolvedAt().toString());
             }
           }
         });

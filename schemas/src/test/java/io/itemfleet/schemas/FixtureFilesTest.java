@@ -63,6 +63,11 @@ class FixtureFilesTest {
               "job-completed",
               "job-completed.schema.json",
               CODEC::decodeJobEvent,
+              o -> CODEC.encodeJobEvent((JobEvent) o)),
+          new Kind(
+              "item-resolved",
+              "item-resolved.schema.json",
+              CODEC::decodeJobEvent,
               o -> CODEC.encodeJobEvent((JobEvent) o)));
 
   @TestFactory

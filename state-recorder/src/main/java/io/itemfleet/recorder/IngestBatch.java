@@ -3,6 +3,7 @@ package io.itemfleet.recorder;
 import io.itemfleet.schemas.Decoded;
 import io.itemfleet.schemas.FailureEvent;
 import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.ItemResolved;
 import io.itemfleet.schemas.JobCompleted;
 import io.itemfleet.schemas.JobEvent;
 import io.itemfleet.schemas.JobManifest;
@@ -32,6 +33,7 @@ final class IngestBatch {
   final List<Entry<StatsDelta>> stats = new ArrayList<>();
   final List<Entry<FailureEvent>> failures = new ArrayList<>();
   final List<Entry<JobManifest>> manifests = new ArrayList<>();
+  final List<Entry<ItemResolved>> resolutions = new ArrayList<>();
 
   /** Highest offset seen + 1, per partition, every record counted (decodable or not). */
   final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
@@ -66,6 +68,8 @@ final class IngestBatch {
       if (d instanceof Decoded.Ok<JobEvent> ok) {
         if (ok.value() instanceof JobManifest m) {
           manifests.add(new Entry<>(tp, r.offset(), m));
+        } else if (ok.value() instanceof ItemResolved i) {
+          resolutions.add(new Entry<>(tp, r.offset(), i));
         } else if (!(ok.value() instanceof JobCompleted)) {
           undecodable++;
         }

@@ -1,6 +1,7 @@
 package io.itemfleet.recorder;
 
 import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.ItemResolved;
 import io.itemfleet.schemas.JobCompleted;
 import io.itemfleet.schemas.JobManifest;
 import io.itemfleet.schemas.LatencyHistogram;
@@ -81,20 +82,42 @@ public final class Ledger {
 
   private Applied apply(Connection c, IngestBatch b, String group) throws SQLException {
     Map<TopicPartition, Long> held = lockOffsets(c, group, b.nextOffsets.keySet());
-    int before = b.stats.size() + b.failures.size() + b.manifests.size();
+    int before = b.stats.size() + b.failures.size() + b.manifests.size() + b.resolutions.size();
     List<StatsDelta> stats = fresh(b.stats, held);
     List<FailureEvent> failures = fresh(b.failures, held);
     List<JobManifest> manifests = fresh(b.manifests, held);
-    int skipped = before - stats.size() - failures.size() - manifests.size();
+    List<ItemResolved> resolutions = fresh(b.resolutions, held);
+    int skipped = before - stats.size() - failures.size() - manifests.size() - resolutions.size();
     Instant now = Instant.now();
     Set<String> jobs = new HashSet<>();
 
     writeManifests(c, manifests, now, jobs);
     writeStats(c, stats, now, jobs);
     int failureRows = writeFailures(c, failures);
+    writeResolutions(c, resolutions);
     writeOffsets(c, group, b.nextOffsets);
     if (!jobs.isEmpty()) updateCompletion(c, jobs, now);
     return new Applied(b.records, skipped, stats.size(), failureRows, manifests.size(), jobs);
+  }
+
+  /**
+   * Replayed items that succeeded: their failure rows are resolved (after this batch's failures).
+   */
+  private static void writeResolutions(Connection c, List<ItemResolved> resolutions)
+      throws SQLException {
+    if (resolutions.isEmpty()) return;
+    try (PreparedStatement u =
+        c.prepareStatement(
+            "update fleet_failures set resolved_at = ?"
+                + " where job = ? and item_key = ? and resolved_at is null")) {
+      for (ItemResolved r : resolutions) {
+        u.setTimestamp(1, Timestamp.from(r.resolvedAt())); // when the replayed item succeeded
+        u.setString(2, r.job()); // the job
+        u.setString(3, r.item()); // the item key of a FAILED row is its item ID
+        u.addBatch();
+      }
+      u.executeBatch();
+    }
   }
 
   private static <T> List<T> fresh(

@@ -32,6 +32,11 @@ final class Attempt {
   /** Its effective settings; set with {@link #task}. */
   volatile TaskSettings settings;
 
+  /**
+   * Set when the handler saved or found a checkpoint, which the done marker's write then removes.
+   */
+  volatile boolean checkpointed;
+
   /** When the handler started (System.nanoTime). */
   volatile long startNanos;
 

@@ -5,16 +5,20 @@ import java.time.Duration;
 import java.util.Optional;
 
 /** A task context whose checkpoints live in Redis under the item's idempotency key. */
-record CheckpointingContext(TaskMessage task, Checkpoints store, String key, Duration ttl)
+record CheckpointingContext(
+    TaskMessage task, Checkpoints store, String key, Duration ttl, Attempt owner)
     implements TaskContext {
 
   @Override
   public Optional<String> checkpoint() {
-    return store.read(key);
+    Optional<String> saved = store.read(key);
+    if (saved.isPresent()) owner.checkpointed = true; // the done marker's write removes it
+    return saved;
   }
 
   @Override
   public void saveCheckpoint(String progress) {
     store.save(key, progress, ttl);
+    owner.checkpointed = true;
   }
 }

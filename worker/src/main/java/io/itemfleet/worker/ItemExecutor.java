@@ -127,7 +127,7 @@ final class ItemExecutor {
     TaskContext context =
         checkpoints == null || a.keys == null
             ? () -> t
-            : new CheckpointingContext(t, checkpoints, a.keys.checkpoint(), s.idempotencyTtl());
+            : new CheckpointingContext(t, checkpoints, a.keys.checkpoint(), s.idempotencyTtl(), a);
     try {
       result = handler.get().handle(context);
       if (result == null) {

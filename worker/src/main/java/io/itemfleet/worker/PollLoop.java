@@ -2,7 +2,9 @@ package io.itemfleet.worker;
 
 import io.itemfleet.schemas.Decoded;
 import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.ItemResolved;
 import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.Outcome;
 import io.itemfleet.schemas.StatsDelta;
 import io.itemfleet.schemas.TaskMessage;
 import java.time.Clock;
@@ -11,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -81,6 +84,9 @@ final class PollLoop implements Runnable {
 
   /** Records fetched and not yet committed, over all partitions. */
   private int held;
+
+  /** Polls that returned records, for benchmarks (Redis round trips per poll batch). */
+  final AtomicLong batches = new AtomicLong();
 
   /** Consumer lag summed over the assignment, refreshed each commit. */
   private final AtomicLong lag = new AtomicLong();
@@ -192,6 +198,8 @@ final class PollLoop implements Runnable {
   }
 
   private void intake(ConsumerRecords<byte[], byte[]> records) {
+    if (records.isEmpty()) return;
+    batches.incrementAndGet();
     long now = clock.millis();
     for (TopicPartition tp : records.partitions()) {
       PartitionState s = states.get(tp);
@@ -278,8 +286,17 @@ final class PollLoop implements Runnable {
     }
   }
 
-  /** Finished prefixes taken from the windows, to be committed in one transaction. */
-  private record Batch(List<ItemResult> results, Map<TopicPartition, OffsetAndMetadata> offsets) {}
+  /**
+   * Finished prefixes taken from the windows, to be committed in one transaction.
+   *
+   * @param replayRetries retry messages of replayed records, which keep the replay header
+   * @param resolved replayed items that succeeded, whose failure rows the recorder resolves
+   */
+  private record Batch(
+      List<ItemResult> results,
+      Map<TopicPartition, OffsetAndMetadata> offsets,
+      Set<TaskMessage> replayRetries,
+      List<ItemResolved> resolved) {}
 
   /** A transaction running on the committer thread. */
   private record Pending(Batch batch, Future<?> done, long startNanos) {}
@@ -291,6 +308,8 @@ final class PollLoop implements Runnable {
     lanes.takeFinishedCount();
     List<ItemResult> results = new ArrayList<>();
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    Set<TaskMessage> replayRetries = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    List<ItemResolved> resolved = new ArrayList<>();
     for (PartitionState s : states.values()) {
       long last = -1;
       while (!s.window.isEmpty() && s.window.peekFirst().done()) {
@@ -298,12 +317,30 @@ final class PollLoop implements Runnable {
         held--;
         results.add(slot.result);
         last = slot.record.offset();
+        if (slot.record.headers().lastHeader(RedisGate.REPLAY_HEADER) != null) {
+          replayed(slot, replayRetries, resolved);
+        }
       }
       if (last >= 0) {
         offsets.put(s.partition, new OffsetAndMetadata(last + 1));
       }
     }
-    return offsets.isEmpty() ? null : new Batch(results, offsets);
+    return offsets.isEmpty() ? null : new Batch(results, offsets, replayRetries, resolved);
+  }
+
+  /** A replayed record: its retry keeps the replay mark; its success resolves the failure. */
+  private void replayed(
+      PartitionState.Slot slot, Set<TaskMessage> replayRetries, List<ItemResolved> resolved) {
+    ItemResult r = slot.result;
+    r.retry().ifPresent(replayRetries::add);
+    boolean ok = r.outcome().filter(o -> o == Outcome.SUCCEEDED || o == Outcome.CACHED).isPresent();
+    if (ok) {
+      executor
+          .decode(slot.record)
+          .asOptional()
+          .ifPresent(
+              t -> resolved.add(new ItemResolved(t.job(), t.type(), t.item(), r.finishedAt())));
+    }
   }
 
   /**
@@ -371,10 +408,16 @@ final class PollLoop implements Runnable {
       if (r.retry().isPresent()) {
         TaskMessage next = r.retry().get();
         long delay = next.notBefore().orElseThrow().toEpochMilli() - now;
-        producer.send(
-            new ProducerRecord<>(
-                topics.retry(tierFor(delay)), next.item(), codec.encodeTask(next)));
+        ProducerRecord<String, byte[]> retry =
+            new ProducerRecord<>(topics.retry(tierFor(delay)), next.item(), codec.encodeTask(next));
+        if (b.replayRetries().contains(next)) {
+          retry.headers().add(RedisGate.REPLAY_HEADER, new byte[] {'1'});
+        }
+        producer.send(retry);
       }
+    }
+    for (ItemResolved e : b.resolved()) {
+      producer.send(new ProducerRecord<>(topics.jobs(), e.job(), codec.encodeJobEvent(e)));
     }
     for (StatsDelta d : stats.drain()) {
       producer.send(new ProducerRecord<>(topics.stats(), d.job(), codec.encodeStats(d)));

@@ -2,6 +2,7 @@ package io.itemfleet.worker;
 
 import io.itemfleet.schemas.Decoded;
 import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.FleetHeaders;
 import io.itemfleet.schemas.Outcome;
 import io.itemfleet.schemas.SourceRecord;
 import io.itemfleet.schemas.TaskMessage;
@@ -30,6 +31,7 @@ import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
+import redis.clients.jedis.params.SetParams;
 
 /**
  * Idempotency, cache keys and fleet-wide limits in Redis, on one platform thread that owns one
@@ -52,7 +54,13 @@ final class RedisGate implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisGate.class);
 
   /** Header marking a replayed message: a FAILED done marker does not deduplicate it. */
-  static final String REPLAY_HEADER = "fleet-replay";
+  static final String REPLAY_HEADER = FleetHeaders.REPLAY;
+
+  /** Prefix of a running lease's value under the item's key. */
+  static final String LEASE = "L|";
+
+  /** Prefix of a done marker's value under the item's key. */
+  static final String DONE = "D|";
 
   /** Largest handler result stored with a cache entry. */
   static final int MAX_CACHED_RESULT = 64 * 1024;
@@ -136,6 +144,14 @@ final class RedisGate implements AutoCloseable {
   private String gateSha;
 
   private String finishSha;
+  private String claimSha;
+
+  /** Whether the server takes {@code SET NX GET} (Redis 7+); gate thread only. */
+  private boolean setNxGet;
+
+  /** The lease in ms, as text for script arguments. */
+  private final String leaseText;
+
   private String renewSha;
 
   /** Carried over from a failed round trip; gate thread only. */
@@ -162,6 +178,7 @@ final class RedisGate implements AutoCloseable {
     this.prefix = prefix + ":";
     this.workerId = workerId;
     this.leaseMillis = lease.toMillis();
+    this.leaseText = Long.toString(leaseMillis);
     this.config = config;
     this.executor = executor;
     this.clock = clock;
@@ -330,17 +347,17 @@ final class RedisGate implements AutoCloseable {
   private void roundTrip(boolean renew) {
     List<Attempt> checks = prepare(carryChecks);
     Pipeline p = jedis.pipelined();
-    List<Response<Object>> fin = new ArrayList<>(carryFinished.size());
+    List<Response<?>> fin = new ArrayList<>(carryFinished.size());
     for (Finished f : carryFinished) fin.add(finishCall(p, f.attempt(), f.result()));
     for (Attempt a : carryReleased) finishCall(p, a, null);
     if (renew) {
       for (Attempt a : leased) renewCall(p, a);
     }
-    List<Response<Object>> res = new ArrayList<>(checks.size());
+    List<Response<?>> res = new ArrayList<>(checks.size());
     for (Attempt a : checks) res.add(gateCall(p, a));
     try {
       p.sync();
-      for (Response<Object> r : fin) r.get(); // surfaces NOSCRIPT and data errors
+      for (Response<?> r : fin) r.get(); // surfaces NOSCRIPT and data errors
     } catch (JedisNoScriptException e) {
       loadScripts();
       carryChecks.clear();
@@ -434,25 +451,32 @@ final class RedisGate implements AutoCloseable {
     SourceRecord src = ItemExecutor.source(a.slot.record);
     Header replay = a.slot.record.headers().lastHeader(REPLAY_HEADER);
     return new GateKeys(
-        prefix + "done:" + idem,
-        prefix + "lease:" + idem,
+        prefix + "item:" + idem,
         cache,
         prefix + "ckpt:" + idem,
         limits,
         slots,
         rates,
-        workerId + "|" + src.topic() + "|" + src.partition() + "|" + src.offset(),
+        LEASE + workerId + "|" + src.topic() + "|" + src.partition() + "|" + src.offset(),
         s,
         replay != null);
   }
 
-  private Response<Object> gateCall(Pipeline p, Attempt a) {
+  /**
+   * The check: {@code SET item lease NX PX GET} on the fast path (the CLAIM script before Redis 7,
+   * which lacks NX with GET), else the GATE script.
+   */
+  private Response<?> gateCall(Pipeline p, Attempt a) {
     GateKeys k = a.keys;
-    List<String> keys = new ArrayList<>(3 + 2 * k.limits().size());
+    if (k.fast()) {
+      return setNxGet
+          ? p.setGet(k.item(), k.leaseValue(), SetParams.setParams().nx().px(leaseMillis))
+          : p.evalsha(claimSha, List.of(k.item()), List.of(k.leaseValue(), leaseText));
+    }
+    List<String> keys = new ArrayList<>(2 + 2 * k.limits().size());
     List<String> args = new ArrayList<>(4 + 2 * k.limits().size());
-    keys.add(k.done());
-    keys.add(k.lease());
-    keys.add(k.cache().isEmpty() ? k.done() : k.cache());
+    keys.add(k.item());
+    keys.add(k.cache().isEmpty() ? k.item() : k.cache());
     args.add(k.leaseValue());
     args.add(Long.toString(leaseMillis));
     args.add(k.replay() ? "1" : "0");
@@ -467,26 +491,31 @@ final class RedisGate implements AutoCloseable {
     return p.evalsha(gateSha, keys, args);
   }
 
-  private Response<Object> finishCall(Pipeline p, Attempt a, ItemResult r) {
+  /**
+   * The after-pass: the done marker replaces the lease (a plain {@code SET} on the fast path), or,
+   * for a retry or a release ({@code r} null or not terminal), the lease is dropped if still ours.
+   */
+  private Response<?> finishCall(Pipeline p, Attempt a, ItemResult r) {
     GateKeys k = a.keys;
-    List<String> keys = new ArrayList<>(4 + k.slots().size());
-    keys.add(k.done());
-    keys.add(k.lease());
-    keys.add(k.cache().isEmpty() ? k.done() : k.cache());
+    boolean terminal = r != null && r.outcome().isPresent();
+    String marker = terminal ? DONE + marker(a, r).encode() : "";
+    long ttl = k.settings().idempotencyTtl().toMillis();
+    if (terminal && k.cache().isEmpty() && k.slots().isEmpty() && !a.checkpointed) {
+      return p.set(k.item(), marker, SetParams.setParams().px(ttl));
+    }
+    List<String> keys = new ArrayList<>(3 + k.slots().size());
+    keys.add(k.item());
+    keys.add(k.cache().isEmpty() ? k.item() : k.cache());
     keys.add(k.checkpoint());
     keys.addAll(k.slots());
-    String marker = "";
     String cacheValue = "";
-    if (r != null && r.outcome().isPresent()) {
-      marker = marker(a, r).encode();
-      if (!k.cache().isEmpty() && r.outcome().get() == Outcome.SUCCEEDED) {
-        cacheValue =
-            k.settings().persistResult()
-                    && r.value().isPresent()
-                    && r.value().get().length() <= MAX_CACHED_RESULT
-                ? r.value().get()
-                : "1";
-      }
+    if (terminal && !k.cache().isEmpty() && r.outcome().get() == Outcome.SUCCEEDED) {
+      cacheValue =
+          k.settings().persistResult()
+                  && r.value().isPresent()
+                  && r.value().get().length() <= MAX_CACHED_RESULT
+              ? r.value().get()
+              : "1";
     }
     return p.evalsha(
         finishSha,
@@ -494,7 +523,7 @@ final class RedisGate implements AutoCloseable {
         List.of(
             k.leaseValue(),
             marker,
-            Long.toString(k.settings().idempotencyTtl().toMillis()),
+            Long.toString(ttl),
             cacheValue,
             Long.toString(k.settings().cacheTtl().toMillis())));
   }
@@ -502,7 +531,7 @@ final class RedisGate implements AutoCloseable {
   private void renewCall(Pipeline p, Attempt a) {
     GateKeys k = a.keys;
     List<String> keys = new ArrayList<>(1 + k.slots().size());
-    keys.add(k.lease());
+    keys.add(k.item());
     keys.addAll(k.slots());
     p.evalsha(renewSha, keys, List.of(k.leaseValue(), Long.toString(leaseMillis)));
   }
@@ -518,41 +547,33 @@ final class RedisGate implements AutoCloseable {
   }
 
   /** Acts on one check's reply. */
-  private void decide(Attempt a, Response<Object> response) {
+  private void decide(Attempt a, Response<?> response) {
     undecided.decrementAndGet();
+    if (a.keys.fast()) {
+      // SET NX GET: null means the lease is ours now; else the value that was there.
+      Object reply = response.get();
+      String old = reply == null ? null : text(reply);
+      if (old == null || old.equals(a.keys.leaseValue())) {
+        run(a); // new, or our own lease on this same record (after a rewind): take it over
+      } else if (old.startsWith(LEASE)) {
+        leasedElsewhere(a, leaseMillis / 4);
+      } else {
+        done(a, old);
+      }
+      return;
+    }
     List<?> reply = (List<?>) response.get();
     String verdict = text(reply.get(0));
     TaskMessage t = a.decoded;
-    Instant now = clock.instant();
     switch (verdict) {
-      case "run" -> {
-        leased.add(a);
-        cleared.add(a);
-      }
-      case "done" -> {
-        Optional<DoneMarker> m = DoneMarker.decode(text(reply.get(1)));
-        SourceRecord src = ItemExecutor.source(a.slot.record);
-        a.keys = null; // holds no lease
-        if (m.isPresent() && m.get().finishedBy(src)) {
-          complete(a, reEmit(t, m.get(), src, now));
-        } else {
-          complete(
-              a,
-              ItemResult.terminal(
-                  Outcome.DEDUPLICATED, t.job(), t.type(), false, 0, Optional.empty(), now));
-        }
-      }
+      case "run" -> run(a);
+      case "done" -> done(a, text(reply.get(1)));
       case "cached" ->
           finish(
               a,
               ItemResult.terminal(
-                  Outcome.CACHED, t.job(), t.type(), false, 0, Optional.empty(), now));
-      case "leased" -> {
-        // Another worker runs this item now, or died holding it: ask again once it may be done.
-        long pttl = Long.parseLong(text(reply.get(1)));
-        a.keys = null;
-        waiting.add(new Waiting(a, Math.clamp(pttl, 50, 1_000)));
-      }
+                  Outcome.CACHED, t.job(), t.type(), false, 0, Optional.empty(), clock.instant()));
+      case "leased" -> leasedElsewhere(a, Long.parseLong(text(reply.get(1))));
       case "wait" -> {
         long ms = Long.parseLong(text(reply.get(1)));
         TagLimit l = a.keys.limits().get(Integer.parseInt(text(reply.get(2))) - 1);
@@ -561,6 +582,37 @@ final class RedisGate implements AutoCloseable {
         waiting.add(new Waiting(a, ms + ThreadLocalRandom.current().nextLong(20)));
       }
       default -> throw new IllegalStateException("unexpected gate reply " + reply);
+    }
+  }
+
+  private void run(Attempt a) {
+    leased.add(a);
+    cleared.add(a);
+  }
+
+  /** Another worker runs this item now, or died holding it: ask again once it may be done. */
+  private void leasedElsewhere(Attempt a, long pttl) {
+    a.keys = null;
+    waiting.add(new Waiting(a, Math.clamp(pttl, 50, 1_000)));
+  }
+
+  /** A done marker: the same record re-emits its outcome; any other is DEDUPLICATED. */
+  private void done(Attempt a, String value) {
+    TaskMessage t = a.decoded;
+    Instant now = clock.instant();
+    Optional<DoneMarker> m =
+        value.startsWith(DONE)
+            ? DoneMarker.decode(value.substring(DONE.length()))
+            : Optional.empty();
+    SourceRecord src = ItemExecutor.source(a.slot.record);
+    a.keys = null; // holds no lease
+    if (m.isPresent() && m.get().finishedBy(src)) {
+      complete(a, reEmit(t, m.get(), src, now));
+    } else {
+      complete(
+          a,
+          ItemResult.terminal(
+              Outcome.DEDUPLICATED, t.job(), t.type(), false, 0, Optional.empty(), now));
     }
   }
 
@@ -594,6 +646,8 @@ final class RedisGate implements AutoCloseable {
     gateSha = jedis.scriptLoad(RedisScripts.GATE);
     finishSha = jedis.scriptLoad(RedisScripts.FINISH);
     renewSha = jedis.scriptLoad(RedisScripts.RENEW);
+    claimSha = jedis.scriptLoad(RedisScripts.CLAIM);
+    setNxGet = majorVersion(jedis.info("server")) >= 7;
   }
 
   private void disconnect() {
@@ -604,6 +658,19 @@ final class RedisGate implements AutoCloseable {
       log.debug("closing the Redis connection: {}", e.toString());
     }
     jedis = null;
+  }
+
+  static int majorVersion(String info) {
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith("redis_version:")) {
+        try {
+          return Integer.parseInt(line.substring("redis_version:".length()).split("\\.")[0]);
+        } catch (NumberFormatException e) {
+          return 0;
+        }
+      }
+    }
+    return 0;
   }
 
   /** The URL without its password, for messages. */

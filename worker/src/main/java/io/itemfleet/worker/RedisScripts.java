@@ -8,34 +8,36 @@ final class RedisScripts {
   private RedisScripts() {}
 
   /**
-   * Before an item runs. KEYS: done, lease, cache, then a slots key and a rate key per limit. ARGV:
-   * lease value, lease ms, replay ('1' lets a FAILED marker through), has cache ('1'), then
-   * concurrency and emission interval in µs per limit (0 when that part is unset).
+   * Before an item runs, when it needs more than the plain {@code SET NX GET} of the fast path
+   * (cache key, limits, or a replay). KEYS: the item's key (holding "L|" lease or "D|" done
+   * marker), cache, then a slots key and a rate key per limit. ARGV: lease value, lease ms, replay
+   * ('1' lets a FAILED marker through), has cache ('1'), then concurrency and emission interval in
+   * µs per limit (0 when that part is unset).
    *
    * <p>Returns {done, marker}, {cached, value}, {leased, pttl}, {wait, ms, limitIndex} or {run}.
    * Limits are all or nothing: a slot and a token are taken only when every limit allows.
    */
   static final String GATE =
       """
-      local done = redis.call('GET', KEYS[1])
-      if done and not (ARGV[3] == '1' and string.sub(done, 1, 7) == 'FAILED|') then
-        return {'done', done}
+      local v = redis.call('GET', KEYS[1])
+      if v then
+        if string.sub(v, 1, 2) == 'L|' then
+          if v ~= ARGV[1] then return {'leased', tostring(redis.call('PTTL', KEYS[1]))} end
+        elseif not (ARGV[3] == '1' and string.sub(v, 1, 9) == 'D|FAILED|') then
+          return {'done', v}
+        end
       end
       if ARGV[4] == '1' then
-        local c = redis.call('GET', KEYS[3])
+        local c = redis.call('GET', KEYS[2])
         if c then return {'cached', c} end
       end
-      local holder = redis.call('GET', KEYS[2])
-      if holder and holder ~= ARGV[1] then
-        return {'leased', tostring(redis.call('PTTL', KEYS[2]))}
-      end
-      local n = (#KEYS - 3) / 2
+      local n = (#KEYS - 2) / 2
       if n > 0 then
         local t = redis.call('TIME')
         local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
         local leaseMs = tonumber(ARGV[2])
         for i = 1, n do
-          local slots, rate = KEYS[2 + 2 * i], KEYS[3 + 2 * i]
+          local slots, rate = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
           local conc, em = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
           if conc > 0 then
             redis.call('ZREMRANGEBYSCORE', slots, '-inf', math.floor(nowUs / 1000))
@@ -51,7 +53,7 @@ final class RedisScripts {
           end
         end
         for i = 1, n do
-          local slots, rate = KEYS[2 + 2 * i], KEYS[3 + 2 * i]
+          local slots, rate = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
           local conc, em = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
           if conc > 0 then
             redis.call('ZADD', slots, math.floor(nowUs / 1000) + leaseMs, ARGV[1])
@@ -63,31 +65,32 @@ final class RedisScripts {
           end
         end
       end
-      redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
       return {'run'}
       """;
 
   /**
-   * After an attempt, before its outcome is committed. KEYS: done, lease, cache, checkpoint, then
-   * the slots keys of its limits. ARGV: lease value, done marker ('' for a retry: no marker),
-   * marker ms, cache value ('' for none), cache ms. Releases the lease and slots only when they are
-   * still this attempt's.
+   * After an attempt, before its outcome is committed, when it needs more than the plain {@code
+   * SET} of the fast path. KEYS: the item's key, cache, checkpoint, then the slots keys of its
+   * limits. ARGV: lease value, done marker ('' for a retry or a release: the lease is deleted if
+   * still this attempt's), marker ms, cache value ('' for none), cache ms.
    */
   static final String FINISH =
       """
       if ARGV[2] ~= '' then
         redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-        redis.call('DEL', KEYS[4])
+        redis.call('DEL', KEYS[3])
+      elseif redis.call('GET', KEYS[1]) == ARGV[1] then
+        redis.call('DEL', KEYS[1])
       end
-      if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-      if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5]) end
-      for i = 5, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+      if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end
+      for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
       return 1
       """;
 
   /**
-   * While an attempt runs. KEYS: lease, then its slots keys. ARGV: lease value, lease ms. Extends
-   * the lease and slots if still this attempt's; returns 0 when the lease was lost.
+   * While an attempt runs. KEYS: the item's key, then its slots keys. ARGV: lease value, lease ms.
+   * Extends the lease and slots if still this attempt's; returns 0 when the lease was lost.
    */
   static final String RENEW =
       """
@@ -102,5 +105,17 @@ final class RedisScripts {
         end
       end
       return 1
+      """;
+
+  /**
+   * The fast-path check for servers before Redis 7, which lack {@code SET NX GET}: KEYS: the item's
+   * key; ARGV: lease value, lease ms. Returns the value that was there, or nil after taking the
+   * lease.
+   */
+  static final String CLAIM =
+      """
+      local v = redis.call('GET', KEYS[1])
+      if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+      return v
       """;
 }

@@ -138,9 +138,15 @@ public final class Worker implements AutoCloseable {
     return isRunning() && (gate == null || gate.healthy());
   }
 
-  /** Round trips to Redis so far, and items checked there; zeros without Redis. For benchmarks. */
-  public long[] redisCounters() {
-    return gate == null ? new long[2] : new long[] {gate.roundTrips(), gate.checked()};
+  /**
+   * For benchmarks: round trips to Redis so far, items checked there (zeros without Redis), and
+   * polls that returned records.
+   */
+  public long[] counters() {
+    long polls = loop.batches.get();
+    return gate == null
+        ? new long[] {0, 0, polls}
+        : new long[] {gate.roundTrips(), gate.checked(), polls};
   }
 
   /** Why the worker stopped on its own, if it did. */

@@ -114,8 +114,8 @@ class RedisGateTest {
       String p = fleet.redisKeyPrefix();
       // As if a worker finished offset 0 ("a"), wrote its marker and died before committing,
       // and an earlier message (offset 99) finished "b".
-      r.set(p + "done:job-r:a", "FAILED|" + tasks + "|0|0|3|http.500|boom");
-      r.set(p + "done:job-r:b", "SUCCEEDED|" + tasks + "|0|99|1||");
+      r.set(p + "item:job-r:a", "D|FAILED|" + tasks + "|0|0|3|http.500|boom");
+      r.set(p + "item:job-r:b", "D|SUCCEEDED|" + tasks + "|0|99|1||");
     }
     try (Worker w = start(h, "w-redeliver", 8, "{}", Map.of("t", counting(runs)))) {
       assertThat(awaitTotal(h, "job-r", 2)).isEqualTo(new OutcomeCounts(0, 0, 1, 1, 0));
@@ -136,8 +136,8 @@ class RedisGateTest {
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     try (Jedis r = redis(fleet)) {
       r.set(
-          fleet.redisKeyPrefix() + "lease:job-l:a",
-          "dead-worker|x|0|0",
+          fleet.redisKeyPrefix() + "item:job-l:a",
+          "L|dead-worker|x|0|0",
           SetParams.setParams().px(1500));
     }
     h.produce("job-l", "t", List.of("a"));
