@@ -36,8 +36,9 @@ import redis.clients.jedis.Jedis;
     description = {
       "Re-enqueue a job's unresolved FAILED items (all, or one --fingerprint group) with their last",
       "payload, as a new run of the same job: its expected total grows by the count replayed, so",
-      "totals stay exact. Items whose Redis done marker says SUCCEEDED or CACHED are skipped. A",
-      "failure row is marked resolved when its replayed item succeeds (the recorder does it).",
+      "totals stay exact. Items whose Redis done marker says SUCCEEDED or CACHED are skipped (and",
+      "their rows resolved). A failure row is marked resolved when its replayed item succeeds",
+      "(the recorder does it).",
       "POISON records cannot be replayed: they never decoded into a task.",
       "Exit codes: 0 replayed (or nothing to do), 1 no such job, 2 usage, 3 unreachable,",
       "4 some messages could not be sent."
@@ -94,7 +95,11 @@ final class ReplayCommand implements Callable<Integer> {
           candidates.size(),
           done.size(),
           poison);
-      if (candidates.isEmpty() || dryRun) return 0;
+      if (dryRun) return 0;
+      if (!done.isEmpty()) {
+        q.markResolved(job, done.stream().map(FailedItem::itemKey).toList(), Instant.now());
+      }
+      if (candidates.isEmpty()) return 0;
       Map<String, List<FailedItem>> byType = new LinkedHashMap<>();
       for (FailedItem f : candidates) {
         byType.computeIfAbsent(f.type().get(), t -> new ArrayList<>()).add(f);

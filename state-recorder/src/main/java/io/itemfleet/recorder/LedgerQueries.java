@@ -168,6 +168,20 @@ public final class LedgerQueries {
     }
   }
 
+  /** Resolves these items' failure rows: their idempotency records say they are done since. */
+  public void markResolved(String job, List<String> itemKeys, Instant at) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement u =
+            c.prepareStatement(
+                "update fleet_failures set resolved_at = ?"
+                    + " where job = ? and item_key = any(?) and resolved_at is null")) {
+      u.setTimestamp(1, Timestamp.from(at)); // now
+      u.setString(2, job); // the job
+      u.setArray(3, c.createArrayOf("text", itemKeys.toArray())); // the items found done
+      u.executeUpdate();
+    }
+  }
+
   /** Rows per ledger table, for benchmarks and operators. */
   public Map<String, Long> rowCounts() throws SQLException {
     Map<String, Long> out = new java.util.LinkedHashMap<>();

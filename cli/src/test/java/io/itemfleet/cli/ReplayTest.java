@@ -1,0 +1,130 @@
+package io.itemfleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.itemfleet.recorder.DbSettings;
+import io.itemfleet.recorder.Recorder;
+import io.itemfleet.recorder.RecorderSettings;
+import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.testkit.FleetTestKit;
+import io.itemfleet.testkit.TestFleet;
+import io.itemfleet.worker.FleetConfig;
+import io.itemfleet.worker.HandlerRegistry;
+import io.itemfleet.worker.HandlerResult;
+import io.itemfleet.worker.TaskHandler;
+import io.itemfleet.worker.TaskSettings;
+import io.itemfleet.worker.Worker;
+import io.itemfleet.worker.WorkerMetrics;
+import io.itemfleet.worker.WorkerSettings;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.Jedis;
+
+/**
+ * {@code fleet replay}: failed items run again as a new run of their job, items done since are
+ * skipped, replayed successes resolve their failure rows, and totals stay exact.
+ */
+@ExtendWith(FleetTestKit.class)
+class ReplayTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void replayedFailuresRunAgainResolveTheirRowsAndKeepTotalsExact(TestFleet f) throws Exception {
+    AtomicBoolean broken = new AtomicBoolean(true);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    TaskHandler api =
+        ctx -> {
+          runs.computeIfAbsent(ctx.item(), k -> new AtomicInteger()).incrementAndGet();
+          int n = Integer.parseInt(ctx.item());
+          return broken.get() && n <= 20
+              ? HandlerResult.failed("api.gone", "item " + n + " not found")
+              : HandlerResult.succeeded();
+        };
+    var produced =
+        ProduceCommandTest.fleet(
+            "produce",
+            "--bootstrap",
+            f.kafkaBootstrap(),
+            "--topic-prefix",
+            f.prefix(),
+            "--partitions",
+            "2",
+            "--job",
+            "rep",
+            "--type",
+            "t",
+            "--range",
+            "1..200");
+    assertThat(produced.code()).as(produced.err()).isZero();
+    FleetTopics topics = new FleetTopics(f.prefix());
+    Map<String, Object> kafka = Map.of("bootstrap.servers", f.kafkaBootstrap());
+    FleetConfig config = FleetConfig.empty(TaskSettings.DEFAULTS);
+    try (Worker w =
+            Worker.start(
+                WorkerSettings.defaults(kafka, topics, "rep", 16)
+                    .withRedis(Optional.of(URI.create(f.redisUrl()))),
+                config,
+                HandlerRegistry.create(config, Map.of("t", api)),
+                WorkerMetrics.NONE);
+        Recorder rec =
+            Recorder.start(
+                RecorderSettings.defaults(
+                    kafka, topics, new DbSettings(f.jdbcUrl(), f.dbUser(), f.dbPassword())),
+                Duration.ofSeconds(30))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> status(f).path("done").asBoolean());
+      assertThat(status(f).get("failed").asLong()).isEqualTo(20);
+      // Item 5 succeeded since by another route: its done marker says so, and replay skips it.
+      try (Jedis r = new Jedis(URI.create(f.redisUrl()))) {
+        r.set(f.redisKeyPrefix() + "item:rep:5", "D|SUCCEEDED|" + topics.tasks() + "|0|999|1||");
+      }
+      broken.set(false);
+
+      var replay = cli(f, "replay", "rep", "--redis-url", f.redisUrl());
+      assertThat(replay.code()).as(replay.err()).isZero();
+      assertThat(replay.err()).contains("19 to replay, 1 done already");
+
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> status(f).path("total").asLong() == 219 && status(f).path("done").asBoolean());
+      JsonNode s = status(f);
+      assertThat(s.get("succeeded").asLong()).isEqualTo(180 + 19);
+      assertThat(s.get("failed").asLong()).isEqualTo(20);
+      assertThat(s.get("deduplicated").asLong()).isZero();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> cli(f, "failures", "rep", "--json").out().trim().equals("[]"));
+    }
+    assertThat(runs.get("3").get()).isEqualTo(2);
+    assertThat(runs.get("5").get()).isEqualTo(1);
+    assertThat(runs.get("150").get()).isEqualTo(1);
+  }
+
+  private static ProduceCommandTest.Run cli(TestFleet f, String... args) {
+    List<String> a = new ArrayList<>(List.of(args));
+    a.addAll(
+        List.of("--db-url", f.jdbcUrl(), "--db-user", f.dbUser(), "--db-password", f.dbPassword()));
+    if (args[0].equals("replay")) {
+      a.addAll(List.of("--bootstrap", f.kafkaBootstrap(), "--topic-prefix", f.prefix()));
+    }
+    return ProduceCommandTest.fleet(a.toArray(String[]::new));
+  }
+
+  private static JsonNode status(TestFleet f) throws Exception {
+    var r = cli(f, "status", "rep", "--json");
+    if (r.code() != 0) return JSON.createObjectNode();
+    return JSON.readTree(r.out());
+  }
+}
