@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       WatchCommand.class,
       FailuresCommand.class,
       ReplayCommand.class,
+      LocalCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class FleetCommand implements Runnable {

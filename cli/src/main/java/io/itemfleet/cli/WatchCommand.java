@@ -51,63 +51,71 @@ final class WatchCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
-    boolean tty = Terminal.interactive();
-    PrintStream out = System.out;
     long deadline = limit.isZero() ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
     try (HikariDataSource ds = db.openForReading()) {
-      LedgerQueries q = new LedgerQueries(ds);
-      long lastFinished = -1;
-      long lastAt = System.nanoTime();
-      double rate = 0;
-      long lastLine = 0;
-      boolean seen = false;
-      while (true) {
-        Optional<JobStatus> s = q.job(job);
-        long now = System.nanoTime();
-        if (s.isEmpty()) {
-          if (!seen && now - lastLine > 5_000_000_000L) {
-            System.err.printf("waiting for job '%s' to appear in the ledger...%n", job);
-            lastLine = now;
-          }
-        } else {
-          seen = true;
-          JobStatus j = s.get();
-          if (lastFinished >= 0 && now > lastAt) {
-            double r = (j.finished() - lastFinished) / ((now - lastAt) / 1e9);
-            rate = rate == 0 ? r : 0.7 * rate + 0.3 * r; // smoothed
-          }
-          lastFinished = j.finished();
-          lastAt = now;
-          long failed = j.counts().failed() + j.counts().poison();
-          if (tty) {
-            Terminal.bar(out, job, j.finished(), j.total().orElse(0L), rate);
-            out.printf(Locale.ROOT, "failed %s  ", Terminal.count(failed));
-            out.flush();
-          } else if (j.done() || now - lastLine >= 5_000_000_000L) {
-            out.printf(
-                Locale.ROOT,
-                "%s: %s/%s finished, %s/s, %s failed, %s retries%n",
-                job,
-                Terminal.count(j.finished()),
-                j.total().map(Terminal::count).orElse("?"),
-                Terminal.count(Math.round(rate)),
-                Terminal.count(failed),
-                Terminal.count(j.retries()));
-            lastLine = now;
-          }
-          if (j.done()) {
-            if (tty) out.println();
-            StatusCommand.printOne(out, j);
-            return 0;
-          }
+      if (follow(new LedgerQueries(ds), job, every, deadline, System.out)) return 0;
+      System.err.printf("fleet watch: %s not done after %s%n", job, timeout);
+      return 1;
+    }
+  }
+
+  /**
+   * Shows a job's progress (a bar on a terminal, a line every 5 s otherwise) until it is done
+   * (true, after printing its status) or the deadline (System.nanoTime) passes (false).
+   */
+  static boolean follow(LedgerQueries q, String job, Duration every, long deadline, PrintStream out)
+      throws Exception {
+    boolean tty = Terminal.interactive();
+    long lastFinished = -1;
+    long lastAt = System.nanoTime();
+    double rate = 0;
+    long lastLine = 0;
+    boolean seen = false;
+    while (true) {
+      Optional<JobStatus> s = q.job(job);
+      long now = System.nanoTime();
+      if (s.isEmpty()) {
+        if (!seen && now - lastLine > 5_000_000_000L) {
+          System.err.printf("waiting for job '%s' to appear in the ledger...%n", job);
+          lastLine = now;
         }
-        if (System.nanoTime() > deadline) {
+      } else {
+        seen = true;
+        JobStatus j = s.get();
+        if (lastFinished >= 0 && now > lastAt) {
+          double r = (j.finished() - lastFinished) / ((now - lastAt) / 1e9);
+          rate = rate == 0 ? r : 0.7 * rate + 0.3 * r; // smoothed
+        }
+        lastFinished = j.finished();
+        lastAt = now;
+        long failed = j.counts().failed() + j.counts().poison();
+        if (tty) {
+          Terminal.bar(out, job, j.finished(), j.total().orElse(0L), rate);
+          out.printf(Locale.ROOT, "failed %s  ", Terminal.count(failed));
+          out.flush();
+        } else if (j.done() || now - lastLine >= 5_000_000_000L) {
+          out.printf(
+              Locale.ROOT,
+              "%s: %s/%s finished, %s/s, %s failed, %s retries%n",
+              job,
+              Terminal.count(j.finished()),
+              j.total().map(Terminal::count).orElse("?"),
+              Terminal.count(Math.round(rate)),
+              Terminal.count(failed),
+              Terminal.count(j.retries()));
+          lastLine = now;
+        }
+        if (j.done()) {
           if (tty) out.println();
-          System.err.printf("fleet watch: %s not done after %s%n", job, timeout);
-          return 1;
+          StatusCommand.printOne(out, j);
+          return true;
         }
-        Thread.sleep(every.toMillis());
       }
+      if (System.nanoTime() > deadline) {
+        if (tty) out.println();
+        return false;
+      }
+      Thread.sleep(every.toMillis());
     }
   }
 }

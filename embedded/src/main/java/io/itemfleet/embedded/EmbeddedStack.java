@@ -35,16 +35,26 @@ public final class EmbeddedStack implements AutoCloseable {
    * @param keepData keep the data on close, so that a later start finds it again
    */
   public static EmbeddedStack start(Path dataDir, boolean keepData) {
+    return start(dataDir, keepData, 0, 0, 0);
+  }
+
+  /** As {@link #start(Path, boolean)}, on these ports; 0 picks a free one. */
+  public static EmbeddedStack start(
+      Path dataDir, boolean keepData, int kafkaPort, int redisPort, int postgresPort) {
     long t0 = System.nanoTime();
     // Redis first, alone: it writes its binary and then executes it, and a process forked by the
     // PostgreSQL start in that window would hold the file open for writing (ETXTBSY).
-    EmbeddedRedisServer redis = EmbeddedRedisServer.start(0);
+    EmbeddedRedisServer redis = EmbeddedRedisServer.start(redisPort);
     CompletableFuture<EmbeddedPostgresServer> pg =
         CompletableFuture.supplyAsync(
-            () -> EmbeddedPostgresServer.start(dataDir.resolve("postgres"), keepData));
+            () ->
+                postgresPort == 0
+                    ? EmbeddedPostgresServer.start(dataDir.resolve("postgres"), keepData)
+                    : EmbeddedPostgresServer.start(
+                        dataDir.resolve("postgres"), keepData, postgresPort));
     EmbeddedKafkaBroker kafka = null;
     try {
-      kafka = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"), 0, keepData);
+      kafka = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"), kafkaPort, keepData);
       EmbeddedStack stack = new EmbeddedStack(kafka, redis, pg.join());
       log.info(
           "embedded Kafka, Redis and PostgreSQL up in {} ms", (System.nanoTime() - t0) / 1_000_000);

@@ -1,0 +1,58 @@
+package io.itemfleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code fleet local}: the whole system on embedded servers, in one process, with a demo job. */
+class LocalCommandTest {
+  @TempDir Path tmp;
+
+  @Test
+  void demoJobRunsToTheEndAndPrintsItsSummary() throws Exception {
+    Path data = tmp.resolve("local");
+    Process p =
+        FleetProcess.start(
+            tmp.resolve("local.log"),
+            "local",
+            "--items",
+            "3000",
+            "--workers",
+            "2",
+            "--latency",
+            "5ms",
+            "--failure-rate",
+            "0.02",
+            "--data-dir",
+            data.toString(),
+            "--kafka-port",
+            "0",
+            "--redis-port",
+            "0",
+            "--postgres-port",
+            "0");
+    assertThat(p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    String log = Files.readString(tmp.resolve("local.log"));
+    assertThat(p.exitValue()).as(log).isZero();
+    assertThat(log)
+        .contains("total         3,000")
+        .containsPattern("succeeded +\\d")
+        .contains("deduplicated  0")
+        .contains("top failure fingerprints:")
+        .contains("simulated.permanent")
+        .contains("throughput:");
+    assertThat(data.resolve("kafka")).isDirectory();
+  }
+
+  @Test
+  void refusesToWipeADirectoryItDidNotWrite() throws Exception {
+    Files.writeString(tmp.resolve("precious.txt"), "keep me");
+    var r = ProduceCommandTest.fleet("local", "--data-dir", tmp.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("holds files that fleet local did not write");
+    assertThat(tmp.resolve("precious.txt")).exists();
+  }
+}
