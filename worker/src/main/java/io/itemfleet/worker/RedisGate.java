@@ -31,7 +31,6 @@ import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
-import redis.clients.jedis.params.SetParams;
 
 /**
  * Idempotency, cache keys and fleet-wide limits in Redis, on one platform thread that owns one
@@ -145,9 +144,10 @@ final class RedisGate implements AutoCloseable {
 
   private String finishSha;
   private String claimSha;
+  private String markSha;
 
-  /** Whether the server takes {@code SET NX GET} (Redis 7+); gate thread only. */
-  private boolean setNxGet;
+  /** Items per batch script call, so that one call never holds Redis for long. */
+  static final int SCRIPT_BATCH = 1000;
 
   /** The lease in ms, as text for script arguments. */
   private final String leaseText;
@@ -347,17 +347,55 @@ final class RedisGate implements AutoCloseable {
   private void roundTrip(boolean renew) {
     List<Attempt> checks = prepare(carryChecks);
     Pipeline p = jedis.pipelined();
-    List<Response<?>> fin = new ArrayList<>(carryFinished.size());
-    for (Finished f : carryFinished) fin.add(finishCall(p, f.attempt(), f.result()));
+    List<Response<?>> fin = new ArrayList<>();
+    Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
+    for (Finished f : carryFinished) {
+      if (fastFinish(f.attempt(), f.result())) {
+        marks
+            .computeIfAbsent(
+                f.attempt().keys.settings().idempotencyTtl().toMillis(), t -> new ArrayList<>())
+            .add(f);
+      } else {
+        fin.add(finishCall(p, f.attempt(), f.result()));
+      }
+    }
+    marks.forEach((ttl, list) -> fin.addAll(markCalls(p, list, ttl)));
     for (Attempt a : carryReleased) finishCall(p, a, null);
     if (renew) {
       for (Attempt a : leased) renewCall(p, a);
     }
-    List<Response<?>> res = new ArrayList<>(checks.size());
-    for (Attempt a : checks) res.add(gateCall(p, a));
+    List<Reply> res = new ArrayList<>(checks.size());
+    List<Attempt> fast = new ArrayList<>();
+    List<Integer> fastAt = new ArrayList<>();
+    for (Attempt a : checks) {
+      if (a.keys.fast()) {
+        fastAt.add(res.size());
+        fast.add(a);
+        res.add(null); // filled in below from the batch reply
+      } else {
+        Response<Object> r = gateCall(p, a);
+        res.add(r::get);
+      }
+    }
+    for (int from = 0; from < fast.size(); from += SCRIPT_BATCH) {
+      List<Attempt> chunk = fast.subList(from, Math.min(fast.size(), from + SCRIPT_BATCH));
+      List<String> keys = new ArrayList<>(chunk.size());
+      List<String> args = new ArrayList<>(chunk.size() + 1);
+      for (Attempt a : chunk) {
+        keys.add(a.keys.item());
+        args.add(a.keys.leaseValue());
+      }
+      args.add(leaseText);
+      Response<Object> batch = p.evalsha(claimSha, keys, args);
+      for (int i = 0; i < chunk.size(); i++) {
+        int at = i;
+        res.set(fastAt.get(from + i), () -> ((List<?>) batch.get()).get(at));
+      }
+    }
     try {
       p.sync();
       for (Response<?> r : fin) r.get(); // surfaces NOSCRIPT and data errors
+      for (Reply r : res) r.get(); // before any decision, so that a failure carries them all
     } catch (JedisNoScriptException e) {
       loadScripts();
       carryChecks.clear();
@@ -462,17 +500,15 @@ final class RedisGate implements AutoCloseable {
         replay != null);
   }
 
-  /**
-   * The check: {@code SET item lease NX PX GET} on the fast path (the CLAIM script before Redis 7,
-   * which lacks NX with GET), else the GATE script.
-   */
-  private Response<?> gateCall(Pipeline p, Attempt a) {
+  /** A check's reply, read after the pipeline's sync. */
+  @FunctionalInterface
+  private interface Reply {
+    Object get();
+  }
+
+  /** The check of an item off the fast path: the GATE script. */
+  private Response<Object> gateCall(Pipeline p, Attempt a) {
     GateKeys k = a.keys;
-    if (k.fast()) {
-      return setNxGet
-          ? p.setGet(k.item(), k.leaseValue(), SetParams.setParams().nx().px(leaseMillis))
-          : p.evalsha(claimSha, List.of(k.item()), List.of(k.leaseValue(), leaseText));
-    }
     List<String> keys = new ArrayList<>(2 + 2 * k.limits().size());
     List<String> args = new ArrayList<>(4 + 2 * k.limits().size());
     keys.add(k.item());
@@ -500,9 +536,6 @@ final class RedisGate implements AutoCloseable {
     boolean terminal = r != null && r.outcome().isPresent();
     String marker = terminal ? DONE + marker(a, r).encode() : "";
     long ttl = k.settings().idempotencyTtl().toMillis();
-    if (terminal && k.cache().isEmpty() && k.slots().isEmpty() && !a.checkpointed) {
-      return p.set(k.item(), marker, SetParams.setParams().px(ttl));
-    }
     List<String> keys = new ArrayList<>(3 + k.slots().size());
     keys.add(k.item());
     keys.add(k.cache().isEmpty() ? k.item() : k.cache());
@@ -528,6 +561,29 @@ final class RedisGate implements AutoCloseable {
             Long.toString(k.settings().cacheTtl().toMillis())));
   }
 
+  /** True when a done marker alone is to be written: a terminal outcome and nothing else. */
+  private static boolean fastFinish(Attempt a, ItemResult r) {
+    GateKeys k = a.keys;
+    return r.outcome().isPresent() && k.cache().isEmpty() && k.slots().isEmpty() && !a.checkpointed;
+  }
+
+  /** The fast after-passes of items with the same marker TTL, in batch script calls. */
+  private List<Response<Object>> markCalls(Pipeline p, List<Finished> list, long ttl) {
+    List<Response<Object>> out = new ArrayList<>();
+    for (int from = 0; from < list.size(); from += SCRIPT_BATCH) {
+      List<Finished> chunk = list.subList(from, Math.min(list.size(), from + SCRIPT_BATCH));
+      List<String> keys = new ArrayList<>(chunk.size());
+      List<String> args = new ArrayList<>(chunk.size() + 1);
+      for (Finished f : chunk) {
+        keys.add(f.attempt().keys.item());
+        args.add(DONE + marker(f.attempt(), f.result()).encode());
+      }
+      args.add(Long.toString(ttl));
+      out.add(p.evalsha(markSha, keys, args));
+    }
+    return out;
+  }
+
   private void renewCall(Pipeline p, Attempt a) {
     GateKeys k = a.keys;
     List<String> keys = new ArrayList<>(1 + k.slots().size());
@@ -547,13 +603,12 @@ final class RedisGate implements AutoCloseable {
   }
 
   /** Acts on one check's reply. */
-  private void decide(Attempt a, Response<?> response) {
+  private void decide(Attempt a, Reply response) {
     undecided.decrementAndGet();
     if (a.keys.fast()) {
-      // SET NX GET: null means the lease is ours now; else the value that was there.
-      Object reply = response.get();
-      String old = reply == null ? null : text(reply);
-      if (old == null || old.equals(a.keys.leaseValue())) {
+      // CLAIM_BATCH: '' means the lease is ours now; else the value that was there.
+      String old = text(response.get());
+      if (old.isEmpty() || old.equals(a.keys.leaseValue())) {
         run(a); // new, or our own lease on this same record (after a rewind): take it over
       } else if (old.startsWith(LEASE)) {
         leasedElsewhere(a, leaseMillis / 4);
@@ -646,8 +701,8 @@ final class RedisGate implements AutoCloseable {
     gateSha = jedis.scriptLoad(RedisScripts.GATE);
     finishSha = jedis.scriptLoad(RedisScripts.FINISH);
     renewSha = jedis.scriptLoad(RedisScripts.RENEW);
-    claimSha = jedis.scriptLoad(RedisScripts.CLAIM);
-    setNxGet = majorVersion(jedis.info("server")) >= 7;
+    claimSha = jedis.scriptLoad(RedisScripts.CLAIM_BATCH);
+    markSha = jedis.scriptLoad(RedisScripts.MARK_BATCH);
   }
 
   private void disconnect() {
@@ -658,19 +713,6 @@ final class RedisGate implements AutoCloseable {
       log.debug("closing the Redis connection: {}", e.toString());
     }
     jedis = null;
-  }
-
-  static int majorVersion(String info) {
-    for (String line : info.split("\r?\n")) {
-      if (line.startsWith("redis_version:")) {
-        try {
-          return Integer.parseInt(line.substring("redis_version:".length()).split("\\.")[0]);
-        } catch (NumberFormatException e) {
-          return 0;
-        }
-      }
-    }
-    return 0;
   }
 
   /** The URL without its password, for messages. */

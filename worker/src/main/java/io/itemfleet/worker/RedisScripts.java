@@ -108,14 +108,35 @@ final class RedisScripts {
       """;
 
   /**
-   * The fast-path check for servers before Redis 7, which lack {@code SET NX GET}: KEYS: the item's
-   * key; ARGV: lease value, lease ms. Returns the value that was there, or nil after taking the
-   * lease.
+   * The fast-path check for a batch of items (no cache key, no limits, not a replay): one script
+   * call for many items, since per-command overhead, not the work, dominates a pipeline of small
+   * commands. KEYS: the items' keys; ARGV: their lease values, then the lease ms. For each item,
+   * returns the value that was there, or '' after taking the lease.
    */
-  static final String CLAIM =
+  static final String CLAIM_BATCH =
       """
-      local v = redis.call('GET', KEYS[1])
-      if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
-      return v
+      local ms = ARGV[#ARGV]
+      local out = {}
+      for i = 1, #KEYS do
+        local v = redis.call('GET', KEYS[i])
+        if v then
+          out[i] = v
+        else
+          redis.call('SET', KEYS[i], ARGV[i], 'PX', ms)
+          out[i] = ''
+        end
+      end
+      return out
+      """;
+
+  /**
+   * The fast-path after-pass for a batch: each item's done marker replaces its lease. KEYS: the
+   * items' keys; ARGV: their markers, then the marker ms.
+   */
+  static final String MARK_BATCH =
+      """
+      local ms = ARGV[#ARGV]
+      for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'PX', ms) end
+      return #KEYS
       """;
 }
