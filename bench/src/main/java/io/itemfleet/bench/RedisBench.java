@@ -2,16 +2,11 @@ package io.itemfleet.bench;
 
 import io.itemfleet.embedded.EmbeddedRedisServer;
 import io.itemfleet.schemas.FleetTopics;
-import io.itemfleet.worker.FleetConfig;
-import io.itemfleet.worker.HandlerRegistry;
-import io.itemfleet.worker.TaskSettings;
-import io.itemfleet.worker.Worker;
-import io.itemfleet.worker.WorkerMetrics;
-import io.itemfleet.worker.WorkerSettings;
 import java.net.URI;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.kafka.clients.admin.Admin;
+import java.util.concurrent.atomic.AtomicLong;
+import redis.clients.jedis.Jedis;
 
 /**
  * The noop drain with idempotency on (every item checked in Redis before it runs and marked done
@@ -33,10 +28,15 @@ final class RedisBench {
       double[] raw = new double[rounds];
       double[] ratio = new double[rounds];
       long[] last = null;
+      long bytesPerItem = 0;
       for (int r = 0; r < rounds; r++) {
         FleetTopics b = WorkerBench.backlog(bootstrap, fresh("raw-r"), items, "noop", 12);
         double tRaw = WorkerBench.drainWithRawConsumer(bootstrap, b, items);
-        Result ourRun = drain(bootstrap, fresh("redis-" + r), items, yaml, redis);
+        // Each round leaves a done marker per item (7-day TTL): start the embedded Redis empty.
+        if (embedded != null) flush(redis);
+        long before = usedMemory(redis);
+        WorkerBench.Drain ourRun = drain(bootstrap, fresh("redis-" + r), items, yaml, redis);
+        bytesPerItem = (usedMemory(redis) - before) / items;
         ours[r] = items / ourRun.seconds();
         raw[r] = items / tRaw;
         ratio[r] = ours[r] / raw[r];
@@ -62,8 +62,9 @@ final class RedisBench {
           "↳ Redis round trips per poll batch (last round; each round trip is one pipeline)",
           String.format("%.2f", (double) last[0] / Math.max(1, last[2])),
           String.format(
-              "%,d round trips / %,d poll batches; %.0f items per round trip",
-              last[0], last[2], (double) last[1] / Math.max(1, last[0])),
+              "%,d round trips / %,d poll batches; %.0f items per round trip; Redis memory %d"
+                  + " bytes per done item",
+              last[0], last[2], (double) last[1] / Math.max(1, last[0]), bytesPerItem),
           "—",
           "≤ 2");
     } finally {
@@ -71,27 +72,34 @@ final class RedisBench {
     }
   }
 
-  record Result(double seconds, long[] counters) {}
-
-  private static Result drain(String bootstrap, String prefix, int items, String yaml, URI redis)
-      throws Exception {
-    FleetTopics topics = WorkerBench.backlog(bootstrap, prefix, items, "noop", 12);
-    FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
-    WorkerSettings settings =
-        WorkerSettings.defaults(Map.of("bootstrap.servers", bootstrap), topics, "bench", 256)
-            .withRedis(Optional.of(redis));
-    long t0 = System.nanoTime();
-    try (Worker w =
-            Worker.start(
-                settings, config, HandlerRegistry.create(config, Map.of()), WorkerMetrics.NONE);
-        Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-      while (WorkerBench.committed(admin, settings.groupId(), topics.tasks()) < items) {
-        if (!w.isRunning())
-          throw new IllegalStateException("worker stopped: " + w.failure().orElse(null));
-        Thread.sleep(5);
-      }
-      return new Result((System.nanoTime() - t0) / 1e9, w.counters());
+  private static void flush(URI redis) {
+    try (Jedis j = new Jedis(redis)) {
+      j.flushAll();
     }
+  }
+
+  /** Redis's used_memory in bytes. */
+  private static long usedMemory(URI redis) {
+    try (Jedis j = new Jedis(redis)) {
+      for (String line : j.info("memory").split("\r?\n")) {
+        if (line.startsWith("used_memory:")) return Long.parseLong(line.substring(12).trim());
+      }
+      return 0;
+    }
+  }
+
+  private static WorkerBench.Drain drain(
+      String bootstrap, String prefix, int items, String yaml, URI redis) throws Exception {
+    FleetTopics topics = WorkerBench.backlog(bootstrap, prefix, items, "noop", 12);
+    return WorkerBench.drain(
+        bootstrap,
+        topics,
+        items,
+        256,
+        yaml,
+        Map.of(),
+        new AtomicLong(),
+        s -> s.withRedis(Optional.of(redis)));
   }
 
   private static String fresh(String what) {

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -61,10 +62,28 @@ final class WorkerBench {
       Map<String, TaskHandler> handlers,
       AtomicLong start)
       throws Exception {
+    return drain(bootstrap, topics, items, concurrency, yaml, handlers, start, s -> s).seconds();
+  }
+
+  /** One drain: its seconds and the worker's counters at the end. */
+  record Drain(double seconds, long[] counters) {}
+
+  /** As {@link #drainWithWorker}, with the worker's settings adjusted by {@code adjust}. */
+  static Drain drain(
+      String bootstrap,
+      FleetTopics topics,
+      int items,
+      int concurrency,
+      String yaml,
+      Map<String, TaskHandler> handlers,
+      AtomicLong start,
+      UnaryOperator<WorkerSettings> adjust)
+      throws Exception {
     FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
     WorkerSettings settings =
-        WorkerSettings.defaults(
-            Map.of("bootstrap.servers", bootstrap), topics, "bench", concurrency);
+        adjust.apply(
+            WorkerSettings.defaults(
+                Map.of("bootstrap.servers", bootstrap), topics, "bench", concurrency));
     long t0 = System.nanoTime();
     try (Worker w =
             Worker.start(
@@ -76,7 +95,7 @@ final class WorkerBench {
         Thread.sleep(5);
       }
       long from = start.get() == 0 ? t0 : start.get();
-      return (System.nanoTime() - from) / 1e9;
+      return new Drain((System.nanoTime() - from) / 1e9, w.counters());
     }
   }
 

@@ -37,22 +37,7 @@ class PipelineTest {
   @Test
   void sigkilledRecorderRestartedYieldsExactTotalsAndTheCliShowsThem(TestFleet f) throws Exception {
     int items = 20_000;
-    var produced =
-        ProduceCommandTest.fleet(
-            "produce",
-            "--bootstrap",
-            f.kafkaBootstrap(),
-            "--topic-prefix",
-            f.prefix(),
-            "--partitions",
-            "4",
-            "--job",
-            "pipe",
-            "--type",
-            "sim",
-            "--range",
-            "1.." + items);
-    assertThat(produced.code()).as(produced.err()).isZero();
+    ProduceCommandTest.produceRange(f, 4, "pipe", "sim", items);
 
     String yaml =
         """

@@ -49,6 +49,26 @@ class ProduceCommandTest {
     }
   }
 
+  /** {@code fleet produce} of the item range {@code 1..n} to this test's topics; must succeed. */
+  static void produceRange(TestFleet f, int partitions, String job, String type, int n) {
+    Run r =
+        fleet(
+            "produce",
+            "--bootstrap",
+            f.kafkaBootstrap(),
+            "--topic-prefix",
+            f.prefix(),
+            "--partitions",
+            Integer.toString(partitions),
+            "--job",
+            job,
+            "--type",
+            type,
+            "--range",
+            "1.." + n);
+    org.assertj.core.api.Assertions.assertThat(r.code()).as(r.err()).isZero();
+  }
+
   private static String[] args(TestFleet f, String... rest) {
     List<String> a =
         new ArrayList<>(

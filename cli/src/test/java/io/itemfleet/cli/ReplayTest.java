@@ -52,22 +52,7 @@ class ReplayTest {
               ? HandlerResult.failed("api.gone", "item " + n + " not found")
               : HandlerResult.succeeded();
         };
-    var produced =
-        ProduceCommandTest.fleet(
-            "produce",
-            "--bootstrap",
-            f.kafkaBootstrap(),
-            "--topic-prefix",
-            f.prefix(),
-            "--partitions",
-            "2",
-            "--job",
-            "rep",
-            "--type",
-            "t",
-            "--range",
-            "1..200");
-    assertThat(produced.code()).as(produced.err()).isZero();
+    ProduceCommandTest.produceRange(f, 2, "rep", "t", 200);
     FleetTopics topics = new FleetTopics(f.prefix());
     Map<String, Object> kafka = Map.of("bootstrap.servers", f.kafkaBootstrap());
     FleetConfig config = FleetConfig.empty(TaskSettings.DEFAULTS);

@@ -39,22 +39,7 @@ class WorkerCrashTest {
             retries: 2
             retryDelays: [200ms]
         """);
-    var produced =
-        ProduceCommandTest.fleet(
-            "produce",
-            "--bootstrap",
-            f.kafkaBootstrap(),
-            "--topic-prefix",
-            f.prefix(),
-            "--partitions",
-            "4",
-            "--job",
-            "crash",
-            "--type",
-            "sim",
-            "--range",
-            "1.." + items);
-    assertThat(produced.code()).as(produced.err()).isZero();
+    ProduceCommandTest.produceRange(f, 4, "crash", "sim", items);
 
     Process first = startWorker(f, yaml, "first.log");
     await()

@@ -81,6 +81,20 @@ class RedisGateTest {
   }
 
   @Test
+  void typesIdempotencyKeyTemplateDeduplicatesAcrossJobs(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    String yaml = "types:\n  t: {handler: simulate, idempotencyKey: '${type}:${item}'}\n";
+    h.produce("job-1", "t", List.of("x", "y"));
+    try (Worker w = start(h, "w-key", 8, yaml, Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-1", 2).succeeded()).isEqualTo(2);
+      h.produce("job-2", "t", List.of("x", "y"));
+      assertThat(awaitTotal(h, "job-2", 2).deduplicated()).isEqualTo(2);
+    }
+    assertThat(runs.get("x").get()).isEqualTo(1);
+  }
+
+  @Test
   void cacheHitSkipsTheHandlerAndCountsCached(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 2);
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
