@@ -7,10 +7,15 @@ select_jdk() {
   if command -v javac >/dev/null 2>&1; then
     candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
   fi
-  # Newest first among the usual install places.
-  for d in $(ls -d /usr/lib/jvm/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/* 2>/dev/null | sort -Vr); do
+  # Newest first among the usual install places, by the version each JDK reports.
+  local d v
+  while read -r v d; do
     candidates+=("$d")
-  done
+  done < <(for d in /usr/lib/jvm/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/*; do
+             [ -x "$d/bin/javac" ] || continue
+             v="$(_java_major "$d")"
+             [ -n "$v" ] && echo "$v $d"
+           done 2>/dev/null | sort -rn -k1,1)
   for c in "${candidates[@]}"; do
     if _jdk_ok "$c"; then
       export JAVA_HOME="$c"

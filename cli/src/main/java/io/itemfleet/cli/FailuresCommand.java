@@ -22,8 +22,9 @@ import picocli.CommandLine.Parameters;
     name = "failures",
     sortOptions = false,
     description = {
-      "Show a job's unresolved failures grouped by fingerprint (same error class and message",
-      "shape), with counts and sample items; with --fingerprint, the items of one group.",
+      "Show a job's unresolved failures, grouped by cause.",
+      "Groups share a fingerprint (same error class and message shape) and show counts and",
+      "sample items; with --fingerprint, the items of one group.",
       "Exit codes: 0 shown, 1 no such job, 2 usage, 3 database unreachable."
     })
 final class FailuresCommand implements Callable<Integer> {

@@ -50,8 +50,9 @@ import picocli.CommandLine.Option;
     name = "local",
     sortOptions = false,
     description = {
-      "Run everything in this JVM on embedded real servers (Kafka KRaft, Redis, PostgreSQL):",
-      "topics, a recorder, workers and a demo job of the simulate handler; shows progress, prints",
+      "Run the whole system and a demo job in this JVM, on embedded servers.",
+      "Starts real Kafka (KRaft), Redis and PostgreSQL in-process, creates topics, starts a",
+      "recorder and workers, runs a demo job of the simulate handler with live progress, prints",
       "the job summary and exits 0. Nothing to install but a JDK >= 21.",
       "With --keep-running everything stays up and the addresses are printed, so that fleet",
       "produce, status, failures and replay work from another terminal.",
@@ -144,7 +145,7 @@ final class LocalCommand implements Callable<Integer> {
     }
     PrintStream out = System.out;
     if (!keepData) wipe(dataDir);
-    Files.createDirectories(dataDir);
+    claim(dataDir);
     out.printf("fleet local: starting Kafka, Redis and PostgreSQL under %s ...%n", dataDir);
     long t0 = System.nanoTime();
     List<Worker> running = new ArrayList<>();
@@ -199,6 +200,7 @@ final class LocalCommand implements Callable<Integer> {
       running.forEach(Worker::close);
       if (recorder[0] != null) recorder[0].close();
       stack.close();
+      out.println("fleet local: stopped");
       stopped.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
@@ -278,7 +280,7 @@ final class LocalCommand implements Callable<Integer> {
   private static void printAddresses(PrintStream out, EmbeddedStack stack) {
     out.printf(
         """
-        fleet local: running; Ctrl-C stops. From another terminal:
+        fleet local: running; Ctrl-C stops. From another terminal, set these and use fleet:
           export FLEET_KAFKA_BOOTSTRAP=%s
           export FLEET_REDIS_URL=%s
           export FLEET_DB_URL=%s FLEET_DB_USER=postgres
@@ -288,22 +290,51 @@ final class LocalCommand implements Callable<Integer> {
         stack.kafkaBootstrap(), stack.redisUrl(), stack.jdbcUrl("fleet"));
   }
 
-  /** Removes an earlier run's data; refuses a directory that does not look like ours. */
+  /** The file that marks a directory as fleet local's own, so that only such a one is wiped. */
+  static final String MARKER = ".itemfleet-local";
+
+  /** Creates the data directory, or checks an existing one is ours, and marks it. */
+  static void claim(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    if (!Files.exists(dir.resolve(MARKER))) {
+      try (Stream<Path> entries = Files.list(dir)) {
+        List<String> names = entries.map(p -> p.getFileName().toString()).sorted().toList();
+        if (!names.isEmpty()) throw notOurs(dir, names);
+      }
+      Files.writeString(
+          dir.resolve(MARKER), "data of `fleet local`; it may delete this directory\n");
+    }
+  }
+
+  /** Removes an earlier run's data; refuses a directory fleet local did not create. */
   static void wipe(Path dir) throws IOException {
     if (!Files.exists(dir)) return;
-    try (Stream<Path> top = Files.list(dir)) {
-      List<String> names = top.map(p -> p.getFileName().toString()).toList();
-      if (!names.stream().allMatch(n -> n.equals("kafka") || n.equals("postgres"))) {
-        throw new UsageException(
-            "--data-dir "
-                + dir
-                + " holds files that fleet local did not write ("
-                + names
-                + "); choose another directory or empty it");
+    if (!Files.exists(dir.resolve(MARKER))) {
+      try (Stream<Path> entries = Files.list(dir)) {
+        List<String> names = entries.map(p -> p.getFileName().toString()).sorted().toList();
+        if (names.isEmpty()) return;
+        throw notOurs(dir, names);
       }
     }
     try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        if (!p.equals(dir)) Files.delete(p);
+      }
     }
+  }
+
+  private static UsageException notOurs(Path dir, List<String> names) {
+    String shown =
+        names.size() <= 5
+            ? String.join(", ", names)
+            : String.join(", ", names.subList(0, 5)) + " and " + (names.size() - 5) + " more";
+    return new UsageException(
+        "--data-dir "
+            + dir
+            + " is not empty and was not created by fleet local (it holds "
+            + shown
+            + "; no "
+            + MARKER
+            + " file); choose another directory");
   }
 }

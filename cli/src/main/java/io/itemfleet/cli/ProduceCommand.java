@@ -77,7 +77,7 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(
       names = "--payload",
       paramLabel = "JSON",
-      description = "Payload template; ${item}, ${job}, ${type} in its strings are replaced.")
+      description = "Payload template; $${item}, $${job}, $${type} in its strings are replaced.")
   String payload;
 
   @Option(
@@ -114,19 +114,25 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(
       names = "--idempotency-key",
       paramLabel = "TEMPLATE",
-      description = "Idempotency key; ${item}, ${job}, ${type} are replaced.")
+      description = "Idempotency key; $${item}, $${job}, $${type} are replaced.")
   String idempotencyKey;
 
-  @Option(names = "--idempotency-ttl", paramLabel = "DURATION")
+  @Option(
+      names = "--idempotency-ttl",
+      paramLabel = "DURATION",
+      description = "How long the item's done marker keeps it from running again (e.g. 7d).")
   String idempotencyTtl;
 
   @Option(
       names = "--cache-key",
       paramLabel = "TEMPLATE",
-      description = "Cache key; ${item}, ${job}, ${type} are replaced.")
+      description = "Cache key; $${item}, $${job}, $${type} are replaced.")
   String cacheKey;
 
-  @Option(names = "--cache-ttl", paramLabel = "DURATION")
+  @Option(
+      names = "--cache-ttl",
+      paramLabel = "DURATION",
+      description = "How long a cache entry made by this message lasts (e.g. 1d).")
   String cacheTtl;
 
   @Option(

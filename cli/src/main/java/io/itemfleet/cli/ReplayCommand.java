@@ -34,12 +34,12 @@ import redis.clients.jedis.Jedis;
     name = "replay",
     sortOptions = false,
     description = {
-      "Re-enqueue a job's unresolved FAILED items (all, or one --fingerprint group) with their last",
-      "payload, as a new run of the same job: its expected total grows by the count replayed, so",
-      "totals stay exact. Items whose Redis done marker says SUCCEEDED or CACHED are skipped (and",
-      "their rows resolved). A failure row is marked resolved when its replayed item succeeds",
-      "(the recorder does it).",
-      "POISON records cannot be replayed: they never decoded into a task.",
+      "Re-enqueue a job's unresolved failed items.",
+      "Items go out with their last payload as a new run of the same job: its expected total",
+      "grows by the count replayed, so totals stay exact. Items whose Redis done marker says",
+      "SUCCEEDED or CACHED are skipped (and their rows resolved). A failure row is marked",
+      "resolved when its replayed item succeeds (the recorder does it). POISON records cannot",
+      "be replayed: they never decoded into a task.",
       "Exit codes: 0 replayed (or nothing to do), 1 no such job, 2 usage, 3 unreachable,",
       "4 some messages could not be sent."
     })
@@ -95,7 +95,12 @@ final class ReplayCommand implements Callable<Integer> {
           candidates.size(),
           done.size(),
           poison);
-      if (dryRun) return 0;
+      if (dryRun) {
+        System.out.printf(
+            "dry run: nothing sent; %d items would be replayed%s%n",
+            candidates.size(), done.isEmpty() ? "" : " and " + done.size() + " rows resolved");
+        return 0;
+      }
       if (!done.isEmpty()) {
         q.markResolved(job, done.stream().map(FailedItem::itemKey).toList(), Instant.now());
       }

@@ -76,7 +76,10 @@ final class WatchCommand implements Callable<Integer> {
       long now = System.nanoTime();
       if (s.isEmpty()) {
         if (!seen && now - lastLine > 5_000_000_000L) {
-          System.err.printf("waiting for job '%s' to appear in the ledger...%n", job);
+          System.err.printf(
+              "waiting: %s; it appears once its manifest or first outcome is recorded"
+                  + " (--timeout gives up)%n",
+              StatusCommand.noSuchJob(q, job).getMessage());
           lastLine = now;
         }
       } else {

@@ -175,14 +175,6 @@ final class WorkerCommand implements Callable<Integer> {
       Map<String, String> sources = new LinkedHashMap<>();
       TaskSettings base = workerDefaults(sources);
       fleetConfig = config == null ? FleetConfig.empty(base) : FleetConfig.load(config, base);
-      if (printConfig) {
-        System.out.print(ConfigReport.render(fleetConfig, sources));
-        System.out.println(
-            noRedis
-                ? "Redis: off (--no-redis): no deduplication, cache keys, limits or checkpoints"
-                : "Redis: " + redisUrl + " (idempotency, cache keys, limits, checkpoints)");
-        return 0;
-      }
       if (noRedis && (!fleetConfig.limits().isEmpty() || usesCache(fleetConfig))) {
         throw new UsageException(
             "--no-redis: fleet.yaml declares "
@@ -190,6 +182,15 @@ final class WorkerCommand implements Callable<Integer> {
                 + ", which need Redis");
       }
       handlers = HandlerRegistry.create(fleetConfig, Map.of());
+      if (printConfig) {
+        if (!noRedis) fleetConfig.checkIdempotencyTtls();
+        System.out.print(ConfigReport.render(fleetConfig, sources));
+        System.out.println(
+            noRedis
+                ? "Redis: off (--no-redis): no deduplication, cache keys, limits or checkpoints"
+                : "Redis: " + redisUrl + " (idempotency, cache keys, limits, checkpoints)");
+        return 0;
+      }
       String id =
           workerId == null || workerId.isBlank()
               ? "w-" + UUID.randomUUID().toString().substring(0, 8)

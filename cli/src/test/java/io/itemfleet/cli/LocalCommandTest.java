@@ -45,14 +45,17 @@ class LocalCommandTest {
         .contains("simulated.permanent")
         .contains("throughput:");
     assertThat(data.resolve("kafka")).isDirectory();
+    assertThat(data.resolve(LocalCommand.MARKER)).exists();
   }
 
   @Test
-  void refusesToWipeADirectoryItDidNotWrite() throws Exception {
-    Files.writeString(tmp.resolve("precious.txt"), "keep me");
-    var r = ProduceCommandTest.fleet("local", "--data-dir", tmp.toString());
+  void refusesToWipeADirectoryItDidNotCreateEvenIfItLooksLikeOurs() throws Exception {
+    Path decoy = tmp.resolve("decoy");
+    Files.createDirectories(decoy.resolve("kafka"));
+    Files.writeString(decoy.resolve("kafka/server.properties"), "keep me");
+    var r = ProduceCommandTest.fleet("local", "--data-dir", decoy.toString());
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("holds files that fleet local did not write");
-    assertThat(tmp.resolve("precious.txt")).exists();
+    assertThat(r.err()).contains("was not created by fleet local").contains("kafka");
+    assertThat(decoy.resolve("kafka/server.properties")).hasContent("keep me");
   }
 }

@@ -103,8 +103,10 @@ public record FleetConfig(
     try (Reader r = Files.newBufferedReader(file)) {
       Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
       return parse(doc == null ? Map.of() : doc, base, file.toString());
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new ConfigException("fleet.yaml not found: " + file + " (--config, FLEET_CONFIG)");
     } catch (IOException e) {
-      throw new ConfigException("cannot read FLEET_CONFIG " + file + ": " + e.getMessage());
+      throw new ConfigException("cannot read fleet.yaml " + file + ": " + e);
     } catch (YAMLException e) {
       throw new ConfigException(file + " is not valid YAML: " + e.getMessage());
     }
