@@ -52,6 +52,12 @@ final class PartitionState {
     /** Its result; null until done. Written once, by the lane or the watchdog that finished it. */
     volatile ItemResult result;
 
+    /**
+     * Whether the record carries the replay header; set when it is decoded, before {@link #result}
+     * is written (whose volatile write publishes it).
+     */
+    boolean replay;
+
     Slot(ConsumerRecord<byte[], byte[]> record) {
       this.record = record;
     }

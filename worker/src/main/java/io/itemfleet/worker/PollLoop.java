@@ -1,6 +1,7 @@
 package io.itemfleet.worker;
 
 import io.itemfleet.schemas.Decoded;
+import io.itemfleet.schemas.FleetHeaders;
 import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.schemas.ItemResolved;
 import io.itemfleet.schemas.MessageCodec;
@@ -213,7 +214,7 @@ final class PollLoop implements Runnable {
         held++;
         TaskMessage task = null;
         if (retryTopic) {
-          Decoded<TaskMessage> d = executor.decode(r);
+          Decoded<TaskMessage> d = executor.decode(slot);
           task = d.asOptional().orElse(null);
         }
         Attempt a = new Attempt(s, slot, task);
@@ -305,8 +306,8 @@ final class PollLoop implements Runnable {
    * Takes every partition's contiguous finished prefix out of its window; null when none finished.
    */
   private Batch takeFinished() {
-    lanes.takeFinishedCount();
-    List<ItemResult> results = new ArrayList<>();
+    int finished = lanes.takeFinishedCount();
+    List<ItemResult> results = new ArrayList<>(finished + finished / 4 + 16);
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     Set<TaskMessage> replayRetries = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     List<ItemResolved> resolved = new ArrayList<>();
@@ -317,9 +318,7 @@ final class PollLoop implements Runnable {
         held--;
         results.add(slot.result);
         last = slot.record.offset();
-        if (slot.record.headers().lastHeader(RedisGate.REPLAY_HEADER) != null) {
-          replayed(slot, replayRetries, resolved);
-        }
+        if (slot.replay) replayed(slot, replayRetries, resolved);
       }
       if (last >= 0) {
         offsets.put(s.partition, new OffsetAndMetadata(last + 1));
@@ -411,7 +410,7 @@ final class PollLoop implements Runnable {
         ProducerRecord<String, byte[]> retry =
             new ProducerRecord<>(topics.retry(tierFor(delay)), next.item(), codec.encodeTask(next));
         if (b.replayRetries().contains(next)) {
-          retry.headers().add(RedisGate.REPLAY_HEADER, new byte[] {'1'});
+          retry.headers().add(FleetHeaders.REPLAY, new byte[] {'1'});
         }
         producer.send(retry);
       }

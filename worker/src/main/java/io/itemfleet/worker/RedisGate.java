@@ -2,7 +2,6 @@ package io.itemfleet.worker;
 
 import io.itemfleet.schemas.Decoded;
 import io.itemfleet.schemas.FailureEvent;
-import io.itemfleet.schemas.FleetHeaders;
 import io.itemfleet.schemas.Outcome;
 import io.itemfleet.schemas.SourceRecord;
 import io.itemfleet.schemas.TaskMessage;
@@ -23,7 +22,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
@@ -51,9 +49,6 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  */
 final class RedisGate implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisGate.class);
-
-  /** Header marking a replayed message: a FAILED done marker does not deduplicate it. */
-  static final String REPLAY_HEADER = FleetHeaders.REPLAY;
 
   /** Prefix of a running lease's value under the item's key. */
   static final String LEASE = "L|";
@@ -439,7 +434,7 @@ final class RedisGate implements AutoCloseable {
         continue;
       }
       if (a.decoded == null) {
-        Decoded<TaskMessage> d = executor.decode(a.slot.record);
+        Decoded<TaskMessage> d = executor.decode(a.slot);
         if (d instanceof Decoded.Invalid<TaskMessage> invalid) {
           undecided.decrementAndGet();
           complete(a, executor.poison(a.slot.record, invalid.error()));
@@ -487,7 +482,7 @@ final class RedisGate implements AutoCloseable {
       rates.add(prefix + "limit:" + l.tag() + ":rate");
     }
     SourceRecord src = ItemExecutor.source(a.slot.record);
-    Header replay = a.slot.record.headers().lastHeader(REPLAY_HEADER);
+
     return new GateKeys(
         prefix + "item:" + idem,
         cache,
@@ -497,7 +492,7 @@ final class RedisGate implements AutoCloseable {
         rates,
         LEASE + workerId + "|" + src.topic() + "|" + src.partition() + "|" + src.offset(),
         s,
-        replay != null);
+        a.slot.replay);
   }
 
   /** A check's reply, read after the pipeline's sync. */
