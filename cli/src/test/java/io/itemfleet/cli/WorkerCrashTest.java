@@ -83,6 +83,10 @@ class WorkerCrashTest {
         yaml.toString(),
         "--redis-url",
         f.redisUrl(),
+        // The restarted worker waits out its predecessor's leases (it cannot know that
+        // predecessor is dead): keep that wait short here.
+        "--lease-ttl",
+        "5s",
         "--worker-id",
         "crash-test",
         "--metrics-port",

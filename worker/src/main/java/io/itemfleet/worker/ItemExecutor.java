@@ -124,7 +124,12 @@ final class ItemExecutor {
       task = d.orThrow();
     }
     Optional<TaskHandler> handler = handlers.forType(task.type());
-    TaskSettings s = settingsFor(task);
+    TaskSettings s;
+    try {
+      s = settingsFor(task);
+    } catch (IllegalArgumentException e) {
+      return badOptions(task, e, r);
+    }
     if (handler.isEmpty()) {
       FailureEvent f =
           FailureEvent.failed(
@@ -164,6 +169,24 @@ final class ItemExecutor {
       result = HandlerResult.retry(e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
     }
     return afterAttempt(t, s, result, System.nanoTime() - start, r);
+  }
+
+  /**
+   * A task whose options its type's settings reject (e.g. a zero timeout): FAILED for good, with
+   * the reason; it can never run as sent.
+   */
+  ItemResult badOptions(TaskMessage task, IllegalArgumentException e, ConsumerRecord<?, ?> r) {
+    FailureEvent f =
+        FailureEvent.failed(
+            task,
+            task.attempt(),
+            false,
+            "task.bad_options",
+            "options cannot apply: " + e.getMessage(),
+            clock.instant(),
+            Optional.of(source(r)));
+    return ItemResult.terminal(
+        Outcome.FAILED, task.job(), task.type(), false, 0, Optional.of(f), f.failedAt());
   }
 
   /** The result of an attempt that ran past its timeout; a retryable failure. */

@@ -202,12 +202,15 @@ final class Lanes {
           }
           current = null;
           Thread.interrupted(); // a late interrupt must not hit the next attempt
-          if (result != null && a.finish()) {
-            busy.decrementAndGet();
-            post(a, result);
-          } else if (!abandoned) {
-            busy.decrementAndGet();
+          if (!a.finish()) {
+            // The watchdog posted the time-out and took this lane's accounting (busy, live)
+            // over; it may not have flagged the lane yet, so stop here rather than take work
+            // its late interrupt could hit.
+            break;
           }
+          busy.decrementAndGet();
+          // Null: interrupted, but not by the watchdog for this attempt; retry it.
+          post(a, result != null ? result : executor.crashed(a, new InterruptedException()));
         }
       } finally {
         if (lanes.remove(this)) live.decrementAndGet();

@@ -332,7 +332,11 @@ final class PollLoop implements Runnable {
       PartitionState.Slot slot, Set<TaskMessage> replayRetries, List<ItemResolved> resolved) {
     ItemResult r = slot.result;
     r.retry().ifPresent(replayRetries::add);
-    boolean ok = r.outcome().filter(o -> o == Outcome.SUCCEEDED || o == Outcome.CACHED).isPresent();
+    // DEDUPLICATED: a replay only is when the item's done marker says it succeeded since.
+    boolean ok =
+        r.outcome()
+            .filter(o -> o == Outcome.SUCCEEDED || o == Outcome.CACHED || o == Outcome.DEDUPLICATED)
+            .isPresent();
     if (ok) {
       executor
           .decode(slot.record)

@@ -71,6 +71,14 @@ final class RedisGate implements AutoCloseable {
   /** This worker, in lease values. */
   private final String workerId;
 
+  /**
+   * This process, in lease values with the assignment epoch: a lease is "ours" only for the very
+   * attempt that took it, so a record fetched again (after a rewind, or by a restarted worker with
+   * the same ID) waits for the earlier attempt's marker or lease expiry instead of running twice.
+   */
+  private final String incarnation =
+      Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+
   /** How long a lease lasts without renewal. */
   private final long leaseMillis;
 
@@ -112,6 +120,9 @@ final class RedisGate implements AutoCloseable {
 
   /** Per limited tag, when this worker may next ask Redis (System.nanoTime), after a refusal. */
   private final Map<String, Long> blockedUntil = new HashMap<>();
+
+  /** Leases found lost at renewal. */
+  private final AtomicLong lostLeases = new AtomicLong();
 
   /** Round trips to Redis so far. */
   private final AtomicLong roundTrips = new AtomicLong();
@@ -323,9 +334,15 @@ final class RedisGate implements AutoCloseable {
     try {
       if (jedis == null) connect();
       Pipeline p = jedis.pipelined();
-      for (Attempt a : leased) finishCall(p, a, null);
+      int n = 0;
+      for (Attempt a : leased) {
+        if (a.startNanos == 0) { // never started; a running one keeps its lease until expiry
+          finishCall(p, a, null);
+          n++;
+        }
+      }
       p.sync();
-      log.info("released {} leases of attempts that will not be committed here", leased.size());
+      log.info("released {} leases of attempts that never started here", n);
     } catch (RuntimeException e) {
       log.info(
           "could not release {} leases ({}); they expire by themselves",
@@ -341,8 +358,11 @@ final class RedisGate implements AutoCloseable {
   /** One pipelined round trip: markers and releases, renewals, then checks. */
   private void roundTrip(boolean renew) {
     List<Attempt> checks = prepare(carryChecks);
+    carryChecks.clear();
+    carryChecks.addAll(checks); // only these are left to decide, should this pass fail
     Pipeline p = jedis.pipelined();
     List<Response<?>> fin = new ArrayList<>();
+    List<Response<Object>> others = new ArrayList<>(); // releases and renewals
     Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
     for (Finished f : carryFinished) {
       if (fastFinish(f.attempt(), f.result())) {
@@ -355,10 +375,10 @@ final class RedisGate implements AutoCloseable {
       }
     }
     marks.forEach((ttl, list) -> fin.addAll(markCalls(p, list, ttl)));
-    for (Attempt a : carryReleased) finishCall(p, a, null);
-    if (renew) {
-      for (Attempt a : leased) renewCall(p, a);
-    }
+    for (Attempt a : carryReleased) others.add((Response<Object>) finishCall(p, a, null));
+    List<Attempt> renewed = renew ? new ArrayList<>(leased) : List.of();
+    List<Response<Object>> renewals = new ArrayList<>(renewed.size());
+    for (Attempt a : renewed) renewals.add(renewCall(p, a));
     List<Reply> res = new ArrayList<>(checks.size());
     List<Attempt> fast = new ArrayList<>();
     List<Integer> fastAt = new ArrayList<>();
@@ -390,16 +410,21 @@ final class RedisGate implements AutoCloseable {
     try {
       p.sync();
       for (Response<?> r : fin) r.get(); // surfaces NOSCRIPT and data errors
+      for (Response<Object> r : others) r.get();
+      for (Response<Object> r : renewals) r.get();
       for (Reply r : res) r.get(); // before any decision, so that a failure carries them all
     } catch (JedisNoScriptException e) {
       loadScripts();
-      carryChecks.clear();
-      carryChecks.addAll(checks);
       throw new JedisException("scripts were not loaded (Redis restarted?); loaded them again", e);
-    } catch (JedisException e) {
-      carryChecks.clear();
-      carryChecks.addAll(checks);
-      throw e;
+    }
+    for (int i = 0; i < renewed.size(); i++) {
+      if (Long.valueOf(0).equals(renewals.get(i).get()) && leased.contains(renewed.get(i))) {
+        lostLeases.incrementAndGet();
+        log.warn(
+            "lease of item at {} was lost while it ran (expired, or taken over); another worker"
+                + " may run it too",
+            ItemExecutor.source(renewed.get(i).slot.record));
+      }
     }
     roundTrips.incrementAndGet();
     for (Finished f : carryFinished) {
@@ -411,7 +436,17 @@ final class RedisGate implements AutoCloseable {
     carryReleased.clear();
     carryChecks.clear();
     for (int i = 0; i < checks.size(); i++) {
-      decide(checks.get(i), res.get(i));
+      Attempt a = checks.get(i);
+      try {
+        decide(a, res.get(i));
+      } catch (RuntimeException e) {
+        log.warn(
+            "unexpected gate reply for item at {}: {}",
+            ItemExecutor.source(a.slot.record),
+            e.toString());
+        a.keys = null;
+        complete(a, executor.crashed(a, e));
+      }
     }
     checked.addAndGet(checks.size());
   }
@@ -425,20 +460,40 @@ final class RedisGate implements AutoCloseable {
     Map<String, Integer> probes = new HashMap<>();
     long now = System.nanoTime();
     for (Attempt a : in) {
+      try {
+        prepareOne(a, out, probes, now);
+      } catch (RuntimeException e) {
+        // A message this gate cannot key (e.g. options its settings reject): settle it as the
+        // lanes would, never retry it forever.
+        log.warn("cannot check item at {}: {}", ItemExecutor.source(a.slot.record), e.toString());
+        undecided.decrementAndGet();
+        a.keys = null;
+        complete(
+            a,
+            a.decoded != null && e instanceof IllegalArgumentException iae
+                ? executor.badOptions(a.decoded, iae, a.slot.record)
+                : executor.crashed(a, e));
+      }
+    }
+    return out;
+  }
+
+  private void prepareOne(Attempt a, List<Attempt> out, Map<String, Integer> probes, long now) {
+    {
       if (a.keys == null && a.state.revoked) {
         undecided.decrementAndGet(); // not ours any more; the new owner runs it
-        continue;
+        return;
       }
       if (a.keys != null) { // carried over from a failed round trip
         out.add(a);
-        continue;
+        return;
       }
       if (a.decoded == null) {
         Decoded<TaskMessage> d = executor.decode(a.slot);
         if (d instanceof Decoded.Invalid<TaskMessage> invalid) {
           undecided.decrementAndGet();
           complete(a, executor.poison(a.slot.record, invalid.error()));
-          continue;
+          return;
         }
         a.decoded = d.orThrow();
       }
@@ -446,7 +501,7 @@ final class RedisGate implements AutoCloseable {
       if (!executor.knowsType(t.type())) {
         undecided.decrementAndGet();
         cleared.add(a); // runs unchecked: the lane reports the unknown type as FAILED
-        continue;
+        return;
       }
       TaskSettings s = executor.settingsFor(t);
       List<TagLimit> limits = config.limitsFor(s.tags());
@@ -460,12 +515,11 @@ final class RedisGate implements AutoCloseable {
         undecided.decrementAndGet();
         long ms = Math.max(1, (blockedUntil.get(blocked) - now) / 1_000_000);
         waiting.add(new Waiting(a, ms + ThreadLocalRandom.current().nextLong(50)));
-        continue;
+        return;
       }
       a.keys = keys(a, t, s, limits);
       out.add(a);
     }
-    return out;
   }
 
   private GateKeys keys(Attempt a, TaskMessage t, TaskSettings s, List<TagLimit> limits) {
@@ -490,7 +544,18 @@ final class RedisGate implements AutoCloseable {
         limits,
         slots,
         rates,
-        LEASE + workerId + "|" + src.topic() + "|" + src.partition() + "|" + src.offset(),
+        LEASE
+            + workerId
+            + "|"
+            + incarnation
+            + "#"
+            + a.state.epoch
+            + "|"
+            + src.topic()
+            + "|"
+            + src.partition()
+            + "|"
+            + src.offset(),
         s,
         a.slot.replay);
   }
@@ -512,6 +577,8 @@ final class RedisGate implements AutoCloseable {
     args.add(Long.toString(leaseMillis));
     args.add(k.replay() ? "1" : "0");
     args.add(k.cache().isEmpty() ? "0" : "1");
+    SourceRecord src = ItemExecutor.source(a.slot.record);
+    args.add(DONE + "FAILED|" + src.topic() + "|" + src.partition() + "|" + src.offset() + "|");
     for (int i = 0; i < k.limits().size(); i++) {
       TagLimit l = k.limits().get(i);
       keys.add(k.slots().get(i));
@@ -579,12 +646,12 @@ final class RedisGate implements AutoCloseable {
     return out;
   }
 
-  private void renewCall(Pipeline p, Attempt a) {
+  private Response<Object> renewCall(Pipeline p, Attempt a) {
     GateKeys k = a.keys;
     List<String> keys = new ArrayList<>(1 + k.slots().size());
     keys.add(k.item());
     keys.addAll(k.slots());
-    p.evalsha(renewSha, keys, List.of(k.leaseValue(), Long.toString(leaseMillis)));
+    return p.evalsha(renewSha, keys, List.of(k.leaseValue(), Long.toString(leaseMillis)));
   }
 
   private static DoneMarker marker(Attempt a, ItemResult r) {
@@ -606,7 +673,7 @@ final class RedisGate implements AutoCloseable {
       if (old.isEmpty() || old.equals(a.keys.leaseValue())) {
         run(a); // new, or our own lease on this same record (after a rewind): take it over
       } else if (old.startsWith(LEASE)) {
-        leasedElsewhere(a, leaseMillis / 4);
+        leasedElsewhere(a, Math.min(leaseMillis / 4, 1_000));
       } else {
         done(a, old);
       }

@@ -23,7 +23,8 @@ final class RedisScripts {
       if v then
         if string.sub(v, 1, 2) == 'L|' then
           if v ~= ARGV[1] then return {'leased', tostring(redis.call('PTTL', KEYS[1]))} end
-        elseif not (ARGV[3] == '1' and string.sub(v, 1, 9) == 'D|FAILED|') then
+        elseif not (ARGV[3] == '1' and string.sub(v, 1, 9) == 'D|FAILED|'
+                    and string.sub(v, 1, #ARGV[5]) ~= ARGV[5]) then
           return {'done', v}
         end
       end
@@ -38,7 +39,7 @@ final class RedisScripts {
         local leaseMs = tonumber(ARGV[2])
         for i = 1, n do
           local slots, rate = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
-          local conc, em = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
+          local conc, em = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
           if conc > 0 then
             redis.call('ZREMRANGEBYSCORE', slots, '-inf', math.floor(nowUs / 1000))
             if not redis.call('ZSCORE', slots, ARGV[1]) and redis.call('ZCARD', slots) >= conc then
@@ -54,14 +55,14 @@ final class RedisScripts {
         end
         for i = 1, n do
           local slots, rate = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
-          local conc, em = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
+          local conc, em = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
           if conc > 0 then
             redis.call('ZADD', slots, math.floor(nowUs / 1000) + leaseMs, ARGV[1])
             redis.call('PEXPIRE', slots, 2 * leaseMs)
           end
           if em > 0 then
             local tat = math.max(tonumber(redis.call('GET', rate) or '0'), nowUs) + em
-            redis.call('SET', rate, tostring(tat), 'PX', math.floor((tat - nowUs) / 1000) + 1000)
+            redis.call('SET', rate, string.format('%.0f', tat), 'PX', math.floor((tat - nowUs) / 1000) + 1000)
           end
         end
       end

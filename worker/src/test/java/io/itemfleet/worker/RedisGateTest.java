@@ -68,6 +68,26 @@ class RedisGateTest {
   }
 
   @Test
+  void messageWhoseOptionsCannotApplyFailsForGoodAndTheRestRun(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    h.produce("job-b", "t", List.of("a"));
+    h.produceRaw(
+        "{\"v\":1,\"job\":\"job-b\",\"type\":\"t\",\"item\":\"bad\",\"options\":{\"timeout\":\"0s\"}}"
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        Map.of());
+    h.produce("job-b", "t", List.of("b"));
+    try (Worker w = start(h, "w-bad", 8, "{}", Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-b", 3)).isEqualTo(new OutcomeCounts(2, 0, 1, 0, 0));
+      assertThat(w.isHealthy()).isTrue();
+    }
+    assertThat(runs).containsOnlyKeys("a", "b");
+    assertThat(h.failures())
+        .singleElement()
+        .satisfies(f -> assertThat(f.errorClass()).isEqualTo("task.bad_options"));
+  }
+
+  @Test
   void sameItemInAnotherJobRunsAgainUnderTheDefaultKey(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 2);
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
