@@ -75,20 +75,7 @@ final class FailuresCommand implements Callable<Integer> {
       }
       List<FailureGroup> groups = q.failureGroups(job, 5);
       if (json) {
-        ArrayNode a = StatusCommand.JSON.createArrayNode();
-        for (FailureGroup g : groups) {
-          ObjectNode o = a.addObject();
-          o.put("fingerprint", g.fingerprint());
-          o.put("errorClass", g.errorClass());
-          o.put("message", g.normalisedMessage());
-          o.put("sampleMessage", g.sampleMessage());
-          o.put("count", g.count());
-          ArrayNode items = o.putArray("sampleItems");
-          g.sampleItems().forEach(items::add);
-          o.put("firstFailedAt", g.firstFailedAt().toString());
-          o.put("lastFailedAt", g.lastFailedAt().toString());
-        }
-        out.println(StatusCommand.JSON.writeValueAsString(a));
+        out.println(StatusCommand.JSON.writeValueAsString(groupsJson(groups)));
         return 0;
       }
       if (groups.isEmpty()) {
@@ -116,6 +103,24 @@ final class FailuresCommand implements Callable<Integer> {
       out.printf("items of a group: fleet failures %s --fingerprint <id>%n", job);
       return 0;
     }
+  }
+
+  /** Failure groups as {@code fleet failures --json} prints them. */
+  static ArrayNode groupsJson(List<FailureGroup> groups) {
+    ArrayNode a = StatusCommand.JSON.createArrayNode();
+    for (FailureGroup g : groups) {
+      ObjectNode o = a.addObject();
+      o.put("fingerprint", g.fingerprint());
+      o.put("errorClass", g.errorClass());
+      o.put("message", g.normalisedMessage());
+      o.put("sampleMessage", g.sampleMessage());
+      o.put("count", g.count());
+      ArrayNode items = o.putArray("sampleItems");
+      g.sampleItems().forEach(items::add);
+      o.put("firstFailedAt", g.firstFailedAt().toString());
+      o.put("lastFailedAt", g.lastFailedAt().toString());
+    }
+    return a;
   }
 
   static ObjectNode toJson(FailedItem f) {

@@ -16,10 +16,13 @@ import io.itemfleet.schemas.Durations;
 import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.worker.FleetConfig;
 import io.itemfleet.worker.HandlerRegistry;
+import io.itemfleet.worker.MetricsServer;
 import io.itemfleet.worker.TaskSettings;
 import io.itemfleet.worker.Worker;
 import io.itemfleet.worker.WorkerMetrics;
 import io.itemfleet.worker.WorkerSettings;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -112,6 +115,13 @@ final class LocalCommand implements Callable<Integer> {
   boolean keepRunning;
 
   @Option(
+      names = "--http-port",
+      defaultValue = "19401",
+      description =
+          "Port of the jobs page and API (/, /api/jobs) (default ${DEFAULT-VALUE}; 0 picks one, -1 disables).")
+  int httpPort;
+
+  @Option(
       names = "--kafka-port",
       defaultValue = "19092",
       description = "Kafka's port (default ${DEFAULT-VALUE}; 0 picks a free one).")
@@ -150,6 +160,8 @@ final class LocalCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     List<Worker> running = new ArrayList<>();
     Recorder[] recorder = new Recorder[1];
+    MetricsServer[] web = new MetricsServer[1];
+    HikariDataSource[] apiPool = new HikariDataSource[1];
     EmbeddedStack stack = EmbeddedStack.start(dataDir, true, kafkaPort, redisPort, postgresPort);
     CountDownLatch stopped = new CountDownLatch(1);
     CountDownLatch interrupted = new CountDownLatch(1);
@@ -174,6 +186,14 @@ final class LocalCommand implements Callable<Integer> {
       DbSettings db = new DbSettings(stack.jdbcUrl("fleet"), "postgres", "");
       recorder[0] =
           Recorder.start(RecorderSettings.defaults(kafka, topics, db), Duration.ofMinutes(1));
+      if (httpPort >= 0) {
+        apiPool[0] = LedgerDatabase.pool(db, 2, "fleet-local-api");
+        Recorder rec = recorder[0];
+        web[0] =
+            MetricsServer.start(
+                httpPort, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), rec::isHealthy);
+        RecorderApi.serve(web[0], new LedgerQueries(apiPool[0]));
+      }
       FleetConfig config = FleetConfig.parse(demoYaml(p50), TaskSettings.DEFAULTS);
       HandlerRegistry handlers = HandlerRegistry.create(config, Map.of());
       for (int i = 1; i <= workers; i++) {
@@ -186,8 +206,12 @@ final class LocalCommand implements Callable<Integer> {
                 WorkerMetrics.NONE));
       }
       out.printf(
-          "fleet local: up in %.1f s: %d workers × concurrency %d, recorder, %d partitions%n",
-          (System.nanoTime() - t0) / 1e9, workers, concurrency, partitions);
+          "fleet local: up in %.1f s: %d workers × concurrency %d, recorder, %d partitions%s%n",
+          (System.nanoTime() - t0) / 1e9,
+          workers,
+          concurrency,
+          partitions,
+          web[0] == null ? "" : "; jobs page on http://localhost:" + web[0].port() + "/");
       int code = 0;
       if (items > 0) code = demo(kafka, topics, db, out);
       if (keepRunning) {
@@ -198,6 +222,8 @@ final class LocalCommand implements Callable<Integer> {
     } finally {
       out.println("fleet local: stopping (workers drain first) ...");
       running.forEach(Worker::close);
+      if (web[0] != null) web[0].close();
+      if (apiPool[0] != null) apiPool[0].close();
       if (recorder[0] != null) recorder[0].close();
       stack.close();
       out.println("fleet local: stopped");

@@ -1,6 +1,9 @@
 package io.itemfleet.cli;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.itemfleet.producer.TopicAdmin;
+import io.itemfleet.recorder.LedgerDatabase;
+import io.itemfleet.recorder.LedgerQueries;
 import io.itemfleet.recorder.Recorder;
 import io.itemfleet.recorder.RecorderSettings;
 import io.itemfleet.schemas.Durations;
@@ -79,15 +82,26 @@ final class RecorderCommand implements Callable<Integer> {
         .register(registry);
     MetricsServer metrics =
         metricsPort < 0 ? null : MetricsServer.start(metricsPort, registry, recorder::isHealthy);
+    HikariDataSource api = null;
+    if (metrics != null) {
+      api = LedgerDatabase.pool(settings.db(), 2, "fleet-api");
+      RecorderApi.serve(metrics, new LedgerQueries(api));
+    }
+    HikariDataSource apiPool = api;
     System.err.printf(
         "fleet recorder: %s.{stats,failures,jobs} -> %s%s%n",
-        kafka.topicPrefix, settings.db(), metrics == null ? "" : ", metrics on :" + metrics.port());
+        kafka.topicPrefix,
+        settings.db(),
+        metrics == null
+            ? ""
+            : ", jobs page, API and metrics on http://localhost:" + metrics.port() + "/");
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   recorder.close();
                   if (metrics != null) metrics.close();
+                  if (apiPool != null) apiPool.close();
                 },
                 "fleet-shutdown"));
     while (!recorder.awaitTermination(Duration.ofSeconds(1))) {

@@ -43,7 +43,8 @@ class LocalCommandTest {
         .contains("deduplicated  0")
         .contains("top failure fingerprints:")
         .contains("simulated.permanent")
-        .contains("throughput:");
+        .contains("throughput:")
+        .contains("jobs page on http://localhost:");
     assertThat(data.resolve("kafka")).isDirectory();
     assertThat(data.resolve(LocalCommand.MARKER)).exists();
   }

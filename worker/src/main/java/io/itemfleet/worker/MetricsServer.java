@@ -44,6 +44,11 @@ public final class MetricsServer implements AutoCloseable {
     }
   }
 
+  /** Serves {@code path} (and below) with {@code handler} too, e.g. an API beside the metrics. */
+  public void route(String path, com.sun.net.httpserver.HttpHandler handler) {
+    server.createContext(path, handler);
+  }
+
   public int port() {
     return server.getAddress().getPort();
   }

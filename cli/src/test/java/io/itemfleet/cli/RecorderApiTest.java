@@ -1,0 +1,106 @@
+package io.itemfleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.zaxxer.hikari.HikariDataSource;
+import io.itemfleet.recorder.DbSettings;
+import io.itemfleet.recorder.LedgerDatabase;
+import io.itemfleet.recorder.LedgerQueries;
+import io.itemfleet.recorder.Recorder;
+import io.itemfleet.recorder.RecorderSettings;
+import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.testkit.FleetTestKit;
+import io.itemfleet.testkit.TestFleet;
+import io.itemfleet.worker.FleetConfig;
+import io.itemfleet.worker.HandlerRegistry;
+import io.itemfleet.worker.HandlerResult;
+import io.itemfleet.worker.MetricsServer;
+import io.itemfleet.worker.TaskHandler;
+import io.itemfleet.worker.TaskSettings;
+import io.itemfleet.worker.Worker;
+import io.itemfleet.worker.WorkerMetrics;
+import io.itemfleet.worker.WorkerSettings;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The recorder's HTTP API and page serve what {@code fleet status} and {@code failures} show. */
+@ExtendWith(FleetTestKit.class)
+class RecorderApiTest {
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @Test
+  void apiServesJobsFailureGroupsAndTheirItemsAndThePage(TestFleet f) throws Exception {
+    TaskHandler api =
+        ctx ->
+            Integer.parseInt(ctx.item()) <= 5
+                ? HandlerResult.failed("api.gone", "item " + ctx.item() + " not found")
+                : HandlerResult.succeeded();
+    ProduceCommandTest.produceRange(f, 1, "api-job", "t", 50);
+    FleetTopics topics = new FleetTopics(f.prefix());
+    Map<String, Object> kafka = Map.of("bootstrap.servers", f.kafkaBootstrap());
+    FleetConfig config = FleetConfig.empty(TaskSettings.DEFAULTS);
+    DbSettings db = new DbSettings(f.jdbcUrl(), f.dbUser(), f.dbPassword());
+    try (Worker w =
+            Worker.start(
+                WorkerSettings.defaults(kafka, topics, "api", 8),
+                config,
+                HandlerRegistry.create(config, Map.of("t", api)),
+                WorkerMetrics.NONE);
+        Recorder rec =
+            Recorder.start(RecorderSettings.defaults(kafka, topics, db), Duration.ofSeconds(30));
+        HikariDataSource pool = LedgerDatabase.pool(db, 2, "api-test");
+        MetricsServer server =
+            MetricsServer.start(
+                0, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> true)) {
+      LedgerQueries q = new LedgerQueries(pool);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> q.job("api-job").map(s -> s.done()).orElse(false));
+      RecorderApi.serve(server, q);
+      String base = "http://localhost:" + server.port();
+
+      JsonNode jobs = json(get(base + "/api/jobs"), 200);
+      assertThat(jobs).anySatisfy(j -> assertThat(j.get("job").asText()).isEqualTo("api-job"));
+      JsonNode job = json(get(base + "/api/jobs/api-job"), 200);
+      assertThat(job.get("total").asLong()).isEqualTo(50);
+      assertThat(job.get("failed").asLong()).isEqualTo(5);
+      assertThat(job.get("done").asBoolean()).isTrue();
+
+      JsonNode groups = json(get(base + "/api/jobs/api-job/failures"), 200);
+      assertThat(groups).hasSize(1);
+      assertThat(groups.get(0).get("count").asLong()).isEqualTo(5);
+      String fp = groups.get(0).get("fingerprint").asText();
+      assertThat(json(get(base + "/api/jobs/api-job/failures?fingerprint=" + fp), 200)).hasSize(5);
+
+      assertThat(json(get(base + "/api/jobs/no-such-job"), 404).get("error").asText())
+          .contains("no job 'no-such-job'");
+      assertThat(json(get(base + "/api/jobs?limit=lots"), 400).get("error").asText())
+          .contains("limit");
+      HttpResponse<String> page = get(base + "/");
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.headers().firstValue("Content-Type"))
+          .hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+      assertThat(page.body()).contains("ItemFleet").contains("/api/jobs");
+    }
+  }
+
+  private HttpResponse<String> get(String url) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonNode json(HttpResponse<String> r, int status) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    return StatusCommand.JSON.readTree(r.body());
+  }
+}
