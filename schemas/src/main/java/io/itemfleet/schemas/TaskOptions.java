@@ -50,7 +50,7 @@ public record TaskOptions(
 
   /** True when no option is set. */
   public boolean isEmpty() {
-    return equals(NONE);
+    return this == NONE || equals(NONE);
   }
 
   public TaskOptions withRetries(int n) {

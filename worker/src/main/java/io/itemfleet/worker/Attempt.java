@@ -23,22 +23,26 @@ final class Attempt {
   /** Its Redis keys once the gate checked it; null when it holds no lease (or Redis is off). */
   volatile GateKeys keys;
 
-  /** When the handler must be done (System.nanoTime); MAX_VALUE until the handler starts. */
+  /**
+   * When the handler must be done (System.nanoTime); MAX_VALUE until the handler starts. Written
+   * after {@link #task}, {@link #settings} and {@link #startNanos}, which this volatile write
+   * publishes to the watchdog (it reads the deadline first).
+   */
   volatile long deadlineNanos = Long.MAX_VALUE;
 
   /** The task as run, for the watchdog's time-out result; set before the handler starts. */
-  volatile TaskMessage task;
+  TaskMessage task;
 
   /** Its effective settings; set with {@link #task}. */
-  volatile TaskSettings settings;
+  TaskSettings settings;
 
   /**
    * Set when the handler saved or found a checkpoint, which the done marker's write then removes.
    */
   volatile boolean checkpointed;
 
-  /** When the handler started (System.nanoTime). */
-  volatile long startNanos;
+  /** When the handler started (System.nanoTime); published with {@link #deadlineNanos}. */
+  long startNanos;
 
   /** 1 once a result was claimed; flipped through {@link #FINISHED}. */
   @SuppressWarnings("unused")

@@ -225,9 +225,10 @@ final class ItemExecutor {
     int attemptsMade = task.attempt() + 1;
     return switch (result) {
       case HandlerResult.Succeeded ok ->
-          ItemResult.terminal(
-                  Outcome.SUCCEEDED, task.job(), task.type(), true, nanos, Optional.empty(), now)
-              .withValue(ok.result());
+          withValue(
+              ItemResult.terminal(
+                  Outcome.SUCCEEDED, task.job(), task.type(), true, nanos, Optional.empty(), now),
+              ok.result());
       case HandlerResult.Failed f ->
           failed(task, attemptsMade, false, f.errorClass(), f.message(), nanos, now, r);
       case HandlerResult.Retry retry -> {
@@ -281,6 +282,10 @@ final class ItemExecutor {
     log.debug("poison record at {}: {}", source(r), error);
     return ItemResult.terminal(
         Outcome.POISON, job.orElse("?"), type.orElse("?"), false, 0, Optional.of(f), now);
+  }
+
+  private static ItemResult withValue(ItemResult r, Optional<String> value) {
+    return value.isEmpty() ? r : r.withValue(value);
   }
 
   static SourceRecord source(ConsumerRecord<?, ?> r) {

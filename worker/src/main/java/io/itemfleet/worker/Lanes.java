@@ -49,9 +49,6 @@ final class Lanes {
   /** Size of {@link #lanes}. */
   private final AtomicInteger live = new AtomicInteger();
 
-  /** Lanes running an attempt right now. */
-  private final AtomicInteger busy = new AtomicInteger();
-
   /** Cleared on stop. */
   private volatile boolean running = true;
 
@@ -100,7 +97,11 @@ final class Lanes {
 
   /** Attempts running now. */
   int busy() {
-    return busy.get();
+    int n = 0;
+    for (Lane lane : lanes) { // not per item: the drain loop and the in-flight gauge ask
+      if (lane.current != null) n++;
+    }
+    return n;
   }
 
   /** Attempts queued and not yet taken by a lane. */
@@ -151,7 +152,6 @@ final class Lanes {
         post(a, executor.timedOut(a));
         lane.abandoned = true;
         if (lanes.remove(lane)) live.decrementAndGet();
-        busy.decrementAndGet();
         lane.thread.interrupt();
         log.warn(
             "attempt of item {} timed out after {} ms; its lane is abandoned",
@@ -190,7 +190,6 @@ final class Lanes {
             release(a);
             continue;
           }
-          busy.incrementAndGet();
           current = a;
           ItemResult result;
           try {
@@ -203,12 +202,11 @@ final class Lanes {
           current = null;
           Thread.interrupted(); // a late interrupt must not hit the next attempt
           if (!a.finish()) {
-            // The watchdog posted the time-out and took this lane's accounting (busy, live)
-            // over; it may not have flagged the lane yet, so stop here rather than take work
-            // its late interrupt could hit.
+            // The watchdog posted the time-out and took this lane out of the count; it may not
+            // have flagged the lane yet, so stop here rather than take work its late interrupt
+            // could hit.
             break;
           }
-          busy.decrementAndGet();
           // Null: interrupted, but not by the watchdog for this attempt; retry it.
           post(a, result != null ? result : executor.crashed(a, new InterruptedException()));
         }

@@ -336,7 +336,7 @@ final class RedisGate implements AutoCloseable {
       Pipeline p = jedis.pipelined();
       int n = 0;
       for (Attempt a : leased) {
-        if (a.startNanos == 0) { // never started; a running one keeps its lease until expiry
+        if (a.deadlineNanos == Long.MAX_VALUE) { // never started; a running one keeps its lease
           finishCall(p, a, null);
           n++;
         }

@@ -25,11 +25,31 @@ final class StatsAccumulator {
   /** Totals by key, since the last {@link #drain()}. */
   private final Map<Key, Totals> totals = new HashMap<>();
 
+  /** The last key's job, type and minute (epoch minutes), and its totals: most items share them. */
+  private String lastJob;
+
+  private String lastType;
+  private long lastMinute = Long.MIN_VALUE;
+  private Totals last;
+
   void add(ItemResult r) {
-    Totals t =
-        totals.computeIfAbsent(
-            new Key(r.job(), r.type(), r.finishedAt().truncatedTo(ChronoUnit.MINUTES)),
-            k -> new Totals());
+    long minute = Math.floorDiv(r.finishedAt().getEpochSecond(), 60);
+    Totals t;
+    if (last != null
+        && minute == lastMinute
+        && r.job().equals(lastJob)
+        && r.type().equals(lastType)) {
+      t = last;
+    } else {
+      t =
+          totals.computeIfAbsent(
+              new Key(r.job(), r.type(), r.finishedAt().truncatedTo(ChronoUnit.MINUTES)),
+              k -> new Totals());
+      last = t;
+      lastJob = r.job();
+      lastType = r.type();
+      lastMinute = minute;
+    }
     r.outcome().ifPresent(o -> t.counts = t.counts.plus(o, 1));
     if (r.retry().isPresent()) {
       t.retries++;
@@ -60,6 +80,7 @@ final class StatsAccumulator {
                     t.handlerMillis,
                     LatencyHistogram.of(t.latency))));
     totals.clear();
+    last = null;
     return out;
   }
 }
