@@ -54,10 +54,7 @@ final class ProduceBench {
             "produce %,d IDs from a file (items/s, median of %d paired rounds)", items, rounds),
         ResultTable.rate(ResultTable.median(oursRates)),
         ResultTable.rate(ResultTable.median(rawRates)) + " (bare KafkaProducer)",
-        ResultTable.ratio(ResultTable.median(ratios))
-            + "× (rounds: "
-            + ResultTable.list(ratios)
-            + ")",
+        ResultTable.ratios(ratios),
         "≥ 0.8×");
   }
 

@@ -53,10 +53,7 @@ final class RedisBench {
               items, rounds),
           ResultTable.rate(ResultTable.median(ours)),
           ResultTable.rate(ResultTable.median(raw)) + " (raw KafkaConsumer)",
-          ResultTable.ratio(ResultTable.median(ratio))
-              + "× (rounds: "
-              + ResultTable.list(ratio)
-              + ")",
+          ResultTable.ratios(ratio),
           "≥ 0.4×");
       table.add(
           "↳ Redis round trips per poll batch (last round; each round trip is one pipeline)",

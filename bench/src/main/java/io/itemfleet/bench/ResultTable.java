@@ -26,6 +26,11 @@ final class ResultTable {
   }
 
   /** The median; the mean of the middle two for an even count. */
+  /** The median ratio with every round's, e.g. {@code 0.52× (rounds: 0.52, 0.59, 0.51)}. */
+  static String ratios(double[] perRound) {
+    return ratio(median(perRound)) + "× (rounds: " + list(perRound) + ")";
+  }
+
   static double median(double[] values) {
     double[] v = values.clone();
     java.util.Arrays.sort(v);

@@ -190,19 +190,13 @@ final class WorkerBench {
         what,
         ResultTable.rate(ResultTable.median(ours)),
         ResultTable.rate(ResultTable.median(raw)) + " (raw KafkaConsumer)",
-        ResultTable.ratio(ResultTable.median(ratio))
-            + "× (rounds: "
-            + ResultTable.list(ratio)
-            + ")",
+        ResultTable.ratios(ratio),
         "≥ 0.6×");
     table.add(
         "↳ same, Confluent Parallel Consumer 0.5.3.3 UNORDERED (reference, not ours)",
         ResultTable.rate(ResultTable.median(pc)),
         ResultTable.rate(ResultTable.median(raw)) + " (raw KafkaConsumer)",
-        ResultTable.ratio(ResultTable.median(pcRatio))
-            + "× (rounds: "
-            + ResultTable.list(pcRatio)
-            + ")",
+        ResultTable.ratios(pcRatio),
         "—");
   }
 

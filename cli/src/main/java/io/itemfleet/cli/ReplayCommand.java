@@ -151,7 +151,9 @@ final class ReplayCommand implements Callable<Integer> {
     try {
       return StatusCommand.JSON.readTree(f.lastPayload().get());
     } catch (java.io.IOException e) {
-      return NullNode.getInstance();
+      // The ledger stores payloads as jsonb, so this is a damaged row: say which, send nothing.
+      throw new CliFailure(
+          1, "fleet replay: the stored payload of item " + f.itemKey() + " is not JSON: " + e);
     }
   }
 

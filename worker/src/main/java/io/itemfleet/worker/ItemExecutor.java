@@ -124,9 +124,10 @@ final class ItemExecutor {
       task = d.orThrow();
     }
     Optional<TaskHandler> handler = handlers.forType(task.type());
+    GateKeys keys = a.keys; // set by the Redis gate, which worked the settings out already
     TaskSettings s;
     try {
-      s = settingsFor(task);
+      s = keys != null ? keys.settings() : settingsFor(task);
     } catch (IllegalArgumentException e) {
       return badOptions(task, e, r);
     }
@@ -151,9 +152,9 @@ final class ItemExecutor {
     HandlerResult result;
     final TaskMessage t = task;
     TaskContext context =
-        checkpoints == null || a.keys == null
+        checkpoints == null || keys == null
             ? () -> t
-            : new CheckpointingContext(t, checkpoints, a.keys.checkpoint(), s.idempotencyTtl(), a);
+            : new CheckpointingContext(t, checkpoints, keys.checkpoint(), s.idempotencyTtl(), a);
     try {
       result = handler.get().handle(context);
       if (result == null) {

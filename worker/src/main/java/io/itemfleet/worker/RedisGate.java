@@ -479,47 +479,45 @@ final class RedisGate implements AutoCloseable {
   }
 
   private void prepareOne(Attempt a, List<Attempt> out, Map<String, Integer> probes, long now) {
-    {
-      if (a.keys == null && a.state.revoked) {
-        undecided.decrementAndGet(); // not ours any more; the new owner runs it
-        return;
-      }
-      if (a.keys != null) { // carried over from a failed round trip
-        out.add(a);
-        return;
-      }
-      if (a.decoded == null) {
-        Decoded<TaskMessage> d = executor.decode(a.slot);
-        if (d instanceof Decoded.Invalid<TaskMessage> invalid) {
-          undecided.decrementAndGet();
-          complete(a, executor.poison(a.slot.record, invalid.error()));
-          return;
-        }
-        a.decoded = d.orThrow();
-      }
-      TaskMessage t = a.decoded;
-      if (!executor.knowsType(t.type())) {
-        undecided.decrementAndGet();
-        cleared.add(a); // runs unchecked: the lane reports the unknown type as FAILED
-        return;
-      }
-      TaskSettings s = executor.settingsFor(t);
-      List<TagLimit> limits = config.limitsFor(s.tags());
-      String blocked = null;
-      for (TagLimit l : limits) {
-        Long until = blockedUntil.get(l.tag());
-        int n = probes.merge(l.tag(), 1, Integer::sum);
-        if (until != null && (until > now || n > MAX_PROBES_PER_TAG)) blocked = l.tag();
-      }
-      if (blocked != null) {
-        undecided.decrementAndGet();
-        long ms = Math.max(1, (blockedUntil.get(blocked) - now) / 1_000_000);
-        waiting.add(new Waiting(a, ms + ThreadLocalRandom.current().nextLong(50)));
-        return;
-      }
-      a.keys = keys(a, t, s, limits);
+    if (a.keys != null) { // carried over from a failed round trip
       out.add(a);
+      return;
     }
+    if (a.state.revoked) {
+      undecided.decrementAndGet(); // not ours any more; the new owner runs it
+      return;
+    }
+    if (a.decoded == null) {
+      Decoded<TaskMessage> d = executor.decode(a.slot);
+      if (d instanceof Decoded.Invalid<TaskMessage> invalid) {
+        undecided.decrementAndGet();
+        complete(a, executor.poison(a.slot.record, invalid.error()));
+        return;
+      }
+      a.decoded = d.orThrow();
+    }
+    TaskMessage t = a.decoded;
+    if (!executor.knowsType(t.type())) {
+      undecided.decrementAndGet();
+      cleared.add(a); // runs unchecked: the lane reports the unknown type as FAILED
+      return;
+    }
+    TaskSettings s = executor.settingsFor(t);
+    List<TagLimit> limits = config.limitsFor(s.tags());
+    String blocked = null;
+    for (TagLimit l : limits) {
+      Long until = blockedUntil.get(l.tag());
+      int n = probes.merge(l.tag(), 1, Integer::sum);
+      if (until != null && (until > now || n > MAX_PROBES_PER_TAG)) blocked = l.tag();
+    }
+    if (blocked != null) {
+      undecided.decrementAndGet();
+      long ms = Math.max(1, (blockedUntil.get(blocked) - now) / 1_000_000);
+      waiting.add(new Waiting(a, ms + ThreadLocalRandom.current().nextLong(50)));
+      return;
+    }
+    a.keys = keys(a, t, s, limits);
+    out.add(a);
   }
 
   private GateKeys keys(Attempt a, TaskMessage t, TaskSettings s, List<TagLimit> limits) {

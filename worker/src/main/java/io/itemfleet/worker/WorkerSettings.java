@@ -98,94 +98,88 @@ public record WorkerSettings(
   }
 
   public WorkerSettings withDefaultsForPlainIds(Optional<String> job, Optional<String> type) {
-    return new WorkerSettings(
-        kafka,
-        topics,
-        workerId,
-        concurrency,
-        commitInterval,
-        maxHeld,
-        drainTimeout,
-        transactionTimeout,
-        job,
-        type,
-        codecLimits,
-        staticMembership,
-        redis,
-        leaseTtl);
+    return with(
+        d -> {
+          d.defaultJob = job;
+          d.defaultType = type;
+        });
   }
 
-  public WorkerSettings withDrainTimeout(Duration d) {
-    return new WorkerSettings(
-        kafka,
-        topics,
-        workerId,
-        concurrency,
-        commitInterval,
-        maxHeld,
-        d,
-        transactionTimeout,
-        defaultJob,
-        defaultType,
-        codecLimits,
-        staticMembership,
-        redis,
-        leaseTtl);
+  public WorkerSettings withDrainTimeout(Duration timeout) {
+    return with(d -> d.drainTimeout = timeout);
   }
 
   public WorkerSettings withStaticMembership(boolean on) {
-    return new WorkerSettings(
-        kafka,
-        topics,
-        workerId,
-        concurrency,
-        commitInterval,
-        maxHeld,
-        drainTimeout,
-        transactionTimeout,
-        defaultJob,
-        defaultType,
-        codecLimits,
-        on,
-        redis,
-        leaseTtl);
+    return with(d -> d.staticMembership = on);
   }
 
   /** These settings using Redis at {@code url}, or without Redis when empty. */
   public WorkerSettings withRedis(Optional<java.net.URI> url) {
-    return new WorkerSettings(
-        kafka,
-        topics,
-        workerId,
-        concurrency,
-        commitInterval,
-        maxHeld,
-        drainTimeout,
-        transactionTimeout,
-        defaultJob,
-        defaultType,
-        codecLimits,
-        staticMembership,
-        url,
-        leaseTtl);
+    return with(d -> d.redis = url);
   }
 
   public WorkerSettings withLeaseTtl(Duration ttl) {
-    return new WorkerSettings(
-        kafka,
-        topics,
-        workerId,
-        concurrency,
-        commitInterval,
-        maxHeld,
-        drainTimeout,
-        transactionTimeout,
-        defaultJob,
-        defaultType,
-        codecLimits,
-        staticMembership,
-        redis,
-        ttl);
+    return with(d -> d.leaseTtl = ttl);
+  }
+
+  /** A copy with {@code change} applied, validated again by the canonical constructor. */
+  private WorkerSettings with(java.util.function.Consumer<Draft> change) {
+    Draft d = new Draft(this);
+    change.accept(d);
+    return d.build();
+  }
+
+  /** The fields of a settings record, for the withers; one place that lists them all. */
+  private static final class Draft {
+    Map<String, Object> kafka;
+    FleetTopics topics;
+    String workerId;
+    int concurrency;
+    Duration commitInterval;
+    int maxHeld;
+    Duration drainTimeout;
+    Duration transactionTimeout;
+    Optional<String> defaultJob;
+    Optional<String> defaultType;
+    CodecLimits codecLimits;
+    boolean staticMembership;
+    Optional<java.net.URI> redis;
+    Duration leaseTtl;
+
+    Draft(WorkerSettings s) {
+      kafka = s.kafka;
+      topics = s.topics;
+      workerId = s.workerId;
+      concurrency = s.concurrency;
+      commitInterval = s.commitInterval;
+      maxHeld = s.maxHeld;
+      drainTimeout = s.drainTimeout;
+      transactionTimeout = s.transactionTimeout;
+      defaultJob = s.defaultJob;
+      defaultType = s.defaultType;
+      codecLimits = s.codecLimits;
+      staticMembership = s.staticMembership;
+      redis = s.redis;
+      leaseTtl = s.leaseTtl;
+    }
+
+    WorkerSettings build() {
+      return new WorkerSettings(
+          kafka,
+          topics,
+          workerId,
+          concurrency,
+          commitInterval,
+          maxHeld,
+          drainTimeout,
+          transactionTimeout,
+          defaultJob,
+          defaultType,
+          codecLimits,
+          staticMembership,
+          redis,
+          leaseTtl);
+    }
   }
 
   /** The consumer group all workers of a fleet share. */
