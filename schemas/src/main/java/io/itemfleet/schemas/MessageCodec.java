@@ -127,7 +127,10 @@ public final class MessageCodec {
   }
 
   private TaskMessage plainItem(byte[] value, HeaderLookup headers) {
-    String item = itemId(new String(value, StandardCharsets.UTF_8).strip(), "$");
+    String item =
+        plainAscii(value)
+            ? new String(value, StandardCharsets.ISO_8859_1) // nothing to strip, check or decode
+            : itemId(new String(value, StandardCharsets.UTF_8).strip(), "$");
     String job = header(headers, FleetHeaders.JOB);
     String type = header(headers, FleetHeaders.TYPE);
     return TaskMessage.of(job, type, item);
@@ -514,6 +517,21 @@ public final class MessageCodec {
         }
       }
     }
+  }
+
+  /**
+   * True for the common item ID: 1 to the limit of printable ASCII bytes, no space at either end.
+   * It passes every check of {@link #itemId} as it stands.
+   */
+  private boolean plainAscii(byte[] value) {
+    int n = value.length;
+    if (n == 0 || n > limits.maxItemIdBytes() || value[0] == ' ' || value[n - 1] == ' ') {
+      return false;
+    }
+    for (byte b : value) {
+      if (b < 0x20 || b > 0x7e) return false;
+    }
+    return true;
   }
 
   private static boolean startsWithBrace(byte[] value) {

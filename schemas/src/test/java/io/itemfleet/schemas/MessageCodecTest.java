@@ -28,6 +28,20 @@ class MessageCodecTest {
   }
 
   @Test
+  void plainIdsDecodeAlikeOnAndOffTheAsciiShortcut() {
+    assertThat(item("a b")).isEqualTo("a b");
+    assertThat(item("x".repeat(1024))).hasSize(1024);
+    assertThat(item("\tvideo-9\t")).isEqualTo("video-9");
+    assertThat(item("café-1")).isEqualTo("café-1");
+    assertThat(codec.decodeTask(utf8("a\u007fb"), headers).failure().orElseThrow().cause())
+        .contains("U+007F");
+  }
+
+  private String item(String value) {
+    return codec.decodeTask(utf8(value), headers).orThrow().item();
+  }
+
+  @Test
   void jsonStringAndNumberValuesAreItemIdsToo() {
     assertThat(codec.decodeTask(utf8("42"), headers).orThrow().item()).isEqualTo("42");
     assertThat(codec.decodeTask(utf8("[1]"), headers).orThrow().item()).isEqualTo("[1]");

@@ -8,7 +8,6 @@ import io.itemfleet.schemas.MessageCodec;
 import io.itemfleet.schemas.Outcome;
 import io.itemfleet.schemas.SourceRecord;
 import io.itemfleet.schemas.TaskMessage;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,27 +65,27 @@ final class ItemExecutor {
 
   /**
    * Decodes a slot's record, noting on the slot whether it is a replay. The headers are read in one
-   * pass (each key read decodes its bytes, so one pass instead of a lookup per name).
+   * pass, in place (see {@link RawHeaders}).
    */
   Decoded<TaskMessage> decode(PartitionState.Slot slot) {
     return decode(slot.record, slot);
   }
 
   private Decoded<TaskMessage> decode(ConsumerRecord<byte[], byte[]> r, PartitionState.Slot slot) {
-    byte[] job = null;
-    byte[] type = null;
+    String job = null;
+    String type = null;
     for (Header h : r.headers()) {
-      String k = h.key();
-      if (k.equals(FleetHeaders.JOB)) {
-        job = h.value();
-      } else if (k.equals(FleetHeaders.TYPE)) {
-        type = h.value();
-      } else if (k.equals(FleetHeaders.REPLAY) && slot != null) {
-        slot.replay = true;
+      switch (RawHeaders.kind(h)) {
+        case JOB -> job = RawHeaders.value(h);
+        case TYPE -> type = RawHeaders.value(h);
+        case REPLAY -> {
+          if (slot != null) slot.replay = true;
+        }
+        case OTHER -> {}
       }
     }
-    Optional<String> j = job == null ? settings.defaultJob() : Optional.of(headerValue(job));
-    Optional<String> t = type == null ? settings.defaultType() : Optional.of(headerValue(type));
+    Optional<String> j = job == null ? settings.defaultJob() : Optional.of(job);
+    Optional<String> t = type == null ? settings.defaultType() : Optional.of(type);
     return codec.decodeTask(
         r.value(),
         name ->
@@ -295,25 +294,6 @@ final class ItemExecutor {
 
   private static Optional<String> header(ConsumerRecord<?, ?> r, String name) {
     Header h = r.headers().lastHeader(name);
-    return h == null || h.value() == null ? Optional.empty() : Optional.of(headerValue(h.value()));
-  }
-
-  /** The last header value decoded, reused while consecutive records carry the same bytes. */
-  private record Recent(byte[] bytes, String value) {}
-
-  /** A few recent header values; a benign race at worst decodes again. */
-  private static final Recent[] recent = new Recent[8];
-
-  /**
-   * Decodes a header value, reusing the String of a recent equal value: a backlog carries the same
-   * few job and type names millions of times, and a shared String keeps its hash for the stats.
-   */
-  private static String headerValue(byte[] bytes) {
-    int slot = (java.util.Arrays.hashCode(bytes) & 0x7fffffff) % recent.length;
-    Recent r = recent[slot];
-    if (r != null && java.util.Arrays.equals(r.bytes, bytes)) return r.value;
-    String v = new String(bytes, StandardCharsets.UTF_8);
-    recent[slot] = new Recent(bytes.clone(), v);
-    return v;
+    return h == null ? Optional.empty() : Optional.ofNullable(RawHeaders.value(h));
   }
 }
