@@ -112,19 +112,18 @@ final class RedisScripts {
    * The fast-path check for a batch of items (no cache key, no limits, not a replay): one script
    * call for many items, since per-command overhead, not the work, dominates a pipeline of small
    * commands. KEYS: the items' keys; ARGV: their lease values, then the lease ms. For each item,
-   * returns the value that was there, or '' after taking the lease.
+   * returns the value that was there, or '' after taking the lease. A new item (the common case)
+   * costs one command, {@code SET NX}; only one that was there is read.
    */
   static final String CLAIM_BATCH =
       """
       local ms = ARGV[#ARGV]
       local out = {}
       for i = 1, #KEYS do
-        local v = redis.call('GET', KEYS[i])
-        if v then
-          out[i] = v
-        else
-          redis.call('SET', KEYS[i], ARGV[i], 'PX', ms)
+        if redis.call('SET', KEYS[i], ARGV[i], 'NX', 'PX', ms) then
           out[i] = ''
+        else
+          out[i] = redis.call('GET', KEYS[i])
         end
       end
       return out
