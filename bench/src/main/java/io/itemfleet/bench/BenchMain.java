@@ -15,7 +15,19 @@ import java.util.Locale;
 public final class BenchMain {
   private BenchMain() {}
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    // Exit explicitly: Parallel Consumer can leave non-daemon threads behind, which would keep the
+    // JVM (and the script) waiting after the table, or after a failure, forever.
+    try {
+      run(args);
+    } catch (Throwable t) {
+      t.printStackTrace();
+      System.exit(1);
+    }
+    System.exit(0);
+  }
+
+  private static void run(String[] args) throws Exception {
     List<String> which = new ArrayList<>();
     int items = 1_000_000;
     int rounds = 2;
@@ -25,7 +37,7 @@ public final class BenchMain {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "-h", "--help" -> {
           System.out.println(
-              "usage: scripts/bench.sh [produce] [noop] [simulate] [heap] [recorder] [redis] [--items N] [--rounds R]");
+              "usage: scripts/bench.sh [produce] [noop] [redis] [simulate] [heap] [recorder] [--items N] [--rounds R]");
           return;
         }
         default -> which.add(args[i]);
@@ -49,8 +61,8 @@ public final class BenchMain {
           case "heap" -> HeapBench.run(bootstrap, items, 1000, table);
           case "recorder" -> RecorderBench.run(bootstrap, items, work, table);
           case "simulate" -> {
-            WorkerBench.simulate(bootstrap, 20_000, 1000, 0.9, table);
-            WorkerBench.simulate(bootstrap, 5_000, 100, 0.98, table);
+            WorkerBench.simulate(bootstrap, 20_000, 1000, rounds, 0.9, table);
+            WorkerBench.simulate(bootstrap, 5_000, 100, rounds, 0.98, table);
           }
           default ->
               throw new IllegalArgumentException(

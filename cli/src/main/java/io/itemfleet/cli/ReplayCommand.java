@@ -10,6 +10,7 @@ import io.itemfleet.recorder.FailedItem;
 import io.itemfleet.recorder.LedgerQueries;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.schemas.TaskOptions;
+import io.itemfleet.worker.RedisKeys;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -161,13 +162,15 @@ final class ReplayCommand implements Callable<Integer> {
   private List<FailedItem> doneAlready(List<FailedItem> items) {
     List<FailedItem> out = new ArrayList<>();
     if (items.isEmpty()) return out;
-    String prefix = kafka.topics().prefix() + ":item:";
+    String prefix = kafka.topics().prefix();
     try (Jedis r = new Jedis(URI.create(redisUrl), 5_000)) {
       for (int from = 0; from < items.size(); from += 1000) {
         List<FailedItem> page = items.subList(from, Math.min(items.size(), from + 1000));
         List<String> values =
             r.mget(
-                page.stream().map(f -> prefix + job + ":" + f.item().get()).toArray(String[]::new));
+                page.stream()
+                    .map(f -> RedisKeys.defaultItemKey(prefix, job, f.item().get()))
+                    .toArray(String[]::new));
         for (int i = 0; i < page.size(); i++) {
           String v = values.get(i);
           if (v != null && (v.startsWith("D|SUCCEEDED|") || v.startsWith("D|CACHED|"))) {

@@ -12,7 +12,9 @@ import java.util.regex.Pattern;
 /**
  * Idempotency and cache key templates such as {@code ${type}:${item}:${payloadHash}}. The variables
  * are {@code job}, {@code type}, {@code item} and {@code payloadHash} (the first 16 hex digits of
- * the SHA-256 of the payload's JSON).
+ * the SHA-256 of the payload's JSON). Filled-in values have {@code \} and {@code :} escaped ({@code
+ * \\}, {@code \:}), so that ':'-separated parts cannot run into each other: job "a:b" with item "c"
+ * and job "a" with item "b:c" get different keys.
  */
 final class KeyTemplate {
   private KeyTemplate() {}
@@ -41,7 +43,7 @@ final class KeyTemplate {
   /** The template with the task's values filled in. */
   static String expand(String template, TaskMessage task) {
     if (template.equals(TaskSettings.DEFAULT_IDEMPOTENCY_KEY)) {
-      return task.job() + ":" + task.item(); // the hot path: no regex
+      return defaultKey(task.job(), task.item()); // the hot path: no regex
     }
     Matcher m = VAR.matcher(template);
     StringBuilder out = new StringBuilder();
@@ -53,10 +55,29 @@ final class KeyTemplate {
             case "item" -> task.item();
             default -> payloadHash(task);
           };
-      m.appendReplacement(out, Matcher.quoteReplacement(value));
+      m.appendReplacement(out, Matcher.quoteReplacement(escape(value)));
     }
     m.appendTail(out);
     return out.toString();
+  }
+
+  /** The default template, {@code ${job}:${item}}, filled in. */
+  static String defaultKey(String job, String item) {
+    return escape(job) + ":" + escape(item);
+  }
+
+  /**
+   * The value with {@code \} and {@code :} escaped; itself when it has neither (the usual case).
+   */
+  static String escape(String value) {
+    if (value.indexOf(':') < 0 && value.indexOf('\\') < 0) return value;
+    StringBuilder b = new StringBuilder(value.length() + 8);
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == ':' || c == '\\') b.append('\\');
+      b.append(c);
+    }
+    return b.toString();
   }
 
   static String payloadHash(TaskMessage task) {

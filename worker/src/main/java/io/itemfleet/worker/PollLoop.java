@@ -54,6 +54,9 @@ import org.slf4j.LoggerFactory;
 final class PollLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
 
+  /** How often the loop looks for attempts past their deadline (each look walks every lane). */
+  private static final long DEADLINE_CHECK_NANOS = 10_000_000;
+
   /** Retry records due later than this are held with their partition paused. */
   static final Duration MEMORY_HORIZON = Duration.ofSeconds(60);
 
@@ -151,6 +154,7 @@ final class PollLoop implements Runnable {
           settings.topics().workTopics(),
           settings.concurrency());
       long nextCommit = System.nanoTime() + settings.commitInterval().toNanos();
+      long nextDeadlineCheck = 0;
       while (!stopping) {
         ConsumerRecords<byte[], byte[]> records;
         try {
@@ -161,7 +165,11 @@ final class PollLoop implements Runnable {
         intake(records);
         releaseDue();
         refill();
-        lanes.checkDeadlines(System.nanoTime());
+        long now = System.nanoTime();
+        if (now >= nextDeadlineCheck) { // time-outs are seconds long: ~100 looks a second suffice
+          lanes.checkDeadlines(now);
+          nextDeadlineCheck = now + DEADLINE_CHECK_NANOS;
+        }
         // Commit on the interval; sooner when finished work piles up (held records are capped, so
         // waiting would cap throughput at maxHeld per interval) or when everything fetched is done
         // (nothing to wait for). The transaction runs on the committer thread while this loop keeps
@@ -192,10 +200,10 @@ final class PollLoop implements Runnable {
   }
 
   private Duration pollTimeout() {
-    if (lanes.queued() < lanes.room()) {
-      return Duration.ofMillis(1); // lanes are hungry: come back at once
+    if (lanes.queued() < settings.concurrency()) {
+      return Duration.ofMillis(1); // lanes may soon be hungry: come back at once
     }
-    return Duration.ofMillis(10);
+    return Duration.ofMillis(10); // a full round of work is queued: no need to spin
   }
 
   private void intake(ConsumerRecords<byte[], byte[]> records) {

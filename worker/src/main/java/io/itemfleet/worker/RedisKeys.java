@@ -1,0 +1,16 @@
+package io.itemfleet.worker;
+
+/** The names of the Redis keys the worker writes, for tools beside it ({@code fleet replay}). */
+public final class RedisKeys {
+  private RedisKeys() {}
+
+  /**
+   * The key holding an item's lease and then its done marker, under the default idempotency key
+   * ({@code ${job}:${item}}).
+   *
+   * @param topicPrefix the fleet's topic prefix, which also prefixes its Redis keys
+   */
+  public static String defaultItemKey(String topicPrefix, String job, String item) {
+    return topicPrefix + ":item:" + KeyTemplate.defaultKey(job, item);
+  }
+}
