@@ -32,18 +32,7 @@ final class ParallelConsumerBench {
       AtomicLong firstStart)
       throws Exception {
     String group = "pc-" + System.nanoTime();
-    Map<String, Object> props =
-        Map.of(
-            "bootstrap.servers",
-            bootstrap,
-            "group.id",
-            group,
-            "auto.offset.reset",
-            "earliest",
-            "enable.auto.commit",
-            false,
-            "max.poll.records",
-            2000);
+    Map<String, Object> props = WorkerBench.plainConsumer(bootstrap, group);
     KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     ParallelConsumerOptions<byte[], byte[]> options =

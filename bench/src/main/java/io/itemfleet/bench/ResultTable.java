@@ -25,12 +25,23 @@ final class ResultTable {
     return String.format(Locale.ROOT, "%.2f", r);
   }
 
-  /** The median; the mean of the middle two for an even count. */
   /** The median ratio with every round's, e.g. {@code 0.52× (rounds: 0.52, 0.59, 0.51)}. */
   static String ratios(double[] perRound) {
     return ratio(median(perRound)) + "× (rounds: " + list(perRound) + ")";
   }
 
+  /** The median efficiency with every round's, e.g. {@code efficiency 0.961 (rounds: 0.958, …)}. */
+  static String efficiencies(double[] perRound) {
+    String median = String.format(Locale.ROOT, "efficiency %.3f", median(perRound));
+    if (perRound.length == 1) return median;
+    StringBuilder sb = new StringBuilder(median).append(" (rounds: ");
+    for (int i = 0; i < perRound.length; i++) {
+      sb.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", perRound[i]));
+    }
+    return sb.append(')').toString();
+  }
+
+  /** The median; the mean of the middle two for an even count. */
   static double median(double[] values) {
     double[] v = values.clone();
     java.util.Arrays.sort(v);

@@ -82,9 +82,29 @@ final class WorkerBench {
   /** The built-in noop handler's behaviour, stamping the first call's start into {@code first}. */
   static TaskHandler noopStamping(AtomicLong first) {
     return ctx -> {
-      if (first.get() == 0) first.compareAndSet(0, System.nanoTime());
+      stampFirst(first, System.nanoTime());
       return HandlerResult.succeeded();
     };
+  }
+
+  /** Records {@code now} as the first start unless one is recorded; a read, not a CAS, per call. */
+  static void stampFirst(AtomicLong first, long now) {
+    if (first.get() == 0) first.compareAndSet(0, now);
+  }
+
+  /** A plain consumer's settings, shared by the raw baseline and Parallel Consumer. */
+  static Map<String, Object> plainConsumer(String bootstrap, String group) {
+    return Map.of(
+        "bootstrap.servers",
+        bootstrap,
+        "group.id",
+        group,
+        "auto.offset.reset",
+        "earliest",
+        "enable.auto.commit",
+        false,
+        "max.poll.records",
+        2000);
   }
 
   /** As {@link #drainWithWorker}, with the worker's settings adjusted by {@code adjust}. */
@@ -121,18 +141,7 @@ final class WorkerBench {
 
   /** How long a plain KafkaConsumer takes to poll the whole backlog, committing after each poll. */
   static Timing drainWithRawConsumer(String bootstrap, FleetTopics topics, int items) {
-    Map<String, Object> p =
-        Map.of(
-            "bootstrap.servers",
-            bootstrap,
-            "group.id",
-            "raw-" + System.nanoTime(),
-            "auto.offset.reset",
-            "earliest",
-            "enable.auto.commit",
-            false,
-            "max.poll.records",
-            2000);
+    Map<String, Object> p = plainConsumer(bootstrap, "raw-" + System.nanoTime());
     long t0 = System.nanoTime();
     long first = 0;
     long seen = 0;
@@ -201,7 +210,7 @@ final class WorkerBench {
                     items,
                     256,
                     v -> {
-                      if (pcFirst.get() == 0) pcFirst.compareAndSet(0, System.nanoTime());
+                      stampFirst(pcFirst, System.nanoTime());
                     },
                     pcFirst);
           }
@@ -288,24 +297,14 @@ final class WorkerBench {
             items, concurrency, ideal, rounds),
         ResultTable.rate(ResultTable.median(ours) * ideal),
         ResultTable.rate(ideal) + " (Little's-law ideal)",
-        efficiencies(ours),
+        ResultTable.efficiencies(ours),
         "≥ " + target);
     table.add(
         "↳ same, Confluent Parallel Consumer 0.5.3.3 UNORDERED, 50 ms sleep (reference)",
         ResultTable.rate(ResultTable.median(pc) * ideal),
         ResultTable.rate(ideal) + " (Little's-law ideal)",
-        efficiencies(pc),
+        ResultTable.efficiencies(pc),
         "—");
-  }
-
-  private static String efficiencies(double[] e) {
-    StringBuilder b = new StringBuilder(String.format("efficiency %.3f", ResultTable.median(e)));
-    if (e.length > 1) {
-      b.append(" (rounds:");
-      for (double x : e) b.append(String.format(" %.3f", x));
-      b.append(')');
-    }
-    return b.toString();
   }
 
   /**
@@ -322,7 +321,7 @@ final class WorkerBench {
     TaskHandler timed =
         ctx -> {
           long t0 = System.nanoTime();
-          if (firstStart.get() == 0) firstStart.compareAndSet(0, t0);
+          stampFirst(firstStart, t0);
           HandlerResult r = sim.handle(ctx);
           handlerNanos.add(System.nanoTime() - t0);
           return r;
@@ -350,7 +349,7 @@ final class WorkerBench {
         items,
         concurrency,
         v -> {
-          if (pcFirst.get() == 0) pcFirst.compareAndSet(0, System.nanoTime());
+          stampFirst(pcFirst, System.nanoTime());
           try {
             Thread.sleep(50);
           } catch (InterruptedException e) {

@@ -536,7 +536,7 @@ final class RedisGate implements AutoCloseable {
     SourceRecord src = ItemExecutor.source(a.slot.record);
 
     return new GateKeys(
-        prefix + "item:" + idem,
+        prefix + RedisKeys.ITEM + idem,
         cache,
         prefix + "ckpt:" + idem,
         limits,

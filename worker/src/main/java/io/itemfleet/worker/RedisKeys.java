@@ -4,6 +4,9 @@ package io.itemfleet.worker;
 public final class RedisKeys {
   private RedisKeys() {}
 
+  /** After the fleet's key prefix: the key of an item's lease and done marker. */
+  static final String ITEM = "item:";
+
   /**
    * The key holding an item's lease and then its done marker, under the default idempotency key
    * ({@code ${job}:${item}}).
@@ -11,6 +14,6 @@ public final class RedisKeys {
    * @param topicPrefix the fleet's topic prefix, which also prefixes its Redis keys
    */
   public static String defaultItemKey(String topicPrefix, String job, String item) {
-    return topicPrefix + ":item:" + KeyTemplate.defaultKey(job, item);
+    return topicPrefix + ":" + ITEM + KeyTemplate.defaultKey(job, item);
   }
 }
