@@ -69,6 +69,7 @@ final class FailuresCommand implements Callable<Integer> {
                 f.attempts(),
                 f.errorClass(),
                 f.errorMessage());
+            f.stackTrace().ifPresent(t -> out.print(indented(t)));
           }
         }
         return 0;
@@ -138,6 +139,14 @@ final class FailuresCommand implements Callable<Integer> {
     o.put("firstFailedAt", f.firstFailedAt().toString());
     o.put("lastFailedAt", f.lastFailedAt().toString());
     o.put("failureCount", f.failureCount());
+    o.put("stackTrace", f.stackTrace().orElse(null));
     return o;
+  }
+
+  /** A stack trace under its item's line, indented so that the next item stands out. */
+  private static String indented(String trace) {
+    StringBuilder sb = new StringBuilder();
+    for (String line : trace.strip().split("\n")) sb.append("    ").append(line).append('\n');
+    return sb.toString();
   }
 }

@@ -75,9 +75,11 @@ final class RecorderCommand implements Callable<Integer> {
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Gauge.builder("fleet_recorder_applied_records", recorder, r -> r.applied())
+        .strongReference(true)
         .description("records applied to the ledger by this recorder")
         .register(registry);
     Gauge.builder("fleet_recorder_healthy", recorder, r -> r.isHealthy() ? 1 : 0)
+        .strongReference(true)
         .description("1 while PostgreSQL and Kafka are reachable")
         .register(registry);
     MetricsServer metrics =

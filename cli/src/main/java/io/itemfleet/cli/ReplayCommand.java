@@ -8,6 +8,7 @@ import io.itemfleet.producer.TaskProducer;
 import io.itemfleet.producer.TopicAdmin;
 import io.itemfleet.recorder.FailedItem;
 import io.itemfleet.recorder.LedgerQueries;
+import io.itemfleet.schemas.FailureEvent;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.schemas.TaskOptions;
 import io.itemfleet.worker.RedisKeys;
@@ -116,10 +117,19 @@ final class ReplayCommand implements Callable<Integer> {
       }
       long sent = 0;
       long failedSends = 0;
+      long omitted = 0;
       try (TaskProducer producer = new TaskProducer(kafka.clientProperties(), kafka.topics())) {
         for (var e : byType.entrySet()) {
           ProduceRun run = producer.startReplayRun(job, e.getKey());
           for (FailedItem f : e.getValue()) {
+            if (payloadOmitted(f)) {
+              omitted++;
+              System.err.printf(
+                  "fleet replay: skipped item %s: its payload was over %d bytes and was not kept;"
+                      + " send it again from its source%n",
+                  f.itemKey(), FailureEvent.MAX_PAYLOAD_BYTES);
+              continue;
+            }
             run.submit(
                 new TaskMessage(
                     job,
@@ -143,8 +153,14 @@ final class ReplayCommand implements Callable<Integer> {
       System.err.printf(
           "fleet replay %s: sent %d messages as a new run of the job; watch with: fleet watch %s%n",
           job, sent, job);
-      return failedSends > 0 ? 4 : 0;
+      return failedSends > 0 || omitted > 0 ? 4 : 0;
     }
+  }
+
+  /** True when the worker kept only the size and hash of the item's (oversized) payload. */
+  private static boolean payloadOmitted(FailedItem f) {
+    JsonNode p = payload(f);
+    return p.isObject() && p.size() == 1 && p.has(FailureEvent.PAYLOAD_OMITTED);
   }
 
   private static JsonNode payload(FailedItem f) {

@@ -27,12 +27,60 @@ public record FailureEvent(
     Instant failedAt,
     Optional<SourceRecord> source,
     JsonNode payload,
-    Optional<Poison> poison) {
+    Optional<Poison> poison,
+    Optional<String> stackTrace) {
 
-  /** The raw bytes of an undecodable record and why it could not be decoded. */
-  public record Poison(byte[] raw, String field, String cause) {
+  /** Raw bytes kept of a POISON record: its first 64 KiB (with its size and SHA-256). */
+  public static final int MAX_RAW_BYTES = 64 * 1024;
+
+  /**
+   * Largest payload a failure event carries, in JSON bytes; a larger one is replaced by {@code
+   * {"itemfleet.payloadOmitted": {"bytes": N, "sha256": "…"}}} so that the event always fits in one
+   * Kafka record. {@code fleet replay} refuses such an item.
+   */
+  public static final int MAX_PAYLOAD_BYTES = 256 * 1024;
+
+  /** The field of the object that stands in for an omitted payload. */
+  public static final String PAYLOAD_OMITTED = "itemfleet.payloadOmitted";
+
+  /** Longest stack trace kept, in characters (causes included, frames cut first). */
+  public static final int MAX_STACK_CHARS = 8 * 1024;
+
+  /**
+   * The raw bytes of an undecodable record and why it could not be decoded.
+   *
+   * @param raw the record value, or its first {@link #MAX_RAW_BYTES} bytes when larger
+   * @param size the record value's full length in bytes
+   * @param sha256 lower-case hex SHA-256 of the full record value
+   */
+  public record Poison(byte[] raw, String field, String cause, int size, String sha256) {
     public Poison {
       raw = raw.clone();
+      if (size < raw.length) {
+        throw new IllegalArgumentException(
+            "poison size " + size + " is below the " + raw.length + " raw bytes kept");
+      }
+    }
+
+    /** Keeps at most {@link #MAX_RAW_BYTES} of {@code value}, with its full size and hash. */
+    public static Poison of(byte[] value, String field, String cause) {
+      byte[] kept =
+          value.length <= MAX_RAW_BYTES ? value : java.util.Arrays.copyOf(value, MAX_RAW_BYTES);
+      return new Poison(kept, field, cause, value.length, sha256(value));
+    }
+
+    /** True when {@link #raw} is only the start of the record value. */
+    public boolean truncated() {
+      return size > raw.length;
+    }
+
+    static String sha256(byte[] value) {
+      try {
+        return java.util.HexFormat.of()
+            .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(value));
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException("every JDK has SHA-256", e);
+      }
     }
 
     @Override
@@ -45,12 +93,14 @@ public record FailureEvent(
       return o instanceof Poison p
           && java.util.Arrays.equals(raw, p.raw)
           && field.equals(p.field)
-          && cause.equals(p.cause);
+          && cause.equals(p.cause)
+          && size == p.size
+          && sha256.equals(p.sha256);
     }
 
     @Override
     public int hashCode() {
-      return java.util.Arrays.hashCode(raw) * 31 + field.hashCode() * 17 + cause.hashCode();
+      return java.util.Arrays.hashCode(raw) * 31 + field.hashCode() * 17 + cause.hashCode() + size;
     }
   }
 
@@ -74,6 +124,7 @@ public record FailureEvent(
           throw new IllegalArgumentException(
               "a failure event's outcome is FAILED or POISON, not " + outcome);
     }
+    Objects.requireNonNull(stackTrace, "stackTrace");
     if (errorClass.isEmpty() || attempts < 0) {
       throw new IllegalArgumentException(
           "errorClass must be set and attempts >= 0: errorClass='"
@@ -104,7 +155,26 @@ public record FailureEvent(
         at,
         source,
         task.payload(),
+        Optional.empty(),
         Optional.empty());
+  }
+
+  /** This event with a stack trace, cut to {@link #MAX_STACK_CHARS}. */
+  public FailureEvent withStackTrace(Optional<String> trace) {
+    return new FailureEvent(
+        outcome,
+        job,
+        type,
+        item,
+        attempts,
+        retryable,
+        errorClass,
+        errorMessage,
+        failedAt,
+        source,
+        payload,
+        poison,
+        trace.map(t -> t.length() <= MAX_STACK_CHARS ? t : t.substring(0, MAX_STACK_CHARS)));
   }
 
   /** A POISON record, attributed to {@code job} when its headers named one. */
@@ -127,6 +197,7 @@ public record FailureEvent(
         at,
         source,
         NullNode.getInstance(),
-        Optional.of(new Poison(raw, error.field(), error.cause())));
+        Optional.of(Poison.of(raw, error.field(), error.cause())),
+        Optional.empty());
   }
 }

@@ -332,7 +332,8 @@ public final class MessageCodec {
               r.instant("failedAt"),
               r.optObject("source").map(MessageCodec::source),
               r.any("payload"),
-              failed ? Optional.empty() : poison);
+              failed ? Optional.empty() : poison,
+              err.optString("stack", FailureEvent.MAX_STACK_CHARS));
         });
   }
 
@@ -349,6 +350,10 @@ public final class MessageCodec {
           g.writeObjectFieldStart("error");
           g.writeStringField("class", f.errorClass());
           g.writeStringField("message", truncate(f.errorMessage(), MAX_TEXT));
+          if (f.stackTrace().isPresent()) {
+            g.writeStringField(
+                "stack", truncate(f.stackTrace().get(), FailureEvent.MAX_STACK_CHARS));
+          }
           g.writeEndObject();
           g.writeStringField("failedAt", f.failedAt().toString());
           if (f.source().isPresent()) {
@@ -361,14 +366,33 @@ public final class MessageCodec {
           }
           if (!f.payload().isNull() && !f.payload().isMissingNode()) {
             g.writeFieldName("payload");
-            JSON.writeTree(g, f.payload());
+            byte[] payload = JSON.writeValueAsBytes(f.payload());
+            if (payload.length <= FailureEvent.MAX_PAYLOAD_BYTES) {
+              g.writeRawValue(new String(payload, StandardCharsets.UTF_8));
+            } else { // bounded, so that the event always fits in one Kafka record
+              g.writeStartObject();
+              g.writeObjectFieldStart(FailureEvent.PAYLOAD_OMITTED);
+              g.writeNumberField("bytes", payload.length);
+              g.writeStringField("sha256", FailureEvent.Poison.sha256(payload));
+              g.writeEndObject();
+              g.writeEndObject();
+            }
           }
           if (f.poison().isPresent()) {
             FailureEvent.Poison p = f.poison().get();
+            byte[] raw = p.raw();
             g.writeObjectFieldStart("poison");
-            g.writeStringField("raw", Base64.getEncoder().encodeToString(p.raw()));
-            g.writeStringField("field", p.field());
-            g.writeStringField("cause", p.cause());
+            g.writeStringField(
+                "raw",
+                Base64.getEncoder()
+                    .encodeToString(
+                        raw.length <= FailureEvent.MAX_RAW_BYTES
+                            ? raw
+                            : java.util.Arrays.copyOf(raw, FailureEvent.MAX_RAW_BYTES)));
+            g.writeNumberField("size", p.size());
+            g.writeStringField("sha256", p.sha256());
+            g.writeStringField("field", truncate(p.field(), MAX_TEXT));
+            g.writeStringField("cause", truncate(p.cause(), MAX_TEXT));
             g.writeEndObject();
           }
         });
@@ -390,7 +414,10 @@ public final class MessageCodec {
     } catch (IllegalArgumentException e) {
       throw new Rejection(Kind.INVALID_VALUE, p.field("raw"), "not base64: " + e.getMessage());
     }
-    return new FailureEvent.Poison(bytes, p.string("field", MAX_TEXT), p.string("cause", MAX_TEXT));
+    int size = (int) p.optInteger("size", bytes.length, Integer.MAX_VALUE).orElse(bytes.length);
+    String sha = p.optString("sha256", 64).orElseGet(() -> FailureEvent.Poison.sha256(bytes));
+    return new FailureEvent.Poison(
+        bytes, p.string("field", MAX_TEXT), p.string("cause", MAX_TEXT), size, sha);
   }
 
   private static SourceRecord source(FieldReader s) {

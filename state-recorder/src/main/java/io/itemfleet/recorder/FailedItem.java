@@ -19,4 +19,5 @@ public record FailedItem(
     Instant lastFailedAt,
     int failureCount,
     Optional<String> lastPayload,
-    Optional<Instant> replayedAt) {}
+    Optional<Instant> replayedAt,
+    Optional<String> stackTrace) {}

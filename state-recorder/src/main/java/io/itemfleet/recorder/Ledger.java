@@ -360,8 +360,9 @@ public final class Ledger {
             "insert into fleet_failures (job, item_key, item, type, outcome, attempts, retryable,"
                 + " error_class, error_message, fingerprint, fingerprint_text, first_failed_at,"
                 + " last_failed_at, failure_count, last_payload, source_topic, source_partition,"
-                + " source_offset, raw)"
-                + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ?, ?)"
+                + " source_offset, raw, stack_trace)"
+                + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ?, ?,"
+                + " ?)"
                 + " on conflict (job, item_key) do update set"
                 + " type = excluded.type, outcome = excluded.outcome, attempts = excluded.attempts,"
                 + " retryable = excluded.retryable, error_class = excluded.error_class,"
@@ -373,6 +374,7 @@ public final class Ledger {
                 + " last_payload = excluded.last_payload, source_topic = excluded.source_topic,"
                 + " source_partition = excluded.source_partition,"
                 + " source_offset = excluded.source_offset, raw = excluded.raw,"
+                + " stack_trace = excluded.stack_trace,"
                 + " resolved_at = null")) {
       for (var e : rows.entrySet()) {
         FailureRow row = e.getValue();
@@ -411,6 +413,7 @@ public final class Ledger {
         } else {
           ins.setNull(19, Types.BINARY);
         }
+        ins.setString(20, f.stackTrace().orElse(null)); // the last failure's trace, or null
         ins.addBatch();
       }
       ins.executeBatch();

@@ -120,7 +120,7 @@ public final class LedgerQueries {
     String sql =
         "select job, item_key, item, type, outcome, attempts, retryable, error_class,"
             + " error_message, fingerprint, first_failed_at, last_failed_at, failure_count,"
-            + " last_payload::text, replayed_at from fleet_failures"
+            + " last_payload::text, replayed_at, stack_trace from fleet_failures"
             + " where job = ? and resolved_at is null"
             + (fingerprint.isPresent() ? " and fingerprint = ?" : "")
             + " order by first_failed_at, item_key"
@@ -148,7 +148,8 @@ public final class LedgerQueries {
                   r.getTimestamp(12).toInstant(),
                   r.getInt(13),
                   Optional.ofNullable(r.getString(14)),
-                  Optional.ofNullable(replayed).map(Timestamp::toInstant)));
+                  Optional.ofNullable(replayed).map(Timestamp::toInstant),
+                  Optional.ofNullable(r.getString(16))));
         }
       }
     }

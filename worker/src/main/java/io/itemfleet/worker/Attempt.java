@@ -41,6 +41,12 @@ final class Attempt {
    */
   volatile boolean checkpointed;
 
+  /**
+   * Set by the watchdog when it timed this attempt out while its handler kept running; the Redis
+   * gate then keeps the item's lease until the handler returns.
+   */
+  volatile boolean overdue;
+
   /** When the handler started (System.nanoTime); published with {@link #deadlineNanos}. */
   long startNanos;
 

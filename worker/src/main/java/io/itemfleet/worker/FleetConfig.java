@@ -78,19 +78,10 @@ public record FleetConfig(
   }
 
   private static void check(String path, TaskSettings s) {
-    Duration longest = s.longestRetrySchedule();
-    if (s.idempotencyTtl().compareTo(longest) <= 0) {
-      throw new ConfigException(
-          path
-              + ".idempotencyTtl: "
-              + Durations.format(s.idempotencyTtl())
-              + " does not outlast the longest retry schedule ("
-              + Durations.format(longest)
-              + " for "
-              + (s.retries() + 1)
-              + " attempts of up to "
-              + Durations.format(s.timeout())
-              + " with their delays); raise it or lower retries, delays or timeout");
+    try {
+      s.checkIdempotencyTtl();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(path + "." + e.getMessage());
     }
   }
 

@@ -26,6 +26,13 @@ import org.slf4j.LoggerFactory;
 final class ItemExecutor {
   private static final Logger log = LoggerFactory.getLogger(ItemExecutor.class);
 
+  /**
+   * Largest task record a retry is sent for: its retry message adds the attempt fields, and must
+   * stay under Kafka's default 1 MiB record limit (broker {@code message.max.bytes}, producer
+   * {@code max.request.size}).
+   */
+  static final int MAX_RETRY_SOURCE_BYTES = 1_000_000;
+
   /** Decodes records. */
   private final MessageCodec codec;
 
@@ -101,6 +108,13 @@ final class ItemExecutor {
 
   /** The effective settings of a task: its type's (or the defaults), then its own options. */
   TaskSettings settingsFor(TaskMessage task) {
+    if (task.attempt() > TaskSettings.MAX_RETRIES) {
+      throw new IllegalArgumentException(
+          "attempt must be in [0, "
+              + TaskSettings.MAX_RETRIES
+              + "] (the most retries any type allows), was "
+              + task.attempt());
+    }
     return config
         .type(task.type())
         .map(TaskType::settings)
@@ -149,6 +163,7 @@ final class ItemExecutor {
     a.startNanos = start;
     a.deadlineNanos = start + s.timeout().toNanos();
     HandlerResult result;
+    Throwable thrown = null;
     final TaskMessage t = task;
     TaskContext context =
         checkpoints == null || keys == null
@@ -164,11 +179,12 @@ final class ItemExecutor {
     } catch (InterruptedException e) {
       // The watchdog interrupted us past the deadline and has posted the time-out already.
       return null;
-    } catch (Exception e) {
+    } catch (Exception | StackOverflowError e) {
       log.debug("handler for {} threw", t.item(), e);
       result = HandlerResult.retry(e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
+      thrown = e;
     }
-    return afterAttempt(t, s, result, System.nanoTime() - start, r);
+    return afterAttempt(t, s, result, System.nanoTime() - start, r, stack(thrown));
   }
 
   /**
@@ -195,7 +211,11 @@ final class ItemExecutor {
     HandlerResult timeout =
         HandlerResult.retry(
             "timeout", "attempt timed out after " + a.settings.timeout().toMillis() + " ms");
-    return afterAttempt(a.task, a.settings, timeout, ran, a.slot.record);
+    return afterAttempt(a.task, a.settings, timeout, ran, a.slot.record, Optional.empty());
+  }
+
+  private static Optional<String> stack(Throwable t) {
+    return t == null ? Optional.empty() : Optional.of(StackTraceText.of(t));
   }
 
   /**
@@ -209,7 +229,8 @@ final class ItemExecutor {
           HandlerResult.retry(
               "worker." + e.getClass().getSimpleName(), String.valueOf(e.getMessage())),
           0,
-          a.slot.record);
+          a.slot.record,
+          stack(e));
     }
     return poison(
         a.slot.record, new DecodeError(DecodeError.Kind.INVALID_VALUE, "$", "worker error: " + e));
@@ -220,7 +241,8 @@ final class ItemExecutor {
       TaskSettings s,
       HandlerResult result,
       long nanos,
-      ConsumerRecord<byte[], byte[]> r) {
+      ConsumerRecord<byte[], byte[]> r,
+      Optional<String> stack) {
     Instant now = Instant.ofEpochMilli(clock.millis()); // millis suffice, and cost less
     int attemptsMade = task.attempt() + 1;
     return switch (result) {
@@ -230,7 +252,7 @@ final class ItemExecutor {
                   Outcome.SUCCEEDED, task.job(), task.type(), true, nanos, Optional.empty(), now),
               ok.result());
       case HandlerResult.Failed f ->
-          failed(task, attemptsMade, false, f.errorClass(), f.message(), nanos, now, r);
+          failed(task, attemptsMade, false, f.errorClass(), f.message(), nanos, now, r, stack);
       case HandlerResult.Retry retry -> {
         if (!RetryPolicy.canRetry(s, attemptsMade)) {
           yield failed(
@@ -241,15 +263,32 @@ final class ItemExecutor {
               "retries exhausted after " + attemptsMade + " attempts: " + retry.message(),
               nanos,
               now,
-              r);
+              r,
+              stack);
+        }
+        if (r.value() != null && r.value().length > MAX_RETRY_SOURCE_BYTES) {
+          // Its retry message would not fit in one Kafka record beside the attempt fields.
+          yield failed(
+              task,
+              attemptsMade,
+              true,
+              "task.too_large_to_retry",
+              "the task message is "
+                  + r.value().length
+                  + " bytes, over the "
+                  + MAX_RETRY_SOURCE_BYTES
+                  + " a retry can carry; not retried after: "
+                  + retry.message(),
+              nanos,
+              now,
+              r,
+              stack);
         }
         Duration delay =
-            retry
-                .after()
-                .orElseGet(
-                    () ->
-                        RetryPolicy.nextDelay(
-                            s, attemptsMade, ThreadLocalRandom.current()::nextDouble));
+            retry.after().isPresent()
+                ? RetryPolicy.requestedDelay(
+                    s, attemptsMade, retry.after().get(), ThreadLocalRandom.current()::nextDouble)
+                : RetryPolicy.nextDelay(s, attemptsMade, ThreadLocalRandom.current()::nextDouble);
         yield ItemResult.retry(task.nextAttempt(now.plus(delay)), nanos, now);
       }
     };
@@ -263,10 +302,12 @@ final class ItemExecutor {
       String message,
       long nanos,
       Instant now,
-      ConsumerRecord<byte[], byte[]> r) {
+      ConsumerRecord<byte[], byte[]> r,
+      Optional<String> stack) {
     FailureEvent f =
         FailureEvent.failed(
-            task, attempts, retryable, errorClass, message, now, Optional.of(source(r)));
+                task, attempts, retryable, errorClass, message, now, Optional.of(source(r)))
+            .withStackTrace(stack);
     return ItemResult.terminal(
         Outcome.FAILED, task.job(), task.type(), true, nanos, Optional.of(f), now);
   }

@@ -49,14 +49,30 @@ final class Lanes {
   /** Size of {@link #lanes}. */
   private final AtomicInteger live = new AtomicInteger();
 
+  /**
+   * Lanes abandoned past their deadline whose handler has not returned yet. Each keeps its item's
+   * lease (renewed by the gate) until the handler returns, so the item's retry cannot run beside
+   * it.
+   */
+  private final Set<Lane> overdue = ConcurrentHashMap.newKeySet();
+
   /** Cleared on stop. */
   private volatile boolean running = true;
 
   /** The Redis gate, or null when the worker runs without Redis. */
   private final RedisGate gate;
 
-  Lanes(int concurrency, ItemExecutor executor, WorkerMetrics metrics, RedisGate gate) {
+  /** Where a lane reports an error the process cannot run on after. */
+  private final FatalSignal fatal;
+
+  Lanes(
+      int concurrency,
+      ItemExecutor executor,
+      WorkerMetrics metrics,
+      RedisGate gate,
+      FatalSignal fatal) {
     this.gate = gate;
+    this.fatal = fatal;
     this.concurrency = concurrency;
     this.capacity = Math.max(2 * concurrency, 8192);
     this.executor = executor;
@@ -104,6 +120,11 @@ final class Lanes {
     return n;
   }
 
+  /** Handler threads still running after their attempt timed out. */
+  int overdue() {
+    return overdue.size();
+  }
+
   /** Attempts queued and not yet taken by a lane. */
   int queued() {
     return queued.get();
@@ -149,8 +170,17 @@ final class Lanes {
     for (Lane lane : lanes) {
       Attempt a = lane.current;
       if (a != null && nowNanos > a.deadlineNanos && a.finish()) {
-        post(a, executor.timedOut(a));
+        a.overdue = true; // before the result is posted: the gate then keeps the lease
+        lane.overdueAttempt = a;
+        overdue.add(lane);
         lane.abandoned = true;
+        ItemResult timedOut;
+        try {
+          timedOut = executor.timedOut(a);
+        } catch (RuntimeException e) {
+          timedOut = crashedSafely(a, e);
+        }
+        post(a, timedOut);
         if (lanes.remove(lane)) live.decrementAndGet();
         lane.thread.interrupt();
         log.warn(
@@ -166,6 +196,22 @@ final class Lanes {
     running = false;
   }
 
+  /**
+   * The result of an attempt whose run threw outside the handler; if even building that result
+   * fails, the record is POISON with the cause, so that its offset always finishes.
+   */
+  private ItemResult crashedSafely(Attempt a, Throwable e) {
+    try {
+      return executor.crashed(a, e);
+    } catch (RuntimeException second) {
+      second.addSuppressed(e);
+      return executor.poison(
+          a.slot.record,
+          new io.itemfleet.schemas.DecodeError(
+              io.itemfleet.schemas.DecodeError.Kind.INVALID_VALUE, "$", "worker error: " + second));
+    }
+  }
+
   /** One slot of concurrency. */
   private final class Lane implements Runnable {
     /** The attempt being run, or null. */
@@ -173,6 +219,11 @@ final class Lanes {
 
     /** Set by the watchdog: this lane's result no longer counts, and it exits after its handler. */
     volatile boolean abandoned;
+
+    /**
+     * The attempt the watchdog timed out on this lane; its lease is released when the lane ends.
+     */
+    volatile Attempt overdueAttempt;
 
     /** The virtual thread. */
     Thread thread;
@@ -194,10 +245,14 @@ final class Lanes {
           ItemResult result;
           try {
             result = executor.run(a);
-          } catch (RuntimeException | Error e) {
+          } catch (Throwable e) {
+            if (FatalSignal.isFatal(e)) {
+              fatal.raise(e); // the worker stops without committing; this record runs again
+              break;
+            }
             log.error(
                 "item runner failed unexpectedly on {}", ItemExecutor.source(a.slot.record), e);
-            result = executor.crashed(a, e);
+            result = crashedSafely(a, e);
           }
           current = null;
           Thread.interrupted(); // a late interrupt must not hit the next attempt
@@ -208,10 +263,17 @@ final class Lanes {
             break;
           }
           // Null: interrupted, but not by the watchdog for this attempt; retry it.
-          post(a, result != null ? result : executor.crashed(a, new InterruptedException()));
+          post(a, result != null ? result : crashedSafely(a, new InterruptedException()));
         }
+      } catch (Throwable t) {
+        // Nothing above throws but the JVM itself (results are values); stop the worker.
+        fatal.raise(t);
       } finally {
         if (lanes.remove(this)) live.decrementAndGet();
+        Attempt late = overdueAttempt;
+        if (late != null && overdue.remove(this)) {
+          release(late); // the handler has returned at last: its retry may run now
+        }
       }
     }
   }

@@ -29,6 +29,14 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
   /** Commit timer. */
   private final Timer commits;
 
+  /**
+   * The suppliers behind function counters. Micrometer holds a function counter's object weakly
+   * (gauges are told {@code strongReference(true)}); a lambda nothing else refers to would be
+   * collected at the first GC and the counter would stop, so this object keeps them.
+   */
+  private final java.util.List<LongSupplier> held =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
   public MicrometerWorkerMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.commits =
@@ -86,17 +94,27 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
   }
 
   @Override
-  public void gauges(LongSupplier inFlight, LongSupplier lag) {
+  public void gauges(LongSupplier inFlight, LongSupplier lag, LongSupplier overdue) {
     Gauge.builder("fleet.inflight", inFlight, s -> s.getAsLong())
         .description("Attempts running now")
+        .strongReference(true) // the supplier is a lambda only this gauge refers to
         .register(registry);
     Gauge.builder("fleet.consumer.lag", lag, s -> s.getAsLong())
         .description("Records behind the log end, over the assignment")
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder("fleet.handlers.overdue", overdue, s -> s.getAsLong())
+        .description(
+            "Handler threads still running after their attempt timed out (they ignore the"
+                + " interrupt); each keeps its item's lease until it ends")
+        .strongReference(true)
         .register(registry);
   }
 
   @Override
-  public void redis(LongSupplier roundTrips, LongSupplier checked, LongSupplier healthy) {
+  public void redis(
+      LongSupplier roundTrips, LongSupplier checked, LongSupplier healthy, LongSupplier lost) {
+    held.addAll(java.util.List.of(roundTrips, checked, lost));
     io.micrometer.core.instrument.FunctionCounter.builder(
             "fleet.redis.roundtrips", roundTrips, s -> s.getAsLong())
         .description("Pipelined round trips to Redis (each covers a whole batch of items)")
@@ -107,6 +125,13 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
         .register(registry);
     Gauge.builder("fleet.redis.up", healthy, s -> s.getAsLong())
         .description("1 while Redis answers, 0 while the worker is paused waiting for it")
+        .strongReference(true)
+        .register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "fleet.leases.lost", lost, s -> s.getAsLong())
+        .description(
+            "Leases found taken or expired while their attempt still ran: another worker may have"
+                + " run the item too")
         .register(registry);
   }
 }

@@ -41,7 +41,6 @@ import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +69,10 @@ final class PollLoop implements Runnable {
   private final RedisGate gate;
 
   private final WorkerMetrics metrics;
+
+  /** An error raised on another thread that stops this loop at once, without draining. */
+  private final FatalSignal fatal;
+
   private final Clock clock;
   private final MessageCodec codec;
 
@@ -121,8 +124,10 @@ final class PollLoop implements Runnable {
       Lanes lanes,
       RedisGate gate,
       WorkerMetrics metrics,
+      FatalSignal fatal,
       Clock clock) {
     this.settings = settings;
+    this.fatal = fatal;
     this.gate = gate;
     this.consumer = consumer;
     this.producer = producer;
@@ -132,15 +137,19 @@ final class PollLoop implements Runnable {
     this.clock = clock;
     this.codec = new MessageCodec(settings.codecLimits());
     this.retryTopics = Set.copyOf(settings.topics().retryTopics());
-    metrics.gauges(() -> lanes.busy(), lag::get);
+    metrics.gauges(lanes::busy, lag::get, lanes::overdue);
     this.committer =
         Executors.newSingleThreadExecutor(
             r -> Thread.ofPlatform().name("fleet-commit-" + settings.workerId()).unstarted(r));
   }
 
+  /**
+   * Asks the loop to drain and stop. No {@code consumer.wakeup()}: a poll waits at most 10 ms, and
+   * a wakeup that arrives while the loop is outside {@code poll} would throw from the drain's own
+   * polls and skip the final commit.
+   */
   void stop() {
     stopping = true;
-    consumer.wakeup();
   }
 
   @Override
@@ -156,12 +165,8 @@ final class PollLoop implements Runnable {
       long nextCommit = System.nanoTime() + settings.commitInterval().toNanos();
       long nextDeadlineCheck = 0;
       while (!stopping) {
-        ConsumerRecords<byte[], byte[]> records;
-        try {
-          records = consumer.poll(pollTimeout());
-        } catch (WakeupException e) {
-          continue;
-        }
+        fatal.rethrowIfRaised();
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(pollTimeout());
         intake(records);
         releaseDue();
         refill();

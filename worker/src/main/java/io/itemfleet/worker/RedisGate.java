@@ -10,7 +10,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -121,6 +123,9 @@ final class RedisGate implements AutoCloseable {
   /** Per limited tag, when this worker may next ask Redis (System.nanoTime), after a refusal. */
   private final Map<String, Long> blockedUntil = new HashMap<>();
 
+  /** Where the gate thread reports an error the process cannot run on after; set by start. */
+  private FatalSignal fatal;
+
   /** Leases found lost at renewal. */
   private final AtomicLong lostLeases = new AtomicLong();
 
@@ -191,8 +196,9 @@ final class RedisGate implements AutoCloseable {
   }
 
   /** Connects (failing fast with the reason when Redis cannot be reached) and starts the thread. */
-  void start(Lanes lanes) {
+  void start(Lanes lanes, FatalSignal fatal) {
     this.lanes = lanes;
+    this.fatal = fatal;
     try {
       connect();
     } catch (JedisException e) {
@@ -242,6 +248,11 @@ final class RedisGate implements AutoCloseable {
 
   long checked() {
     return checked.get();
+  }
+
+  /** Leases found taken or expired while their attempt was still running here. */
+  long lostLeases() {
+    return lostLeases.get();
   }
 
   // ---- called by lanes and the watchdog ----
@@ -314,6 +325,7 @@ final class RedisGate implements AutoCloseable {
         LockSupport.parkNanos(this, backoff * 1_000_000);
         backoff = Math.min(5_000, backoff * 2);
       } catch (RuntimeException | Error e) {
+        if (FatalSignal.isFatal(e)) fatal.raise(e);
         log.error("Redis gate failed unexpectedly; retrying", e);
         healthy = false;
         disconnect();
@@ -364,7 +376,12 @@ final class RedisGate implements AutoCloseable {
     List<Response<?>> fin = new ArrayList<>();
     List<Response<Object>> others = new ArrayList<>(); // releases and renewals
     Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
+    Set<Attempt> ending = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Finished f : carryFinished) {
+      if (keepsLease(f)) {
+        continue; // timed out, handler still running: the lease stays (renewed) until it returns
+      }
+      ending.add(f.attempt());
       if (fastFinish(f.attempt(), f.result())) {
         marks
             .computeIfAbsent(
@@ -376,7 +393,14 @@ final class RedisGate implements AutoCloseable {
     }
     marks.forEach((ttl, list) -> fin.addAll(markCalls(p, list, ttl)));
     for (Attempt a : carryReleased) others.add((Response<Object>) finishCall(p, a, null));
-    List<Attempt> renewed = renew ? new ArrayList<>(leased) : List.of();
+    // Not the attempts whose marker or release is in this same pipeline: their lease is replaced
+    // or dropped just before the renewal would run, and a renewal finding it gone is no loss.
+    List<Attempt> renewed = new ArrayList<>(renew ? leased.size() : 0);
+    if (renew) {
+      for (Attempt a : leased) {
+        if (!ending.contains(a)) renewed.add(a);
+      }
+    }
     List<Response<Object>> renewals = new ArrayList<>(renewed.size());
     for (Attempt a : renewed) renewals.add(renewCall(p, a));
     List<Reply> res = new ArrayList<>(checks.size());
@@ -428,7 +452,7 @@ final class RedisGate implements AutoCloseable {
     }
     roundTrips.incrementAndGet();
     for (Finished f : carryFinished) {
-      leased.remove(f.attempt());
+      if (!keepsLease(f)) leased.remove(f.attempt());
       lanes.complete(f.attempt(), f.result());
       finishingCount.decrementAndGet();
     }
@@ -503,6 +527,9 @@ final class RedisGate implements AutoCloseable {
       return;
     }
     TaskSettings s = executor.settingsFor(t);
+    if (!t.options().isEmpty()) {
+      s.checkIdempotencyTtl(); // as fleet.yaml's are at start-up: a marker outlasts the retries
+    }
     List<TagLimit> limits = config.limitsFor(s.tags());
     String blocked = null;
     for (TagLimit l : limits) {
@@ -619,6 +646,16 @@ final class RedisGate implements AutoCloseable {
             Long.toString(ttl),
             cacheValue,
             Long.toString(k.settings().cacheTtl().toMillis())));
+  }
+
+  /**
+   * True for a timed-out attempt whose handler still runs and whose item will be retried: its lease
+   * is kept (and renewed) until the handler returns ({@link #release} then drops it), so that the
+   * retry waits for it instead of running beside it. A terminal result writes its done marker as
+   * usual: nothing runs the item again then.
+   */
+  private static boolean keepsLease(Finished f) {
+    return f.attempt().overdue && f.result().outcome().isEmpty();
   }
 
   /** True when a done marker alone is to be written: a terminal outcome and nothing else. */

@@ -37,6 +37,20 @@ public record TaskSettings(
     Duration cacheTtl,
     boolean persistResult) {
 
+  /**
+   * Longest retry delay (a list entry, backoff's max, a handler's Retry-After is clamped to it).
+   */
+  public static final Duration MAX_DELAY = Duration.ofHours(24);
+
+  /** Longest attempt timeout. */
+  public static final Duration MAX_TIMEOUT = Duration.ofHours(24);
+
+  /** Longest idempotency or cache TTL. */
+  public static final Duration MAX_TTL = Duration.ofDays(365);
+
+  /** Most retries after the first attempt; also bounds a message's {@code attempt}. */
+  public static final int MAX_RETRIES = 1000;
+
   /** One done marker per item per job. */
   public static final String DEFAULT_IDEMPOTENCY_KEY = "${job}:${item}";
 
@@ -61,22 +75,69 @@ public record TaskSettings(
   public TaskSettings {
     retryDelays = List.copyOf(retryDelays);
     tags = List.copyOf(tags);
-    if (retries < 0) throw new IllegalArgumentException("retries must be >= 0, was " + retries);
+    if (retries < 0 || retries > MAX_RETRIES)
+      throw new IllegalArgumentException(
+          "retries must be in [0, " + MAX_RETRIES + "], was " + retries);
     if (!(jitter >= 0 && jitter <= 1))
       throw new IllegalArgumentException("jitter must be in [0, 1], was " + jitter);
     if (retryDelays.isEmpty() && backoff.isEmpty()) {
       throw new IllegalArgumentException("retryDelays or backoff must be set");
     }
-    if (retryDelays.stream().anyMatch(Duration::isNegative))
-      throw new IllegalArgumentException("retryDelays must be >= 0: " + retryDelays);
-    if (timeout.isNegative() || timeout.isZero())
-      throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
-    if (idempotencyTtl.compareTo(Duration.ofSeconds(1)) < 0)
-      throw new IllegalArgumentException("idempotencyTtl must be >= 1s, was " + idempotencyTtl);
-    if (cacheTtl.compareTo(Duration.ofSeconds(1)) < 0)
-      throw new IllegalArgumentException("cache ttl must be >= 1s, was " + cacheTtl);
+    if (retryDelays.size() > MAX_RETRIES)
+      throw new IllegalArgumentException(
+          "retryDelays must have at most " + MAX_RETRIES + " entries, had " + retryDelays.size());
+    for (Duration d : retryDelays) {
+      if (d.isNegative() || d.compareTo(MAX_DELAY) > 0)
+        throw new IllegalArgumentException(
+            "retryDelays must each be in [0ms, 24h], was " + text(d) + " in " + texts(retryDelays));
+    }
+    backoff.ifPresent(
+        b -> {
+          if (b.max().compareTo(MAX_DELAY) > 0)
+            throw new IllegalArgumentException(
+                "backoff.max must be at most 24h, was " + text(b.max()));
+        });
+    if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0)
+      throw new IllegalArgumentException("timeout must be in [1ms, 24h], was " + text(timeout));
+    if (idempotencyTtl.compareTo(Duration.ofSeconds(1)) < 0
+        || idempotencyTtl.compareTo(MAX_TTL) > 0)
+      throw new IllegalArgumentException(
+          "idempotencyTtl must be in [1s, 365d], was " + text(idempotencyTtl));
+    if (cacheTtl.compareTo(Duration.ofSeconds(1)) < 0 || cacheTtl.compareTo(MAX_TTL) > 0)
+      throw new IllegalArgumentException("cache ttl must be in [1s, 365d], was " + text(cacheTtl));
     KeyTemplate.validate(idempotencyKey);
     cacheKey.ifPresent(KeyTemplate::validate);
+  }
+
+  private static String text(Duration d) {
+    return d.isNegative() ? d.toString() : io.itemfleet.schemas.Durations.format(d);
+  }
+
+  private static String texts(List<Duration> ds) {
+    return ds.stream().map(TaskSettings::text).toList().toString();
+  }
+
+  /**
+   * Fails when a done marker could expire before the item's last retry: the idempotency TTL must
+   * outlast {@link #longestRetrySchedule()}. Checked for fleet.yaml at start-up and for every
+   * message whose options change the schedule.
+   *
+   * @throws IllegalArgumentException naming both durations
+   */
+  public void checkIdempotencyTtl() {
+    Duration longest = longestRetrySchedule();
+    if (idempotencyTtl.compareTo(longest) <= 0) {
+      throw new IllegalArgumentException(
+          "idempotencyTtl: "
+              + text(idempotencyTtl)
+              + " does not outlast the longest retry schedule ("
+              + text(longest)
+              + " for "
+              + (retries + 1)
+              + " attempts of up to "
+              + text(timeout)
+              + " with their delays); raise it or lower retries, delays or timeout");
+    }
   }
 
   /**

@@ -78,21 +78,23 @@ public final class Worker implements AutoCloseable {
                         executor,
                         Clock.systemUTC()))
             .orElse(null);
-    Lanes lanes = new Lanes(settings.concurrency(), executor, metrics, gate);
+    FatalSignal fatal = new FatalSignal();
+    Lanes lanes = new Lanes(settings.concurrency(), executor, metrics, gate, fatal);
     if (gate != null) {
       try {
-        gate.start(lanes);
+        gate.start(lanes, fatal);
       } catch (RuntimeException e) {
         consumer.close();
         producer.close();
         if (checkpoints != null) checkpoints.close();
         throw e;
       }
-      metrics.redis(gate::roundTrips, gate::checked, () -> gate.healthy() ? 1 : 0);
+      metrics.redis(
+          gate::roundTrips, gate::checked, () -> gate.healthy() ? 1 : 0, gate::lostLeases);
     }
     PollLoop loop =
         new PollLoop(
-            settings, consumer, producer, executor, lanes, gate, metrics, Clock.systemUTC());
+            settings, consumer, producer, executor, lanes, gate, metrics, fatal, Clock.systemUTC());
     Thread t = Thread.ofPlatform().name("fleet-poll-" + settings.workerId()).start(loop);
     return new Worker(loop, t, settings.drainTimeout(), gate, checkpoints);
   }

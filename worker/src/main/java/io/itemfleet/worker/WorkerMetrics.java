@@ -17,11 +17,18 @@ public interface WorkerMetrics {
   /** One commit transaction and its duration. */
   void commit(long nanos, int records);
 
-  /** Gauges read on scrape. */
-  void gauges(LongSupplier inFlight, LongSupplier lag);
+  /**
+   * Gauges read on scrape: attempts running, consumer lag, and handler threads still running after
+   * their attempt timed out (abandoned, ignoring the interrupt).
+   */
+  void gauges(LongSupplier inFlight, LongSupplier lag, LongSupplier overdue);
 
-  /** Redis gate counters, read on scrape (only when the worker uses Redis). */
-  default void redis(LongSupplier roundTrips, LongSupplier checked, LongSupplier healthy) {}
+  /**
+   * Redis gate counters, read on scrape (only when the worker uses Redis): pipelined round trips,
+   * items checked, 1 while Redis answers, and leases found truly lost while their attempt ran.
+   */
+  default void redis(
+      LongSupplier roundTrips, LongSupplier checked, LongSupplier healthy, LongSupplier lost) {}
 
   WorkerMetrics NONE =
       new WorkerMetrics() {
@@ -38,6 +45,6 @@ public interface WorkerMetrics {
         public void commit(long nanos, int records) {}
 
         @Override
-        public void gauges(LongSupplier inFlight, LongSupplier lag) {}
+        public void gauges(LongSupplier inFlight, LongSupplier lag, LongSupplier overdue) {}
       };
 }
