@@ -97,17 +97,27 @@ final class RecorderCommand implements Callable<Integer> {
         metrics == null
             ? ""
             : ", jobs page, API and metrics on http://localhost:" + metrics.port() + "/");
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  recorder.close();
-                  if (metrics != null) metrics.close();
-                  if (apiPool != null) apiPool.close();
-                },
-                "fleet-shutdown"));
-    while (!recorder.awaitTermination(Duration.ofSeconds(1))) {
-      // runs until SIGTERM or a fatal error
+    StopSignal stop = StopSignal.install(); // SIGTERM/SIGINT: close, then exit 0 (not 143)
+    Thread hook =
+        new Thread(
+            () -> {
+              recorder.close();
+              if (metrics != null) metrics.close();
+              if (apiPool != null) apiPool.close();
+            },
+            "fleet-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    while (!recorder.awaitTermination(Duration.ofMillis(200))) {
+      if (stop.requested()) {
+        System.err.printf("fleet recorder: %s, stopping%n", stop.name());
+        break;
+      }
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      hook.run();
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // the hook runs anyway
     }
     if (recorder.failure().isPresent()) {
       System.err.println("fleet recorder: stopped: " + recorder.failure().get().getMessage());

@@ -91,6 +91,23 @@ final class WorkerCommand implements Callable<Integer> {
   String leaseTtl;
 
   @Option(
+      names = "--unknown-type-window",
+      defaultValue = "${env:FLEET_UNKNOWN_TYPE_WINDOW:-1h}",
+      description =
+          "How long an item of a type this worker has no handler for is passed on (every minute,"
+              + " through the retry topics, no attempt counted) for a worker that knows it, before"
+              + " it is FAILED config.unknown_type; 0ms fails it at once (env"
+              + " FLEET_UNKNOWN_TYPE_WINDOW, default ${DEFAULT-VALUE}).")
+  String unknownTypeWindow;
+
+  @Option(
+      names = "--allow-no-types",
+      description =
+          "Start even when fleet.yaml declares no task types (such a worker can only pass items"
+              + " on, and would fail every one after --unknown-type-window).")
+  boolean allowNoTypes;
+
+  @Option(
       names = "--retries",
       defaultValue = "${env:FLEET_RETRIES}",
       description = "Worker default: attempts after the first (env FLEET_RETRIES; built in: 3).")
@@ -182,6 +199,14 @@ final class WorkerCommand implements Callable<Integer> {
                 + ", which need Redis");
       }
       handlers = HandlerRegistry.create(fleetConfig, Map.of());
+      if (fleetConfig.types().isEmpty() && !allowNoTypes && !printConfig) {
+        throw new UsageException(
+            (config == null
+                    ? "no fleet.yaml given (--config or FLEET_CONFIG)"
+                    : config + " declares no types")
+                + ": this worker knows no task types and could only pass items on; give it a"
+                + " fleet.yaml with types, or --allow-no-types");
+      }
       if (printConfig) {
         if (!noRedis) fleetConfig.checkIdempotencyTtls();
         System.out.print(ConfigReport.render(fleetConfig, sources));
@@ -202,7 +227,8 @@ final class WorkerCommand implements Callable<Integer> {
               .withDrainTimeout(Durations.parse(drainTimeout))
               .withStaticMembership(workerId != null && !workerId.isBlank())
               .withRedis(noRedis ? Optional.empty() : Optional.of(URI.create(redisUrl)))
-              .withLeaseTtl(Durations.parse(leaseTtl));
+              .withLeaseTtl(Durations.parse(leaseTtl))
+              .withUnknownTypeWindow(Durations.parse(unknownTypeWindow));
       if (!noRedis) fleetConfig.checkIdempotencyTtls();
     } catch (ConfigException e) {
       throw new UsageException(e.getMessage());
@@ -233,6 +259,8 @@ final class WorkerCommand implements Callable<Integer> {
             ? "without Redis (no deduplication)"
             : "Redis " + redisUrl.replaceAll("//[^@/]*@", "//***@"),
         metrics == null ? "" : ", metrics on :" + metrics.port());
+    // SIGTERM and SIGINT drain, then return 0 from here (a JVM shutdown hook would exit 143).
+    StopSignal stop = StopSignal.install();
     Thread hook =
         new Thread(
             () -> {
@@ -240,9 +268,19 @@ final class WorkerCommand implements Callable<Integer> {
               if (metrics != null) metrics.close();
             },
             "fleet-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    while (!worker.awaitTermination(Duration.ofSeconds(1))) {
-      // runs until SIGTERM (the hook drains) or a fatal error
+    Runtime.getRuntime().addShutdownHook(hook); // other ways out (SIGHUP, System.exit elsewhere)
+    while (!worker.awaitTermination(Duration.ofMillis(200))) {
+      if (stop.requested()) {
+        System.err.printf("fleet worker %s: %s, draining%n", settings.workerId(), stop.name());
+        worker.close();
+        break;
+      }
+    }
+    if (metrics != null) metrics.close();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // the hook runs (or ran) anyway; close() twice is harmless
     }
     if (worker.failure().isPresent()) {
       System.err.println("fleet worker: stopped: " + worker.failure().get().getMessage());

@@ -15,4 +15,10 @@ public final class FleetHeaders {
    * it, and its success resolves the item's failure row.
    */
   public static final String REPLAY = "fleet-replay";
+
+  /**
+   * On a retry-topic record of an item whose type the worker that read it had no handler for: when
+   * a worker first found it unknown (epoch milliseconds, decimal). Bounds how long it is passed on.
+   */
+  public static final String UNKNOWN_SINCE = "fleet-unknown-since";
 }

@@ -55,6 +55,11 @@ public record TaskMessage(
     return new TaskMessage(job, type, item, attempt + 1, Optional.of(at), payload, options);
   }
 
+  /** The same attempt, not to start before {@code at}. */
+  public TaskMessage withNotBefore(Instant at) {
+    return new TaskMessage(job, type, item, attempt, Optional.of(at), payload, options);
+  }
+
   public TaskMessage withPayload(JsonNode p) {
     return new TaskMessage(job, type, item, attempt, notBefore, p, options);
   }

@@ -46,7 +46,8 @@ public final class BuiltInHandlers {
 
     @Override
     public TaskHandler create(String type, Map<String, Object> config) {
-      return HttpHandler.from(new HandlerConfig(config, Set.of("url", "headers")));
+      return HttpHandler.from(
+          new HandlerConfig(config, Set.of("url", "headers", "maxResponseBytes")));
     }
   }
 

@@ -1,19 +1,41 @@
 package io.itemfleet.worker;
 
+import io.itemfleet.schemas.MessageCodec;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Runs a command for the item: {@code ${item}}, {@code ${job}}, {@code ${type}} in its arguments
- * are replaced (else the item ID is appended). Exit 0 succeeds; codes in {@code retryExitCodes}
- * (default 75, EX_TEMPFAIL) and deaths by signal retry; any other code fails for good. Timed out,
- * the process is killed.
+ * Runs a command for the item. {@code ${item}}, {@code ${job}}, {@code ${type}} and {@code
+ * ${attempt}} in its arguments are replaced in one pass (a value that itself contains {@code ${…}}
+ * is never expanded again); without {@code ${item}} the item ID is appended as the last argument.
+ * The command also gets the task message as JSON on stdin and {@code FLEET_JOB}, {@code
+ * FLEET_TYPE}, {@code FLEET_ITEM}, {@code FLEET_ATTEMPT} (1 for the first attempt) in its
+ * environment.
+ *
+ * <p>Exit 0 succeeds; codes in {@code retryExitCodes} (default 75, EX_TEMPFAIL) and deaths by
+ * signal retry; any other code fails for good, with the last {@value #TAIL_BYTES} bytes of output
+ * (stdout and stderr together) in the error. Output is read while the command runs, so a command
+ * that prints more than a pipe holds never blocks. Timed out, the process and its descendants are
+ * killed.
  */
 final class ExecHandler implements TaskHandler {
+  private static final MessageCodec CODEC = new MessageCodec();
+
+  /** Output kept for the error message: the end, where a traceback is. */
+  static final int TAIL_BYTES = 4096;
+
+  /** The placeholders, matched in one pass. */
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{(item|job|type|attempt)}");
+
   /** The command and its arguments, with placeholders. */
   private final List<String> command;
 
@@ -36,42 +58,110 @@ final class ExecHandler implements TaskHandler {
     return new ExecHandler(cmd, retry);
   }
 
-  @Override
-  public HandlerResult handle(TaskContext ctx) throws InterruptedException {
-    List<String> args = new ArrayList<>();
+  /** The command line for one attempt. */
+  List<String> arguments(TaskContext ctx) {
+    Map<String, String> values =
+        Map.of(
+            "item", ctx.item(),
+            "job", ctx.job(),
+            "type", ctx.type(),
+            "attempt", Integer.toString(ctx.attempt()));
+    List<String> args = new ArrayList<>(command.size() + 1);
     boolean placed = false;
     for (String a : command) {
       placed |= a.contains("${item}");
-      args.add(
-          a.replace("${item}", ctx.item())
-              .replace("${job}", ctx.job())
-              .replace("${type}", ctx.type()));
+      Matcher m = PLACEHOLDER.matcher(a);
+      args.add(m.replaceAll(r -> Matcher.quoteReplacement(values.get(r.group(1)))));
     }
     if (!placed) args.add(ctx.item());
+    return args;
+  }
+
+  @Override
+  public HandlerResult handle(TaskContext ctx) throws InterruptedException {
+    List<String> args = arguments(ctx);
+    ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true);
+    Map<String, String> env = pb.environment();
+    env.put("FLEET_JOB", ctx.job());
+    env.put("FLEET_TYPE", ctx.type());
+    env.put("FLEET_ITEM", ctx.item());
+    env.put("FLEET_ATTEMPT", Integer.toString(ctx.attempt()));
     Process p;
     try {
-      p = new ProcessBuilder(args).redirectErrorStream(true).start();
+      p = pb.start();
     } catch (IOException e) {
       return HandlerResult.failed(
           "exec.start", "cannot run " + args.get(0) + ": " + e.getMessage());
     }
+    byte[] input = CODEC.encodeTask(ctx.task());
+    Thread writer = Thread.ofVirtual().name("fleet-exec-in").start(() -> feed(p, input));
+    Tail tail = new Tail();
+    Thread reader = Thread.ofVirtual().name("fleet-exec-out").start(() -> tail.drain(p));
     try {
-      byte[] out = p.getInputStream().readNBytes(4096);
-      p.waitFor();
-      int code = p.exitValue();
-      String tail = new String(out, StandardCharsets.UTF_8).strip();
+      int code = p.waitFor();
+      // A descendant may hold the pipe open after the command exited: do not wait for it long.
+      reader.join(1_000);
+      String out = tail.text();
       if (code == 0) return HandlerResult.succeeded();
-      String msg = args.get(0) + " exited " + code + (tail.isEmpty() ? "" : ": " + tail);
+      String msg = args.get(0) + " exited " + code + (out.isEmpty() ? "" : ": " + out);
       return retryExitCodes.contains(code) || code > 128
           ? HandlerResult.retry("exec.exit." + code, msg)
           : HandlerResult.failed("exec.exit." + code, msg);
-    } catch (IOException e) {
-      return HandlerResult.retry("exec.io", e.toString());
     } catch (InterruptedException e) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
       p.waitFor(5, TimeUnit.SECONDS);
       throw e;
+    } finally {
+      closeQuietly(p.getInputStream());
+      writer.interrupt();
+      reader.interrupt();
+    }
+  }
+
+  /** Writes the task to the command's stdin; a command that does not read it is no error. */
+  private static void feed(Process p, byte[] input) {
+    try (OutputStream in = p.getOutputStream()) {
+      in.write(input);
+    } catch (IOException ignored) {
+      // broken pipe: the command exited or closed stdin without reading it all
+    }
+  }
+
+  private static void closeQuietly(InputStream s) {
+    try {
+      s.close();
+    } catch (IOException ignored) {
+      // nothing left to read
+    }
+  }
+
+  /** The last {@link #TAIL_BYTES} bytes of a process's output, read until it ends. */
+  static final class Tail {
+    private final byte[] ring = new byte[TAIL_BYTES];
+    private long total;
+
+    void drain(Process p) {
+      byte[] buf = new byte[8192];
+      try (InputStream out = p.getInputStream()) {
+        for (int n = out.read(buf); n >= 0; n = out.read(buf)) add(buf, n);
+      } catch (IOException ignored) {
+        // closed after the process ended: what was read is kept
+      }
+    }
+
+    synchronized void add(byte[] buf, int n) {
+      for (int i = 0; i < n; i++) ring[(int) ((total + i) % TAIL_BYTES)] = buf[i];
+      total += n;
+    }
+
+    synchronized String text() {
+      int kept = (int) Math.min(total, TAIL_BYTES);
+      byte[] out = new byte[kept];
+      long start = total - kept;
+      for (int i = 0; i < kept; i++) out[i] = ring[(int) ((start + i) % TAIL_BYTES)];
+      String s = new String(out, StandardCharsets.UTF_8).strip();
+      return total > TAIL_BYTES ? "…" + s : s;
     }
   }
 }

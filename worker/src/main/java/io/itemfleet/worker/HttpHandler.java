@@ -1,7 +1,10 @@
 package io.itemfleet.worker;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import io.itemfleet.schemas.MessageCodec;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,15 +29,29 @@ final class HttpHandler implements TaskHandler {
           .connectTimeout(Duration.ofSeconds(10))
           .build();
 
+  /** Largest response body read by default (1 MiB). */
+  static final int DEFAULT_MAX_RESPONSE_BYTES = 1 << 20;
+
+  /** Response text kept in an error message. */
+  private static final int MESSAGE_BODY_CHARS = 500;
+
   /** Where to POST. */
   private final URI url;
+
+  /** The URL as shown in messages: user-info and secret-looking query values masked. */
+  private final String shownUrl;
 
   /** Extra request headers. */
   private final Map<String, String> headers;
 
-  HttpHandler(URI url, Map<String, String> headers) {
+  /** Largest response body read; a larger 2xx body fails the item ({@code http.body_too_large}). */
+  private final int maxResponseBytes;
+
+  HttpHandler(URI url, Map<String, String> headers, int maxResponseBytes) {
     this.url = url;
+    this.shownUrl = UrlRedaction.redact(url.toString());
     this.headers = Map.copyOf(headers);
+    this.maxResponseBytes = maxResponseBytes;
   }
 
   static HttpHandler from(HandlerConfig c) {
@@ -53,7 +70,19 @@ final class HttpHandler implements TaskHandler {
         throw new IllegalArgumentException("headers: must be a mapping");
       m.forEach((k, v) -> headers.put(String.valueOf(k), String.valueOf(v)));
     }
-    return new HttpHandler(url, headers);
+    int max = DEFAULT_MAX_RESPONSE_BYTES;
+    if (c.has("maxResponseBytes")) {
+      if (!(c.raw("maxResponseBytes") instanceof Number n)
+          || n.longValue() < 1
+          || n.longValue() > 64L << 20) {
+        throw new IllegalArgumentException(
+            "maxResponseBytes: must be a whole number in [1, 67108864], was '"
+                + c.raw("maxResponseBytes")
+                + "'");
+      }
+      max = n.intValue();
+    }
+    return new HttpHandler(url, headers, max);
   }
 
   @Override
@@ -65,25 +94,42 @@ final class HttpHandler implements TaskHandler {
             .header("X-Fleet-Attempt", Integer.toString(ctx.attempt()))
             .POST(HttpRequest.BodyPublishers.ofByteArray(CODEC.encodeTask(ctx.task())));
     headers.forEach(b::header);
-    HttpResponse<String> response;
+    HttpResponse<InputStream> response;
+    byte[] read;
     try {
-      response = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      response = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+      try (InputStream in = response.body()) {
+        read = in.readNBytes(maxResponseBytes + 1); // closing early cancels the rest
+      }
     } catch (HttpTimeoutException e) {
-      return HandlerResult.retry("http.timeout", e.getMessage());
+      return HandlerResult.retry("http.timeout", UrlRedaction.redact(e.getMessage()));
     } catch (IOException e) {
-      return HandlerResult.retry("http.io", e.toString());
+      return HandlerResult.retry("http.io", UrlRedaction.redact(e.toString()));
     }
     int code = response.statusCode();
+    boolean tooLarge = read.length > maxResponseBytes;
+    String text = new String(read, 0, Math.min(read.length, maxResponseBytes), UTF_8);
     String body =
-        response.body().length() > 500 ? response.body().substring(0, 500) + "…" : response.body();
+        text.length() > MESSAGE_BODY_CHARS ? text.substring(0, MESSAGE_BODY_CHARS) + "…" : text;
     if (code >= 200 && code < 300) {
-      return new HandlerResult.Succeeded(Optional.of(response.body()));
+      if (tooLarge) {
+        return HandlerResult.failed(
+            "http.body_too_large",
+            "HTTP "
+                + code
+                + " from "
+                + shownUrl
+                + ": the response body is over maxResponseBytes ("
+                + maxResponseBytes
+                + "); raise it for this type or return less");
+      }
+      return new HandlerResult.Succeeded(Optional.of(text));
     }
     if (code == 408 || code == 429 || code >= 500) {
       return new HandlerResult.Retry(
-          "http." + code, "HTTP " + code + " from " + url + ": " + body, retryAfter(response));
+          "http." + code, "HTTP " + code + " from " + shownUrl + ": " + body, retryAfter(response));
     }
-    return HandlerResult.failed("http." + code, "HTTP " + code + " from " + url + ": " + body);
+    return HandlerResult.failed("http." + code, "HTTP " + code + " from " + shownUrl + ": " + body);
   }
 
   private static Optional<Duration> retryAfter(HttpResponse<?> r) {

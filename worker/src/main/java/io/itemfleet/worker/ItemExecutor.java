@@ -33,6 +33,9 @@ final class ItemExecutor {
    */
   static final int MAX_RETRY_SOURCE_BYTES = 1_000_000;
 
+  /** How long an item of an unknown type waits before a worker looks at it again. */
+  static final long UNKNOWN_TYPE_DELAY_MS = 60_000;
+
   /** Decodes records. */
   private final MessageCodec codec;
 
@@ -145,13 +148,26 @@ final class ItemExecutor {
       return badOptions(task, e, r);
     }
     if (handler.isEmpty()) {
+      long now = clock.millis();
+      long since = unknownSince(r).orElse(now);
+      if (now - since < settings.unknownTypeWindow().toMillis()) {
+        // Passed on for a worker that knows the type (a rolling deploy, a stale fleet.yaml).
+        TaskMessage later = task.withNotBefore(Instant.ofEpochMilli(now + UNKNOWN_TYPE_DELAY_MS));
+        return ItemResult.deferred(later, Instant.ofEpochMilli(now), since);
+      }
       FailureEvent f =
           FailureEvent.failed(
               task,
               task.attempt(),
               false,
               "config.unknown_type",
-              "unknown task type '" + task.type() + "' (known: " + handlers.knownTypes() + ")",
+              "unknown task type '"
+                  + task.type()
+                  + "' (known here: "
+                  + handlers.knownTypes()
+                  + "; no worker took it within "
+                  + settings.unknownTypeWindow().toMinutes()
+                  + " min)",
               clock.instant(),
               Optional.of(source(r)));
       return ItemResult.terminal(
@@ -331,6 +347,18 @@ final class ItemExecutor {
 
   static SourceRecord source(ConsumerRecord<?, ?> r) {
     return new SourceRecord(r.topic(), r.partition(), r.offset());
+  }
+
+  /** When a worker first found this record's type unknown, from its header. */
+  private static Optional<Long> unknownSince(ConsumerRecord<?, ?> r) {
+    Header h = r.headers().lastHeader(FleetHeaders.UNKNOWN_SINCE);
+    if (h == null || h.value() == null) return Optional.empty();
+    try {
+      return Optional.of(
+          Long.parseLong(new String(h.value(), java.nio.charset.StandardCharsets.US_ASCII)));
+    } catch (NumberFormatException e) {
+      return Optional.empty(); // a forged or damaged header: count from now
+    }
   }
 
   private static Optional<String> header(ConsumerRecord<?, ?> r, String name) {

@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param retry the next attempt's message, to go to a retry topic
  * @param finishedAt when the attempt ended; picks the stats minute
  * @param value what a succeeded handler returned, kept with a cache entry where results persist
+ * @param unknownTypeSince for a deferral of an item whose type this worker does not know: when a
+ *     worker first found it unknown (epoch ms, sent on in a header); 0 otherwise
  */
 record ItemResult(
     Optional<Outcome> outcome,
@@ -25,7 +27,8 @@ record ItemResult(
     Optional<FailureEvent> failure,
     Optional<TaskMessage> retry,
     Instant finishedAt,
-    Optional<String> value) {
+    Optional<String> value,
+    long unknownTypeSince) {
 
   static ItemResult terminal(
       Outcome o,
@@ -36,7 +39,7 @@ record ItemResult(
       Optional<FailureEvent> failure,
       Instant at) {
     return new ItemResult(
-        Optional.of(o), job, type, ran, nanos, failure, Optional.empty(), at, Optional.empty());
+        Optional.of(o), job, type, ran, nanos, failure, Optional.empty(), at, Optional.empty(), 0);
   }
 
   static ItemResult retry(TaskMessage next, long nanos, Instant at) {
@@ -49,11 +52,41 @@ record ItemResult(
         Optional.empty(),
         Optional.of(next),
         at,
-        Optional.empty());
+        Optional.empty(),
+        0);
+  }
+
+  /**
+   * A retry record read before it was due, sent on unchanged to the retry tier that fits what is
+   * left of its delay (see docs/CONCURRENCY.md, "Retries"). No attempt ran: it counts as no retry
+   * and no outcome.
+   */
+  static ItemResult deferred(TaskMessage same, Instant at) {
+    return deferred(same, at, 0);
+  }
+
+  /** A deferral of an item no handler here knows, first found unknown at {@code since}. */
+  static ItemResult deferred(TaskMessage same, Instant at, long since) {
+    return new ItemResult(
+        Optional.empty(),
+        same.job(),
+        same.type(),
+        false,
+        0,
+        Optional.empty(),
+        Optional.of(same),
+        at,
+        Optional.empty(),
+        since);
+  }
+
+  /** True for {@link #deferred} results: no outcome and no handler run. */
+  boolean isDeferral() {
+    return outcome.isEmpty() && !handlerRan;
   }
 
   ItemResult withValue(Optional<String> v) {
     return new ItemResult(
-        outcome, job, type, handlerRan, handlerNanos, failure, retry, finishedAt, v);
+        outcome, job, type, handlerRan, handlerNanos, failure, retry, finishedAt, v, 0);
   }
 }

@@ -113,8 +113,15 @@ final class PollLoop implements Runnable {
   /** Why the loop ended, when it was not asked to. */
   volatile Throwable failure;
 
-  /** A retry attempt held in memory until due. */
-  private record Held(long dueMillis, Attempt attempt, boolean far) {}
+  /**
+   * A retry attempt held in memory until {@code dueMillis}: its notBefore, or, when that is later,
+   * the moment its tier's delay has passed since it was written ({@code hop}: it is then sent on to
+   * the tier that fits what is left, unless that is within the in-memory horizon).
+   */
+  private record Held(long dueMillis, Attempt attempt, boolean far, boolean hop) {}
+
+  /** Each retry topic's tier delay. */
+  private final Map<String, Long> tierMillis = new HashMap<>();
 
   PollLoop(
       WorkerSettings settings,
@@ -137,6 +144,9 @@ final class PollLoop implements Runnable {
     this.clock = clock;
     this.codec = new MessageCodec(settings.codecLimits());
     this.retryTopics = Set.copyOf(settings.topics().retryTopics());
+    for (Duration tier : FleetTopics.RETRY_TIERS) {
+      tierMillis.put(settings.topics().retry(tier), tier.toMillis());
+    }
     metrics.gauges(lanes::busy, lag::get, lanes::overdue);
     this.committer =
         Executors.newSingleThreadExecutor(
@@ -234,15 +244,26 @@ final class PollLoop implements Runnable {
         long due =
             task == null ? 0 : task.notBefore().map(java.time.Instant::toEpochMilli).orElse(0L);
         if (due > now) {
-          boolean far = due - now > MEMORY_HORIZON.toMillis();
-          delayed.add(new Held(due, a, far));
-          s.delayed++;
-          if (far) s.farDelayed++;
+          // Held until its tier's delay has passed since it was written, at most: every record of
+          // a tier partition is then released in the order written, so one due much later never
+          // holds back the due ones behind it.
+          long written = r.timestamp() < 0 ? now : Math.min(r.timestamp(), now);
+          long release = Math.min(due, written + tierMillis.getOrDefault(tp.topic(), 0L));
+          hold(new Held(Math.max(release, now), a, false, release < due), now);
         } else {
           s.waiting.add(a);
         }
       }
     }
+  }
+
+  /** Holds a retry attempt until {@code h.dueMillis}; one due past the horizon pauses fetching. */
+  private void hold(Held h, long now) {
+    boolean far = h.dueMillis - now > MEMORY_HORIZON.toMillis();
+    Held held = far == h.far ? h : new Held(h.dueMillis, h.attempt, far, h.hop);
+    delayed.add(held);
+    held.attempt.state.delayed++;
+    if (far) held.attempt.state.farDelayed++;
   }
 
   private void releaseDue() {
@@ -253,8 +274,29 @@ final class PollLoop implements Runnable {
       if (s.revoked) continue;
       s.delayed--;
       if (h.far) s.farDelayed--;
-      s.waiting.addFirst(h.attempt);
+      if (h.hop) {
+        hop(h.attempt, now);
+      } else {
+        s.waiting.addFirst(h.attempt);
+      }
     }
+  }
+
+  /**
+   * A retry record whose tier delay has passed but which is not due yet: within the horizon it is
+   * held on in memory; further out it is sent on to the tier for what is left (its notBefore capped
+   * at {@link TaskSettings#MAX_DELAY} from now), committed with its offset like any output.
+   */
+  private void hop(Attempt a, long now) {
+    TaskMessage t = a.decoded;
+    long due = t.notBefore().orElseThrow().toEpochMilli();
+    if (due - now <= MEMORY_HORIZON.toMillis()) {
+      hold(new Held(due, a, false, false), now);
+      return;
+    }
+    long capped = Math.min(due, now + TaskSettings.MAX_DELAY.toMillis());
+    TaskMessage same = capped == due ? t : t.withNotBefore(java.time.Instant.ofEpochMilli(capped));
+    lanes.complete(a, ItemResult.deferred(same, java.time.Instant.ofEpochMilli(now)));
   }
 
   /**
@@ -295,8 +337,7 @@ final class PollLoop implements Runnable {
     for (RedisGate.Waiting w = gate.takeWaiting(); w != null; w = gate.takeWaiting()) {
       PartitionState s = w.attempt().state;
       if (s.revoked) continue;
-      delayed.add(new Held(now + w.millis(), w.attempt(), false));
-      s.delayed++;
+      hold(new Held(now + w.millis(), w.attempt(), false, false), now);
     }
   }
 
@@ -413,7 +454,7 @@ final class PollLoop implements Runnable {
     producer.beginTransaction();
     long now = clock.millis();
     for (ItemResult r : b.results()) {
-      stats.add(r);
+      if (!r.isDeferral()) stats.add(r);
       if (r.failure().isPresent()) {
         producer.send(
             new ProducerRecord<>(
@@ -428,6 +469,14 @@ final class PollLoop implements Runnable {
             new ProducerRecord<>(topics.retry(tierFor(delay)), next.item(), codec.encodeTask(next));
         if (b.replayRetries().contains(next)) {
           retry.headers().add(FleetHeaders.REPLAY, new byte[] {'1'});
+        }
+        if (r.unknownTypeSince() > 0) {
+          retry
+              .headers()
+              .add(
+                  FleetHeaders.UNKNOWN_SINCE,
+                  Long.toString(r.unknownTypeSince())
+                      .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         }
         producer.send(retry);
       }
@@ -447,7 +496,7 @@ final class PollLoop implements Runnable {
     metrics.commit(System.nanoTime() - startNanos, b.results().size());
     for (ItemResult r : b.results()) {
       r.outcome().ifPresent(o -> metrics.outcome(r.type(), o));
-      if (r.retry().isPresent()) metrics.retry(r.type());
+      if (r.retry().isPresent() && !r.isDeferral()) metrics.retry(r.type());
     }
   }
 

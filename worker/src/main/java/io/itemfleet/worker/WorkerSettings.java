@@ -25,6 +25,9 @@ import java.util.Optional;
  *     again elsewhere after at most this long
  * @param staticMembership join the group as static member {@code workerId}: a restart with the same
  *     ID takes its partitions back without a rebalance or a session time-out (use with stable IDs)
+ * @param unknownTypeWindow how long an item of a type this worker has no handler for is passed on
+ *     (through the retry tiers, every minute, no attempt counted) for a worker that knows the type,
+ *     before it is FAILED {@code config.unknown_type}; zero fails it at once
  */
 public record WorkerSettings(
     Map<String, Object> kafka,
@@ -40,7 +43,8 @@ public record WorkerSettings(
     CodecLimits codecLimits,
     boolean staticMembership,
     Optional<java.net.URI> redis,
-    Duration leaseTtl) {
+    Duration leaseTtl,
+    Duration unknownTypeWindow) {
 
   public WorkerSettings {
     kafka = Map.copyOf(kafka);
@@ -69,6 +73,10 @@ public record WorkerSettings(
                 "Redis URL must start with redis:// or rediss://, was '" + u + "'");
           }
         });
+    if (unknownTypeWindow.isNegative() || unknownTypeWindow.compareTo(Duration.ofDays(7)) > 0) {
+      throw new ConfigException(
+          "unknownTypeWindow must be in [0, 7d], was " + unknownTypeWindow.toMillis() + " ms");
+    }
     if (transactionTimeout.compareTo(commitInterval.multipliedBy(3)) < 0) {
       throw new ConfigException("transactionTimeout must be at least 3 × commitInterval");
     }
@@ -94,7 +102,8 @@ public record WorkerSettings(
         CodecLimits.DEFAULTS,
         false,
         Optional.empty(),
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30),
+        Duration.ofHours(1));
   }
 
   public WorkerSettings withDefaultsForPlainIds(Optional<String> job, Optional<String> type) {
@@ -122,6 +131,10 @@ public record WorkerSettings(
     return with(d -> d.leaseTtl = ttl);
   }
 
+  public WorkerSettings withUnknownTypeWindow(Duration window) {
+    return with(d -> d.unknownTypeWindow = window);
+  }
+
   /** A copy with {@code change} applied, validated again by the canonical constructor. */
   private WorkerSettings with(java.util.function.Consumer<Draft> change) {
     Draft d = new Draft(this);
@@ -145,6 +158,7 @@ public record WorkerSettings(
     boolean staticMembership;
     Optional<java.net.URI> redis;
     Duration leaseTtl;
+    Duration unknownTypeWindow;
 
     Draft(WorkerSettings s) {
       kafka = s.kafka;
@@ -161,6 +175,7 @@ public record WorkerSettings(
       staticMembership = s.staticMembership;
       redis = s.redis;
       leaseTtl = s.leaseTtl;
+      unknownTypeWindow = s.unknownTypeWindow;
     }
 
     WorkerSettings build() {
@@ -178,7 +193,8 @@ public record WorkerSettings(
           codecLimits,
           staticMembership,
           redis,
-          leaseTtl);
+          leaseTtl,
+          unknownTypeWindow);
     }
   }
 
