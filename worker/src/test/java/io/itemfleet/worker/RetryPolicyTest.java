@@ -69,4 +69,43 @@ class RetryPolicyTest {
     assertThat(RetryPolicy.canRetry(msg, 1)).isTrue();
     assertThat(RetryPolicy.canRetry(msg, 2)).isFalse();
   }
+
+  @Test
+  void anOverflowedAttemptCountNeverIndexesBelowTheListOrRetries() {
+    int overflowed = Integer.MAX_VALUE + 1; // what attempt 2147483647 + 1 became
+    assertThat(RetryPolicy.canRetry(LIST, overflowed)).isFalse();
+    assertThat(RetryPolicy.baseDelay(LIST, overflowed)).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void retryAfterIsClampedBetweenTheConfiguredDelayAndOneDay() {
+    assertThat(RetryPolicy.requestedDelay(LIST, 1, Duration.ofSeconds(-30), () -> 0.5))
+        .isEqualTo(Duration.ofSeconds(5));
+    assertThat(RetryPolicy.requestedDelay(LIST, 1, Duration.ofSeconds(999_999), () -> 0.5))
+        .isEqualTo(Duration.ofHours(24));
+    assertThat(RetryPolicy.requestedDelay(LIST, 1, Duration.ofSeconds(60), () -> 0.5))
+        .isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void outOfRangeOptionsAreRejectedNamingTheSetting() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> LIST.with(TaskOptions.NONE.withTimeout(Duration.ofDays(9_999_999_999L))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("timeout must be in [1ms, 24h]");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> LIST.with(TaskOptions.NONE.withRetryDelays(List.of(Duration.ofDays(2)))))
+        .hasMessageContaining("retryDelays must each be in [0ms, 24h], was 2d");
+  }
+
+  @Test
+  void messageOptionsMustKeepTheMarkerAliveThroughTheirRetries() {
+    TaskSettings s =
+        LIST.with(
+            TaskOptions.NONE
+                .withRetryDelays(List.of(Duration.ofHours(2)))
+                .withIdempotencyTtl(Duration.ofSeconds(1)));
+    org.assertj.core.api.Assertions.assertThatThrownBy(s::checkIdempotencyTtl)
+        .hasMessageContaining("idempotencyTtl: 1s does not outlast the longest retry schedule");
+  }
 }

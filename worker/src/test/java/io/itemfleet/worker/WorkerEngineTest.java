@@ -28,7 +28,7 @@ class WorkerEngineTest {
       FleetHarness h, String id, int concurrency, String yaml, Map<String, TaskHandler> handlers) {
     FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
     return Worker.start(
-        h.settings(id, concurrency),
+        h.settings(id, concurrency).withUnknownTypeWindow(Duration.ZERO), // fail unknown types now
         config,
         HandlerRegistry.create(config, handlers),
         WorkerMetrics.NONE);

@@ -1,0 +1,58 @@
+package io.itemfleet.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.itemfleet.schemas.TaskMessage;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ExecHandlerTest {
+  private static TaskContext ctx(String item) {
+    TaskMessage t = TaskMessage.of("job-1", "t", item);
+    return () -> t;
+  }
+
+  private static HandlerResult run(String script, String item) throws InterruptedException {
+    return new ExecHandler(List.of("sh", "-c", script, "sh"), Set.of(75)).handle(ctx(item));
+  }
+
+  @Test
+  void outputLargerThanThePipeNeverBlocksAndTheTailIsKept() throws Exception {
+    long t0 = System.nanoTime();
+    HandlerResult r =
+        run(
+            "head -c 300000 /dev/zero | tr '\\\\0' x; echo; echo 'Traceback: the real cause'; exit 3",
+            "i");
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(10_000);
+    assertThat(r)
+        .isInstanceOfSatisfying(
+            HandlerResult.Failed.class,
+            f -> {
+              assertThat(f.errorClass()).isEqualTo("exec.exit.3");
+              assertThat(f.message()).endsWith("Traceback: the real cause");
+              assertThat(f.message().length()).isLessThan(ExecHandler.TAIL_BYTES + 100);
+            });
+  }
+
+  @Test
+  void commandGetsTheTaskOnStdinAndFleetVariables() throws Exception {
+    HandlerResult r =
+        run("read -r line; echo \"$FLEET_JOB/$FLEET_ITEM/$FLEET_ATTEMPT $line\"; exit 3", "x1");
+    assertThat(((HandlerResult.Failed) r).message())
+        .contains("job-1/x1/1 {\"v\":1,\"job\":\"job-1\",\"type\":\"t\",\"item\":\"x1\"}");
+  }
+
+  @Test
+  void placeholdersInsideSubstitutedValuesAreNotExpandedAgain() {
+    ExecHandler h = new ExecHandler(List.of("echo", "--", "${item}", "${job}"), Set.of());
+    assertThat(h.arguments(ctx("${job}$1\\x")))
+        .containsExactly("echo", "--", "${job}$1\\x", "job-1");
+  }
+
+  @Test
+  void itemIdIsAppendedWhenNotPlaced() {
+    ExecHandler h = new ExecHandler(List.of("echo", "--"), Set.of());
+    assertThat(h.arguments(ctx("-rf"))).containsExactly("echo", "--", "-rf");
+  }
+}
