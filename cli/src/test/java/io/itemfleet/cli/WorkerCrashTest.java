@@ -69,6 +69,30 @@ class WorkerCrashTest {
     assertThat(t.deduplicated()).as("redelivered records re-emit, never deduplicate").isZero();
   }
 
+  @Test
+  void sigtermDrainsCommitsAndExitsZero(TestFleet f) throws Exception {
+    Path yaml = tmp.resolve("fleet.yaml");
+    Files.writeString(yaml, "types:\n  sim: {handler: simulate, latency: 20ms}\n");
+    ProduceCommandTest.produceRange(f, 4, "term", "sim", 5_000);
+    Process w = startWorker(f, yaml, "term.log");
+    await().atMost(Duration.ofSeconds(60)).until(() -> totals(f).total() >= 200);
+    w.destroy(); // SIGTERM, with items in flight
+    assertThat(w.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    String log = Files.readString(tmp.resolve("term.log"));
+    assertThat(w.exitValue()).as(log).isZero();
+    assertThat(log).contains("SIGTERM, draining").contains("drained and committed");
+  }
+
+  @Test
+  void workerWithoutTypesRefusesToStartUnlessAllowed() throws Exception {
+    Process p = FleetProcess.start(tmp.resolve("none.log"), "worker", "--no-redis");
+    assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(Files.readString(tmp.resolve("none.log")))
+        .contains("knows no task types")
+        .contains("--allow-no-types");
+  }
+
   private Process startWorker(TestFleet f, Path yaml, String log) throws Exception {
     return FleetProcess.start(
         tmp.resolve(log),

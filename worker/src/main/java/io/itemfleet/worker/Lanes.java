@@ -237,11 +237,17 @@ final class Lanes {
             break; // the poll thread starts a new lane when work arrives
           }
           queued.decrementAndGet();
-          if (a.state.revoked) {
+          // Published before `running` is read again: a drain that stopped the lanes and then
+          // found no lane busy can only race a lane that sees `running` false here and gives the
+          // attempt back unrun (it stays uncommitted and is redelivered); otherwise the drain
+          // sees this lane busy and waits for its result.
+          current = a;
+          if (!running || a.state.revoked) {
+            current = null;
             release(a);
+            if (!running) break;
             continue;
           }
-          current = a;
           ItemResult result;
           try {
             result = executor.run(a);

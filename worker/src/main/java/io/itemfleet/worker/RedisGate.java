@@ -442,8 +442,8 @@ final class RedisGate implements AutoCloseable {
       throw new JedisException("scripts were not loaded (Redis restarted?); loaded them again", e);
     }
     for (int i = 0; i < renewed.size(); i++) {
-      if (Long.valueOf(0).equals(renewals.get(i).get()) && leased.contains(renewed.get(i))) {
-        lostLeases.incrementAndGet();
+      if (Long.valueOf(0).equals(renewals.get(i).get()) && leased.remove(renewed.get(i))) {
+        lostLeases.incrementAndGet(); // once per attempt: a lost lease is not renewed again
         log.warn(
             "lease of item at {} was lost while it ran (expired, or taken over); another worker"
                 + " may run it too",

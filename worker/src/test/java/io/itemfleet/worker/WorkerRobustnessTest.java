@@ -1,0 +1,342 @@
+package io.itemfleet.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.FleetHeaders;
+import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.testkit.FleetTestKit;
+import io.itemfleet.testkit.TestFleet;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+/** Hostile input and edges: every message ends counted once, and nothing wedges a partition. */
+@ExtendWith(FleetTestKit.class)
+class WorkerRobustnessTest {
+  @TempDir Path tmp;
+
+  private static Worker start(
+      FleetHarness h, WorkerSettings s, String yaml, Map<String, TaskHandler> handlers) {
+    FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
+    return Worker.start(s, config, HandlerRegistry.create(config, handlers), WorkerMetrics.NONE);
+  }
+
+  private static void send(
+      FleetHarness h, String topic, byte[] value, Map<String, String> headers) {
+    Map<String, Object> p = new HashMap<>(h.kafka());
+    p.put("compression.type", "gzip"); // a 1.1 MB record compresses under the broker's limit
+    p.put("max.request.size", 10 << 20);
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, "k", value);
+      headers.forEach((k, v) -> r.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
+      producer.send(r);
+    }
+  }
+
+  private static byte[] json(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void everyBadKindEndsInOneCountedOutcomeWhileGoodOnesFinish(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    h.produce("m", "t", FleetHarness.ids(1000));
+    String big =
+        "{\"v\":1,\"job\":\"m\",\"type\":\"t\",\"item\":\"big\",\"payload\":\""
+            + "a".repeat(1_100_000)
+            + "\"}";
+    send(h, h.topics.tasks(), json(big), Map.of(FleetHeaders.JOB, "m")); // 1 POISON (oversize)
+    send(
+        h,
+        h.topics.tasks(),
+        json("{\"v\":1,\"job\":\"m\",\"type\":\"t\",\"item\":\"att\",\"attempt\":2147483647}"),
+        Map.of());
+    send(
+        h,
+        h.topics.tasks(),
+        json(
+            "{\"v\":1,\"job\":\"m\",\"type\":\"t\",\"item\":\"tmo\",\"options\":{\"timeout\":\"9999999999d\"}}"),
+        Map.of());
+    send(
+        h,
+        h.topics.tasks(),
+        json(
+            "{\"v\":1,\"job\":\"m\",\"type\":\"t\",\"item\":\"dly\",\"options\":{\"retryDelays\":[\"9999999999d\"]}}"),
+        Map.of());
+    send(
+        h,
+        h.topics.tasks(),
+        json(
+            "{\"v\":1,\"job\":\"m\",\"type\":\"t\",\"item\":\"ttl\",\"options\":{\"retryDelays\":[\"2h\"],\"idempotencyTtl\":\"1s\"}}"),
+        Map.of());
+    send(
+        h,
+        h.topics.tasks(),
+        json("{\"v\":1,\"job\":\"m\",\"type\":\"t\",\"item\":\"boom\"}"),
+        Map.of());
+    send(
+        h,
+        h.topics.tasks(),
+        json("{\"v\":1,\"job\":\"m\",\"type\":\"t\",\"item\":\"after\"}"),
+        Map.of());
+    TaskHandler handler =
+        ctx -> {
+          if (ctx.item().equals("boom")) {
+            throw new IllegalStateException("outer", new java.io.IOException("disk on fire"));
+          }
+          return HandlerResult.succeeded();
+        };
+    String yaml = "types:\n  t: {handler: noop, retries: 0}\n";
+    try (Worker w = start(h, h.redisSettings("w-bad", 64), yaml, Map.of("t", handler))) {
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(() -> h.totals("m").counts().total() >= 1007);
+      assertThat(w.isRunning()).isTrue();
+    }
+    var counts = h.totals("m").counts();
+    assertThat(counts.total()).isEqualTo(1007);
+    assertThat(counts.succeeded()).isEqualTo(1001); // the good ones, "after" included
+    assertThat(counts.poison()).isEqualTo(1);
+    assertThat(counts.failed()).isEqualTo(5);
+    Map<String, FailureEvent> byItem =
+        h.failures().stream()
+            .filter(f -> f.item().isPresent())
+            .collect(Collectors.toMap(f -> f.item().get(), f -> f));
+    assertThat(byItem.get("att").errorClass()).isEqualTo("task.bad_options");
+    assertThat(byItem.get("att").errorMessage()).contains("attempt must be in [0, 1000]");
+    assertThat(byItem.get("tmo").errorMessage()).contains("timeout must be in [1ms, 24h]");
+    assertThat(byItem.get("dly").errorMessage()).contains("retryDelays must each be in [0ms, 24h]");
+    assertThat(byItem.get("ttl").errorMessage()).contains("idempotencyTtl: 1s does not outlast");
+    assertThat(byItem.get("boom").stackTrace().orElseThrow())
+        .contains("IllegalStateException: outer")
+        .contains("Caused by: java.io.IOException: disk on fire");
+    FailureEvent poison =
+        h.failures().stream().filter(f -> f.poison().isPresent()).findFirst().orElseThrow();
+    assertThat(poison.errorClass()).isEqualTo("decode.oversize");
+    assertThat(poison.poison().get().raw()).hasSize(FailureEvent.MAX_RAW_BYTES);
+    assertThat(poison.poison().get().size()).isEqualTo(big.length());
+    assertThat(poison.poison().get().sha256()).hasSize(64);
+  }
+
+  @Test
+  void aFarFutureRetryNeverHoldsBackADueOneOnItsTierPartition(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    MessageCodec codec = new MessageCodec();
+    String tier = h.topics.retry(Duration.ofSeconds(5));
+    TaskMessage far =
+        TaskMessage.of("hol", "t", "far").nextAttempt(Instant.now().plus(Duration.ofDays(11)));
+    List<String> ran = new CopyOnWriteArrayList<>();
+    TaskHandler handler =
+        ctx -> {
+          ran.add(ctx.item());
+          return HandlerResult.succeeded();
+        };
+    try (Worker w =
+        start(h, h.settings("w-hol", 8), "types:\n  t: {handler: noop}\n", Map.of("t", handler))) {
+      send(h, tier, codec.encodeTask(far), Map.of());
+      await().atMost(Duration.ofSeconds(20)).pollDelay(Duration.ofSeconds(2)).until(() -> true);
+      // Written after the far one (whose partition the old loop paused for 11 days): due in 6 s.
+      TaskMessage due = TaskMessage.of("hol", "t", "due").nextAttempt(Instant.now().plusSeconds(6));
+      send(h, tier, codec.encodeTask(due), Map.of());
+      await().atMost(Duration.ofSeconds(40)).until(() -> ran.contains("due"));
+    }
+    assertThat(ran).containsExactly("due");
+    assertThat(h.totals("hol").counts().succeeded()).isEqualTo(1);
+    assertThat(h.totals("hol").retries()).isZero(); // passing a record on is not a retry
+    var passedOn = fleet.readCommitted(h.topics.retry(Duration.ofHours(1)));
+    assertThat(passedOn)
+        .singleElement()
+        .satisfies(
+            r -> {
+              TaskMessage t =
+                  codec.decodeTask(r.value(), n -> java.util.Optional.empty()).orThrow();
+              assertThat(t.item()).isEqualTo("far");
+              assertThat(t.attempt()).isEqualTo(1);
+              assertThat(t.notBefore().get()).isBefore(Instant.now().plus(Duration.ofHours(25)));
+            });
+  }
+
+  @Test
+  void anOutOfMemoryErrorStopsTheWorkerAndItsItemRunsAgainElsewhere(TestFleet fleet)
+      throws Exception {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    h.produce("oom", "t", List.of("a", "b", "c"));
+    AtomicBoolean thrown = new AtomicBoolean();
+    TaskHandler failing =
+        ctx -> {
+          if (ctx.item().equals("b") && thrown.compareAndSet(false, true))
+            throw new OutOfMemoryError("test");
+          return HandlerResult.succeeded();
+        };
+    String yaml = "types:\n  t: {handler: noop}\n";
+    Worker w = start(h, h.settings("w-oom", 1), yaml, Map.of("t", failing));
+    assertThat(w.awaitTermination(Duration.ofSeconds(20))).as("stopped promptly").isTrue();
+    assertThat(w.failure()).get().isInstanceOf(OutOfMemoryError.class);
+    w.close();
+    try (Worker again = start(h, h.settings("w-oom2", 1), yaml, Map.of("t", failing))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> h.totals("oom").counts().total() >= 3);
+    }
+    assertThat(h.totals("oom").counts().succeeded()).isEqualTo(3);
+  }
+
+  @Test
+  void stoppingABusyWorkerManyTimesCommitsEverythingFinishedOnce(TestFleet fleet) throws Exception {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    int items = 300;
+    h.produce("stop", "t", FleetHarness.ids(items));
+    Path log = tmp.resolve("runs.log");
+    Files.createFile(log);
+    String yaml =
+        "types:\n  t:\n    handler: exec\n    command: [sh, -c, 'echo \"$FLEET_ITEM\" >> "
+            + log
+            + "; sleep 0.05', sh]\n";
+    int stops = 0;
+    while (h.totals("stop").counts().total() < items && stops < 40) {
+      Worker w = start(h, h.settings("w-stop", 16), yaml, Map.of());
+      Thread.sleep(700 + 150L * (stops % 5));
+      w.close();
+      assertThat(w.failure()).as("stop %d was clean", stops).isEmpty();
+      stops++;
+    }
+    assertThat(stops).isGreaterThan(2);
+    assertThat(h.totals("stop").counts().succeeded()).isEqualTo(items);
+    Map<String, Long> runs =
+        Files.readAllLines(log).stream()
+            .collect(Collectors.groupingBy(s -> s, Collectors.counting()));
+    assertThat(runs).hasSize(items);
+    assertThat(runs.values())
+        .as("each item ran exactly once across %d stops", stops)
+        .containsOnly(1L);
+  }
+
+  @Test
+  void leasesOfLiveAttemptsAreRenewedUnderASaturatedCpuAndOnlyTrueLossesCount(TestFleet fleet)
+      throws Exception {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    h.produce("lease", "t", FleetHarness.ids(300));
+    h.produce("lease", "t", List.of("victim"));
+    Map<String, Integer> runs = new ConcurrentHashMap<>();
+    TaskHandler slow =
+        ctx -> {
+          runs.merge(ctx.item(), 1, Integer::sum);
+          Thread.sleep(ctx.item().equals("victim") ? 4_000 : 1_500); // beyond the 1 s lease
+          return HandlerResult.succeeded();
+        };
+    AtomicBoolean burn = new AtomicBoolean(true);
+    List<Thread> burners = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      burners.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    long x = 0;
+                    while (burn.get()) x += System.nanoTime() % 7;
+                  }));
+    }
+    WorkerSettings s = h.redisSettings("w-lease", 100).withLeaseTtl(Duration.ofSeconds(1));
+    try (Worker w = start(h, s, "types:\n  t: {handler: noop, timeout: 30s}\n", Map.of("t", slow));
+        Jedis redis = new Jedis(java.net.URI.create(fleet.redisUrl()))) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> runs.containsKey("victim"));
+      String key = RedisKeys.defaultItemKey(fleet.prefix(), "lease", "victim");
+      assertThat(redis.get(key)).startsWith("L"); // its running lease
+      redis.del(key); // a true loss: as if it had expired and been taken
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(() -> h.totals("lease").counts().total() >= 301);
+      assertThat(w.counters()).isNotNull();
+      assertThat(gateOf(w).lostLeases()).as("only the deleted lease counts as lost").isEqualTo(1);
+    } finally {
+      burn.set(false);
+      for (Thread t : burners) t.join();
+    }
+    assertThat(runs.values()).containsOnly(1);
+    assertThat(h.totals("lease").counts().succeeded()).isEqualTo(301);
+  }
+
+  @Test
+  void aTimedOutHandlerKeepsItsLeaseSoItsRetryWaitsForIt(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    h.produce("late", "t", List.of("stuck"));
+    List<long[]> spans = new CopyOnWriteArrayList<>();
+    TaskHandler stubborn =
+        ctx -> {
+          long start = System.nanoTime();
+          if (ctx.attempt() == 1) {
+            long until = start + 3_000_000_000L;
+            while (System.nanoTime() < until) {
+              try {
+                Thread.sleep(100);
+              } catch (InterruptedException ignored) {
+                /* ignores it */
+              }
+            }
+          }
+          spans.add(new long[] {ctx.attempt(), start, System.nanoTime()});
+          return HandlerResult.succeeded();
+        };
+    String yaml =
+        "types:\n  t: {handler: noop, timeout: 300ms, retries: 2, retryDelays: [100ms]}\n";
+    try (Worker w = start(h, h.redisSettings("w-late", 4), yaml, Map.of("t", stubborn))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> h.totals("late").counts().total() >= 1);
+    }
+    assertThat(h.totals("late").counts().succeeded()).isEqualTo(1);
+    assertThat(spans).hasSize(2);
+    long firstEnd = spans.stream().filter(x -> x[0] == 1).findFirst().orElseThrow()[2];
+    long secondStart = spans.stream().filter(x -> x[0] == 2).findFirst().orElseThrow()[1];
+    assertThat(secondStart)
+        .as("the retry started after the timed-out handler returned")
+        .isGreaterThan(firstEnd);
+  }
+
+  @Test
+  void anItemOfAnUnknownTypeWaitsForAWorkerThatKnowsIt(TestFleet fleet) throws Exception {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    h.produce("roll", "new-type", List.of("r1", "r2"));
+    try (Worker old =
+        start(h, h.settings("w-old", 4), "types:\n  t: {handler: noop}\n", Map.of())) {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> !fleet.readCommitted(h.topics.retry(Duration.ofSeconds(30))).isEmpty());
+    }
+    assertThat(h.totals("roll").counts().total()).isZero(); // passed on, not failed
+    try (Worker fresh =
+        start(h, h.settings("w-new", 4), "types:\n  new-type: {handler: noop}\n", Map.of())) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofSeconds(2))
+          .until(() -> h.totals("roll").counts().total() >= 2);
+    }
+    assertThat(h.totals("roll").counts().succeeded()).isEqualTo(2);
+    assertThat(h.totals("roll").retries()).isZero();
+  }
+
+  private static RedisGate gateOf(Worker w) throws Exception {
+    var f = Worker.class.getDeclaredField("gate");
+    f.setAccessible(true);
+    return (RedisGate) f.get(w);
+  }
+}
