@@ -48,7 +48,7 @@ final class DbOptions {
         throw new CliFailure(
             3,
             "no ItemFleet ledger in "
-                + db.url()
+                + io.itemfleet.schemas.Redaction.text(db.url())
                 + " (has `fleet recorder` run against this database yet?)");
       }
       return ds;
@@ -57,7 +57,12 @@ final class DbOptions {
       Throwable cause = e;
       while (cause.getCause() != null)
         cause = cause.getCause(); // the driver's reason, not the pool's
-      throw new CliFailure(3, "cannot reach PostgreSQL at " + db + ": " + cause.getMessage());
+      throw new CliFailure(
+          3,
+          "cannot reach PostgreSQL at "
+              + db
+              + ": "
+              + io.itemfleet.schemas.Redaction.text(cause.getMessage()));
     }
   }
 }

@@ -58,17 +58,19 @@ final class FailuresCommand implements Callable<Integer> {
           for (FailedItem f : items) a.add(toJson(f));
           out.println(StatusCommand.JSON.writeValueAsString(a));
         } else if (items.isEmpty()) {
-          out.printf("no unresolved failures with fingerprint %s in job %s%n", fingerprint, job);
+          out.printf(
+              "no unresolved failures with fingerprint %s in job %s%n",
+              Terminal.safe(fingerprint), Terminal.safe(job));
         } else {
           for (FailedItem f : items) {
             out.printf(
                 Locale.ROOT,
                 "%s  %s  attempts %d  %s: %s%n",
                 f.lastFailedAt(),
-                f.itemKey(),
+                Terminal.safe(f.itemKey()),
                 f.attempts(),
-                f.errorClass(),
-                f.errorMessage());
+                Terminal.safe(f.errorClass()),
+                Terminal.safe(f.errorMessage()));
             f.stackTrace().ifPresent(t -> out.print(indented(t)));
           }
         }
@@ -88,7 +90,7 @@ final class FailuresCommand implements Callable<Integer> {
           Locale.ROOT,
           "%s unresolved failures in job %s, %d fingerprints:%n%n",
           Terminal.count(total),
-          job,
+          Terminal.safe(job),
           groups.size());
       for (FailureGroup g : groups) {
         out.printf(
@@ -96,12 +98,13 @@ final class FailuresCommand implements Callable<Integer> {
             "%8s  %s  %s: %s%n          e.g. %s%n          last %s%n%n",
             Terminal.count(g.count()),
             g.fingerprint(),
-            g.errorClass(),
-            g.normalisedMessage(),
-            String.join(", ", g.sampleItems()),
+            Terminal.safe(g.errorClass()),
+            Terminal.safe(g.normalisedMessage()),
+            Terminal.safe(String.join(", ", g.sampleItems())),
             g.lastFailedAt());
       }
-      out.printf("items of a group: fleet failures %s --fingerprint <id>%n", job);
+      out.printf(
+          "items of a group: fleet failures %s --fingerprint <id>%n", Terminal.shellQuote(job));
       return 0;
     }
   }
@@ -146,7 +149,9 @@ final class FailuresCommand implements Callable<Integer> {
   /** A stack trace under its item's line, indented so that the next item stands out. */
   private static String indented(String trace) {
     StringBuilder sb = new StringBuilder();
-    for (String line : trace.strip().split("\n")) sb.append("    ").append(line).append('\n');
+    for (String line : trace.strip().split("\n")) {
+      sb.append("    ").append(Terminal.safe(line.replace("\t", "  "))).append('\n');
+    }
     return sb.toString();
   }
 }

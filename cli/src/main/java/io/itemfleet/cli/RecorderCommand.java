@@ -71,7 +71,12 @@ final class RecorderCommand implements Callable<Integer> {
     try {
       recorder = Recorder.start(settings, wait);
     } catch (SQLException e) {
-      throw new CliFailure(3, "cannot use PostgreSQL at " + settings.db() + ": " + e.getMessage());
+      throw new CliFailure(
+          3,
+          "cannot use PostgreSQL at "
+              + settings.db()
+              + ": "
+              + io.itemfleet.schemas.Redaction.text(e.getMessage()));
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Gauge.builder("fleet_recorder_applied_records", recorder, r -> r.applied())

@@ -198,7 +198,7 @@ final class ReplayCommand implements Callable<Integer> {
       throw new CliFailure(
           3,
           "fleet replay: cannot read done markers from Redis at "
-              + redisUrl
+              + io.itemfleet.schemas.Redaction.text(redisUrl)
               + ": "
               + e.getMessage()
               + " (use --no-redis to skip the check)");

@@ -77,8 +77,8 @@ final class StatusCommand implements Callable<Integer> {
           out.printf(
               Locale.ROOT,
               "%-24s %-16s %12s %12s %10s %8s  %s%n",
-              s.job(),
-              s.type(),
+              Terminal.safe(s.job()),
+              Terminal.safe(s.type()),
               Terminal.count(s.finished()) + "/" + s.total().map(Terminal::count).orElse("?"),
               Terminal.count(s.counts().succeeded() + s.counts().cached()),
               Terminal.count(s.counts().failed() + s.counts().poison()),
@@ -101,7 +101,13 @@ final class StatusCommand implements Callable<Integer> {
     } catch (Exception e) {
       known = "?";
     }
-    return new CliFailure(1, "no job '" + job + "' in the ledger (recent jobs: " + known + ")");
+    return new CliFailure(
+        1,
+        "no job '"
+            + Terminal.safe(job.length() > 200 ? job.substring(0, 200) + "…" : job)
+            + "' in the ledger (recent jobs: "
+            + Terminal.safe(known)
+            + ")");
   }
 
   /** The contract in DESIGN.md, plus a few extras. */
@@ -133,8 +139,8 @@ final class StatusCommand implements Callable<Integer> {
     out.printf(
         Locale.ROOT,
         "job %s (%s): %s%n",
-        s.job(),
-        s.type(),
+        Terminal.safe(s.job()),
+        Terminal.safe(s.type()),
         s.done()
             ? "done at " + s.completedAt().get()
             : "running, "
@@ -157,7 +163,7 @@ final class StatusCommand implements Callable<Integer> {
           (double) s.handlerMillis() / Math.max(1, s.finished()));
     }
     if (s.counts().failed() + s.counts().poison() > 0) {
-      out.printf("  see: fleet failures %s%n", s.job());
+      out.printf("  see: fleet failures %s%n", Terminal.shellQuote(s.job()));
     }
   }
 }

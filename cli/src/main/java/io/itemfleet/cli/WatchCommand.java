@@ -54,7 +54,7 @@ final class WatchCommand implements Callable<Integer> {
     long deadline = limit.isZero() ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
     try (HikariDataSource ds = db.openForReading()) {
       if (follow(new LedgerQueries(ds), job, every, deadline, System.out)) return 0;
-      System.err.printf("fleet watch: %s not done after %s%n", job, timeout);
+      System.err.printf("fleet watch: %s not done after %s%n", Terminal.safe(job), timeout);
       return 1;
     }
   }
@@ -71,8 +71,25 @@ final class WatchCommand implements Callable<Integer> {
     double rate = 0;
     long lastLine = 0;
     boolean seen = false;
+    long backoff = 0; // ms; while the ledger does not answer
     while (true) {
-      Optional<JobStatus> s = q.job(job);
+      Optional<JobStatus> s;
+      try {
+        s = q.job(job);
+        if (backoff > 0) System.err.println("fleet watch: PostgreSQL answers again");
+        backoff = 0;
+      } catch (java.sql.SQLException e) {
+        // A hiccup under load (a connection time-out) is no reason to give up on a long job.
+        if (System.nanoTime() > deadline) throw e;
+        backoff = backoff == 0 ? 500 : Math.min(10_000, backoff * 2);
+        if (tty) out.println();
+        System.err.printf(
+            "fleet watch: cannot read the ledger (%s); retrying in %d ms (--timeout gives up)%n",
+            io.itemfleet.schemas.Redaction.text(Terminal.safe(String.valueOf(e.getMessage()))),
+            backoff);
+        Thread.sleep(backoff);
+        continue;
+      }
       long now = System.nanoTime();
       if (s.isEmpty()) {
         if (!seen && now - lastLine > 5_000_000_000L) {
@@ -93,14 +110,14 @@ final class WatchCommand implements Callable<Integer> {
         lastAt = now;
         long failed = j.counts().failed() + j.counts().poison();
         if (tty) {
-          Terminal.bar(out, job, j.finished(), j.total().orElse(0L), rate);
+          Terminal.bar(out, Terminal.safe(job), j.finished(), j.total().orElse(0L), rate);
           out.printf(Locale.ROOT, "failed %s  ", Terminal.count(failed));
           out.flush();
         } else if (j.done() || now - lastLine >= 5_000_000_000L) {
           out.printf(
               Locale.ROOT,
               "%s: %s/%s finished, %s/s, %s failed, %s retries%n",
-              job,
+              Terminal.safe(job),
               Terminal.count(j.finished()),
               j.total().map(Terminal::count).orElse("?"),
               Terminal.count(Math.round(rate)),

@@ -2,6 +2,7 @@ package io.itemfleet.cli;
 
 import io.itemfleet.producer.TopicAdmin;
 import io.itemfleet.schemas.Durations;
+import io.itemfleet.schemas.Redaction;
 import io.itemfleet.schemas.TaskOptions;
 import io.itemfleet.worker.ConfigException;
 import io.itemfleet.worker.ConfigReport;
@@ -174,6 +175,28 @@ final class WorkerCommand implements Callable<Integer> {
     return d.with(o);
   }
 
+  /** The worker-wide settings, as {@code --print-config} shows them (secrets masked). */
+  private String workerReport() {
+    StringBuilder sb = new StringBuilder("worker\n");
+    java.util.function.BiConsumer<String, Object> line =
+        (k, v) -> sb.append(String.format("  %-20s %s%n", k, Redaction.text(String.valueOf(v))));
+    line.accept("bootstrap", kafka.bootstrap);
+    line.accept("topic prefix", kafka.topicPrefix);
+    line.accept("concurrency", concurrency);
+    line.accept("worker id", workerId == null || workerId.isBlank() ? "(random)" : workerId);
+    line.accept("drain timeout", drainTimeout);
+    line.accept("lease ttl", leaseTtl);
+    line.accept("unknown type window", unknownTypeWindow);
+    line.accept(
+        "default job / type",
+        (defaultJob == null ? "-" : defaultJob)
+            + " / "
+            + (defaultType == null ? "-" : defaultType));
+    line.accept("metrics port", metricsPort);
+    line.accept("redis", noRedis ? "off (--no-redis)" : redisUrl);
+    return sb.toString();
+  }
+
   private String from(String flag, String env) {
     return spec.commandLine().getParseResult().hasMatchedOption(flag) ? flag : "env " + env;
   }
@@ -209,11 +232,14 @@ final class WorkerCommand implements Callable<Integer> {
       }
       if (printConfig) {
         if (!noRedis) fleetConfig.checkIdempotencyTtls();
+        System.out.print(workerReport());
         System.out.print(ConfigReport.render(fleetConfig, sources));
         System.out.println(
             noRedis
                 ? "Redis: off (--no-redis): no deduplication, cache keys, limits or checkpoints"
-                : "Redis: " + redisUrl + " (idempotency, cache keys, limits, checkpoints)");
+                : "Redis: "
+                    + Redaction.text(redisUrl)
+                    + " (idempotency, cache keys, limits, checkpoints)");
         return 0;
       }
       String id =
@@ -255,9 +281,7 @@ final class WorkerCommand implements Callable<Integer> {
         concurrency,
         kafka.topicPrefix,
         String.join(", ", fleetConfig.types().keySet()),
-        noRedis
-            ? "without Redis (no deduplication)"
-            : "Redis " + redisUrl.replaceAll("//[^@/]*@", "//***@"),
+        noRedis ? "without Redis (no deduplication)" : "Redis " + Redaction.text(redisUrl),
         metrics == null ? "" : ", metrics on :" + metrics.port());
     // SIGTERM and SIGINT drain, then return 0 from here (a JVM shutdown hook would exit 143).
     StopSignal stop = StopSignal.install();

@@ -84,7 +84,7 @@ class WorkerCrashTest {
   }
 
   @Test
-  void workerWithoutTypesRefusesToStartUnlessAllowed() throws Exception {
+  void workerWithoutTypesRefusesToStartAndNamesTheWayOut() throws Exception {
     Process p = FleetProcess.start(tmp.resolve("none.log"), "worker", "--no-redis");
     assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(2);

@@ -30,6 +30,12 @@ public record FailureEvent(
     Optional<Poison> poison,
     Optional<String> stackTrace) {
 
+  /**
+   * The job (and type) a POISON record is counted under when its headers name none, or name one
+   * that is not a valid name ({@link Names}).
+   */
+  public static final String UNATTRIBUTED = "_poison";
+
   /** Raw bytes kept of a POISON record: its first 64 KiB (with its size and SHA-256). */
   public static final int MAX_RAW_BYTES = 64 * 1024;
 
@@ -125,6 +131,8 @@ public record FailureEvent(
               "a failure event's outcome is FAILED or POISON, not " + outcome);
     }
     Objects.requireNonNull(stackTrace, "stackTrace");
+    errorMessage = Redaction.text(errorMessage); // handlers' messages quote URLs with credentials
+    stackTrace = stackTrace.map(Redaction::text);
     if (errorClass.isEmpty() || attempts < 0) {
       throw new IllegalArgumentException(
           "errorClass must be set and attempts >= 0: errorClass='"

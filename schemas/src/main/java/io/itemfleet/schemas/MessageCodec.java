@@ -75,8 +75,8 @@ public final class MessageCodec {
       checkVersion(r);
       TaskMessage task =
           new TaskMessage(
-              r.string("job", MAX_NAME),
-              r.string("type", MAX_NAME),
+              name("job", r.string("job", MAX_NAME), r.field("job")),
+              name("type", r.string("type", MAX_NAME), r.field("type")),
               itemId(r.string("item", limits.maxItemIdBytes()), r.field("item")),
               (int) r.optInteger("attempt", 0, Integer.MAX_VALUE).orElse(0),
               r.optInstant("notBefore"),
@@ -85,6 +85,8 @@ public final class MessageCodec {
       return new Decoded.Ok<>(task);
     } catch (Rejection e) {
       return new Decoded.Invalid<>(e.error);
+    } catch (IllegalArgumentException e) { // a record's own rule (TaskMessage): never a crash
+      return new Decoded.Invalid<>(new DecodeError(Kind.INVALID_VALUE, "$", e.getMessage()));
     }
   }
 
@@ -153,7 +155,17 @@ public final class MessageCodec {
           "header " + name,
           "must be 1 to " + MAX_NAME + " characters, was " + v.length());
     }
-    return v;
+    return name(name.equals(FleetHeaders.JOB) ? "job" : "type", v, "header " + name);
+  }
+
+  /** A job or type name, checked by {@link Names}; a bad one makes the record POISON. */
+  private static String name(String what, String value, String field) {
+    Names.problem(what, value)
+        .ifPresent(
+            p -> {
+              throw new Rejection(Kind.INVALID_VALUE, field, p);
+            });
+    return value;
   }
 
   private String itemId(String item, String field) {

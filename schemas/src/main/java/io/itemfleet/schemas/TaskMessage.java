@@ -39,9 +39,15 @@ public record TaskMessage(
               + item
               + "'");
     }
+    Names.problem("job", job).ifPresent(p -> fail(p));
+    Names.problem("type", type).ifPresent(p -> fail(p));
     if (attempt < 0) {
       throw new IllegalArgumentException("attempt must be >= 0, was " + attempt);
     }
+  }
+
+  private static void fail(String problem) {
+    throw new IllegalArgumentException(problem);
   }
 
   /** A first attempt with no payload and no options. */

@@ -9,7 +9,9 @@ public record DbSettings(String url, String user, String password) {
   public DbSettings {
     if (!url.startsWith("jdbc:postgresql://")) {
       throw new IllegalArgumentException(
-          "FLEET_DB_URL must look like jdbc:postgresql://host:port/database, was '" + url + "'");
+          "FLEET_DB_URL must look like jdbc:postgresql://host:port/database, was '"
+              + io.itemfleet.schemas.Redaction.text(url)
+              + "'");
     }
     password = password == null ? "" : password;
   }
@@ -33,8 +35,9 @@ public record DbSettings(String url, String user, String password) {
     return new DbSettings(head + "postgres" + (q < 0 ? "" : url.substring(q)), user, password);
   }
 
+  /** The URL and user, as shown in logs and errors: secrets in the URL masked, no password. */
   @Override
   public String toString() {
-    return url + " as " + user;
+    return io.itemfleet.schemas.Redaction.text(url) + " as " + user;
   }
 }

@@ -329,9 +329,9 @@ public final class Ledger {
     }
   }
 
-  /** The job a failure is filed under: its own, else "?" (as the worker counts it). */
+  /** The job a failure is filed under: its own, else "_poison" (as the worker counts it). */
   static String jobOf(FailureEvent e) {
-    return e.job().orElse("?");
+    return e.job().orElse(FailureEvent.UNATTRIBUTED);
   }
 
   static String itemKey(FailureEvent e) {

@@ -43,6 +43,11 @@ public final class ConfigReport {
           .append(e.getKey())
           .append(type == null ? "" : " (handler " + type.handlerName() + ")")
           .append('\n');
+      if (type != null) {
+        for (var k : new java.util.TreeMap<>(type.handlerConfig()).entrySet()) {
+          out.append(String.format("  %-15s %s%n", k.getKey(), shown(k.getKey(), k.getValue())));
+        }
+      }
       for (String name : SETTINGS) {
         out.append(
             String.format(
@@ -68,6 +73,19 @@ public final class ConfigReport {
             + " idempotencyTtl, cacheKey, cacheTtl, persistResult, tags) override these for that"
             + " message.\n");
     return out.toString();
+  }
+
+  /**
+   * A handler setting as printed: URLs and commands with their secrets masked ({@link
+   * io.itemfleet.schemas.Redaction}); every header value masked, since headers carry tokens.
+   */
+  static String shown(String key, Object value) {
+    if (key.equals("headers") && value instanceof Map<?, ?> m) {
+      Map<String, String> masked = new java.util.TreeMap<>();
+      m.keySet().forEach(k -> masked.put(String.valueOf(k), io.itemfleet.schemas.Redaction.MASK));
+      return masked.toString();
+    }
+    return io.itemfleet.schemas.Redaction.text(String.valueOf(value));
   }
 
   static String value(TaskSettings s, String name) {

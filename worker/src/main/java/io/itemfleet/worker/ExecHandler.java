@@ -86,6 +86,7 @@ final class ExecHandler implements TaskHandler {
     env.put("FLEET_TYPE", ctx.type());
     env.put("FLEET_ITEM", ctx.item());
     env.put("FLEET_ATTEMPT", Integer.toString(ctx.attempt()));
+    byte[] input = CODEC.encodeTask(ctx.task());
     Process p;
     try {
       p = pb.start();
@@ -93,14 +94,20 @@ final class ExecHandler implements TaskHandler {
       return HandlerResult.failed(
           "exec.start", "cannot run " + args.get(0) + ": " + e.getMessage());
     }
-    byte[] input = CODEC.encodeTask(ctx.task());
-    Thread writer = Thread.ofVirtual().name("fleet-exec-in").start(() -> feed(p, input));
-    Tail tail = new Tail();
-    Thread reader = Thread.ofVirtual().name("fleet-exec-out").start(() -> tail.drain(p));
+    Thread writer = null;
+    Thread reader = null;
     try {
+      writer = Thread.ofVirtual().name("fleet-exec-in").start(() -> feed(p, input));
+      Tail tail = new Tail();
+      reader = Thread.ofVirtual().name("fleet-exec-out").start(() -> tail.drain(p));
       int code = p.waitFor();
-      // A descendant may hold the pipe open after the command exited: do not wait for it long.
       reader.join(1_000);
+      if (reader.isAlive()) {
+        // A process it left behind holds the output pipe open: the attempt is over, and so is
+        // its process tree (otherwise the reading thread would wait for it for ever).
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        reader.join(1_000);
+      }
       String out = tail.text();
       if (code == 0) return HandlerResult.succeeded();
       String msg = args.get(0) + " exited " + code + (out.isEmpty() ? "" : ": " + out);
@@ -113,9 +120,13 @@ final class ExecHandler implements TaskHandler {
       p.waitFor(5, TimeUnit.SECONDS);
       throw e;
     } finally {
+      if (p.isAlive()) { // an error before the wait: never leave the child behind
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+      }
       closeQuietly(p.getInputStream());
-      writer.interrupt();
-      reader.interrupt();
+      if (writer != null) writer.interrupt();
+      if (reader != null) reader.interrupt();
     }
   }
 

@@ -49,7 +49,7 @@ final class HttpHandler implements TaskHandler {
 
   HttpHandler(URI url, Map<String, String> headers, int maxResponseBytes) {
     this.url = url;
-    this.shownUrl = UrlRedaction.redact(url.toString());
+    this.shownUrl = io.itemfleet.schemas.Redaction.text(url.toString());
     this.headers = Map.copyOf(headers);
     this.maxResponseBytes = maxResponseBytes;
   }
@@ -102,9 +102,10 @@ final class HttpHandler implements TaskHandler {
         read = in.readNBytes(maxResponseBytes + 1); // closing early cancels the rest
       }
     } catch (HttpTimeoutException e) {
-      return HandlerResult.retry("http.timeout", UrlRedaction.redact(e.getMessage()));
+      return HandlerResult.retry(
+          "http.timeout", io.itemfleet.schemas.Redaction.text(e.getMessage()));
     } catch (IOException e) {
-      return HandlerResult.retry("http.io", UrlRedaction.redact(e.toString()));
+      return HandlerResult.retry("http.io", io.itemfleet.schemas.Redaction.text(e.toString()));
     }
     int code = response.statusCode();
     boolean tooLarge = read.length > maxResponseBytes;

@@ -5,6 +5,7 @@ import io.itemfleet.schemas.Decoded;
 import io.itemfleet.schemas.FailureEvent;
 import io.itemfleet.schemas.FleetHeaders;
 import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.Names;
 import io.itemfleet.schemas.Outcome;
 import io.itemfleet.schemas.SourceRecord;
 import io.itemfleet.schemas.TaskMessage;
@@ -149,8 +150,9 @@ final class ItemExecutor {
     }
     if (handler.isEmpty()) {
       long now = clock.millis();
-      long since = unknownSince(r).orElse(now);
-      if (now - since < settings.unknownTypeWindow().toMillis()) {
+      long since = Math.min(unknownSince(r).orElse(now), now); // a future stamp counts as now
+      boolean fits = r.value() == null || r.value().length <= MAX_RETRY_SOURCE_BYTES;
+      if (fits && now - since < settings.unknownTypeWindow().toMillis()) {
         // Passed on for a worker that knows the type (a rolling deploy, a stale fleet.yaml).
         TaskMessage later = task.withNotBefore(Instant.ofEpochMilli(now + UNKNOWN_TYPE_DELAY_MS));
         return ItemResult.deferred(later, Instant.ofEpochMilli(now), since);
@@ -330,15 +332,25 @@ final class ItemExecutor {
 
   ItemResult poison(ConsumerRecord<byte[], byte[]> r, DecodeError error) {
     Optional<String> job =
-        header(r, FleetHeaders.JOB).filter(j -> !j.isBlank() && j.length() <= 256);
+        header(r, FleetHeaders.JOB)
+            .map(String::strip)
+            .filter(j -> Names.problem("job", j).isEmpty());
     Optional<String> type =
-        header(r, FleetHeaders.TYPE).filter(t -> !t.isBlank() && t.length() <= 256);
+        header(r, FleetHeaders.TYPE)
+            .map(String::strip)
+            .filter(t -> Names.problem("type", t).isEmpty());
     Instant now = clock.instant();
     byte[] raw = r.value() == null ? new byte[0] : r.value();
     FailureEvent f = FailureEvent.poison(raw, error, job, type, now, Optional.of(source(r)));
     log.debug("poison record at {}: {}", source(r), error);
     return ItemResult.terminal(
-        Outcome.POISON, job.orElse("?"), type.orElse("?"), false, 0, Optional.of(f), now);
+        Outcome.POISON,
+        job.orElse(FailureEvent.UNATTRIBUTED),
+        type.orElse(FailureEvent.UNATTRIBUTED),
+        false,
+        0,
+        Optional.of(f),
+        now);
   }
 
   private static ItemResult withValue(ItemResult r, Optional<String> value) {
@@ -350,7 +362,7 @@ final class ItemExecutor {
   }
 
   /** When a worker first found this record's type unknown, from its header. */
-  private static Optional<Long> unknownSince(ConsumerRecord<?, ?> r) {
+  static Optional<Long> unknownSince(ConsumerRecord<?, ?> r) {
     Header h = r.headers().lastHeader(FleetHeaders.UNKNOWN_SINCE);
     if (h == null || h.value() == null) return Optional.empty();
     try {

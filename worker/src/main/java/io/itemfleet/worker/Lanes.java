@@ -183,6 +183,9 @@ final class Lanes {
         post(a, timedOut);
         if (lanes.remove(lane)) live.decrementAndGet();
         lane.thread.interrupt();
+        // The lane may have returned from its handler and left before it could see the flags
+        // set above; then nobody else would release the lease (see Lane's finally).
+        if (lane.exited && overdue.remove(lane)) release(a);
         log.warn(
             "attempt of item {} timed out after {} ms; its lane is abandoned",
             a.task.item(),
@@ -225,6 +228,13 @@ final class Lanes {
      */
     volatile Attempt overdueAttempt;
 
+    /**
+     * Set when the lane's thread is leaving. With {@link #overdueAttempt} it makes a handshake:
+     * whichever of the lane and the watchdog sees the other's write releases the lease (exactly
+     * one, through {@code overdue.remove}).
+     */
+    volatile boolean exited;
+
     /** The virtual thread. */
     Thread thread;
 
@@ -260,22 +270,24 @@ final class Lanes {
                 "item runner failed unexpectedly on {}", ItemExecutor.source(a.slot.record), e);
             result = crashedSafely(a, e);
           }
-          current = null;
           Thread.interrupted(); // a late interrupt must not hit the next attempt
           if (!a.finish()) {
             // The watchdog posted the time-out and took this lane out of the count; it may not
             // have flagged the lane yet, so stop here rather than take work its late interrupt
             // could hit.
+            current = null;
             break;
           }
           // Null: interrupted, but not by the watchdog for this attempt; retry it.
           post(a, result != null ? result : crashedSafely(a, new InterruptedException()));
+          current = null; // only now: a drain that finds no lane busy has every result posted
         }
       } catch (Throwable t) {
         // Nothing above throws but the JVM itself (results are values); stop the worker.
         fatal.raise(t);
       } finally {
         if (lanes.remove(this)) live.decrementAndGet();
+        exited = true; // before reading overdueAttempt; the watchdog writes it, then reads this
         Attempt late = overdueAttempt;
         if (late != null && overdue.remove(this)) {
           release(late); // the handler has returned at last: its retry may run now

@@ -241,9 +241,11 @@ final class PollLoop implements Runnable {
           task = d.asOptional().orElse(null);
         }
         Attempt a = new Attempt(s, slot, task);
-        long due =
-            task == null ? 0 : task.notBefore().map(java.time.Instant::toEpochMilli).orElse(0L);
-        if (due > now) {
+        long due = task == null ? 0 : task.notBefore().map(PollLoop::millis).orElse(0L);
+        boolean fits = r.value() == null || r.value().length <= ItemExecutor.MAX_RETRY_SOURCE_BYTES;
+        if (due > now && !fits) {
+          s.waiting.add(a); // a foreign record too large to pass on: run it now, do not hold it
+        } else if (due > now) {
           // Held until its tier's delay has passed since it was written, at most: every record of
           // a tier partition is then released in the order written, so one due much later never
           // holds back the due ones behind it.
@@ -289,14 +291,26 @@ final class PollLoop implements Runnable {
    */
   private void hop(Attempt a, long now) {
     TaskMessage t = a.decoded;
-    long due = t.notBefore().orElseThrow().toEpochMilli();
+    long due = millis(t.notBefore().orElseThrow());
     if (due - now <= MEMORY_HORIZON.toMillis()) {
       hold(new Held(due, a, false, false), now);
       return;
     }
     long capped = Math.min(due, now + TaskSettings.MAX_DELAY.toMillis());
     TaskMessage same = capped == due ? t : t.withNotBefore(java.time.Instant.ofEpochMilli(capped));
-    lanes.complete(a, ItemResult.deferred(same, java.time.Instant.ofEpochMilli(now)));
+    long unknownSince = ItemExecutor.unknownSince(a.slot.record).orElse(0L); // carried along
+    lanes.complete(a, ItemResult.deferred(same, java.time.Instant.ofEpochMilli(now), unknownSince));
+  }
+
+  /**
+   * Epoch milliseconds of {@code t}, saturated: a notBefore in the year 300,000,000 is no crash.
+   */
+  static long millis(java.time.Instant t) {
+    try {
+      return t.toEpochMilli();
+    } catch (ArithmeticException e) {
+      return t.isBefore(java.time.Instant.EPOCH) ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
   }
 
   /**
@@ -464,7 +478,7 @@ final class PollLoop implements Runnable {
       }
       if (r.retry().isPresent()) {
         TaskMessage next = r.retry().get();
-        long delay = next.notBefore().orElseThrow().toEpochMilli() - now;
+        long delay = millis(next.notBefore().orElseThrow()) - now;
         ProducerRecord<String, byte[]> retry =
             new ProducerRecord<>(topics.retry(tierFor(delay)), next.item(), codec.encodeTask(next));
         if (b.replayRetries().contains(next)) {

@@ -814,9 +814,7 @@ final class RedisGate implements AutoCloseable {
 
   /** The URL without its password, for messages. */
   static String redacted(URI u) {
-    return u.getUserInfo() == null
-        ? u.toString()
-        : u.toString().replace(u.getUserInfo() + "@", "***@");
+    return io.itemfleet.schemas.Redaction.text(u.toString());
   }
 
   static String rootMessage(Throwable e) {

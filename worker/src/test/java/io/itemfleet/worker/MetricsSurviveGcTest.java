@@ -32,5 +32,6 @@ class MetricsSurviveGcTest {
         .contains("fleet_redis_up 1.0")
         .contains("fleet_leases_lost_total 12.0")
         .doesNotContain("NaN");
+    java.lang.ref.Reference.reachabilityFence(m); // the worker keeps its metrics object too
   }
 }

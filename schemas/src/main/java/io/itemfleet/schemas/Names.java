@@ -1,0 +1,44 @@
+package io.itemfleet.schemas;
+
+import java.util.Optional;
+
+/**
+ * What a job or task type name may be: 1 to {@value #MAX_LENGTH} characters, no control characters
+ * (C0, DEL, C1) and no bidirectional overrides. Such names are printed on terminals, shown in pages
+ * and used in copy-paste commands, so the rule is checked where a name enters: at {@code fleet
+ * produce}, in {@link TaskMessage}, and when a worker decodes a record.
+ */
+public final class Names {
+  /** Longest job or type name, in characters. */
+  public static final int MAX_LENGTH = 256;
+
+  private Names() {}
+
+  /** Why {@code value} cannot be a {@code what} ("job", "type") name; empty when it can. */
+  public static Optional<String> problem(String what, String value) {
+    if (value.isEmpty() || value.length() > MAX_LENGTH) {
+      return Optional.of(
+          "the "
+              + what
+              + " name must be 1 to "
+              + MAX_LENGTH
+              + " characters, was "
+              + value.length());
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isISOControl(c)
+          || (c >= 0x202a && c <= 0x202e)
+          || (c >= 0x2066 && c <= 0x2069)) {
+        return Optional.of(
+            "the "
+                + what
+                + " name contains control character U+"
+                + String.format("%04X", (int) c)
+                + " at index "
+                + i);
+      }
+    }
+    return Optional.empty();
+  }
+}
