@@ -21,8 +21,6 @@ import io.itemfleet.worker.TaskSettings;
 import io.itemfleet.worker.Worker;
 import io.itemfleet.worker.WorkerMetrics;
 import io.itemfleet.worker.WorkerSettings;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -122,6 +120,11 @@ final class LocalCommand implements Callable<Integer> {
   int httpPort;
 
   @Option(
+      names = "--verbose",
+      description = "Show the embedded servers' and the fleet's logs here instead of in a file.")
+  boolean verbose;
+
+  @Option(
       names = "--kafka-port",
       defaultValue = "19092",
       description = "Kafka's port (default ${DEFAULT-VALUE}; 0 picks a free one).")
@@ -156,6 +159,11 @@ final class LocalCommand implements Callable<Integer> {
     PrintStream out = System.out;
     if (!keepData) wipe(dataDir);
     claim(dataDir);
+    if (!verbose) {
+      Path logFile = LogToFile.redirect(dataDir.resolve("fleet-local.log"));
+      out.printf(
+          "fleet local: server and worker logs go to %s (--verbose shows them here)%n", logFile);
+    }
     out.printf("fleet local: starting Kafka, Redis and PostgreSQL under %s ...%n", dataDir);
     long t0 = System.nanoTime();
     List<Worker> running = new ArrayList<>();
@@ -189,10 +197,14 @@ final class LocalCommand implements Callable<Integer> {
       if (httpPort >= 0) {
         apiPool[0] = LedgerDatabase.pool(db, 2, "fleet-local-api");
         Recorder rec = recorder[0];
+        // Loopback only, like the embedded servers: the page and API show items and payloads.
         web[0] =
             MetricsServer.start(
-                httpPort, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), rec::isHealthy);
-        RecorderApi.serve(web[0], new LedgerQueries(apiPool[0]));
+                "127.0.0.1", httpPort, RecorderCommand.registry(rec), rec::isHealthy);
+        RecorderApi.serve(
+            web[0],
+            new LedgerQueries(apiPool[0]),
+            Optional.ofNullable(System.getenv("FLEET_API_TOKEN")));
       }
       FleetConfig config = FleetConfig.parse(demoYaml(p50), TaskSettings.DEFAULTS);
       HandlerRegistry handlers = HandlerRegistry.create(config, Map.of());
@@ -211,7 +223,7 @@ final class LocalCommand implements Callable<Integer> {
           workers,
           concurrency,
           partitions,
-          web[0] == null ? "" : "; jobs page on http://localhost:" + web[0].port() + "/");
+          web[0] == null ? "" : "; jobs page on http://127.0.0.1:" + web[0].port() + "/");
       int code = 0;
       if (items > 0) code = demo(kafka, topics, db, out);
       if (keepRunning) {

@@ -275,8 +275,14 @@ final class ProduceCommand implements Callable<Integer> {
               + ": "
               + (Files.exists(idsFile) ? "not a readable file" : "no such file"));
     }
+    long limit = ItemIdInput.defaultMaxInputBytes();
+    if (idsFile != null && Files.size(idsFile) > limit) {
+      throw tooLarge(where, Files.size(idsFile), limit);
+    }
     try (InputStream in = idsFile != null ? Files.newInputStream(idsFile) : System.in) {
-      input = ItemIdInput.read(in, CodecLimits.DEFAULTS.maxItemIdBytes(), skipDuplicates);
+      input = ItemIdInput.read(in, CodecLimits.DEFAULTS.maxItemIdBytes(), skipDuplicates, limit);
+    } catch (ItemIdInput.InputTooLargeException e) {
+      throw tooLarge(where, -1, limit);
     }
     if (!input.valid()) {
       StringBuilder sb =
@@ -339,6 +345,22 @@ final class ProduceCommand implements Callable<Integer> {
       throw new UsageException(e.getMessage());
     }
     return o;
+  }
+
+  /**
+   * Every ID is checked before anything is sent, so one run reads at most what fits in memory;
+   * nothing was sent when this is thrown.
+   */
+  private static UsageException tooLarge(String where, long size, long limit) {
+    return new UsageException(
+        where
+            + (size >= 0 ? " is " + (size >> 20) + " MiB" : " is larger than that")
+            + "; one fleet produce run reads at most "
+            + (limit >> 20)
+            + " MiB (a tenth of its heap, at most 1 GiB) because it checks every ID before"
+            + " sending any. Nothing was sent. Split the input (e.g. split -l 5000000 ids.txt"
+            + " part-) and produce each part with the same --job: each run adds its count to the"
+            + " job's total. Or give the JVM more heap (FLEET_JAVA_OPTS=-Xmx8g).");
   }
 
   /** Replaces ${item}, ${job} and ${type} in the key templates. */

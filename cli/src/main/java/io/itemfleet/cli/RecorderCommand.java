@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -44,10 +45,32 @@ final class RecorderCommand implements Callable<Integer> {
   int metricsPort;
 
   @Option(
+      names = "--http-bind",
+      defaultValue = "${env:FLEET_HTTP_BIND:-0.0.0.0}",
+      description =
+          "Address the HTTP port (page, API, /metrics, /health) listens on (env FLEET_HTTP_BIND,"
+              + " default ${DEFAULT-VALUE}: every interface; 127.0.0.1 for this machine only).")
+  String httpBind;
+
+  @Option(
       names = "--start-timeout",
       defaultValue = "5m",
       description = "How long to wait for PostgreSQL at start (default ${DEFAULT-VALUE}).")
   String startTimeout;
+
+  /** The recorder's metrics: records applied, and whether it is healthy. */
+  static PrometheusMeterRegistry registry(Recorder recorder) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Gauge.builder("fleet_recorder_applied_records", recorder, r -> r.applied())
+        .strongReference(true)
+        .description("records applied to the ledger by this recorder")
+        .register(registry);
+    Gauge.builder("fleet_recorder_healthy", recorder, r -> r.isHealthy() ? 1 : 0)
+        .strongReference(true)
+        .description("1 while PostgreSQL and Kafka are reachable")
+        .register(registry);
+    return registry;
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -78,21 +101,17 @@ final class RecorderCommand implements Callable<Integer> {
               + ": "
               + io.itemfleet.schemas.Redaction.text(e.getMessage()));
     }
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Gauge.builder("fleet_recorder_applied_records", recorder, r -> r.applied())
-        .strongReference(true)
-        .description("records applied to the ledger by this recorder")
-        .register(registry);
-    Gauge.builder("fleet_recorder_healthy", recorder, r -> r.isHealthy() ? 1 : 0)
-        .strongReference(true)
-        .description("1 while PostgreSQL and Kafka are reachable")
-        .register(registry);
+    PrometheusMeterRegistry registry = registry(recorder);
     MetricsServer metrics =
-        metricsPort < 0 ? null : MetricsServer.start(metricsPort, registry, recorder::isHealthy);
+        metricsPort < 0
+            ? null
+            : MetricsServer.start(httpBind, metricsPort, registry, recorder::isHealthy);
     HikariDataSource api = null;
     if (metrics != null) {
       api = LedgerDatabase.pool(settings.db(), 2, "fleet-api");
-      RecorderApi.serve(metrics, new LedgerQueries(api));
+      // Read here, in main, like every setting; never a flag, which `ps` would show.
+      Optional<String> token = Optional.ofNullable(System.getenv("FLEET_API_TOKEN"));
+      RecorderApi.serve(metrics, new LedgerQueries(api), token);
     }
     HikariDataSource apiPool = api;
     System.err.printf(

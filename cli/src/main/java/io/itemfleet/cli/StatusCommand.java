@@ -123,6 +123,7 @@ final class StatusCommand implements Callable<Integer> {
     o.put("deduplicated", s.counts().deduplicated());
     o.put("poison", s.counts().poison());
     o.put("retries", s.retries());
+    o.put("resolved", s.resolved());
     o.put("done", s.done());
     o.put("finished", s.finished());
     o.put("handlerMillis", s.handlerMillis());
@@ -156,13 +157,19 @@ final class StatusCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "  deduplicated  %s%n", Terminal.count(s.counts().deduplicated()));
     out.printf(Locale.ROOT, "  poison        %s%n", Terminal.count(s.counts().poison()));
     out.printf(Locale.ROOT, "  retries       %s%n", Terminal.count(s.retries()));
+    if (s.resolved() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "  resolved      %s (failed items that succeeded when replayed)%n",
+          Terminal.count(s.resolved()));
+    }
     if (s.finished() > 0) {
       out.printf(
           Locale.ROOT,
           "  mean handler  %.1f ms%n",
           (double) s.handlerMillis() / Math.max(1, s.finished()));
     }
-    if (s.counts().failed() + s.counts().poison() > 0) {
+    if (s.unresolved() > 0) {
       out.printf("  see: fleet failures %s%n", Terminal.shellQuote(s.job()));
     }
   }

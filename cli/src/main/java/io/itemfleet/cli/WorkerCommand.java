@@ -92,6 +92,14 @@ final class WorkerCommand implements Callable<Integer> {
   String leaseTtl;
 
   @Option(
+      names = "--http-bind",
+      defaultValue = "${env:FLEET_HTTP_BIND:-0.0.0.0}",
+      description =
+          "Address /metrics and /health listen on (env FLEET_HTTP_BIND, default ${DEFAULT-VALUE}:"
+              + " every interface, as Prometheus exporters do; 127.0.0.1 for this machine only).")
+  String httpBind;
+
+  @Option(
       names = "--unknown-type-window",
       defaultValue = "${env:FLEET_UNKNOWN_TYPE_WINDOW:-1h}",
       description =
@@ -192,7 +200,7 @@ final class WorkerCommand implements Callable<Integer> {
         (defaultJob == null ? "-" : defaultJob)
             + " / "
             + (defaultType == null ? "-" : defaultType));
-    line.accept("metrics port", metricsPort);
+    line.accept("metrics", httpBind + ":" + metricsPort);
     line.accept("redis", noRedis ? "off (--no-redis)" : redisUrl);
     return sb.toString();
   }
@@ -274,7 +282,9 @@ final class WorkerCommand implements Callable<Integer> {
       throw new CliFailure(3, "fleet worker: " + e.getMessage());
     }
     MetricsServer metrics =
-        metricsPort < 0 ? null : MetricsServer.start(metricsPort, registry, worker::isHealthy);
+        metricsPort < 0
+            ? null
+            : MetricsServer.start(httpBind, metricsPort, registry, worker::isHealthy);
     System.err.printf(
         "fleet worker %s: concurrency %d, topics %s.*, types [%s], %s%s%n",
         settings.workerId(),

@@ -44,7 +44,11 @@ class LocalCommandTest {
         .contains("top failure fingerprints:")
         .contains("simulated.permanent")
         .contains("throughput:")
-        .contains("jobs page on http://localhost:");
+        .contains("jobs page on http://127.0.0.1:")
+        .contains("logs go to " + data.resolve("fleet-local.log"));
+    // Its own lines and the summary only: the servers' and the fleet's logs are in the file.
+    assertThat(log).doesNotContain(" INFO ").doesNotContain("assigned [");
+    assertThat(Files.readString(data.resolve("fleet-local.log"))).contains(" INFO ");
     assertThat(data.resolve("kafka")).isDirectory();
     assertThat(data.resolve(LocalCommand.MARKER)).exists();
   }

@@ -252,4 +252,49 @@ class ProduceCommandTest {
     }
     return out;
   }
+
+  @Test
+  void anInputLargerThanOneRunChecksIsRefusedClearlyWithNothingSent() throws Exception {
+    Path ids = tmp.resolve("big.txt");
+    try (var w = Files.newBufferedWriter(ids)) {
+      for (int i = 0; i < 1_500_000; i++) w.write("item-" + i + "\n"); // ~18 MB
+    }
+    Path log = tmp.resolve("big.log");
+    // 64 MiB of heap: a run reads at most 6 MiB; before the fix this read it all and died OOM.
+    Process p =
+        FleetProcess.start(
+            List.of("-Xmx64m"),
+            log,
+            "produce",
+            "--job",
+            "big",
+            "--type",
+            "t",
+            "--ids-file",
+            ids.toString(),
+            "--bootstrap",
+            "127.0.0.1:1");
+    assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    String out = Files.readString(log);
+    assertThat(p.exitValue()).as(out).isEqualTo(2);
+    assertThat(out).contains("big.txt is 17 MiB").contains("Nothing was sent").contains("split");
+    assertThat(out).doesNotContain("OutOfMemoryError").doesNotContain("\tat ");
+  }
+
+  @Test
+  void jobNamesWithControlCharactersAreRefusedBeforeAnythingIsSent() {
+    Run r =
+        fleet(
+            "produce",
+            "--job",
+            "x\u001b[2Jpwned",
+            "--type",
+            "t",
+            "--range",
+            "1..3",
+            "--bootstrap",
+            "127.0.0.1:1");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("the job name contains control character U+001B at index 1");
+  }
 }

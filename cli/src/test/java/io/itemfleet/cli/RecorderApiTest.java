@@ -94,6 +94,77 @@ class RecorderApiTest {
     }
   }
 
+  @Test
+  void apiNeedsItsTokenParsesPathsExactlyAndServesOnlyReads(TestFleet f) throws Exception {
+    ProduceCommandTest.produceRange(f, 1, "..", "t", 3); // a manifest: the recorder files the job
+    FleetTopics topics = new FleetTopics(f.prefix());
+    Map<String, Object> kafka = Map.of("bootstrap.servers", f.kafkaBootstrap());
+    DbSettings db = new DbSettings(f.jdbcUrl(), f.dbUser(), f.dbPassword());
+    try (Recorder rec =
+            Recorder.start(RecorderSettings.defaults(kafka, topics, db), Duration.ofSeconds(30));
+        HikariDataSource pool = LedgerDatabase.pool(db, 2, "api-test-2");
+        MetricsServer server =
+            MetricsServer.start(
+                "127.0.0.1",
+                0,
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                () -> true)) {
+      LedgerQueries q = new LedgerQueries(pool);
+      await().atMost(Duration.ofSeconds(60)).until(() -> q.job("..").isPresent());
+      RecorderApi.serve(server, q, java.util.Optional.of("s3cret"));
+      String base = "http://127.0.0.1:" + server.port();
+
+      assertThat(get(base + "/api/jobs").statusCode()).isEqualTo(401);
+      assertThat(get(base + "/api/jobs", "Bearer wrong").statusCode()).isEqualTo(401);
+      assertThat(json(get(base + "/api/jobs", "Bearer s3cret"), 200)).isNotEmpty();
+      assertThat(get(base + "/metrics").statusCode()).isEqualTo(200); // stays open
+      assertThat(get(base + "/health").statusCode()).isEqualTo(200);
+      assertThat(get(base + "/").statusCode()).isEqualTo(200); // the page holds no data
+
+      String auth = "Bearer s3cret";
+      assertThat(json(get(base + "/api/jobs/%2E%2E", auth), 200).get("job").asText())
+          .isEqualTo("..");
+      assertThat(json(get(base + "/api/jobs/%2E%2E/failures", auth), 200)).isEmpty();
+      assertThat(json(get(base + "/api/jobsfoo", auth), 404).get("error").asText())
+          .isEqualTo("no such resource: /api/jobsfoo");
+      // A malformed escape never reaches the API: the JDK's HTTP server refuses it with a 400.
+      assertThat(rawStatusLine(server.port(), "/api/jobs/x%zz")).contains(" 400 ");
+      String longPath = "/api/jobs/" + "a".repeat(100_000);
+      HttpResponse<String> big = get(base + longPath, auth);
+      assertThat(big.statusCode()).isIn(404, 414, 431);
+      assertThat(big.body().length()).isLessThan(1_000);
+
+      for (String path : new String[] {"/", "/metrics", "/health", "/api/jobs"}) {
+        HttpResponse<String> post =
+            http.send(
+                HttpRequest.newBuilder(URI.create(base + path))
+                    .header("Authorization", auth)
+                    .POST(HttpRequest.BodyPublishers.ofString("x"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).as(path).isEqualTo(405);
+      }
+    }
+  }
+
+  private static String rawStatusLine(int port, String path) throws Exception {
+    try (java.net.Socket so = new java.net.Socket("127.0.0.1", port)) {
+      so.getOutputStream()
+          .write(
+              ("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String reply =
+          new String(so.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      return reply.lines().findFirst().orElse("");
+    }
+  }
+
+  private HttpResponse<String> get(String url, String authorization) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).header("Authorization", authorization).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   private HttpResponse<String> get(String url) throws Exception {
     return http.send(
         HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());

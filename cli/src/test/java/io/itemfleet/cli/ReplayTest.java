@@ -91,6 +91,10 @@ class ReplayTest {
       await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> cli(f, "failures", "rep", "--json").out().trim().equals("[]"));
+      // Every failure is resolved now: status says so, and points nowhere.
+      assertThat(status(f).get("resolved").asLong()).isEqualTo(20);
+      var text = cli(f, "status", "rep");
+      assertThat(text.out()).contains("resolved      20").doesNotContain("see: fleet failures");
     }
     assertThat(runs.get("3").get()).isEqualTo(2);
     assertThat(runs.get("5").get()).isEqualTo(1);

@@ -43,7 +43,29 @@ public record ItemIdInput(
    */
   public static ItemIdInput read(InputStream in, int maxIdBytes, boolean dropDuplicates)
       throws IOException {
-    byte[] all = in.readAllBytes();
+    return read(in, maxIdBytes, dropDuplicates, defaultMaxInputBytes());
+  }
+
+  /**
+   * The most input read by default: every ID is checked (and held) before anything is sent, so the
+   * input must fit in memory a few times over: a tenth of the heap, at most 1 GiB.
+   */
+  public static long defaultMaxInputBytes() {
+    return Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 10);
+  }
+
+  /**
+   * Reads every line of {@code in}, refusing more than {@code maxInputBytes}.
+   *
+   * @throws InputTooLargeException past {@code maxInputBytes}, before anything was decoded
+   */
+  public static ItemIdInput read(
+      InputStream in, int maxIdBytes, boolean dropDuplicates, long maxInputBytes)
+      throws IOException {
+    byte[] all = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxInputBytes + 1));
+    if (all.length > maxInputBytes) {
+      throw new InputTooLargeException(maxInputBytes);
+    }
     List<String> ids = new ArrayList<>();
     List<String> errors = new ArrayList<>();
     long errorCount = 0;
@@ -119,5 +141,16 @@ public record ItemIdInput(
 
   private static boolean isSpace(byte b) {
     return b == ' ' || b == '\t' || b == '\r';
+  }
+
+  /** The input is larger than a produce run checks at once. */
+  public static final class InputTooLargeException extends IllegalArgumentException {
+    /** The limit that was passed. */
+    public final long limit;
+
+    InputTooLargeException(long limit) {
+      super("the input is over " + (limit >> 20) + " MiB");
+      this.limit = limit;
+    }
   }
 }

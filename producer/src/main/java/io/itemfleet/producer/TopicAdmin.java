@@ -47,7 +47,11 @@ public final class TopicAdmin implements AutoCloseable {
     this.admin = Admin.create(p);
     this.topics = topics;
     this.timeout = timeout;
+    this.securityProtocol = String.valueOf(p.getOrDefault("security.protocol", "PLAINTEXT"));
   }
+
+  /** The client's {@code security.protocol}, to explain a broker that never answers. */
+  private final String securityProtocol;
 
   /** One topic's state. */
   public record TopicInfo(
@@ -62,7 +66,7 @@ public final class TopicAdmin implements AutoCloseable {
     try {
       admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException | ExecutionException e) {
-      throw new BrokerUnreachableException(bootstrap, timeout, e);
+      throw new BrokerUnreachableException(bootstrap, timeout, securityProtocol, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new BrokerUnreachableException(bootstrap, timeout, e);

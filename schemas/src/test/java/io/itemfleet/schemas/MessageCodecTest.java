@@ -37,6 +37,43 @@ class MessageCodecTest {
         .contains("U+007F");
   }
 
+  @Test
+  void jobAndTypeNamesWithControlCharactersArePoisonNamingTheField() {
+    HeaderLookup bad =
+        HeaderLookup.of(Map.of(FleetHeaders.JOB, "x\u001b[2J", FleetHeaders.TYPE, "t"));
+    DecodeError e = codec.decodeTask(utf8("item-1"), bad).failure().orElseThrow();
+    assertThat(e.field()).isEqualTo("header fleet-job");
+    assertThat(e.cause()).contains("control character U+001B at index 1");
+    DecodeError j =
+        codec
+            .decodeTask(
+                utf8("{\"v\":1,\"job\":\"j\",\"type\":\"t\\u0007\",\"item\":\"i\"}"), headers)
+            .failure()
+            .orElseThrow();
+    assertThat(j.field()).isEqualTo("type");
+  }
+
+  @Test
+  void poisonKeepsABoundedPrefixWithTheSizeAndHashOfTheWhole() {
+    byte[] big = new byte[3 << 20];
+    java.util.Arrays.fill(big, (byte) 'a');
+    FailureEvent f =
+        FailureEvent.poison(
+            big,
+            new DecodeError(DecodeError.Kind.OVERSIZE, "$", "too big"),
+            java.util.Optional.empty(),
+            java.util.Optional.empty(),
+            java.time.Instant.EPOCH,
+            java.util.Optional.empty());
+    byte[] encoded = codec.encodeFailure(f);
+    assertThat(encoded.length).isLessThan(100_000);
+    FailureEvent back = codec.decodeFailure(encoded).orThrow();
+    assertThat(back.poison().get().raw()).hasSize(FailureEvent.MAX_RAW_BYTES);
+    assertThat(back.poison().get().size()).isEqualTo(3 << 20);
+    assertThat(back.poison().get().truncated()).isTrue();
+    assertThat(back.poison().get().sha256()).isEqualTo(f.poison().get().sha256()).hasSize(64);
+  }
+
   private String item(String value) {
     return codec.decodeTask(utf8(value), headers).orThrow().item();
   }

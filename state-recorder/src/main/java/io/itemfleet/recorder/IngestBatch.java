@@ -38,8 +38,11 @@ final class IngestBatch {
   /** Highest offset seen + 1, per partition, every record counted (decodable or not). */
   final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
 
-  /** Lowest offset seen, per partition. */
-  final Map<TopicPartition, Long> firstOffsets = new HashMap<>();
+  /**
+   * Where the consumer's fetch started for each partition in this batch: its position before the
+   * poll. The ledger refuses a batch that starts beyond its stored next offset (a gap).
+   */
+  final Map<TopicPartition, Long> fetchStart = new HashMap<>();
 
   int undecodable;
   int records;
@@ -53,11 +56,31 @@ final class IngestBatch {
     return b;
   }
 
+  /**
+   * A poll's records with the consumer's positions: {@code before} the poll (where each partition's
+   * fetch started) and {@code after} it, for every partition whose position is known. The positions
+   * after are what the ledger stores, so that transaction markers and compacted records passed over
+   * count as read.
+   */
+  static IngestBatch of(
+      ConsumerRecords<byte[], byte[]> polled,
+      Map<TopicPartition, Long> before,
+      Map<TopicPartition, Long> after,
+      FleetTopics topics,
+      MessageCodec codec) {
+    IngestBatch b = of(polled, topics, codec);
+    for (TopicPartition tp : polled.partitions()) {
+      Long start = before.get(tp);
+      if (start != null) b.fetchStart.put(tp, start);
+    }
+    after.forEach((tp, next) -> b.nextOffsets.merge(tp, next, Math::max));
+    return b;
+  }
+
   void add(ConsumerRecord<byte[], byte[]> r, FleetTopics topics, MessageCodec codec) {
     TopicPartition tp = new TopicPartition(r.topic(), r.partition());
     records++;
     nextOffsets.merge(tp, r.offset() + 1, Math::max);
-    firstOffsets.merge(tp, r.offset(), Math::min);
     byte[] v = r.value() == null ? new byte[0] : r.value();
     if (r.topic().equals(topics.stats())) {
       keep(codec.decodeStats(v), r, tp, stats);

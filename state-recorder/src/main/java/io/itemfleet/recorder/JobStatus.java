@@ -10,6 +10,8 @@ import java.util.Optional;
  *
  * @param total expected outcomes, from the manifests; empty until one was recorded
  * @param done whether the terminal outcomes reached the total
+ * @param resolved failed items whose failure a later run resolved (a replay that succeeded); they
+ *     stay counted in {@code failed}, which counts outcomes, not open problems
  */
 public record JobStatus(
     String job,
@@ -21,9 +23,15 @@ public record JobStatus(
     Map<String, String> labels,
     Instant createdAt,
     Instant updatedAt,
-    Optional<Instant> completedAt) {
+    Optional<Instant> completedAt,
+    long resolved) {
   public boolean done() {
     return completedAt.isPresent();
+  }
+
+  /** Failures still open: FAILED and POISON outcomes not resolved since. */
+  public long unresolved() {
+    return Math.max(0, counts.failed() + counts.poison() - resolved);
   }
 
   /** Terminal outcomes so far. */

@@ -82,6 +82,7 @@ public final class Ledger {
 
   private Applied apply(Connection c, IngestBatch b, String group) throws SQLException {
     Map<TopicPartition, Long> held = lockOffsets(c, group, b.nextOffsets.keySet());
+    checkNoGap(b, held);
     int before = b.stats.size() + b.failures.size() + b.manifests.size() + b.resolutions.size();
     List<StatsDelta> stats = fresh(b.stats, held);
     List<FailureEvent> failures = fresh(b.failures, held);
@@ -120,6 +121,38 @@ public final class Ledger {
     }
   }
 
+  /**
+   * Refuses a batch fetched from beyond where the ledger stands for a partition: records between
+   * the stored next offset and where the fetch started were never applied, so applying this batch
+   * would lose them. (Offsets themselves may skip legitimately, over transaction markers and
+   * compacted records; the fetch position does not, because the recorder stores its consumer's
+   * position, markers passed included.)
+   */
+  private static void checkNoGap(IngestBatch b, Map<TopicPartition, Long> held) {
+    Map<TopicPartition, Long> gaps = new HashMap<>();
+    for (var e : b.fetchStart.entrySet()) {
+      long stored = held.getOrDefault(e.getKey(), -1L);
+      if (stored >= 0 && e.getValue() > stored) gaps.put(e.getKey(), stored);
+    }
+    if (!gaps.isEmpty()) throw new GapException(gaps, b.fetchStart);
+  }
+
+  /** A batch that would skip records the ledger never applied; nothing of it was written. */
+  static final class GapException extends RuntimeException {
+    /** The ledger's next offset of each partition with a gap: where to read again from. */
+    final Map<TopicPartition, Long> storedNext;
+
+    GapException(Map<TopicPartition, Long> storedNext, Map<TopicPartition, Long> fetchStart) {
+      super(
+          "batch fetched past the ledger (stored next offsets "
+              + storedNext
+              + ", fetch started at "
+              + fetchStart
+              + ")");
+      this.storedNext = Map.copyOf(storedNext);
+    }
+  }
+
   private static <T> List<T> fresh(
       List<IngestBatch.Entry<T>> entries, Map<TopicPartition, Long> held) {
     List<T> out = new ArrayList<>(entries.size());
@@ -138,7 +171,7 @@ public final class Ledger {
     try (PreparedStatement ins =
         c.prepareStatement(
             "insert into fleet_recorder_offsets (group_id, topic, partition, next_offset)"
-                + " values (?, ?, ?, 0) on conflict do nothing")) {
+                + " values (?, ?, ?, -1) on conflict do nothing")) { // -1: never applied
       for (TopicPartition tp : tps) {
         ins.setString(1, group);
         ins.setString(2, tp.topic());
@@ -486,8 +519,11 @@ public final class Ledger {
   }
 
   /**
-   * Deletes failures, minute aggregates and completed jobs older than {@code cutoff}, {@code batch}
-   * rows per statement so that no transaction grows large. Returns rows deleted.
+   * Deletes failures, minute aggregates and jobs older than {@code cutoff}, {@code batch} rows per
+   * statement so that no transaction grows large. A job goes when nothing updated it since the
+   * cutoff, whether or not it completed (jobs without a manifest, or whose items stopped arriving,
+   * and the {@code _poison} job of unattributed POISON records would otherwise stay for ever); a
+   * completed one once its completion event is published. Returns rows deleted.
    */
   public long deleteOlderThan(Instant cutoff, int batch) throws SQLException {
     String[] sweeps = {
@@ -500,11 +536,12 @@ public final class Ledger {
           + batch
           + ")",
       "delete from fleet_job_runs where ctid in (select r.ctid from fleet_job_runs r"
-          + " join fleet_jobs j using (job) where j.completed_at < ? limit "
+          + " join fleet_jobs j using (job) where j.updated_at < ?"
+          + " and (j.completed_at is null or j.completion_published) limit "
           + batch
           + ")",
       "delete from fleet_jobs where ctid in (select ctid from fleet_jobs"
-          + " where completed_at < ? and completion_published limit "
+          + " where updated_at < ? and (completed_at is null or completion_published) limit "
           + batch
           + ")",
     };

@@ -26,7 +26,9 @@ public final class LedgerQueries {
 
   private static final String JOB_COLUMNS =
       "job, type, expected_total, succeeded, cached, failed, deduplicated, poison, retries,"
-          + " handler_millis, labels::text, created_at, updated_at, completed_at";
+          + " handler_millis, labels::text, created_at, updated_at, completed_at,"
+          + " (select count(*) from fleet_failures f where f.job = fleet_jobs.job"
+          + " and f.resolved_at is not null)";
 
   public Optional<JobStatus> job(String job) throws SQLException {
     try (Connection c = ds.getConnection();
@@ -74,7 +76,8 @@ public final class LedgerQueries {
         labels,
         r.getTimestamp(12).toInstant(),
         r.getTimestamp(13).toInstant(),
-        Optional.ofNullable(completed).map(Timestamp::toInstant));
+        Optional.ofNullable(completed).map(Timestamp::toInstant),
+        r.getLong(15));
   }
 
   /** Unresolved failures of a job grouped by fingerprint, largest group first. */

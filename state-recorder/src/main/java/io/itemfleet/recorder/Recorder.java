@@ -7,10 +7,13 @@ import io.itemfleet.schemas.MessageCodec;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -52,6 +55,24 @@ public final class Recorder implements AutoCloseable {
   private volatile Throwable failure;
   private volatile long applied;
   private Instant nextRetention = Instant.now().plusSeconds(60);
+
+  /**
+   * Partitions assigned and not yet positioned from the ledger; paused until they are. Seeking is
+   * done here, on the poll loop, not in the rebalance callback, which must not wait for PostgreSQL.
+   * Recorder thread only.
+   */
+  private final Set<TopicPartition> needSeek = new HashSet<>();
+
+  /**
+   * While PostgreSQL is unreachable: every assigned partition stays paused. Recorder thread only.
+   */
+  private boolean outage;
+
+  /** When to try the ledger's offsets again for {@link #needSeek} (System.nanoTime). */
+  private long nextSeekTry;
+
+  /** Backoff of those tries, ms. */
+  private long seekBackoff = 250;
 
   private Recorder(RecorderSettings settings) {
     this.settings = settings;
@@ -152,6 +173,8 @@ public final class Recorder implements AutoCloseable {
       healthy = true;
       publishCompletions();
       while (!stopping) {
+        seekPending();
+        Map<TopicPartition, Long> before = positions();
         ConsumerRecords<byte[], byte[]> records;
         try {
           records = consumer.poll(Duration.ofMillis(500));
@@ -159,7 +182,7 @@ public final class Recorder implements AutoCloseable {
           continue;
         }
         if (!records.isEmpty()) {
-          IngestBatch batch = IngestBatch.of(records, t, codec);
+          IngestBatch batch = IngestBatch.of(records, before, positions(), t, codec);
           if (!applyUntilDone(batch)) break;
           commitToKafka(batch);
           publishCompletions();
@@ -183,7 +206,6 @@ public final class Recorder implements AutoCloseable {
    */
   private boolean applyUntilDone(IngestBatch batch) throws SQLException, InterruptedException {
     long backoff = 250;
-    boolean paused = false;
     while (true) {
       try {
         Ledger.Applied a = ledger.apply(batch, settings.groupId());
@@ -191,19 +213,26 @@ public final class Recorder implements AutoCloseable {
         if (a.skipped() > 0) {
           log.info("skipped {} records the ledger already held", a.skipped());
         }
-        if (paused) {
-          consumer.resume(consumer.assignment());
+        if (outage) {
+          outage = false;
+          resumeSeeked();
           log.info("PostgreSQL is back; recording resumed");
         }
         healthy = true;
         return true;
+      } catch (Ledger.GapException gap) {
+        // Nothing was written. Read those partitions again from where the ledger stands.
+        log.warn("{}; reading them again from the ledger's offsets", gap.getMessage());
+        gap.storedNext.forEach(
+            (tp, next) -> {
+              if (consumer.assignment().contains(tp)) consumer.seek(tp, next);
+            });
+        batch.nextOffsets.clear(); // nothing of it counts as read, not even for lag in Kafka
+        return true; // the batch is dropped whole; its records are fetched again
       } catch (SQLException e) {
         if (!unreachable(e)) throw e;
         healthy = false;
-        if (!paused) {
-          consumer.pause(consumer.assignment());
-          paused = true;
-        }
+        outage = true;
         log.warn(
             "PostgreSQL unreachable ({}); holding {} records, consumption paused, retrying in {} ms",
             e.getMessage(),
@@ -212,15 +241,87 @@ public final class Recorder implements AutoCloseable {
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
         while (System.nanoTime() < until) {
           if (stopping) return false;
-          try {
-            consumer.poll(Duration.ofMillis(Math.min(200, backoff))); // paused: returns nothing
-          } catch (WakeupException ignored) {
-            // stop() wakes us; the loop checks the flag
-          }
+          holdPoll(Math.min(200, backoff));
         }
         backoff = Math.min(backoff * 2, settings.maxBackoff().toMillis());
       }
     }
+  }
+
+  /**
+   * One poll while a batch is held, to stay in the group: every assigned partition is paused first
+   * (including any assigned since), and anything a poll still returns is read again later (the
+   * partition is sought back to it), never dropped.
+   */
+  private void holdPoll(long millis) {
+    consumer.pause(consumer.assignment());
+    ConsumerRecords<byte[], byte[]> late;
+    try {
+      late = consumer.poll(Duration.ofMillis(millis));
+    } catch (WakeupException ignored) {
+      return; // stop() wakes us; the caller checks the flag
+    }
+    for (TopicPartition tp : late.partitions()) {
+      long first = late.records(tp).get(0).offset();
+      consumer.seek(tp, first);
+      consumer.pause(List.of(tp));
+      log.info(
+          "held back {} records of {} from offset {} until PostgreSQL is back",
+          late.records(tp).size(),
+          tp,
+          first);
+    }
+  }
+
+  /** Resumes every assigned partition that has its position from the ledger. */
+  private void resumeSeeked() {
+    Set<TopicPartition> ready = new HashSet<>(consumer.assignment());
+    ready.removeAll(needSeek);
+    consumer.resume(ready);
+  }
+
+  /**
+   * Positions newly assigned partitions where the ledger says (the database is the truth), then
+   * lets them fetch. While PostgreSQL cannot tell, they stay paused and this is tried again with
+   * backoff; the poll loop (and the group membership) carries on meanwhile.
+   */
+  private void seekPending() {
+    needSeek.retainAll(consumer.assignment());
+    if (needSeek.isEmpty() || System.nanoTime() < nextSeekTry) return;
+    try {
+      Map<TopicPartition, Long> held = ledger.offsets(settings.groupId());
+      for (TopicPartition tp : needSeek) {
+        Long next = held.get(tp);
+        if (next == null || next < 0) {
+          consumer.seekToBeginning(List.of(tp));
+        } else {
+          consumer.seek(tp, next);
+        }
+      }
+      log.info("positioned {} from the ledger", needSeek);
+      List<TopicPartition> done = new ArrayList<>(needSeek);
+      needSeek.clear();
+      seekBackoff = 250;
+      if (!outage) consumer.resume(done);
+    } catch (SQLException e) {
+      healthy = false;
+      log.warn(
+          "cannot read offsets from PostgreSQL ({}); {} stay paused, retrying in {} ms",
+          e.getMessage(),
+          needSeek,
+          seekBackoff);
+      nextSeekTry = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(seekBackoff);
+      seekBackoff = Math.min(seekBackoff * 2, settings.maxBackoff().toMillis());
+    }
+  }
+
+  /** The consumer's position of every assigned partition that has one from the ledger. */
+  private Map<TopicPartition, Long> positions() {
+    Map<TopicPartition, Long> out = new HashMap<>();
+    for (TopicPartition tp : consumer.assignment()) {
+      if (!needSeek.contains(tp)) out.put(tp, consumer.position(tp));
+    }
+    return out;
   }
 
   private void commitToKafka(IngestBatch batch) {
@@ -296,45 +397,30 @@ public final class Recorder implements AutoCloseable {
     ds.close();
   }
 
-  /** Seeks every assigned partition to the ledger's offset: the database is the truth. */
+  /**
+   * Rebalance callbacks (inside poll, on the recorder thread). They never wait for PostgreSQL: a
+   * new partition is paused and positioned from the ledger by the poll loop ({@link
+   * #seekPending()}).
+   */
   private final class Listener implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       if (partitions.isEmpty()) return;
-      long backoff = 250;
-      while (!stopping) {
-        try {
-          Map<TopicPartition, Long> held = ledger.offsets(settings.groupId());
-          for (TopicPartition tp : partitions) {
-            Long next = held.get(tp);
-            if (next == null) {
-              consumer.seekToBeginning(List.of(tp));
-            } else {
-              consumer.seek(tp, next);
-            }
-          }
-          log.info("assigned {}", partitions);
-          return;
-        } catch (SQLException e) {
-          healthy = false;
-          log.warn(
-              "cannot read offsets from PostgreSQL ({}); retrying in {} ms",
-              e.getMessage(),
-              backoff);
-          try {
-            Thread.sleep(backoff);
-          } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            return;
-          }
-          backoff = Math.min(backoff * 2, settings.maxBackoff().toMillis());
-        }
-      }
+      needSeek.addAll(partitions);
+      nextSeekTry = 0;
+      consumer.pause(partitions);
+      log.info("assigned {}", partitions);
     }
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       // Nothing to flush: every applied batch is already in the database with its offsets.
+      needSeek.removeAll(partitions);
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      needSeek.removeAll(partitions);
     }
   }
 }

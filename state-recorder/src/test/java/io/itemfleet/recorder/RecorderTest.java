@@ -240,7 +240,92 @@ class RecorderTest {
     }
   }
 
+  @Test
+  void partitionsMovingDuringAPostgresOutageLoseAndDoubleNothing(TestFleet f) throws Exception {
+    createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    List<Traffic> jobs = new java.util.ArrayList<>();
+    for (int j = 0; j < 6; j++) jobs.add(traffic(t, "move-" + j, 600, 10 + j)); // keyed by job
+    List<ProducerRecord<String, byte[]>> first = new java.util.ArrayList<>();
+    List<ProducerRecord<String, byte[]>> second = new java.util.ArrayList<>();
+    for (Traffic tr : jobs) {
+      first.addAll(tr.records().subList(0, tr.records().size() / 2));
+      second.addAll(tr.records().subList(tr.records().size() / 2, tr.records().size()));
+    }
+    Path data = tmp.resolve("pg-move");
+    EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(data, true, 0);
+    int port = pg.port();
+    RecorderSettings settings =
+        new RecorderSettings(
+            Map.of("bootstrap.servers", f.kafkaBootstrap()),
+            t,
+            new DbSettings("jdbc:postgresql://127.0.0.1:" + port + "/fleet", "postgres", ""),
+            Duration.ofDays(30),
+            Duration.ofHours(1),
+            Duration.ofSeconds(1));
+    Recorder gone = Recorder.start(settings, Duration.ofSeconds(30));
+    try (Recorder stays = Recorder.start(settings, Duration.ofSeconds(30))) {
+      send(f, first);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> gone.applied() + stays.applied() >= first.size());
+      pg.close(); // PostgreSQL goes away
+      send(f, second);
+      await().atMost(Duration.ofSeconds(30)).until(() -> !stays.isHealthy() || !gone.isHealthy());
+      gone.close(); // its partitions move to the other recorder while the database is down
+      Thread.sleep(4000); // the rebalance runs inside the outage; nothing may be read past
+      pg = EmbeddedPostgresServer.start(data, true, port);
+      LedgerQueries q = new LedgerQueries(LedgerDatabase.pool(settings.db(), 1, "test-move"));
+      for (Traffic tr : jobs) {
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .until(() -> q.job(tr.job()).map(JobStatus::done).orElse(false));
+        JobStatus s = q.job(tr.job()).orElseThrow();
+        assertThat(s.counts().total()).as(tr.job()).isEqualTo(600);
+        assertThat(q.failedItems(tr.job(), Optional.empty(), 0)).as(tr.job()).hasSize(12);
+      }
+      assertThat(stays.isRunning()).isTrue();
+    } finally {
+      gone.close();
+      pg.close();
+    }
+  }
+
   private static com.zaxxer.hikari.HikariDataSource dataSource(TestFleet f) {
     return LedgerDatabase.pool(new DbSettings(f.jdbcUrl(), f.dbUser(), f.dbPassword()), 2, "test");
+  }
+
+  @Test
+  void retentionDeletesJobsThatNeverCompleteOnceNothingUpdatesThem(TestFleet f) throws Exception {
+    createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> polled = new HashMap<>();
+    List<ConsumerRecord<byte[], byte[]>> stats = new java.util.ArrayList<>();
+    Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+    for (String job : List.of("no-manifest", FailureEvent.UNATTRIBUTED)) {
+      StatsDelta d =
+          new StatsDelta(
+              job,
+              "sim",
+              minute,
+              new OutcomeCounts(3, 0, 0, 0, 0),
+              0,
+              30,
+              LatencyHistogram.empty());
+      stats.add(new ConsumerRecord<>(t.stats(), 0, stats.size(), null, CODEC.encodeStats(d)));
+    }
+    polled.put(new TopicPartition(t.stats(), 0), stats);
+    try (var ds = dataSource(f)) {
+      LedgerDatabase.migrate(ds);
+      Ledger ledger = new Ledger(ds);
+      ledger.apply(IngestBatch.of(new ConsumerRecords<>(polled, Map.of()), t, CODEC), "g");
+      LedgerQueries q = new LedgerQueries(ds);
+      assertThat(q.job("no-manifest")).get().satisfies(s -> assertThat(s.done()).isFalse());
+      assertThat(ledger.deleteOlderThan(Instant.now().minus(Duration.ofDays(1)), 100)).isZero();
+      long deleted = ledger.deleteOlderThan(Instant.now().plus(Duration.ofMinutes(5)), 100);
+      assertThat(deleted).isGreaterThanOrEqualTo(4); // two jobs and their minute rows
+      assertThat(q.job("no-manifest")).isEmpty();
+      assertThat(q.job(FailureEvent.UNATTRIBUTED)).isEmpty();
+    }
   }
 }

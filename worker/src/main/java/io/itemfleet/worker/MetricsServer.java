@@ -22,31 +22,67 @@ public final class MetricsServer implements AutoCloseable {
     this.server = server;
   }
 
+  /** Serves on every interface, as Prometheus exporters do. */
   public static MetricsServer start(
       int port, PrometheusMeterRegistry registry, BooleanSupplier healthy) {
+    return start("0.0.0.0", port, registry, healthy);
+  }
+
+  /**
+   * Serves on {@code bind} (FLEET_HTTP_BIND: {@code 0.0.0.0} for every interface, {@code 127.0.0.1}
+   * for this machine only). Only GET and HEAD are served; other methods get 405.
+   */
+  public static MetricsServer start(
+      String bind, int port, PrometheusMeterRegistry registry, BooleanSupplier healthy) {
     try {
-      HttpServer s = HttpServer.create(new InetSocketAddress(port), 0);
+      HttpServer s = HttpServer.create(new InetSocketAddress(bind, port), 0);
       s.createContext(
           "/metrics",
-          ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
+          readOnly(
+              ex ->
+                  respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape())));
       s.createContext(
           "/health",
-          ex -> {
-            boolean ok = healthy.getAsBoolean();
-            respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "unhealthy\n");
-          });
+          readOnly(
+              ex -> {
+                boolean ok = healthy.getAsBoolean();
+                respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "unhealthy\n");
+              }));
       s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
       s.start();
       return new MetricsServer(s);
-    } catch (IOException e) {
+    } catch (IOException | IllegalArgumentException e) {
       throw new UncheckedIOException(
-          "cannot serve metrics on port " + port + " (FLEET_METRICS_PORT): " + e.getMessage(), e);
+          "cannot serve HTTP on "
+              + bind
+              + ":"
+              + port
+              + " (FLEET_HTTP_BIND, FLEET_METRICS_PORT): "
+              + e.getMessage(),
+          e instanceof IOException io ? io : new IOException(e));
     }
   }
 
-  /** Serves {@code path} (and below) with {@code handler} too, e.g. an API beside the metrics. */
+  /** {@code handler} for GET and HEAD; 405 (with {@code Allow}) for every other method. */
+  public static com.sun.net.httpserver.HttpHandler readOnly(
+      com.sun.net.httpserver.HttpHandler handler) {
+    return ex -> {
+      String m = ex.getRequestMethod();
+      if (m.equals("GET") || m.equals("HEAD")) {
+        handler.handle(ex);
+        return;
+      }
+      ex.getResponseHeaders().set("Allow", "GET, HEAD");
+      respond(ex, 405, "text/plain", "only GET and HEAD are served here\n");
+    };
+  }
+
+  /**
+   * Serves {@code path} (and below) with {@code handler} too, e.g. an API beside the metrics; GET
+   * and HEAD only.
+   */
   public void route(String path, com.sun.net.httpserver.HttpHandler handler) {
-    server.createContext(path, handler);
+    server.createContext(path, readOnly(handler));
   }
 
   public int port() {
@@ -57,6 +93,11 @@ public final class MetricsServer implements AutoCloseable {
       throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", type);
+    if (ex.getRequestMethod().equals("HEAD")) {
+      ex.sendResponseHeaders(code, -1); // headers only
+      ex.close();
+      return;
+    }
     ex.sendResponseHeaders(code, bytes.length);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(bytes);
