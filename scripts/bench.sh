@@ -8,4 +8,4 @@ select_jdk
 (cd "$root" && ./mvnw -q -B -DskipTests -Dspotless.check.skip=true install -pl bench -am)
 opts=()
 [ "$(_java_major "$JAVA_HOME")" -ge 23 ] && opts+=(--sun-misc-unsafe-memory-access=allow)
-exec "$JAVA_HOME/bin/java" "${opts[@]}" ${BENCH_JAVA_OPTS:--Xmx2g} -jar "$root/bench/target/bench.jar" "$@"
+exec "$JAVA_HOME/bin/java" "${opts[@]}" -Ditemfleet.root="$root" ${BENCH_JAVA_OPTS:--Xmx2g} -jar "$root/bench/target/bench.jar" "$@"

@@ -66,4 +66,21 @@ public final class BuiltInHandlers {
       return ExecHandler.from(new HandlerConfig(config, Set.of("command", "retryExitCodes")));
     }
   }
+
+  /**
+   * {@code process}: long-lived child processes of {@code command} (any language) speaking
+   * newline-delimited JSON; {@code processes} children, {@code inflight} attempts each.
+   */
+  public static final class Process implements TaskHandlerFactory {
+    @Override
+    public String name() {
+      return "process";
+    }
+
+    @Override
+    public TaskHandler create(String type, Map<String, Object> config) {
+      return ProcessHandler.from(
+          type, new HandlerConfig(config, Set.of("command", "processes", "inflight")));
+    }
+  }
 }

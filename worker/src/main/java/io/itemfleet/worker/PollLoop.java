@@ -104,6 +104,9 @@ final class PollLoop implements Runnable {
   /** The transaction in flight on the committer thread, or null. */
   private Pending pending;
 
+  /** Set once the clients are being closed (after the final commit, or after a fatal error). */
+  private boolean closing;
+
   /** Set by {@link #stop()}; the loop then drains and exits. */
   private volatile boolean stopping;
 
@@ -209,6 +212,7 @@ final class PollLoop implements Runnable {
       lanes.stop();
       if (gate != null) gate.close();
       committer.shutdownNow();
+      closing = true; // the consumer's close revokes partitions: nothing may commit then
       closeQuietly();
       terminated.countDown();
     }
@@ -648,7 +652,7 @@ final class PollLoop implements Runnable {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       if (partitions.isEmpty()) return;
-      commit();
+      if (!closing) commit(); // drained and committed already, or stopped by a fatal error
       partitions.forEach(PollLoop.this::forget);
       log.info("revoked {}", partitions);
     }

@@ -1,0 +1,204 @@
+package io.itemfleet.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One long-lived child process of a {@code process} handler, speaking newline-delimited JSON (see
+ * {@code schemas/json/process-request.schema.json} and {@code process-reply.schema.json}): the
+ * worker writes one request line per attempt, the child answers with one reply line per request (in
+ * any order, matched by {@code id}), and may send checkpoint lines before it. Its stderr goes to
+ * the worker's log with its pid.
+ *
+ * <p>Threads: attempts (lanes) write requests under this object's lock; one virtual thread reads
+ * replies and completes their futures; one reads stderr. A child that exits or writes a line that
+ * is not a reply is {@linkplain #kill killed}; every attempt in flight on it then gets a retryable
+ * result.
+ */
+final class ProcessChild {
+  private static final Logger log = LoggerFactory.getLogger(ProcessChild.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The running process. */
+  private final Process process;
+
+  /** Its stdin; written under this object's lock, one whole line at a time. */
+  private final OutputStream stdin;
+
+  /** Attempts sent and not answered yet, by request id. */
+  private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+
+  /** Request ids, unique per child. */
+  private final AtomicLong ids = new AtomicLong();
+
+  /** Set once the child is being killed: no more requests are sent to it. */
+  private volatile String deathCause;
+
+  /** An attempt in flight: its reply, and where the checkpoints it saves meanwhile go. */
+  record Pending(CompletableFuture<JsonNode> reply, Consumer<String> onCheckpoint) {}
+
+  private ProcessChild(Process process) {
+    this.process = process;
+    this.stdin = process.getOutputStream();
+  }
+
+  /** Starts {@code command}; its stdout and stderr are read on virtual threads from now on. */
+  static ProcessChild start(List<String> command, Map<String, String> env) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().putAll(env);
+    ProcessChild c = new ProcessChild(pb.start());
+    Thread.ofVirtual().name("fleet-process-out-" + c.pid()).start(c::readReplies);
+    Thread.ofVirtual().name("fleet-process-err-" + c.pid()).start(c::readStderr);
+    return c;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** True while the child runs and has not been condemned. */
+  boolean alive() {
+    return deathCause == null && process.isAlive();
+  }
+
+  /** Attempts in flight on this child. */
+  int inFlight() {
+    return pending.size();
+  }
+
+  /**
+   * Sends one request and returns the future of its reply; {@code onCheckpoint} receives the
+   * checkpoints the child saves for it meanwhile. The future fails with {@link ChildGone} when the
+   * child dies first.
+   */
+  CompletableFuture<JsonNode> send(ObjectNode request, Consumer<String> onCheckpoint) {
+    long id = ids.incrementAndGet();
+    request.put("id", id);
+    CompletableFuture<JsonNode> reply = new CompletableFuture<>();
+    pending.put(id, new Pending(reply, onCheckpoint));
+    byte[] line;
+    try {
+      line = (JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      pending.remove(id);
+      reply.completeExceptionally(e);
+      return reply;
+    }
+    synchronized (this) {
+      String dead = deathCause;
+      if (dead != null) {
+        pending.remove(id);
+        reply.completeExceptionally(new ChildGone(dead));
+        return reply;
+      }
+      try {
+        stdin.write(line);
+        stdin.flush();
+      } catch (IOException e) {
+        kill("its stdin is closed (" + e.getMessage() + ")");
+      }
+    }
+    return reply;
+  }
+
+  /** Forgets a request whose attempt ended without its reply (timed out). */
+  void forget(CompletableFuture<JsonNode> reply) {
+    pending.values().removeIf(p -> p.reply() == reply);
+  }
+
+  /** Kills the child and fails every attempt in flight on it with {@code cause}. */
+  void kill(String cause) {
+    synchronized (this) {
+      if (deathCause != null) return;
+      deathCause = cause;
+    }
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+    for (var e : pending.entrySet()) {
+      e.getValue().reply().completeExceptionally(new ChildGone(cause));
+    }
+    pending.clear();
+  }
+
+  private void readReplies() {
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = r.readLine(); line != null; line = r.readLine()) {
+        if (line.isBlank()) continue;
+        JsonNode reply;
+        try {
+          reply = JSON.readTree(line);
+        } catch (IOException e) {
+          kill("it wrote a line that is not JSON: " + abbreviate(line));
+          return;
+        }
+        JsonNode id = reply.get("id");
+        Pending p = id == null || !id.canConvertToLong() ? null : pending.get(id.asLong());
+        if (p == null) {
+          kill("it answered no request in flight: " + abbreviate(line));
+          return;
+        }
+        if (!reply.hasNonNull("outcome") && reply.hasNonNull("checkpoint")) {
+          p.onCheckpoint().accept(reply.get("checkpoint").asText());
+          continue;
+        }
+        pending.remove(id.asLong());
+        p.reply().complete(reply);
+      }
+      kill("it exited" + exitCode());
+    } catch (IOException e) {
+      kill("its stdout failed: " + e.getMessage());
+    } catch (RuntimeException e) {
+      kill("a checkpoint could not be saved: " + e); // e.g. Redis down: the attempts retry
+    }
+  }
+
+  private String exitCode() {
+    try {
+      return process.waitFor(200, java.util.concurrent.TimeUnit.MILLISECONDS)
+          ? " with code " + process.exitValue()
+          : "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  private void readStderr() {
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+      for (String line = r.readLine(); line != null; line = r.readLine()) {
+        log.info("[child {}] {}", pid(), line);
+      }
+    } catch (IOException ignored) {
+      // the child is gone
+    }
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "…";
+  }
+
+  /** The child died (or was killed) before it answered. */
+  static final class ChildGone extends RuntimeException {
+    ChildGone(String cause) {
+      super(cause);
+    }
+  }
+}

@@ -1,0 +1,219 @@
+package io.itemfleet.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.itemfleet.schemas.Durations;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code handler: process} — any language, without a process per item: {@code processes} long-lived
+ * children of {@code command}, each taking up to {@code inflight} attempts at once over
+ * newline-delimited JSON on stdin/stdout ({@link ProcessChild}). A child that exits or writes
+ * garbage is killed, and the attempts in flight on it retry ({@code process.died}); a child whose
+ * attempt times out is killed too (it may be stuck). Dead children are started again on demand,
+ * with a backoff per slot (100 ms doubling to 10 s, reset by an answer).
+ */
+final class ProcessHandler implements TaskHandler {
+  private static final Logger log = LoggerFactory.getLogger(ProcessHandler.class);
+
+  /** Longest wait before a slot's child is started again. */
+  private static final long MAX_BACKOFF_MS = 10_000;
+
+  /** The command, as in fleet.yaml. */
+  private final List<String> command;
+
+  /** The task type, for the children's environment and the log. */
+  private final String type;
+
+  /** Attempts one child takes at once. */
+  private final int inflight;
+
+  /** The children, one per slot; null until first needed. Guarded by this. */
+  private final ProcessChild[] children;
+
+  /** When each slot may start a child again (System.nanoTime). Guarded by this. */
+  private final long[] notBefore;
+
+  /** Each slot's current backoff, ms. Guarded by this. */
+  private final long[] backoff;
+
+  /** Attempts in flight over all children, at most processes × inflight. */
+  private final Semaphore capacity;
+
+  ProcessHandler(String type, List<String> command, int processes, int inflight) {
+    this.type = type;
+    this.command = List.copyOf(command);
+    this.inflight = inflight;
+    this.children = new ProcessChild[processes];
+    this.notBefore = new long[processes];
+    this.backoff = new long[processes];
+    java.util.Arrays.fill(backoff, 100);
+    this.capacity = new Semaphore(processes * inflight);
+  }
+
+  static ProcessHandler from(String type, HandlerConfig c) {
+    List<String> cmd = c.list("command").stream().map(String::valueOf).toList();
+    if (cmd.isEmpty()) throw new IllegalArgumentException("command: must name a program");
+    int processes = whole(c, "processes", 1, 64);
+    int inflight = whole(c, "inflight", 16, 10_000);
+    return new ProcessHandler(type, cmd, processes, inflight);
+  }
+
+  private static int whole(HandlerConfig c, String key, int dflt, int max) {
+    if (!c.has(key)) return dflt;
+    if (!(c.raw(key) instanceof Number n)
+        || n.doubleValue() != n.intValue()
+        || n.intValue() < 1
+        || n.intValue() > max) {
+      throw new IllegalArgumentException(
+          key + ": must be a whole number in [1, " + max + "], was '" + c.raw(key) + "'");
+    }
+    return n.intValue();
+  }
+
+  @Override
+  public HandlerResult handle(TaskContext ctx) throws InterruptedException {
+    capacity.acquire();
+    try {
+      ProcessChild child;
+      try {
+        child = pick();
+      } catch (IOException e) {
+        return HandlerResult.retry(
+            "process.start", "cannot start " + command.get(0) + ": " + e.getMessage());
+      }
+      if (child == null) {
+        return HandlerResult.retry(
+            "process.unavailable",
+            "no child of " + command.get(0) + " is running (restarting with backoff)");
+      }
+      CompletableFuture<JsonNode> reply = child.send(request(ctx), ctx::saveCheckpoint);
+      JsonNode r;
+      try {
+        r = reply.get();
+      } catch (InterruptedException e) {
+        // Timed out: the child may be stuck on it; start afresh (its other attempts retry).
+        child.forget(reply);
+        child.kill("an attempt of item " + ctx.item() + " timed out");
+        throw e;
+      } catch (ExecutionException e) {
+        return HandlerResult.retry(
+            "process.died",
+            "child "
+                + child.pid()
+                + " of "
+                + command.get(0)
+                + " ended: "
+                + e.getCause().getMessage());
+      }
+      answered(child);
+      return result(r, child);
+    } finally {
+      capacity.release();
+    }
+  }
+
+  /** A live child with room, starting one in an empty slot if its backoff allows; else null. */
+  private synchronized ProcessChild pick() throws IOException {
+    ProcessChild best = null;
+    for (int i = 0; i < children.length; i++) {
+      ProcessChild c = children[i];
+      if (c != null && !c.alive()) {
+        log.warn(
+            "child {} of type {} is gone; it is started again in {} ms", c.pid(), type, backoff[i]);
+        c.kill("it is gone");
+        children[i] = null;
+        notBefore[i] = System.nanoTime() + backoff[i] * 1_000_000;
+        backoff[i] = Math.min(MAX_BACKOFF_MS, backoff[i] * 2);
+        c = null;
+      }
+      if (c == null && System.nanoTime() >= notBefore[i]) {
+        c =
+            ProcessChild.start(
+                command,
+                Map.of("FLEET_TYPE", type, "FLEET_PROCESS_INFLIGHT", Integer.toString(inflight)));
+        children[i] = c;
+        log.info("started child {} of type {}: {}", c.pid(), type, command);
+      }
+      if (c != null
+          && c.inFlight() < inflight
+          && (best == null || c.inFlight() < best.inFlight())) {
+        best = c;
+      }
+    }
+    return best;
+  }
+
+  /** A child answered: its slot's backoff starts over. */
+  private synchronized void answered(ProcessChild child) {
+    for (int i = 0; i < children.length; i++) {
+      if (children[i] == child) backoff[i] = 100;
+    }
+  }
+
+  private static ObjectNode request(TaskContext ctx) {
+    ObjectNode o = JsonNodeFactory.instance.objectNode();
+    o.put("job", ctx.job());
+    o.put("type", ctx.type());
+    o.put("item", ctx.item());
+    o.put("attempt", ctx.attempt());
+    o.set("payload", ctx.payload());
+    // Only a retry can have one (an earlier attempt saved it): no Redis read per first attempt.
+    Optional<String> cp = ctx.attempt() > 1 ? ctx.checkpoint() : Optional.empty();
+    if (cp.isPresent()) o.put("checkpoint", cp.get());
+    else o.putNull("checkpoint");
+    return o;
+  }
+
+  /** A reply line as a result; one that says nothing sensible condemns its child. */
+  private HandlerResult result(JsonNode r, ProcessChild child) {
+    String outcome = r.path("outcome").asText("");
+    String errorClass = r.path("error").path("class").asText("");
+    String message = r.path("error").path("message").asText("");
+    switch (outcome) {
+      case "succeeded" -> {
+        JsonNode v = r.get("result");
+        return new HandlerResult.Succeeded(
+            v == null || v.isNull()
+                ? Optional.empty()
+                : Optional.of(v.isTextual() ? v.asText() : v.toString()));
+      }
+      case "retry" -> {
+        return new HandlerResult.Retry(
+            errorClass.isEmpty() ? "process.retry" : errorClass,
+            message,
+            retryAfter(r.get("retryAfter")));
+      }
+      case "failed" -> {
+        return HandlerResult.failed(errorClass.isEmpty() ? "process.failed" : errorClass, message);
+      }
+      default -> {
+        child.kill(
+            "it answered with outcome '" + outcome + "' (succeeded, retry or failed expected)");
+        return HandlerResult.retry(
+            "process.bad_reply", "child " + child.pid() + " answered outcome '" + outcome + "'");
+      }
+    }
+  }
+
+  /** {@code retryAfter}: seconds as a number, or a duration such as {@code "30s"}. */
+  private static Optional<Duration> retryAfter(JsonNode v) {
+    if (v == null || v.isNull()) return Optional.empty();
+    if (v.isNumber()) return Optional.of(Duration.ofMillis((long) (v.asDouble() * 1000)));
+    try {
+      return Optional.of(Durations.parse(v.asText()));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty(); // the configured delay applies
+    }
+  }
+}
