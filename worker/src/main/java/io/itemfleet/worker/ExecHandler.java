@@ -97,9 +97,10 @@ final class ExecHandler implements TaskHandler {
     Thread writer = null;
     Thread reader = null;
     try {
-      writer = Thread.ofVirtual().name("fleet-exec-in").start(() -> feed(p, input));
+      // Platform threads: blocking pipe I/O would hold a virtual thread's carrier.
+      writer = Thread.ofPlatform().daemon().name("fleet-exec-in").start(() -> feed(p, input));
       Tail tail = new Tail();
-      reader = Thread.ofVirtual().name("fleet-exec-out").start(() -> tail.drain(p));
+      reader = Thread.ofPlatform().daemon().name("fleet-exec-out").start(() -> tail.drain(p));
       int code = p.waitFor();
       reader.join(1_000);
       if (reader.isAlive()) {

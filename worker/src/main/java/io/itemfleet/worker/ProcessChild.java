@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * any order, matched by {@code id}), and may send checkpoint lines before it. Its stderr goes to
  * the worker's log with its pid.
  *
- * <p>Threads: attempts (lanes) write requests under this object's lock; one virtual thread reads
+ * <p>Threads: attempts (lanes) write requests under this object's lock; one platform thread reads
  * replies and completes their futures; one reads stderr. A child that exits or writes a line that
  * is not a reply is {@linkplain #kill killed}; every attempt in flight on it then gets a retryable
  * result.
@@ -61,8 +61,10 @@ final class ProcessChild {
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().putAll(env);
     ProcessChild c = new ProcessChild(pb.start());
-    Thread.ofVirtual().name("fleet-process-out-" + c.pid()).start(c::readReplies);
-    Thread.ofVirtual().name("fleet-process-err-" + c.pid()).start(c::readStderr);
+    // Platform threads: a read from a pipe blocks its carrier, and virtual threads blocked on
+    // pipes for a child's whole life could starve the lanes of carriers.
+    Thread.ofPlatform().daemon().name("fleet-process-out-" + c.pid()).start(c::readReplies);
+    Thread.ofPlatform().daemon().name("fleet-process-err-" + c.pid()).start(c::readStderr);
     return c;
   }
 

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * attempt times out is killed too (it may be stuck). Dead children are started again on demand,
  * with a backoff per slot (100 ms doubling to 10 s, reset by an answer).
  */
-final class ProcessHandler implements TaskHandler {
+final class ProcessHandler implements TaskHandler, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ProcessHandler.class);
 
   /** Longest wait before a slot's child is started again. */
@@ -152,6 +152,15 @@ final class ProcessHandler implements TaskHandler {
       }
     }
     return best;
+  }
+
+  /** Kills every child (they would also exit on their own once the worker's JVM ends). */
+  @Override
+  public synchronized void close() {
+    for (int i = 0; i < children.length; i++) {
+      if (children[i] != null) children[i].kill("the handler is closed");
+      children[i] = null;
+    }
   }
 
   /** A child answered: its slot's backoff starts over. */

@@ -75,8 +75,19 @@ class ProcessHandlerTest {
     }
   }
 
-  private static ProcessHandler handler(int processes, int inflight) {
-    return new ProcessHandler("t", List.of("python3", script.toString()), processes, inflight);
+  /** Handlers made by the running test; their children are killed after it. */
+  private final List<ProcessHandler> made = new ArrayList<>();
+
+  private ProcessHandler handler(int processes, int inflight) {
+    ProcessHandler h =
+        new ProcessHandler("t", List.of("python3", script.toString()), processes, inflight);
+    made.add(h);
+    return h;
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void killChildren() {
+    made.forEach(ProcessHandler::close);
   }
 
   /** A context that keeps saved checkpoints, as the Redis-backed one does. */
