@@ -125,3 +125,87 @@ def serve(handle, inflight=None):
                 _reply(request["id"], handle, request, write)
             else:
                 pool.submit(_reply, request["id"], handle, request, write)
+
+
+# ---- producing from Python -------------------------------------------------------------------
+
+def manifest(job, type, count, run_id, labels=None, created_at=None):
+    """The manifest record of one produce run: (key, value bytes) for <prefix>.jobs.
+
+    The topic is compacted, so the key is required: "<job>/<run_id>". A job's expected total is
+    the sum of its manifests' counts; the same run_id counted twice counts once."""
+    import datetime
+    created = created_at or datetime.datetime.now(datetime.timezone.utc)
+    value = {
+        "v": 1,
+        "kind": "manifest",
+        "job": job,
+        "type": type,
+        "count": int(count),
+        "runId": run_id,
+        "createdAt": created.isoformat().replace("+00:00", "Z"),
+        "labels": dict(labels or {}),
+    }
+    return (job + "/" + run_id).encode("utf-8"), json.dumps(value).encode("utf-8")
+
+
+def produce(job, type, items, bootstrap="localhost:9092", topic_prefix="fleet", run_id=None,
+            labels=None, config=None, timeout=120.0):
+    """Sends ``items`` (item IDs) to job ``job`` as plain records on <prefix>.tasks with the
+    fleet-job and fleet-type headers, waits until each is acknowledged, then publishes the job's
+    manifest with the number acknowledged, so the job has its total and completes.
+
+    Needs confluent-kafka (``pip install confluent-kafka``, or Debian's python3-confluent-kafka).
+    ``config`` adds librdkafka settings (SASL, TLS, ...). Returns the number of items acknowledged;
+    raises RuntimeError, after publishing nothing, if any item failed to send."""
+    import uuid
+    try:
+        from confluent_kafka import Producer
+    except ImportError as e:  # pragma: no cover - depends on the machine
+        raise RuntimeError("itemfleet.produce needs confluent-kafka: pip install confluent-kafka") from e
+    for name, value in (("job", job), ("type", type)):
+        if not value or len(value) > 256 or any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in value):
+            raise ValueError("the %s name must be 1 to 256 characters without control characters" % name)
+    conf = {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
+            "linger.ms": 10, "compression.type": "lz4"}
+    conf.update(config or {})
+    p = Producer(conf)
+    headers = [("fleet-job", job.encode("utf-8")), ("fleet-type", type.encode("utf-8"))]
+    acked = [0]
+    errors = []
+
+    def delivered(err, msg):
+        if err is None:
+            acked[0] += 1
+        elif len(errors) < 10:
+            errors.append(str(err))
+
+    sent = 0
+    for item in items:
+        item = str(item).strip()
+        if not item:
+            continue
+        while True:
+            try:
+                p.produce(topic_prefix + ".tasks", value=item.encode("utf-8"),
+                          key=item.encode("utf-8"), headers=headers, on_delivery=delivered)
+                break
+            except BufferError:
+                p.poll(0.1)  # the local queue is full: let deliveries drain
+        sent += 1
+        p.poll(0)
+    if p.flush(timeout) > 0:
+        raise RuntimeError("%d items still unacknowledged after %.0f s; no manifest published"
+                           % (sent - acked[0], timeout))
+    if errors:
+        raise RuntimeError("%d of %d items were not acknowledged (%s); no manifest published"
+                           % (sent - acked[0], sent, "; ".join(errors)))
+    count = acked[0]
+    key, value = manifest(job, type, count, run_id or str(uuid.uuid4()), labels)
+    manifest_errors = []
+    p.produce(topic_prefix + ".jobs", value=value, key=key,
+              on_delivery=lambda err, msg: err is not None and manifest_errors.append(str(err)))
+    if p.flush(timeout) > 0 or manifest_errors:
+        raise RuntimeError("the manifest of job %s was not acknowledged: %s"
+                           % (job, "; ".join(manifest_errors) or "timed out"))
+    return count

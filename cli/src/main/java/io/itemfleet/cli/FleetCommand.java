@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "ItemFleet: a worker fleet on Kafka for millions of small per-item tasks.",
     subcommands = {
       ProduceCommand.class,
+      JobsCommand.class,
       TopicsCommand.class,
       WorkerCommand.class,
       RecorderCommand.class,

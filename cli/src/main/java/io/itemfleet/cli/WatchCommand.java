@@ -71,6 +71,7 @@ final class WatchCommand implements Callable<Integer> {
     double rate = 0;
     long lastLine = 0;
     boolean seen = false;
+    boolean noTotalExplained = false;
     long backoff = 0; // ms; while the ledger does not answer
     while (true) {
       Optional<JobStatus> s;
@@ -109,6 +110,14 @@ final class WatchCommand implements Callable<Integer> {
         lastFinished = j.finished();
         lastAt = now;
         long failed = j.counts().failed() + j.counts().poison();
+        if (j.total().isEmpty() && !noTotalExplained) {
+          noTotalExplained = true;
+          System.err.printf(
+              "fleet watch: job %s has no total yet (shown as ?): no manifest was recorded for"
+                  + " it. Items sent by fleet produce or clients/python publish one; for items"
+                  + " sent otherwise run: fleet jobs close %s --type %s --count N%n",
+              Terminal.safe(job), Terminal.shellQuote(job), Terminal.shellQuote(j.type()));
+        }
         if (tty) {
           Terminal.bar(out, Terminal.safe(job), j.finished(), j.total().orElse(0L), rate);
           out.printf(Locale.ROOT, "failed %s  ", Terminal.count(failed));

@@ -1,7 +1,9 @@
 package io.itemfleet.producer;
 
 import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.JobManifest;
 import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.TaskMessage;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
@@ -89,6 +91,40 @@ public final class TaskProducer implements AutoCloseable {
   public ProduceRun startReplayRun(String job, String type) {
     return new ProduceRun(
         producer, topics, codec, clock, job, type, UUID.randomUUID().toString(), Map.of(), true);
+  }
+
+  /**
+   * Publishes a manifest on its own: {@code count} items of {@code job} were (or will be) sent by
+   * another client, so the job gets its expected total and can complete. Keyed {@code job/runId} on
+   * the compacted jobs topic, like every manifest; the recorder counts one manifest per run ID
+   * once, so publishing the same run twice changes nothing.
+   *
+   * @throws IllegalArgumentException for a bad job, type, run ID or count
+   * @throws IllegalStateException when the broker did not acknowledge it within {@code timeout}
+   */
+  public JobManifest publishManifest(
+      String job,
+      String type,
+      long count,
+      String runId,
+      Map<String, String> labels,
+      java.time.Duration timeout) {
+    TaskMessage.of(job, type, "check"); // the same name rules as items' messages
+    JobManifest m = new JobManifest(job, type, count, runId, clock.instant(), labels);
+    try {
+      producer
+          .send(
+              new org.apache.kafka.clients.producer.ProducerRecord<>(
+                  topics.jobs(), job + "/" + runId, codec.encodeJobEvent(m)))
+          .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      return m;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(
+          "the manifest of job " + job + " was not acknowledged: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while publishing a manifest", e);
+    }
   }
 
   @Override
