@@ -16,6 +16,12 @@ FROM eclipse-temurin:21-jre
 # A fixed, unprivileged user; the fleet needs no writable files of its own.
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin fleet
 COPY --from=build /fleet.jar /app/fleet.jar
+# Handler jars (built against io.itemfleet:itemfleet-handler-api) are loaded from here, each in its
+# own class loader. Add yours in an image of your own:
+#   FROM itemfleet
+#   COPY target/my-handlers.jar /app/handlers/
+RUN mkdir -p /app/handlers
+ENV FLEET_HANDLERS=/app/handlers
 USER fleet
 WORKDIR /app
 # 9400: worker /metrics and /health; 9401: recorder (FLEET_METRICS_PORT).

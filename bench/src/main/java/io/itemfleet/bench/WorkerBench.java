@@ -1,5 +1,7 @@
 package io.itemfleet.bench;
 
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.producer.ProduceRun;
 import io.itemfleet.producer.TaskProducer;
 import io.itemfleet.producer.TopicAdmin;
@@ -7,8 +9,6 @@ import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.worker.BuiltInHandlers;
 import io.itemfleet.worker.FleetConfig;
 import io.itemfleet.worker.HandlerRegistry;
-import io.itemfleet.worker.HandlerResult;
-import io.itemfleet.worker.TaskHandler;
 import io.itemfleet.worker.TaskSettings;
 import io.itemfleet.worker.Worker;
 import io.itemfleet.worker.WorkerMetrics;

@@ -92,6 +92,14 @@ final class WorkerCommand implements Callable<Integer> {
   String leaseTtl;
 
   @Option(
+      names = "--handlers",
+      defaultValue = "${env:FLEET_HANDLERS}",
+      description =
+          "Load handler jars from this directory, each in its own class loader that sees only the"
+              + " handler API (env FLEET_HANDLERS; the image's default is /app/handlers).")
+  Path handlersDir;
+
+  @Option(
       names = "--http-bind",
       defaultValue = "${env:FLEET_HTTP_BIND:-0.0.0.0}",
       description =
@@ -229,7 +237,11 @@ final class WorkerCommand implements Callable<Integer> {
                 + (fleetConfig.limits().isEmpty() ? "cache keys" : "fleet-wide limits")
                 + ", which need Redis");
       }
-      handlers = HandlerRegistry.create(fleetConfig, Map.of());
+      handlers =
+          HandlerRegistry.create(
+              fleetConfig,
+              Map.of(),
+              handlersDir == null ? java.util.List.of() : java.util.List.of(handlersDir));
       if (fleetConfig.types().isEmpty() && !allowNoTypes && !printConfig) {
         throw new UsageException(
             (config == null

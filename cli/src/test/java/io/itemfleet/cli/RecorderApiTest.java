@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.zaxxer.hikari.HikariDataSource;
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.recorder.DbSettings;
 import io.itemfleet.recorder.LedgerDatabase;
 import io.itemfleet.recorder.LedgerQueries;
@@ -15,9 +17,7 @@ import io.itemfleet.testkit.FleetTestKit;
 import io.itemfleet.testkit.TestFleet;
 import io.itemfleet.worker.FleetConfig;
 import io.itemfleet.worker.HandlerRegistry;
-import io.itemfleet.worker.HandlerResult;
 import io.itemfleet.worker.MetricsServer;
-import io.itemfleet.worker.TaskHandler;
 import io.itemfleet.worker.TaskSettings;
 import io.itemfleet.worker.Worker;
 import io.itemfleet.worker.WorkerMetrics;

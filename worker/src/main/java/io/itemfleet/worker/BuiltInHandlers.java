@@ -1,9 +1,14 @@
 package io.itemfleet.worker;
 
-import java.util.Map;
-import java.util.Set;
+import io.itemfleet.handler.HandlerConfig;
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskHandler;
+import io.itemfleet.handler.TaskHandlerFactory;
 
-/** The handlers every worker has: {@code noop}, {@code simulate}, {@code http}, {@code exec}. */
+/**
+ * The handlers every worker has, on the same API as anyone's: {@code noop}, {@code simulate},
+ * {@code http}, {@code exec}, {@code process}.
+ */
 public final class BuiltInHandlers {
   private BuiltInHandlers() {}
 
@@ -15,8 +20,7 @@ public final class BuiltInHandlers {
     }
 
     @Override
-    public TaskHandler create(String type, Map<String, Object> config) {
-      new HandlerConfig(config, Set.of());
+    public TaskHandler create(String type, HandlerConfig config) {
       return ctx -> HandlerResult.succeeded();
     }
   }
@@ -29,9 +33,8 @@ public final class BuiltInHandlers {
     }
 
     @Override
-    public TaskHandler create(String type, Map<String, Object> config) {
-      return SimulateHandler.from(
-          new HandlerConfig(config, Set.of("latency", "failureRate", "permanentFailureRate")));
+    public TaskHandler create(String type, HandlerConfig config) {
+      return SimulateHandler.from(config);
     }
   }
 
@@ -45,9 +48,8 @@ public final class BuiltInHandlers {
     }
 
     @Override
-    public TaskHandler create(String type, Map<String, Object> config) {
-      return HttpHandler.from(
-          new HandlerConfig(config, Set.of("url", "headers", "maxResponseBytes")));
+    public TaskHandler create(String type, HandlerConfig config) {
+      return HttpHandler.from(config);
     }
   }
 
@@ -62,8 +64,8 @@ public final class BuiltInHandlers {
     }
 
     @Override
-    public TaskHandler create(String type, Map<String, Object> config) {
-      return ExecHandler.from(new HandlerConfig(config, Set.of("command", "retryExitCodes")));
+    public TaskHandler create(String type, HandlerConfig config) {
+      return ExecHandler.from(config);
     }
   }
 
@@ -78,9 +80,8 @@ public final class BuiltInHandlers {
     }
 
     @Override
-    public TaskHandler create(String type, Map<String, Object> config) {
-      return ProcessHandler.from(
-          type, new HandlerConfig(config, Set.of("command", "processes", "inflight")));
+    public TaskHandler create(String type, HandlerConfig config) {
+      return ProcessHandler.from(type, config);
     }
   }
 }

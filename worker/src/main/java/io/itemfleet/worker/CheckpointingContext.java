@@ -7,7 +7,7 @@ import java.util.Optional;
 /** A task context whose checkpoints live in Redis under the item's idempotency key. */
 record CheckpointingContext(
     TaskMessage task, Checkpoints store, String key, Duration ttl, Attempt owner)
-    implements TaskContext {
+    implements TaskView {
 
   @Override
   public Optional<String> checkpoint() {

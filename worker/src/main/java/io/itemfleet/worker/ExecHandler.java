@@ -1,5 +1,9 @@
 package io.itemfleet.worker;
 
+import io.itemfleet.handler.HandlerConfig;
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskContext;
+import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.MessageCodec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,7 +90,7 @@ final class ExecHandler implements TaskHandler {
     env.put("FLEET_TYPE", ctx.type());
     env.put("FLEET_ITEM", ctx.item());
     env.put("FLEET_ATTEMPT", Integer.toString(ctx.attempt()));
-    byte[] input = CODEC.encodeTask(ctx.task());
+    byte[] input = CODEC.encodeTask(TaskView.taskOf(ctx));
     Process p;
     try {
       p = pb.start();

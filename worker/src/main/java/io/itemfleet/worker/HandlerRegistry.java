@@ -1,6 +1,10 @@
 package io.itemfleet.worker;
 
+import io.itemfleet.handler.HandlerConfig;
+import io.itemfleet.handler.TaskHandler;
+import io.itemfleet.handler.TaskHandlerFactory;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
@@ -24,9 +28,36 @@ public final class HandlerRegistry {
    * the same-named fleet.yaml type, if any.
    */
   public static HandlerRegistry create(FleetConfig config, Map<String, TaskHandler> extra) {
+    return create(config, extra, List.of());
+  }
+
+  /**
+   * As {@link #create(FleetConfig, Map)}, with the handler factories of the jars in {@code
+   * handlerDirs} ({@code --handlers}) beside the class path's; a jar's factory may not take a name
+   * already taken.
+   */
+  public static HandlerRegistry create(
+      FleetConfig config, Map<String, TaskHandler> extra, List<java.nio.file.Path> handlerDirs) {
     Map<String, TaskHandlerFactory> factories = new LinkedHashMap<>();
     for (TaskHandlerFactory f : ServiceLoader.load(TaskHandlerFactory.class)) {
       factories.put(f.name(), f);
+    }
+    for (java.nio.file.Path dir : handlerDirs) {
+      for (TaskHandlerFactory f : HandlerJars.load(dir)) {
+        TaskHandlerFactory before = factories.putIfAbsent(f.name(), f);
+        if (before != null) {
+          throw new ConfigException(
+              "--handlers: "
+                  + f.getClass().getName()
+                  + " in "
+                  + dir
+                  + " is named '"
+                  + f.name()
+                  + "', which "
+                  + before.getClass().getName()
+                  + " already is");
+        }
+      }
     }
     Map<String, TaskHandler> byType = new LinkedHashMap<>();
     for (TaskType t : config.types().values()) {
@@ -39,14 +70,18 @@ public final class HandlerRegistry {
                 + t.handlerName()
                 + "' (known: "
                 + String.join(", ", new TreeSet<>(factories.keySet()))
+                + (handlerDirs.isEmpty() ? "; handler jars load with --handlers DIR" : "")
                 + ")");
       }
+      HandlerConfig keys = HandlerConfig.of("types." + t.name(), t.handlerConfig());
       try {
-        byType.put(t.name(), f.create(t.name(), t.handlerConfig()));
+        byType.put(t.name(), f.create(t.name(), keys));
+        keys.rejectUnread(); // a key the handler never read is a typo: fail now, with its path
       } catch (IllegalArgumentException e) {
+        String m = String.valueOf(e.getMessage());
         throw e instanceof ConfigException c
             ? c
-            : new ConfigException("types." + t.name() + ": " + e.getMessage());
+            : new ConfigException(m.startsWith("types.") ? m : "types." + t.name() + ": " + m);
       }
     }
     byType.putAll(extra); // handlers given in code win over fleet.yaml's handler name

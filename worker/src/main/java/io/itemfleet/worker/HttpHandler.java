@@ -2,6 +2,10 @@ package io.itemfleet.worker;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.itemfleet.handler.HandlerConfig;
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskContext;
+import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.MessageCodec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -92,7 +96,7 @@ final class HttpHandler implements TaskHandler {
             .header("Content-Type", "application/json")
             .header("X-Fleet-Job", ctx.job())
             .header("X-Fleet-Attempt", Integer.toString(ctx.attempt()))
-            .POST(HttpRequest.BodyPublishers.ofByteArray(CODEC.encodeTask(ctx.task())));
+            .POST(HttpRequest.BodyPublishers.ofByteArray(CODEC.encodeTask(TaskView.taskOf(ctx))));
     headers.forEach(b::header);
     HttpResponse<InputStream> response;
     byte[] read;

@@ -1,5 +1,7 @@
 package io.itemfleet.worker;
 
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.DecodeError;
 import io.itemfleet.schemas.Decoded;
 import io.itemfleet.schemas.FailureEvent;
@@ -183,9 +185,9 @@ final class ItemExecutor {
     HandlerResult result;
     Throwable thrown = null;
     final TaskMessage t = task;
-    TaskContext context =
+    TaskView context =
         checkpoints == null || keys == null
-            ? () -> t
+            ? TaskView.of(t)
             : new CheckpointingContext(t, checkpoints, keys.checkpoint(), s.idempotencyTtl(), a);
     try {
       result = handler.get().handle(context);

@@ -3,6 +3,10 @@ package io.itemfleet.worker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.itemfleet.handler.HandlerConfig;
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskContext;
+import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.Durations;
 import java.io.IOException;
 import java.time.Duration;
@@ -176,7 +180,7 @@ final class ProcessHandler implements TaskHandler, AutoCloseable {
     o.put("type", ctx.type());
     o.put("item", ctx.item());
     o.put("attempt", ctx.attempt());
-    o.set("payload", ctx.payload());
+    o.putRawValue("payload", new com.fasterxml.jackson.databind.util.RawValue(ctx.payloadJson()));
     // Only a retry can have one (an earlier attempt saved it): no Redis read per first attempt.
     Optional<String> cp = ctx.attempt() > 1 ? ctx.checkpoint() : Optional.empty();
     if (cp.isPresent()) o.put("checkpoint", cp.get());

@@ -1,5 +1,9 @@
 package io.itemfleet.worker;
 
+import io.itemfleet.handler.HandlerConfig;
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskContext;
+import io.itemfleet.handler.TaskHandler;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -36,18 +40,17 @@ final class SimulateHandler implements TaskHandler {
   static SimulateHandler from(HandlerConfig c) {
     Duration p50 = Duration.ZERO;
     Duration p99 = Duration.ZERO;
-    if (c.has("latency")) {
-      Object l = c.raw("latency");
-      if (l instanceof Map<?, ?> m) {
-        p50 = c.duration(m.get("p50"), "latency.p50");
-        p99 = c.duration(m.get("p99"), "latency.p99");
-      } else {
-        p50 = c.duration(l, "latency");
-        p99 = p50;
-      }
+    if (c.raw("latency") instanceof Map<?, ?>) {
+      HandlerConfig l = HandlerConfig.of(c.path() + ".latency", c.map("latency"));
+      p50 = l.duration("p50", Duration.ZERO);
+      p99 = l.duration("p99", p50);
+      l.rejectUnread();
+    } else {
+      p50 = c.duration("latency", Duration.ZERO);
+      p99 = p50;
     }
     return new SimulateHandler(
-        p50, p99, c.fraction("failureRate", 0), c.fraction("permanentFailureRate", 0));
+        p50, p99, c.number("failureRate", 0, 0, 1), c.number("permanentFailureRate", 0, 0, 1));
   }
 
   @Override

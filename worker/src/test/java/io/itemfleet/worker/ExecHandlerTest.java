@@ -2,6 +2,8 @@ package io.itemfleet.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskContext;
 import io.itemfleet.schemas.TaskMessage;
 import java.util.List;
 import java.util.Set;
@@ -10,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class ExecHandlerTest {
   private static TaskContext ctx(String item) {
     TaskMessage t = TaskMessage.of("job-1", "t", item);
-    return () -> t;
+    return TaskView.of(t);
   }
 
   private static HandlerResult run(String script, String item) throws InterruptedException {

@@ -3,6 +3,7 @@ package io.itemfleet.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import io.itemfleet.handler.HandlerResult;
 import io.itemfleet.schemas.TaskMessage;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -53,7 +54,7 @@ class HttpHandlerTest {
   private HandlerResult post(String path, int max) throws InterruptedException {
     URI url = URI.create("http://user:SECRET@127.0.0.1:" + server.getAddress().getPort() + path);
     TaskMessage t = TaskMessage.of("j", "t", "i");
-    return new HttpHandler(url, Map.of(), max).handle(() -> t);
+    return new HttpHandler(url, Map.of(), max).handle(TaskView.of(t));
   }
 
   @Test

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskContext;
 import io.itemfleet.schemas.TaskMessage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,7 +103,7 @@ class ProcessHandlerTest {
             Optional.empty(),
             JsonNodeFactory.instance.objectNode().put("k", item),
             io.itemfleet.schemas.TaskOptions.NONE);
-    return new TaskContext() {
+    return new TaskView() {
       @Override
       public TaskMessage task() {
         return t;

@@ -3,6 +3,8 @@ package io.itemfleet.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.testkit.FleetTestKit;
 import io.itemfleet.testkit.TestFleet;

@@ -3,6 +3,8 @@ package io.itemfleet.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.FailureEvent;
 import io.itemfleet.schemas.FleetHeaders;
 import io.itemfleet.schemas.OutcomeCounts;

@@ -1,33 +1,20 @@
-package io.itemfleet.worker;
+package io.itemfleet.handler;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.itemfleet.schemas.TaskMessage;
 import java.util.Optional;
 
 /** What a handler sees of the item it runs. */
 public interface TaskContext {
-  TaskMessage task();
+  String job();
 
-  default String job() {
-    return task().job();
-  }
+  String type();
 
-  default String type() {
-    return task().type();
-  }
-
-  default String item() {
-    return task().item();
-  }
+  String item();
 
   /** 1 for the first attempt. */
-  default int attempt() {
-    return task().attempt() + 1;
-  }
+  int attempt();
 
-  default JsonNode payload() {
-    return task().payload();
-  }
+  /** The task's payload as JSON text; {@code "null"} when it has none. */
+  String payloadJson();
 
   /**
    * The progress checkpoint an earlier attempt at this item saved, if any: a retried or redelivered
@@ -46,5 +33,10 @@ public interface TaskContext {
   default void saveCheckpoint(String progress) {
     throw new IllegalStateException(
         "checkpoints need Redis, and this worker runs without it (--no-redis)");
+  }
+
+  /** A logger named for the handler's type; lines go to the worker's log. */
+  default System.Logger log() {
+    return System.getLogger("io.itemfleet.handler." + type());
   }
 }

@@ -1,0 +1,129 @@
+package io.itemfleet.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskHandler;
+import io.itemfleet.schemas.TaskMessage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A handler jar built against the handler API alone, loaded with --handlers. */
+class HandlerJarsTest {
+  @TempDir static Path tmp;
+  static Path handlers;
+
+  /** Compiles a handler (and a stand-in of a library the worker also has) into a jar. */
+  @BeforeAll
+  static void buildJar() throws Exception {
+    Path src = tmp.resolve("src");
+    Files.createDirectories(src.resolve("thumbs"));
+    Files.createDirectories(src.resolve("org/slf4j"));
+    Files.writeString(
+        src.resolve("thumbs/ThumbFactory.java"),
+        """
+        package thumbs;
+        import io.itemfleet.handler.*;
+        import java.time.Duration;
+        public final class ThumbFactory implements TaskHandlerFactory {
+          public String name() { return "thumbnail"; }
+          public TaskHandler create(String type, HandlerConfig config) {
+            Duration every = config.duration("every", Duration.ofSeconds(5));
+            // The handler's own org.slf4j.LoggerFactory, not the worker's: no clash of versions.
+            String own = org.slf4j.LoggerFactory.whoAmI();
+            return ctx -> ctx.item().equals("bad")
+                ? HandlerResult.failed("thumb.bad", "cannot read " + ctx.item())
+                : HandlerResult.succeeded(own + " " + ctx.item() + " " + every.toMillis()
+                    + " " + ctx.payloadJson());
+          }
+        }
+        """);
+    Files.writeString(
+        src.resolve("org/slf4j/LoggerFactory.java"),
+        """
+        package org.slf4j;
+        public final class LoggerFactory {
+          public static String whoAmI() { return "handler-own-slf4j"; }
+        }
+        """);
+    Path classes = tmp.resolve("classes");
+    Files.createDirectories(classes);
+    String api =
+        Path.of(TaskHandler.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .toString();
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    int rc =
+        javac.run(
+            null,
+            null,
+            null,
+            "-d",
+            classes.toString(),
+            "-cp",
+            api, // the handler API and nothing else
+            src.resolve("thumbs/ThumbFactory.java").toString(),
+            src.resolve("org/slf4j/LoggerFactory.java").toString());
+    assertThat(rc).as("the handler compiles against the API jar alone").isZero();
+    handlers = tmp.resolve("handlers");
+    Files.createDirectories(handlers);
+    try (JarOutputStream jar =
+        new JarOutputStream(Files.newOutputStream(handlers.resolve("thumbs.jar")))) {
+      for (String c : List.of("thumbs/ThumbFactory.class", "org/slf4j/LoggerFactory.class")) {
+        jar.putNextEntry(new JarEntry(c));
+        Files.copy(classes.resolve(c), jar);
+        jar.closeEntry();
+      }
+      jar.putNextEntry(new JarEntry("META-INF/services/io.itemfleet.handler.TaskHandlerFactory"));
+      jar.write("thumbs.ThumbFactory\n".getBytes(StandardCharsets.UTF_8));
+      jar.closeEntry();
+    }
+  }
+
+  private static HandlerRegistry registry(String yaml) {
+    FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
+    return HandlerRegistry.create(config, Map.of(), List.of(handlers));
+  }
+
+  @Test
+  void aJarHandlerRunsInItsOwnClassLoaderWithItsOwnLibraries() throws Exception {
+    HandlerRegistry r = registry("types:\n  thumb: {handler: thumbnail, every: 2s}\n");
+    TaskMessage t =
+        TaskMessage.of("j", "thumb", "v-1")
+            .withPayload(new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"w\":64}"));
+    HandlerResult ok = r.forType("thumb").orElseThrow().handle(TaskView.of(t));
+    assertThat(ok).isEqualTo(HandlerResult.succeeded("handler-own-slf4j v-1 2000 {\"w\":64}"));
+    HandlerResult bad =
+        r.forType("thumb").orElseThrow().handle(TaskView.of(TaskMessage.of("j", "thumb", "bad")));
+    assertThat(bad).isInstanceOf(HandlerResult.Failed.class);
+    // The worker's own slf4j is a different class from the handler's.
+    assertThat(org.slf4j.LoggerFactory.class.getClassLoader())
+        .isNotSameAs(r.getClass().getClassLoader().getParent());
+  }
+
+  @Test
+  void aTypoInAJarHandlersKeysFailsStartUpWithItsPath() {
+    assertThatThrownBy(() -> registry("types:\n  thumb: {handler: thumbnail, evry: 2s}\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("types.thumb.evry: unknown key (this handler reads: every)");
+  }
+
+  @Test
+  void withoutTheDirectoryTheHandlerIsUnknownAndTheErrorSaysHowToLoadIt() {
+    FleetConfig config =
+        FleetConfig.parse("types:\n  thumb: {handler: thumbnail}\n", TaskSettings.DEFAULTS);
+    assertThatThrownBy(() -> HandlerRegistry.create(config, Map.of()))
+        .hasMessageContaining("unknown handler 'thumbnail'")
+        .hasMessageContaining("--handlers DIR");
+  }
+}
