@@ -315,7 +315,11 @@ final class WorkerBench {
   private static double[] simulatedDrain(String bootstrap, int items, int concurrency)
       throws Exception {
     FleetTopics t = backlog(bootstrap, fresh("sim-" + concurrency), items, "sim", 12);
-    TaskHandler sim = new BuiltInHandlers.Simulate().create("sim", Map.of("latency", "50ms"));
+    TaskHandler sim =
+        new BuiltInHandlers.Simulate()
+            .create(
+                "sim",
+                io.itemfleet.handler.HandlerConfig.of("types.sim", Map.of("latency", "50ms")));
     AtomicLong firstStart = new AtomicLong();
     LongAdder handlerNanos = new LongAdder();
     TaskHandler timed =
