@@ -110,7 +110,7 @@ final class StatusCommand implements Callable<Integer> {
             + ")");
   }
 
-  /** The contract in DESIGN.md, plus a few extras. */
+  /** The contract of `fleet status --json` (README, "Interfaces"), plus a few extras. */
   static ObjectNode toJson(JobStatus s) {
     ObjectNode o = JSON.createObjectNode();
     o.put("job", s.job());

@@ -55,8 +55,8 @@ public record TaskSettings(
   public static final String DEFAULT_IDEMPOTENCY_KEY = "${job}:${item}";
 
   /**
-   * DESIGN.md's defaults: 3 retries after 5 s, 10 s, 20 s, jitter 0.2, 30 s timeout, 7 day
-   * idempotency.
+   * The documented defaults (README, "fleet.yaml"): 3 retries after 5 s, 10 s, 20 s, jitter 0.2, 30
+   * s timeout, 7 day idempotency.
    */
   public static final TaskSettings DEFAULTS =
       new TaskSettings(
