@@ -115,7 +115,7 @@ final class Lanes {
   int busy() {
     int n = 0;
     for (Lane lane : lanes) { // not per item: the drain loop and the in-flight gauge ask
-      if (lane.current != null) n++;
+      if (lane.current != null || lane.taking) n++;
     }
     return n;
   }
@@ -200,6 +200,17 @@ final class Lanes {
   }
 
   /**
+   * After {@link #stop()}: waits (a few instructions' worth) until no lane is in the middle of
+   * taking an attempt, so that a following {@link #clear()} removes only attempts queued after
+   * every taken one: per partition, what ran stays a prefix of the offsets, and all of it commits.
+   */
+  void awaitNoneTaking() {
+    for (Lane lane : lanes) {
+      while (lane.taking) Thread.onSpinWait();
+    }
+  }
+
+  /**
    * The result of an attempt whose run threw outside the handler; if even building that result
    * fails, the record is POISON with the cause, so that its offset always finishes.
    */
@@ -219,6 +230,9 @@ final class Lanes {
   private final class Lane implements Runnable {
     /** The attempt being run, or null. */
     volatile Attempt current;
+
+    /** True while the lane is taking an attempt from the queue (it counts as busy then). */
+    volatile boolean taking;
 
     /** Set by the watchdog: this lane's result no longer counts, and it exits after its handler. */
     volatile boolean abandoned;
@@ -241,21 +255,28 @@ final class Lanes {
     @Override
     public void run() {
       try {
-        while (running && !abandoned) {
+        while (!abandoned) {
+          // `taking` is written before `running` is read, and the drain writes `running` before
+          // it reads `taking` (busy()): either this lane sees the stop and takes nothing, or the
+          // drain sees it busy and waits for what it took. A taken attempt always runs: giving
+          // one back would leave a gap below attempts other lanes ran, so that their results
+          // could not be committed and they would run again after the restart.
+          taking = true;
+          if (!running) {
+            taking = false;
+            break;
+          }
           Attempt a = ready.poll();
           if (a == null) {
+            taking = false;
             break; // the poll thread starts a new lane when work arrives
           }
           queued.decrementAndGet();
-          // Published before `running` is read again: a drain that stopped the lanes and then
-          // found no lane busy can only race a lane that sees `running` false here and gives the
-          // attempt back unrun (it stays uncommitted and is redelivered); otherwise the drain
-          // sees this lane busy and waits for its result.
           current = a;
-          if (!running || a.state.revoked) {
+          taking = false;
+          if (a.state.revoked) {
             current = null;
             release(a);
-            if (!running) break;
             continue;
           }
           ItemResult result;

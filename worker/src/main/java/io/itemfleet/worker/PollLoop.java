@@ -45,8 +45,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker's owner thread: the only one to touch the consumer and the transactional producer. It
- * polls, hands attempts to lanes through the ready queue (starting lanes as needed), collects their
+ * The worker's owner thread: the only one to touch the consumer, and the transactional producer
+ * whenever no transaction is in flight on the committer thread (which owns it meanwhile). It polls,
+ * hands attempts to lanes through the ready queue (starting lanes as needed), collects their
  * results, and every commit interval writes the outputs of each partition's contiguous finished
  * prefix, with those offsets, in one Kafka transaction. See docs/CONCURRENCY.md.
  */
@@ -116,6 +117,9 @@ final class PollLoop implements Runnable {
   /** Why the loop ended, when it was not asked to. */
   volatile Throwable failure;
 
+  /** Starting, running, draining, stopped or failed; moved by this thread only. */
+  final Lifecycle lifecycle = new Lifecycle();
+
   /**
    * A retry attempt held in memory until {@code dueMillis}: its notBefore, or, when that is later,
    * the moment its tier's delay has passed since it was written ({@code hop}: it is then sent on to
@@ -170,6 +174,7 @@ final class PollLoop implements Runnable {
     try {
       producer.initTransactions();
       consumer.subscribe(settings.topics().workTopics(), new Listener());
+      lifecycle.moveTo(Lifecycle.State.RUNNING);
       log.info(
           "worker {} polling {} with concurrency {}",
           settings.workerId(),
@@ -207,6 +212,7 @@ final class PollLoop implements Runnable {
       drain();
     } catch (Throwable t) {
       failure = t;
+      lifecycle.fail();
       log.error("worker {} stopped: {}", settings.workerId(), t.toString(), t);
     } finally {
       lanes.stop();
@@ -214,6 +220,8 @@ final class PollLoop implements Runnable {
       committer.shutdownNow();
       closing = true; // the consumer's close revokes partitions: nothing may commit then
       closeQuietly();
+      if (lifecycle.get() == Lifecycle.State.DRAINING) lifecycle.moveTo(Lifecycle.State.STOPPED);
+      else lifecycle.fail(); // ended without a clean drain
       terminated.countDown();
     }
   }
@@ -614,9 +622,11 @@ final class PollLoop implements Runnable {
 
   /** After SIGTERM: stop fetching, let running attempts finish up to the drain timeout, commit. */
   private void drain() {
+    lifecycle.moveTo(Lifecycle.State.DRAINING);
     consumer.pause(consumer.assignment());
+    lanes.stop(); // then nothing more is taken; what is still queued never started
+    lanes.awaitNoneTaking();
     lanes.clear();
-    lanes.stop();
     long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
     while ((lanes.busy() > 0 || (gate != null && gate.finishing() > 0))
         && System.nanoTime() < deadline) {

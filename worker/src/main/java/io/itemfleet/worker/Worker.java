@@ -130,6 +130,11 @@ public final class Worker implements AutoCloseable {
     return p;
   }
 
+  /** Where the worker is in its lifecycle: STARTING, RUNNING, DRAINING, STOPPED or FAILED. */
+  public String state() {
+    return loop.lifecycle.get().name();
+  }
+
   /** False once the loop has ended, asked to or not. */
   public boolean isRunning() {
     return loop.terminated.getCount() > 0;

@@ -197,6 +197,7 @@ class WorkerRobustnessTest {
     Worker w = start(h, h.settings("w-oom", 1), yaml, Map.of("t", failing));
     assertThat(w.awaitTermination(Duration.ofSeconds(20))).as("stopped promptly").isTrue();
     assertThat(w.failure()).get().isInstanceOf(OutOfMemoryError.class);
+    assertThat(w.state()).isEqualTo("FAILED");
     w.close();
     try (Worker again = start(h, h.settings("w-oom2", 1), yaml, Map.of("t", failing))) {
       await().atMost(Duration.ofSeconds(60)).until(() -> h.totals("oom").counts().total() >= 3);
@@ -229,6 +230,7 @@ class WorkerRobustnessTest {
                       || h.totals("stop").counts().total() >= items);
       w.close();
       assertThat(w.failure()).as("stop %d was clean", stops).isEmpty();
+      assertThat(w.state()).isEqualTo("STOPPED");
       stops++;
     }
     assertThat(h.totals("stop").counts().succeeded()).isEqualTo(items);
