@@ -155,34 +155,11 @@ class ForeignProducerTest {
             assertThat(watch.err())
                 .contains("job plain has no total yet")
                 .contains("fleet jobs close plain --type t --count N");
-            var close =
-                ProduceCommandTest.fleet(
-                    "jobs",
-                    "close",
-                    "plain",
-                    "--type",
-                    "t",
-                    "--count",
-                    "50",
-                    "--bootstrap",
-                    f.kafkaBootstrap(),
-                    "--topic-prefix",
-                    f.prefix());
+            var close = closePlain(f);
             assertThat(close.code()).as(close.err()).isZero();
             assertThat(close.out()).contains("manifest plain/close published, 50 items");
             // Published twice (a nervous operator): still counted once.
-            ProduceCommandTest.fleet(
-                "jobs",
-                "close",
-                "plain",
-                "--type",
-                "t",
-                "--count",
-                "50",
-                "--bootstrap",
-                f.kafkaBootstrap(),
-                "--topic-prefix",
-                f.prefix());
+            closePlain(f);
             await()
                 .atMost(Duration.ofSeconds(60))
                 .until(() -> ledger.job("plain").map(JobStatus::done).orElse(false));
@@ -191,6 +168,22 @@ class ForeignProducerTest {
             throw new RuntimeException(e);
           }
         });
+  }
+
+  /** {@code fleet jobs close plain --type t --count 50} against this test's fleet. */
+  private static ProduceCommandTest.Run closePlain(TestFleet f) {
+    return ProduceCommandTest.fleet(
+        "jobs",
+        "close",
+        "plain",
+        "--type",
+        "t",
+        "--count",
+        "50",
+        "--bootstrap",
+        f.kafkaBootstrap(),
+        "--topic-prefix",
+        f.prefix());
   }
 
   private static String[] concat(String[] a, String[] b) {

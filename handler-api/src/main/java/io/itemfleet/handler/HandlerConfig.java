@@ -19,6 +19,10 @@ import java.util.regex.Pattern;
  * timeout)}. So read every key in {@code create}, not later.
  */
 public final class HandlerConfig {
+  /**
+   * fleet.yaml's duration notation. The schemas module's {@code Durations} parses the same; this
+   * API keeps its own copy so that a handler's build depends on nothing but the JDK.
+   */
   private static final Pattern DURATION = Pattern.compile("([0-9]{1,10})(ms|s|m|h|d)");
 
   /** Where these keys live in fleet.yaml, e.g. {@code types.thumb}. */
