@@ -376,12 +376,13 @@ final class RedisGate implements AutoCloseable {
     List<Response<?>> fin = new ArrayList<>();
     List<Response<Object>> others = new ArrayList<>(); // releases and renewals
     Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
-    Set<Attempt> ending = Collections.newSetFromMap(new IdentityHashMap<>());
+    // Only a pass that renews needs to know which leases end in it: no set per ordinary pass.
+    Set<Attempt> ending = renew ? Collections.newSetFromMap(new IdentityHashMap<>()) : Set.of();
     for (Finished f : carryFinished) {
       if (keepsLease(f)) {
         continue; // timed out, handler still running: the lease stays (renewed) until it returns
       }
-      ending.add(f.attempt());
+      if (renew) ending.add(f.attempt());
       if (fastFinish(f.attempt(), f.result())) {
         marks
             .computeIfAbsent(
