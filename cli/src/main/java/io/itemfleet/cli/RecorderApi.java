@@ -7,7 +7,7 @@ import com.sun.net.httpserver.HttpExchange;
 import io.itemfleet.recorder.FailedItem;
 import io.itemfleet.recorder.JobStatus;
 import io.itemfleet.recorder.LedgerQueries;
-import io.itemfleet.worker.MetricsServer;
+import io.itemfleet.web.MetricsServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -7,7 +7,7 @@ import io.itemfleet.recorder.LedgerQueries;
 import io.itemfleet.recorder.Recorder;
 import io.itemfleet.recorder.RecorderSettings;
 import io.itemfleet.schemas.Durations;
-import io.itemfleet.worker.MetricsServer;
+import io.itemfleet.web.MetricsServer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

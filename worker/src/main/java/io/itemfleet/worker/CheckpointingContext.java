@@ -1,6 +1,7 @@
 package io.itemfleet.worker;
 
 import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.worker.handlers.TaskView;
 import java.time.Duration;
 import java.util.Optional;
 

@@ -1,5 +1,8 @@
 package io.itemfleet.worker;
 
+import io.itemfleet.schemas.SourceRecord;
+import io.itemfleet.schemas.TaskMessage;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -31,5 +34,51 @@ record GateKeys(
    */
   boolean fast() {
     return cache.isEmpty() && limits.isEmpty() && !replay;
+  }
+
+  /**
+   * Works out the keys of an attempt: under {@code prefix} ("<topic prefix>:"), its lease held by
+   * {@code owner} (worker ID, incarnation) for this assignment epoch and record.
+   */
+  static GateKeys of(
+      String prefix,
+      String owner,
+      Attempt a,
+      TaskMessage t,
+      TaskSettings s,
+      List<TagLimit> limits) {
+    String idem =
+        t.options().idempotencyKey().orElseGet(() -> KeyTemplate.expand(s.idempotencyKey(), t));
+    String cache =
+        t.options().cacheKey().isPresent()
+            ? prefix + "cache:" + t.options().cacheKey().get()
+            : s.cacheKey().map(k -> prefix + "cache:" + KeyTemplate.expand(k, t)).orElse("");
+    List<String> slots = new ArrayList<>(limits.size());
+    List<String> rates = new ArrayList<>(limits.size());
+    for (TagLimit l : limits) {
+      slots.add(prefix + "limit:" + l.tag() + ":slots");
+      rates.add(prefix + "limit:" + l.tag() + ":rate");
+    }
+    SourceRecord src = ItemExecutor.source(a.slot.record);
+
+    return new GateKeys(
+        prefix + RedisKeys.ITEM + idem,
+        cache,
+        prefix + "ckpt:" + idem,
+        limits,
+        slots,
+        rates,
+        RedisGate.LEASE
+            + owner
+            + "#"
+            + a.state.epoch
+            + "|"
+            + src.topic()
+            + "|"
+            + src.partition()
+            + "|"
+            + src.offset(),
+        s,
+        a.slot.replay);
   }
 }

@@ -11,6 +11,7 @@ import io.itemfleet.schemas.Names;
 import io.itemfleet.schemas.Outcome;
 import io.itemfleet.schemas.SourceRecord;
 import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.worker.handlers.TaskView;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

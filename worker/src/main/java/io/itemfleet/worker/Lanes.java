@@ -59,8 +59,8 @@ final class Lanes {
   /** Cleared on stop. */
   private volatile boolean running = true;
 
-  /** The Redis gate, or null when the worker runs without Redis. */
-  private final RedisGate gate;
+  /** Decides how results reach their slots (directly, or after a done marker in Redis). */
+  private final Admission admission;
 
   /** Where a lane reports an error the process cannot run on after. */
   private final FatalSignal fatal;
@@ -69,9 +69,9 @@ final class Lanes {
       int concurrency,
       ItemExecutor executor,
       WorkerMetrics metrics,
-      RedisGate gate,
+      Admission admission,
       FatalSignal fatal) {
-    this.gate = gate;
+    this.admission = admission;
     this.fatal = fatal;
     this.concurrency = concurrency;
     this.capacity = Math.max(2 * concurrency, 8192);
@@ -80,16 +80,11 @@ final class Lanes {
   }
 
   /**
-   * Hands an attempt's result on: through the Redis gate (which writes its done marker first) when
-   * the attempt holds a lease, else straight into its slot. Only the caller that won {@link
-   * Attempt#finish()} may post.
+   * Hands an attempt's result on through the admission (the Redis gate writes its done marker
+   * first). Only the caller that won {@link Attempt#finish()} may post.
    */
   private void post(Attempt a, ItemResult result) {
-    if (gate != null && RedisGate.gated(a)) {
-      gate.finish(a, result);
-    } else {
-      complete(a, result);
-    }
+    admission.post(a, result);
   }
 
   /**
@@ -162,7 +157,7 @@ final class Lanes {
   }
 
   private void release(Attempt a) {
-    if (gate != null && RedisGate.gated(a)) gate.release(a);
+    admission.release(a);
   }
 
   /** Posts time-outs for attempts past their deadline; called by the poll thread each loop. */

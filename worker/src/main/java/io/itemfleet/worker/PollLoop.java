@@ -1,55 +1,32 @@
 package io.itemfleet.worker;
 
 import io.itemfleet.schemas.Decoded;
-import io.itemfleet.schemas.FleetHeaders;
-import io.itemfleet.schemas.FleetTopics;
-import io.itemfleet.schemas.ItemResolved;
 import io.itemfleet.schemas.MessageCodec;
-import io.itemfleet.schemas.Outcome;
-import io.itemfleet.schemas.StatsDelta;
 import io.itemfleet.schemas.TaskMessage;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.FencedInstanceIdException;
-import org.apache.kafka.common.errors.InvalidProducerEpochException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The worker's owner thread: the only one to touch the consumer, and the transactional producer
- * whenever no transaction is in flight on the committer thread (which owns it meanwhile). It polls,
- * hands attempts to lanes through the ready queue (starting lanes as needed), collects their
- * results, and every commit interval writes the outputs of each partition's contiguous finished
- * prefix, with those offsets, in one Kafka transaction. See docs/CONCURRENCY.md.
+ * whenever no transaction is in flight on the committer thread (which owns it meanwhile; see {@link
+ * CommitPipeline}). It polls, puts fetched records in their partition's window ({@link
+ * PartitionTable}), holds retries not yet due ({@link DelayedRetries}), asks the {@link Admission}
+ * whether each attempt may run, hands those cleared to the lanes, and every commit interval starts
+ * a transaction for what finished. See docs/CONCURRENCY.md and docs/ARCHITECTURE.md.
  */
 final class PollLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
@@ -57,53 +34,37 @@ final class PollLoop implements Runnable {
   /** How often the loop looks for attempts past their deadline (each look walks every lane). */
   private static final long DEADLINE_CHECK_NANOS = 10_000_000;
 
-  /** Retry records due later than this are held with their partition paused. */
-  static final Duration MEMORY_HORIZON = Duration.ofSeconds(60);
-
   private final WorkerSettings settings;
   private final Consumer<byte[], byte[]> consumer;
   private final Producer<String, byte[]> producer;
   private final ItemExecutor executor;
   private final Lanes lanes;
 
-  /** Idempotency, cache and limits in Redis; null when the worker runs without Redis. */
-  private final RedisGate gate;
-
-  private final WorkerMetrics metrics;
+  /** Decides whether an attempt runs: directly, or after a check in Redis. */
+  private final Admission admission;
 
   /** An error raised on another thread that stops this loop at once, without draining. */
   private final FatalSignal fatal;
 
   private final Clock clock;
-  private final MessageCodec codec;
 
   /** Current assignment, by partition. */
-  private final Map<TopicPartition, PartitionState> states = new HashMap<>();
+  private final PartitionTable partitions = new PartitionTable();
 
-  /** Retry attempts waiting for their notBefore, earliest first. */
-  private final PriorityQueue<Held> delayed =
-      new PriorityQueue<>((a, b) -> Long.compare(a.dueMillis, b.dueMillis));
+  /** Retry attempts waiting until they are due. */
+  private final DelayedRetries delayed;
+
+  /** Transactions of finished work. */
+  private final CommitPipeline commits;
 
   /** The retry topics; their records are decoded on this thread to learn notBefore. */
   private final Set<String> retryTopics;
-
-  /** Assignment epochs handed out so far. */
-  private long epochs;
-
-  /** Records fetched and not yet committed, over all partitions. */
-  private int held;
 
   /** Polls that returned records, for benchmarks (Redis round trips per poll batch). */
   final AtomicLong batches = new AtomicLong();
 
   /** Consumer lag summed over the assignment, refreshed each commit. */
   private final AtomicLong lag = new AtomicLong();
-
-  /** Runs transactions so that the poll thread need not wait for their round trips. */
-  private final ExecutorService committer;
-
-  /** The transaction in flight on the committer thread, or null. */
-  private Pending pending;
 
   /** Set once the clients are being closed (after the final commit, or after a fatal error). */
   private boolean closing;
@@ -120,44 +81,38 @@ final class PollLoop implements Runnable {
   /** Starting, running, draining, stopped or failed; moved by this thread only. */
   final Lifecycle lifecycle = new Lifecycle();
 
-  /**
-   * A retry attempt held in memory until {@code dueMillis}: its notBefore, or, when that is later,
-   * the moment its tier's delay has passed since it was written ({@code hop}: it is then sent on to
-   * the tier that fits what is left, unless that is within the in-memory horizon).
-   */
-  private record Held(long dueMillis, Attempt attempt, boolean far, boolean hop) {}
-
-  /** Each retry topic's tier delay. */
-  private final Map<String, Long> tierMillis = new HashMap<>();
-
   PollLoop(
       WorkerSettings settings,
       Consumer<byte[], byte[]> consumer,
       Producer<String, byte[]> producer,
       ItemExecutor executor,
       Lanes lanes,
-      RedisGate gate,
+      Admission admission,
       WorkerMetrics metrics,
       FatalSignal fatal,
       Clock clock) {
     this.settings = settings;
     this.fatal = fatal;
-    this.gate = gate;
+    this.admission = admission;
     this.consumer = consumer;
     this.producer = producer;
     this.executor = executor;
     this.lanes = lanes;
-    this.metrics = metrics;
     this.clock = clock;
-    this.codec = new MessageCodec(settings.codecLimits());
     this.retryTopics = Set.copyOf(settings.topics().retryTopics());
-    for (Duration tier : FleetTopics.RETRY_TIERS) {
-      tierMillis.put(settings.topics().retry(tier), tier.toMillis());
-    }
+    this.delayed = new DelayedRetries(settings.topics(), lanes, clock);
+    this.commits =
+        new CommitPipeline(
+            settings,
+            consumer,
+            producer,
+            partitions,
+            lanes,
+            executor,
+            metrics,
+            new MessageCodec(settings.codecLimits()),
+            clock);
     metrics.gauges(lanes::busy, lag::get, lanes::overdue);
-    this.committer =
-        Executors.newSingleThreadExecutor(
-            r -> Thread.ofPlatform().name("fleet-commit-" + settings.workerId()).unstarted(r));
   }
 
   /**
@@ -186,7 +141,7 @@ final class PollLoop implements Runnable {
         fatal.rethrowIfRaised();
         ConsumerRecords<byte[], byte[]> records = consumer.poll(pollTimeout());
         intake(records);
-        releaseDue();
+        delayed.releaseDue();
         refill();
         long now = System.nanoTime();
         if (now >= nextDeadlineCheck) { // time-outs are seconds long: ~100 looks a second suffice
@@ -197,13 +152,13 @@ final class PollLoop implements Runnable {
         // waiting would cap throughput at maxHeld per interval) or when everything fetched is done
         // (nothing to wait for). The transaction runs on the committer thread while this loop keeps
         // the lanes fed.
-        settle(false);
+        commits.settle(false);
         int finished = lanes.finishedCount();
-        if (pending == null
+        if (commits.idle()
             && (System.nanoTime() >= nextCommit
                 || finished >= settings.maxHeld() / 4
-                || (finished > 0 && finished == held))) {
-          startCommit();
+                || (finished > 0 && finished == partitions.held()))) {
+          commits.start();
           updateLag();
           nextCommit = System.nanoTime() + settings.commitInterval().toNanos();
         }
@@ -216,8 +171,8 @@ final class PollLoop implements Runnable {
       log.error("worker {} stopped: {}", settings.workerId(), t.toString(), t);
     } finally {
       lanes.stop();
-      if (gate != null) gate.close();
-      committer.shutdownNow();
+      admission.close();
+      commits.close();
       closing = true; // the consumer's close revokes partitions: nothing may commit then
       closeQuietly();
       if (lifecycle.get() == Lifecycle.State.DRAINING) lifecycle.moveTo(Lifecycle.State.STOPPED);
@@ -238,102 +193,35 @@ final class PollLoop implements Runnable {
     batches.incrementAndGet();
     long now = clock.millis();
     for (TopicPartition tp : records.partitions()) {
-      PartitionState s = states.get(tp);
+      PartitionState s = partitions.get(tp);
       if (s == null) {
         continue; // not ours any more; the new owner reads it from the committed offset
       }
       boolean retryTopic = retryTopics.contains(tp.topic());
       for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
         PartitionState.Slot slot = new PartitionState.Slot(r);
-        s.window.add(slot);
-        held++;
-        TaskMessage task = null;
+        partitions.fetched(s, slot);
         if (retryTopic) {
           Decoded<TaskMessage> d = executor.decode(slot);
-          task = d.asOptional().orElse(null);
-        }
-        Attempt a = new Attempt(s, slot, task);
-        long due = task == null ? 0 : task.notBefore().map(PollLoop::millis).orElse(0L);
-        boolean fits = r.value() == null || r.value().length <= ItemExecutor.MAX_RETRY_SOURCE_BYTES;
-        if (due > now && !fits) {
-          s.waiting.add(a); // a foreign record too large to pass on: run it now, do not hold it
-        } else if (due > now) {
-          // Held until its tier's delay has passed since it was written, at most: every record of
-          // a tier partition is then released in the order written, so one due much later never
-          // holds back the due ones behind it.
-          long written = r.timestamp() < 0 ? now : Math.min(r.timestamp(), now);
-          long release = Math.min(due, written + tierMillis.getOrDefault(tp.topic(), 0L));
-          hold(new Held(Math.max(release, now), a, false, release < due), now);
+          TaskMessage task = d.asOptional().orElse(null);
+          long due = task == null ? 0 : task.notBefore().map(DelayedRetries::millis).orElse(0L);
+          delayed.intake(new Attempt(s, slot, task), r, due, now);
         } else {
-          s.waiting.add(a);
+          s.waiting.add(new Attempt(s, slot, null));
         }
       }
     }
   }
 
-  /** Holds a retry attempt until {@code h.dueMillis}; one due past the horizon pauses fetching. */
-  private void hold(Held h, long now) {
-    boolean far = h.dueMillis - now > MEMORY_HORIZON.toMillis();
-    Held held = far == h.far ? h : new Held(h.dueMillis, h.attempt, far, h.hop);
-    delayed.add(held);
-    held.attempt.state.delayed++;
-    if (far) held.attempt.state.farDelayed++;
-  }
-
-  private void releaseDue() {
-    long now = clock.millis();
-    while (!delayed.isEmpty() && delayed.peek().dueMillis <= now) {
-      Held h = delayed.poll();
-      PartitionState s = h.attempt.state;
-      if (s.revoked) continue;
-      s.delayed--;
-      if (h.far) s.farDelayed--;
-      if (h.hop) {
-        hop(h.attempt, now);
-      } else {
-        s.waiting.addFirst(h.attempt);
-      }
-    }
-  }
-
   /**
-   * A retry record whose tier delay has passed but which is not due yet: within the horizon it is
-   * held on in memory; further out it is sent on to the tier for what is left (its notBefore capped
-   * at {@link TaskSettings#MAX_DELAY} from now), committed with its offset like any output.
-   */
-  private void hop(Attempt a, long now) {
-    TaskMessage t = a.decoded;
-    long due = millis(t.notBefore().orElseThrow());
-    if (due - now <= MEMORY_HORIZON.toMillis()) {
-      hold(new Held(due, a, false, false), now);
-      return;
-    }
-    long capped = Math.min(due, now + TaskSettings.MAX_DELAY.toMillis());
-    TaskMessage same = capped == due ? t : t.withNotBefore(java.time.Instant.ofEpochMilli(capped));
-    long unknownSince = ItemExecutor.unknownSince(a.slot.record).orElse(0L); // carried along
-    lanes.complete(a, ItemResult.deferred(same, java.time.Instant.ofEpochMilli(now), unknownSince));
-  }
-
-  /**
-   * Epoch milliseconds of {@code t}, saturated: a notBefore in the year 300,000,000 is no crash.
-   */
-  static long millis(java.time.Instant t) {
-    try {
-      return t.toEpochMilli();
-    } catch (ArithmeticException e) {
-      return t.isBefore(java.time.Instant.EPOCH) ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
-  }
-
-  /**
-   * Moves waiting attempts to the ready queue (through the Redis gate when there is one),
+   * Moves waiting attempts to the admission (which hands those cleared to the ready queue),
    * round-robin over partitions; starts lanes.
    */
   private void refill() {
-    if (gate != null) takeGateVerdicts();
-    int room = lanes.room() - (gate == null ? 0 : gate.undecided());
+    admission.takeVerdicts(lanes, delayed);
+    int room = lanes.room() - admission.undecided();
     List<PartitionState> busy = new ArrayList<>();
-    for (PartitionState s : states.values()) {
+    for (PartitionState s : partitions.all()) {
       if (!s.waiting.isEmpty()) busy.add(s);
     }
     while (room > 0 && !busy.isEmpty()) {
@@ -342,11 +230,7 @@ final class PollLoop implements Runnable {
         if (a == null) {
           busy.remove(i);
         } else {
-          if (gate != null) {
-            gate.submit(a);
-          } else {
-            lanes.offer(a);
-          }
+          admission.submit(a);
           room--;
         }
       }
@@ -354,254 +238,18 @@ final class PollLoop implements Runnable {
     lanes.startLanes();
   }
 
-  /** Cleared attempts go to the lanes; those told to wait are held until due. */
-  private void takeGateVerdicts() {
-    for (Attempt a = gate.takeCleared(); a != null; a = gate.takeCleared()) {
-      lanes.offer(a); // a lane skips (and releases) it if its partition was revoked meanwhile
-    }
-    long now = clock.millis();
-    for (RedisGate.Waiting w = gate.takeWaiting(); w != null; w = gate.takeWaiting()) {
-      PartitionState s = w.attempt().state;
-      if (s.revoked) continue;
-      hold(new Held(now + w.millis(), w.attempt(), false, false), now);
-    }
-  }
-
-  /**
-   * Finished prefixes taken from the windows, to be committed in one transaction.
-   *
-   * @param replayRetries retry messages of replayed records, which keep the replay header
-   * @param resolved replayed items that succeeded, whose failure rows the recorder resolves
-   */
-  private record Batch(
-      List<ItemResult> results,
-      Map<TopicPartition, OffsetAndMetadata> offsets,
-      Set<TaskMessage> replayRetries,
-      List<ItemResolved> resolved) {}
-
-  /** A transaction running on the committer thread. */
-  private record Pending(Batch batch, Future<?> done, long startNanos) {}
-
-  /**
-   * Takes every partition's contiguous finished prefix out of its window; null when none finished.
-   */
-  private Batch takeFinished() {
-    int finished = lanes.takeFinishedCount();
-    List<ItemResult> results = new ArrayList<>(finished + finished / 4 + 16);
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    Set<TaskMessage> replayRetries = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-    List<ItemResolved> resolved = new ArrayList<>();
-    for (PartitionState s : states.values()) {
-      long last = -1;
-      while (!s.window.isEmpty() && s.window.peekFirst().done()) {
-        PartitionState.Slot slot = s.window.pollFirst();
-        held--;
-        results.add(slot.result);
-        last = slot.record.offset();
-        if (slot.replay) replayed(slot, replayRetries, resolved);
-      }
-      if (last >= 0) {
-        offsets.put(s.partition, new OffsetAndMetadata(last + 1));
-      }
-    }
-    return offsets.isEmpty() ? null : new Batch(results, offsets, replayRetries, resolved);
-  }
-
-  /** A replayed record: its retry keeps the replay mark; its success resolves the failure. */
-  private void replayed(
-      PartitionState.Slot slot, Set<TaskMessage> replayRetries, List<ItemResolved> resolved) {
-    ItemResult r = slot.result;
-    r.retry().ifPresent(replayRetries::add);
-    // DEDUPLICATED: a replay only is when the item's done marker says it succeeded since.
-    boolean ok =
-        r.outcome()
-            .filter(o -> o == Outcome.SUCCEEDED || o == Outcome.CACHED || o == Outcome.DEDUPLICATED)
-            .isPresent();
-    if (ok) {
-      executor
-          .decode(slot.record)
-          .asOptional()
-          .ifPresent(
-              t -> resolved.add(new ItemResolved(t.job(), t.type(), t.item(), r.finishedAt())));
-    }
-  }
-
-  /**
-   * Starts committing the finished prefixes on the committer thread, so lanes keep being fed while
-   * the transaction round trips run. At most one transaction is in flight.
-   */
-  private void startCommit() {
-    Batch b = takeFinished();
-    if (b == null) return;
-    ConsumerGroupMetadata group = consumer.groupMetadata();
-    long t0 = System.nanoTime();
-    pending = new Pending(b, committer.submit(() -> write(b, group)), t0);
-  }
-
-  /**
-   * Collects the in-flight transaction once it has ended, or waits for it when {@code wait}; a
-   * failed one is aborted and the assignment rewound to the committed offsets.
-   */
-  private void settle(boolean wait) {
-    Pending p = pending;
-    if (p == null || (!wait && !p.done().isDone())) return;
-    pending = null;
-    try {
-      p.done().get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while a commit was in flight", e);
-    } catch (ExecutionException e) {
-      onCommitFailure(p.batch(), e.getCause());
-      return;
-    }
-    afterCommit(p.batch(), p.startNanos());
-  }
-
   /** Commits the finished prefix of every partition with its outputs now, on this thread. */
   void commit() {
-    settle(true);
-    Batch b = takeFinished();
-    if (b == null) return;
-    long t0 = System.nanoTime();
-    try {
-      write(b, consumer.groupMetadata());
-    } catch (RuntimeException e) {
-      onCommitFailure(b, e);
-      return;
-    }
-    afterCommit(b, t0);
-  }
-
-  /** One transaction: failure events, retry messages and stats deltas of a batch, its offsets. */
-  private Void write(Batch b, ConsumerGroupMetadata group) {
-    FleetTopics topics = settings.topics();
-    StatsAccumulator stats = new StatsAccumulator();
-    producer.beginTransaction();
-    long now = clock.millis();
-    for (ItemResult r : b.results()) {
-      if (!r.isDeferral()) stats.add(r);
-      if (r.failure().isPresent()) {
-        producer.send(
-            new ProducerRecord<>(
-                topics.failures(),
-                r.failure().get().item().orElse(null),
-                codec.encodeFailure(r.failure().get())));
-      }
-      if (r.retry().isPresent()) {
-        TaskMessage next = r.retry().get();
-        long delay = millis(next.notBefore().orElseThrow()) - now;
-        ProducerRecord<String, byte[]> retry =
-            new ProducerRecord<>(topics.retry(tierFor(delay)), next.item(), codec.encodeTask(next));
-        if (b.replayRetries().contains(next)) {
-          retry.headers().add(FleetHeaders.REPLAY, new byte[] {'1'});
-        }
-        if (r.unknownTypeSince() > 0) {
-          retry
-              .headers()
-              .add(
-                  FleetHeaders.UNKNOWN_SINCE,
-                  Long.toString(r.unknownTypeSince())
-                      .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        }
-        producer.send(retry);
-      }
-    }
-    for (ItemResolved e : b.resolved()) {
-      producer.send(new ProducerRecord<>(topics.jobs(), e.job(), codec.encodeJobEvent(e)));
-    }
-    for (StatsDelta d : stats.drain()) {
-      producer.send(new ProducerRecord<>(topics.stats(), d.job(), codec.encodeStats(d)));
-    }
-    producer.sendOffsetsToTransaction(b.offsets(), group);
-    producer.commitTransaction();
-    return null;
-  }
-
-  private void afterCommit(Batch b, long startNanos) {
-    metrics.commit(System.nanoTime() - startNanos, b.results().size());
-    for (ItemResult r : b.results()) {
-      r.outcome().ifPresent(o -> metrics.outcome(r.type(), o));
-      if (r.retry().isPresent() && !r.isDeferral()) metrics.retry(r.type());
-    }
-  }
-
-  private void onCommitFailure(Batch b, Throwable e) {
-    if (e instanceof ProducerFencedException
-        || e instanceof InvalidProducerEpochException
-        || e instanceof FencedInstanceIdException
-        || e instanceof OutOfOrderSequenceException
-        || e instanceof UnsupportedVersionException
-        || e instanceof AuthorizationException) {
-      throw new IllegalStateException(
-          "cannot commit any more ("
-              + e.getClass().getSimpleName()
-              + "): another worker with ID '"
-              + settings.workerId()
-              + "' may have taken over",
-          e);
-    }
-    if (e instanceof KafkaException) {
-      log.warn(
-          "commit of {} records failed, rewinding to the last commit: {}",
-          b.results().size(),
-          e.toString());
-      abortAndRewind();
-      return;
-    }
-    if (e instanceof RuntimeException re) throw re;
-    if (e instanceof Error err) throw err;
-    throw new IllegalStateException(e);
-  }
-
-  /** The retry topic tier for a delay: the largest tier not above it, or the smallest. */
-  static Duration tierFor(long delayMillis) {
-    Duration tier = FleetTopics.RETRY_TIERS.get(0);
-    for (Duration t : FleetTopics.RETRY_TIERS) {
-      if (t.toMillis() <= delayMillis) tier = t;
-    }
-    return tier;
-  }
-
-  /**
-   * After a failed transaction: forget uncommitted work and read again from the committed offsets.
-   */
-  private void abortAndRewind() {
-    try {
-      producer.abortTransaction();
-    } catch (KafkaException e) {
-      throw new IllegalStateException("could not abort a failed transaction: " + e, e);
-    }
-    Set<TopicPartition> tps = new HashSet<>(states.keySet());
-    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(tps);
-    for (TopicPartition tp : tps) {
-      forget(tp);
-      states.put(tp, new PartitionState(tp, ++epochs));
-      OffsetAndMetadata o = committed.get(tp);
-      if (o != null) {
-        consumer.seek(tp, o.offset());
-      } else {
-        consumer.seekToBeginning(List.of(tp));
-      }
-    }
-    lanes.clear();
-  }
-
-  private void forget(TopicPartition tp) {
-    PartitionState s = states.remove(tp);
-    if (s != null) {
-      s.revoked = true;
-      held -= s.window.size();
-    }
+    commits.commitNow();
   }
 
   private void adjustPauses() {
     // While Redis is down nothing may run unchecked: fetch nothing more until it is back.
-    boolean full = held >= settings.maxHeld() || (gate != null && !gate.healthy());
-    int prefetch = Math.max(4096, 2 * settings.concurrency() / Math.max(1, states.size()));
+    boolean full = partitions.held() >= settings.maxHeld() || !admission.healthy();
+    int prefetch = Math.max(4096, 2 * settings.concurrency() / Math.max(1, partitions.size()));
     List<TopicPartition> pause = new ArrayList<>();
     List<TopicPartition> resume = new ArrayList<>();
-    for (PartitionState s : states.values()) {
+    for (PartitionState s : partitions.all()) {
       boolean shouldPause =
           full || s.waiting.size() >= prefetch || s.farDelayed > 0 || s.delayed >= prefetch;
       if (shouldPause && !s.paused) pause.add(s.partition);
@@ -614,7 +262,7 @@ final class PollLoop implements Runnable {
 
   private void updateLag() {
     long total = 0;
-    for (TopicPartition tp : states.keySet()) {
+    for (TopicPartition tp : partitions.partitions()) {
       total += consumer.currentLag(tp).orElse(0);
     }
     lag.set(total);
@@ -628,8 +276,7 @@ final class PollLoop implements Runnable {
     lanes.awaitNoneTaking();
     lanes.clear();
     long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
-    while ((lanes.busy() > 0 || (gate != null && gate.finishing() > 0))
-        && System.nanoTime() < deadline) {
+    while ((lanes.busy() > 0 || admission.finishing() > 0) && System.nanoTime() < deadline) {
       consumer.poll(Duration.ofMillis(20)); // stays in the group; partitions are paused
       lanes.checkDeadlines(System.nanoTime());
     }
@@ -638,7 +285,7 @@ final class PollLoop implements Runnable {
           "drain timed out after {} ms (inFlight={}, partitions={})",
           settings.drainTimeout().toMillis(),
           lanes.busy(),
-          states.keySet());
+          partitions.partitions());
     }
     commit();
     log.info("worker {} drained and committed", settings.workerId());
@@ -663,22 +310,20 @@ final class PollLoop implements Runnable {
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       if (partitions.isEmpty()) return;
       if (!closing) commit(); // drained and committed already, or stopped by a fatal error
-      partitions.forEach(PollLoop.this::forget);
+      partitions.forEach(PollLoop.this.partitions::forget);
       log.info("revoked {}", partitions);
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      for (TopicPartition tp : partitions) {
-        states.put(tp, new PartitionState(tp, ++epochs));
-      }
+      partitions.forEach(PollLoop.this.partitions::assign);
       if (!partitions.isEmpty()) log.info("assigned {}", partitions);
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
-      settle(true); // the producer is used by one thread at a time
-      partitions.forEach(PollLoop.this::forget);
+      commits.settle(true); // the producer is used by one thread at a time
+      partitions.forEach(PollLoop.this.partitions::forget);
       log.warn(
           "lost {} without a chance to commit; their uncommitted work will run again elsewhere",
           partitions);

@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,7 +25,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisException;
@@ -49,7 +47,7 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * kept, {@link #healthy()} turns false (the poll loop pauses its partitions) and the gate retries
  * with backoff.
  */
-final class RedisGate implements AutoCloseable {
+final class RedisGate implements Admission {
   private static final Logger log = LoggerFactory.getLogger(RedisGate.class);
 
   /** Prefix of a running lease's value under the item's key. */
@@ -112,7 +110,7 @@ final class RedisGate implements AutoCloseable {
   private final Queue<Waiting> waiting = new ConcurrentLinkedQueue<>();
 
   /** Attempts holding a lease, renewed every third of the lease. */
-  private final Set<Attempt> leased = ConcurrentHashMap.newKeySet();
+  private final LeaseTracker leased = new LeaseTracker();
 
   /** Results handed to {@link #finish} and not yet posted. */
   private final AtomicInteger finishingCount = new AtomicInteger();
@@ -125,9 +123,6 @@ final class RedisGate implements AutoCloseable {
 
   /** Where the gate thread reports an error the process cannot run on after; set by start. */
   private FatalSignal fatal;
-
-  /** Leases found lost at renewal. */
-  private final AtomicLong lostLeases = new AtomicLong();
 
   /** Round trips to Redis so far. */
   private final AtomicLong roundTrips = new AtomicLong();
@@ -147,23 +142,11 @@ final class RedisGate implements AutoCloseable {
   /** Set while the gate thread is parked with nothing to do. */
   private volatile boolean idle;
 
-  /** The connection; gate thread only. */
-  private Jedis jedis;
-
-  /** SHA1s of the loaded scripts; gate thread only. */
-  private String gateSha;
-
-  private String finishSha;
-  private String claimSha;
-  private String markSha;
+  /** The connection and the calls made on it; gate thread only. */
+  private final GateCalls calls;
 
   /** Items per batch script call, so that one call never holds Redis for long. */
   static final int SCRIPT_BATCH = 1000;
-
-  /** The lease in ms, as text for script arguments. */
-  private final String leaseText;
-
-  private String renewSha;
 
   /** Carried over from a failed round trip; gate thread only. */
   private final List<Attempt> carryChecks = new ArrayList<>();
@@ -189,18 +172,19 @@ final class RedisGate implements AutoCloseable {
     this.prefix = prefix + ":";
     this.workerId = workerId;
     this.leaseMillis = lease.toMillis();
-    this.leaseText = Long.toString(leaseMillis);
+    this.calls = new GateCalls(url, leaseMillis);
     this.config = config;
     this.executor = executor;
     this.clock = clock;
   }
 
   /** Connects (failing fast with the reason when Redis cannot be reached) and starts the thread. */
-  void start(Lanes lanes, FatalSignal fatal) {
+  @Override
+  public void start(Lanes lanes, FatalSignal fatal) {
     this.lanes = lanes;
     this.fatal = fatal;
     try {
-      connect();
+      calls.connect();
     } catch (JedisException e) {
       throw new ConfigException(
           "cannot reach Redis at " + redacted(url) + ": " + rootMessage(e) + " (FLEET_REDIS_URL)");
@@ -211,48 +195,58 @@ final class RedisGate implements AutoCloseable {
   // ---- called by the poll thread ----
 
   /** Queues an attempt for its check. */
-  void submit(Attempt a) {
+  @Override
+  public void submit(Attempt a) {
     undecided.incrementAndGet();
     submitted.add(a);
     wake();
   }
 
   /** Submitted attempts not yet decided. */
-  int undecided() {
+  @Override
+  public int undecided() {
     return undecided.get();
   }
 
-  /** Attempts cleared to run since the last call. */
-  Attempt takeCleared() {
-    return cleared.poll();
-  }
-
-  /** An attempt told to wait, or null. */
-  Waiting takeWaiting() {
-    return waiting.poll();
+  /**
+   * Cleared attempts go to the lanes (a lane skips and releases one whose partition was revoked
+   * meanwhile); those told to wait are held.
+   */
+  @Override
+  public void takeVerdicts(Lanes lanes, Waits waits) {
+    for (Attempt a = cleared.poll(); a != null; a = cleared.poll()) {
+      lanes.offer(a);
+    }
+    for (Waiting w = waiting.poll(); w != null; w = waiting.poll()) {
+      waits.hold(w.attempt(), w.millis());
+    }
   }
 
   /** False while Redis cannot be reached; the worker pauses and reports unhealthy. */
-  boolean healthy() {
+  @Override
+  public boolean healthy() {
     return healthy;
   }
 
   /** Results waiting for their done marker. */
-  int finishing() {
+  @Override
+  public int finishing() {
     return finishingCount.get();
   }
 
-  long roundTrips() {
+  @Override
+  public long roundTrips() {
     return roundTrips.get();
   }
 
-  long checked() {
+  @Override
+  public long checked() {
     return checked.get();
   }
 
   /** Leases found taken or expired while their attempt was still running here. */
   long lostLeases() {
-    return lostLeases.get();
+    return leased.lost();
   }
 
   // ---- called by lanes and the watchdog ----
@@ -260,6 +254,19 @@ final class RedisGate implements AutoCloseable {
   /** True when the attempt took a lease and its result must pass {@link #finish}. */
   static boolean gated(Attempt a) {
     return a.keys != null;
+  }
+
+  /**
+   * An attempt holding a lease posts its result after its done marker is written; one that took
+   * none (cached, deduplicated, undecodable) straight into its slot.
+   */
+  @Override
+  public void post(Attempt a, ItemResult result) {
+    if (gated(a)) {
+      finish(a, result);
+    } else {
+      lanes.complete(a, result);
+    }
   }
 
   /** Queues a result for its done marker; it is posted once the marker is written. */
@@ -270,8 +277,10 @@ final class RedisGate implements AutoCloseable {
   }
 
   /** Releases the lease of an attempt that will not run. */
-  void release(Attempt a) {
-    leased.remove(a);
+  @Override
+  public void release(Attempt a) {
+    if (!gated(a)) return;
+    leased.ended(a);
     released.add(a);
     wake();
   }
@@ -300,7 +309,7 @@ final class RedisGate implements AutoCloseable {
           idle = false;
           continue;
         }
-        if (jedis == null) connect();
+        if (!calls.connected()) calls.connect();
         roundTrip(renew);
         if (renew) nextRenew = System.nanoTime() + leaseMillis * 1_000_000 / 3;
         if (down) {
@@ -321,20 +330,20 @@ final class RedisGate implements AutoCloseable {
         }
         down = true;
         healthy = false;
-        disconnect();
+        calls.disconnect();
         LockSupport.parkNanos(this, backoff * 1_000_000);
         backoff = Math.min(5_000, backoff * 2);
       } catch (RuntimeException | Error e) {
         if (FatalSignal.isFatal(e)) fatal.raise(e);
         log.error("Redis gate failed unexpectedly; retrying", e);
         healthy = false;
-        disconnect();
+        calls.disconnect();
         LockSupport.parkNanos(this, backoff * 1_000_000);
         backoff = Math.min(5_000, backoff * 2);
       }
     }
     releaseAll();
-    disconnect();
+    calls.disconnect();
   }
 
   /**
@@ -344,12 +353,12 @@ final class RedisGate implements AutoCloseable {
   private void releaseAll() {
     if (leased.isEmpty()) return;
     try {
-      if (jedis == null) connect();
-      Pipeline p = jedis.pipelined();
+      if (!calls.connected()) calls.connect();
+      Pipeline p = calls.pipeline();
       int n = 0;
-      for (Attempt a : leased) {
+      for (Attempt a : leased.all()) {
         if (a.deadlineNanos == Long.MAX_VALUE) { // never started; a running one keeps its lease
-          finishCall(p, a, null);
+          calls.finishCall(p, a, null);
           n++;
         }
       }
@@ -372,7 +381,7 @@ final class RedisGate implements AutoCloseable {
     List<Attempt> checks = prepare(carryChecks);
     carryChecks.clear();
     carryChecks.addAll(checks); // only these are left to decide, should this pass fail
-    Pipeline p = jedis.pipelined();
+    Pipeline p = calls.pipeline();
     List<Response<?>> fin = new ArrayList<>();
     List<Response<Object>> others = new ArrayList<>(); // releases and renewals
     Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
@@ -389,21 +398,16 @@ final class RedisGate implements AutoCloseable {
                 f.attempt().keys.settings().idempotencyTtl().toMillis(), t -> new ArrayList<>())
             .add(f);
       } else {
-        fin.add(finishCall(p, f.attempt(), f.result()));
+        fin.add(calls.finishCall(p, f.attempt(), f.result()));
       }
     }
-    marks.forEach((ttl, list) -> fin.addAll(markCalls(p, list, ttl)));
-    for (Attempt a : carryReleased) others.add((Response<Object>) finishCall(p, a, null));
+    marks.forEach((ttl, list) -> fin.addAll(calls.markCalls(p, list, ttl)));
+    for (Attempt a : carryReleased) others.add((Response<Object>) calls.finishCall(p, a, null));
     // Not the attempts whose marker or release is in this same pipeline: their lease is replaced
     // or dropped just before the renewal would run, and a renewal finding it gone is no loss.
-    List<Attempt> renewed = new ArrayList<>(renew ? leased.size() : 0);
-    if (renew) {
-      for (Attempt a : leased) {
-        if (!ending.contains(a)) renewed.add(a);
-      }
-    }
+    List<Attempt> renewed = renew ? leased.toRenew(ending) : List.of();
     List<Response<Object>> renewals = new ArrayList<>(renewed.size());
-    for (Attempt a : renewed) renewals.add(renewCall(p, a));
+    for (Attempt a : renewed) renewals.add(calls.renewCall(p, a));
     List<Reply> res = new ArrayList<>(checks.size());
     List<Attempt> fast = new ArrayList<>();
     List<Integer> fastAt = new ArrayList<>();
@@ -413,20 +417,13 @@ final class RedisGate implements AutoCloseable {
         fast.add(a);
         res.add(null); // filled in below from the batch reply
       } else {
-        Response<Object> r = gateCall(p, a);
+        Response<Object> r = calls.gateCall(p, a);
         res.add(r::get);
       }
     }
     for (int from = 0; from < fast.size(); from += SCRIPT_BATCH) {
       List<Attempt> chunk = fast.subList(from, Math.min(fast.size(), from + SCRIPT_BATCH));
-      List<String> keys = new ArrayList<>(chunk.size());
-      List<String> args = new ArrayList<>(chunk.size() + 1);
-      for (Attempt a : chunk) {
-        keys.add(a.keys.item());
-        args.add(a.keys.leaseValue());
-      }
-      args.add(leaseText);
-      Response<Object> batch = p.evalsha(claimSha, keys, args);
+      Response<Object> batch = calls.claimCall(p, chunk);
       for (int i = 0; i < chunk.size(); i++) {
         int at = i;
         res.set(fastAt.get(from + i), () -> ((List<?>) batch.get()).get(at));
@@ -439,21 +436,15 @@ final class RedisGate implements AutoCloseable {
       for (Response<Object> r : renewals) r.get();
       for (Reply r : res) r.get(); // before any decision, so that a failure carries them all
     } catch (JedisNoScriptException e) {
-      loadScripts();
+      calls.loadScripts();
       throw new JedisException("scripts were not loaded (Redis restarted?); loaded them again", e);
     }
     for (int i = 0; i < renewed.size(); i++) {
-      if (Long.valueOf(0).equals(renewals.get(i).get()) && leased.remove(renewed.get(i))) {
-        lostLeases.incrementAndGet(); // once per attempt: a lost lease is not renewed again
-        log.warn(
-            "lease of item at {} was lost while it ran (expired, or taken over); another worker"
-                + " may run it too",
-            ItemExecutor.source(renewed.get(i).slot.record));
-      }
+      if (Long.valueOf(0).equals(renewals.get(i).get())) leased.lostAtRenewal(renewed.get(i));
     }
     roundTrips.incrementAndGet();
     for (Finished f : carryFinished) {
-      if (!keepsLease(f)) leased.remove(f.attempt());
+      if (!keepsLease(f)) leased.ended(f.attempt());
       lanes.complete(f.attempt(), f.result());
       finishingCount.decrementAndGet();
     }
@@ -544,109 +535,14 @@ final class RedisGate implements AutoCloseable {
       waiting.add(new Waiting(a, ms + ThreadLocalRandom.current().nextLong(50)));
       return;
     }
-    a.keys = keys(a, t, s, limits);
+    a.keys = GateKeys.of(prefix, workerId + "|" + incarnation, a, t, s, limits);
     out.add(a);
-  }
-
-  private GateKeys keys(Attempt a, TaskMessage t, TaskSettings s, List<TagLimit> limits) {
-    String idem =
-        t.options().idempotencyKey().orElseGet(() -> KeyTemplate.expand(s.idempotencyKey(), t));
-    String cache =
-        t.options().cacheKey().isPresent()
-            ? prefix + "cache:" + t.options().cacheKey().get()
-            : s.cacheKey().map(k -> prefix + "cache:" + KeyTemplate.expand(k, t)).orElse("");
-    List<String> slots = new ArrayList<>(limits.size());
-    List<String> rates = new ArrayList<>(limits.size());
-    for (TagLimit l : limits) {
-      slots.add(prefix + "limit:" + l.tag() + ":slots");
-      rates.add(prefix + "limit:" + l.tag() + ":rate");
-    }
-    SourceRecord src = ItemExecutor.source(a.slot.record);
-
-    return new GateKeys(
-        prefix + RedisKeys.ITEM + idem,
-        cache,
-        prefix + "ckpt:" + idem,
-        limits,
-        slots,
-        rates,
-        LEASE
-            + workerId
-            + "|"
-            + incarnation
-            + "#"
-            + a.state.epoch
-            + "|"
-            + src.topic()
-            + "|"
-            + src.partition()
-            + "|"
-            + src.offset(),
-        s,
-        a.slot.replay);
   }
 
   /** A check's reply, read after the pipeline's sync. */
   @FunctionalInterface
   private interface Reply {
     Object get();
-  }
-
-  /** The check of an item off the fast path: the GATE script. */
-  private Response<Object> gateCall(Pipeline p, Attempt a) {
-    GateKeys k = a.keys;
-    List<String> keys = new ArrayList<>(2 + 2 * k.limits().size());
-    List<String> args = new ArrayList<>(4 + 2 * k.limits().size());
-    keys.add(k.item());
-    keys.add(k.cache().isEmpty() ? k.item() : k.cache());
-    args.add(k.leaseValue());
-    args.add(Long.toString(leaseMillis));
-    args.add(k.replay() ? "1" : "0");
-    args.add(k.cache().isEmpty() ? "0" : "1");
-    SourceRecord src = ItemExecutor.source(a.slot.record);
-    args.add(DONE + "FAILED|" + src.topic() + "|" + src.partition() + "|" + src.offset() + "|");
-    for (int i = 0; i < k.limits().size(); i++) {
-      TagLimit l = k.limits().get(i);
-      keys.add(k.slots().get(i));
-      keys.add(k.rates().get(i));
-      args.add(Integer.toString(l.concurrency().orElse(0)));
-      args.add(Long.toString(l.ratePerSecond().isPresent() ? l.emissionMicros() : 0));
-    }
-    return p.evalsha(gateSha, keys, args);
-  }
-
-  /**
-   * The after-pass: the done marker replaces the lease (a plain {@code SET} on the fast path), or,
-   * for a retry or a release ({@code r} null or not terminal), the lease is dropped if still ours.
-   */
-  private Response<?> finishCall(Pipeline p, Attempt a, ItemResult r) {
-    GateKeys k = a.keys;
-    boolean terminal = r != null && r.outcome().isPresent();
-    String marker = terminal ? DONE + marker(a, r).encode() : "";
-    long ttl = k.settings().idempotencyTtl().toMillis();
-    List<String> keys = new ArrayList<>(3 + k.slots().size());
-    keys.add(k.item());
-    keys.add(k.cache().isEmpty() ? k.item() : k.cache());
-    keys.add(k.checkpoint());
-    keys.addAll(k.slots());
-    String cacheValue = "";
-    if (terminal && !k.cache().isEmpty() && r.outcome().get() == Outcome.SUCCEEDED) {
-      cacheValue =
-          k.settings().persistResult()
-                  && r.value().isPresent()
-                  && r.value().get().length() <= MAX_CACHED_RESULT
-              ? r.value().get()
-              : "1";
-    }
-    return p.evalsha(
-        finishSha,
-        keys,
-        List.of(
-            k.leaseValue(),
-            marker,
-            Long.toString(ttl),
-            cacheValue,
-            Long.toString(k.settings().cacheTtl().toMillis())));
   }
 
   /**
@@ -663,41 +559,6 @@ final class RedisGate implements AutoCloseable {
   private static boolean fastFinish(Attempt a, ItemResult r) {
     GateKeys k = a.keys;
     return r.outcome().isPresent() && k.cache().isEmpty() && k.slots().isEmpty() && !a.checkpointed;
-  }
-
-  /** The fast after-passes of items with the same marker TTL, in batch script calls. */
-  private List<Response<Object>> markCalls(Pipeline p, List<Finished> list, long ttl) {
-    List<Response<Object>> out = new ArrayList<>();
-    for (int from = 0; from < list.size(); from += SCRIPT_BATCH) {
-      List<Finished> chunk = list.subList(from, Math.min(list.size(), from + SCRIPT_BATCH));
-      List<String> keys = new ArrayList<>(chunk.size());
-      List<String> args = new ArrayList<>(chunk.size() + 1);
-      for (Finished f : chunk) {
-        keys.add(f.attempt().keys.item());
-        args.add(DONE + marker(f.attempt(), f.result()).encode());
-      }
-      args.add(Long.toString(ttl));
-      out.add(p.evalsha(markSha, keys, args));
-    }
-    return out;
-  }
-
-  private Response<Object> renewCall(Pipeline p, Attempt a) {
-    GateKeys k = a.keys;
-    List<String> keys = new ArrayList<>(1 + k.slots().size());
-    keys.add(k.item());
-    keys.addAll(k.slots());
-    return p.evalsha(renewSha, keys, List.of(k.leaseValue(), Long.toString(leaseMillis)));
-  }
-
-  private static DoneMarker marker(Attempt a, ItemResult r) {
-    Optional<FailureEvent> f = r.failure();
-    return new DoneMarker(
-        r.outcome().orElseThrow(),
-        ItemExecutor.source(a.slot.record),
-        f.map(FailureEvent::attempts).orElse(a.decoded == null ? 1 : a.decoded.attempt() + 1),
-        f.map(FailureEvent::errorClass).orElse(""),
-        f.map(FailureEvent::errorMessage).orElse(""));
   }
 
   /** Acts on one check's reply. */
@@ -739,7 +600,7 @@ final class RedisGate implements AutoCloseable {
   }
 
   private void run(Attempt a) {
-    leased.add(a);
+    leased.held(a);
     cleared.add(a);
   }
 
@@ -787,30 +648,6 @@ final class RedisGate implements AutoCloseable {
     return o instanceof byte[] b
         ? new String(b, java.nio.charset.StandardCharsets.UTF_8)
         : String.valueOf(o);
-  }
-
-  private void connect() {
-    jedis = new Jedis(url, 5_000);
-    jedis.ping();
-    loadScripts();
-  }
-
-  private void loadScripts() {
-    gateSha = jedis.scriptLoad(RedisScripts.GATE);
-    finishSha = jedis.scriptLoad(RedisScripts.FINISH);
-    renewSha = jedis.scriptLoad(RedisScripts.RENEW);
-    claimSha = jedis.scriptLoad(RedisScripts.CLAIM_BATCH);
-    markSha = jedis.scriptLoad(RedisScripts.MARK_BATCH);
-  }
-
-  private void disconnect() {
-    if (jedis == null) return;
-    try {
-      jedis.close();
-    } catch (RuntimeException e) {
-      log.debug("closing the Redis connection: {}", e.toString());
-    }
-    jedis = null;
   }
 
   /** The URL without its password, for messages. */

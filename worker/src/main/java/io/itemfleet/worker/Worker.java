@@ -30,8 +30,8 @@ public final class Worker implements AutoCloseable {
   /** How long close() waits. */
   private final Duration drainTimeout;
 
-  /** The Redis gate, or null without Redis. */
-  private final RedisGate gate;
+  /** Direct, or the Redis gate. */
+  private final Admission admission;
 
   /** Checkpoint store, or null without Redis. */
   private final Checkpoints checkpoints;
@@ -40,12 +40,12 @@ public final class Worker implements AutoCloseable {
       PollLoop loop,
       Thread thread,
       Duration drainTimeout,
-      RedisGate gate,
+      Admission admission,
       Checkpoints checkpoints) {
     this.loop = loop;
     this.thread = thread;
     this.drainTimeout = drainTimeout;
-    this.gate = gate;
+    this.admission = admission;
     this.checkpoints = checkpoints;
   }
 
@@ -64,10 +64,10 @@ public final class Worker implements AutoCloseable {
     Checkpoints checkpoints = settings.redis().map(Checkpoints::new).orElse(null);
     ItemExecutor executor =
         new ItemExecutor(settings, config, handlers, Clock.systemUTC(), checkpoints);
-    RedisGate gate =
+    Admission admission =
         settings
             .redis()
-            .map(
+            .<Admission>map(
                 url ->
                     new RedisGate(
                         url,
@@ -77,26 +77,34 @@ public final class Worker implements AutoCloseable {
                         config,
                         executor,
                         Clock.systemUTC()))
-            .orElse(null);
+            .orElseGet(DirectAdmission::new);
     FatalSignal fatal = new FatalSignal();
-    Lanes lanes = new Lanes(settings.concurrency(), executor, metrics, gate, fatal);
-    if (gate != null) {
-      try {
-        gate.start(lanes, fatal);
-      } catch (RuntimeException e) {
-        consumer.close();
-        producer.close();
-        if (checkpoints != null) checkpoints.close();
-        throw e;
-      }
+    Lanes lanes = new Lanes(settings.concurrency(), executor, metrics, admission, fatal);
+    try {
+      admission.start(lanes, fatal);
+    } catch (RuntimeException e) {
+      consumer.close();
+      producer.close();
+      if (checkpoints != null) checkpoints.close();
+      throw e;
+    }
+    if (admission instanceof RedisGate gate) {
       metrics.redis(
           gate::roundTrips, gate::checked, () -> gate.healthy() ? 1 : 0, gate::lostLeases);
     }
     PollLoop loop =
         new PollLoop(
-            settings, consumer, producer, executor, lanes, gate, metrics, fatal, Clock.systemUTC());
+            settings,
+            consumer,
+            producer,
+            executor,
+            lanes,
+            admission,
+            metrics,
+            fatal,
+            Clock.systemUTC());
     Thread t = Thread.ofPlatform().name("fleet-poll-" + settings.workerId()).start(loop);
-    return new Worker(loop, t, settings.drainTimeout(), gate, checkpoints);
+    return new Worker(loop, t, settings.drainTimeout(), admission, checkpoints);
   }
 
   static Map<String, Object> consumerProperties(WorkerSettings s) {
@@ -142,7 +150,7 @@ public final class Worker implements AutoCloseable {
 
   /** Running, and able to reach Redis when it uses it; what {@code /health} reports. */
   public boolean isHealthy() {
-    return isRunning() && (gate == null || gate.healthy());
+    return isRunning() && admission.healthy();
   }
 
   /**
@@ -151,9 +159,7 @@ public final class Worker implements AutoCloseable {
    */
   public long[] counters() {
     long polls = loop.batches.get();
-    return gate == null
-        ? new long[] {0, 0, polls}
-        : new long[] {gate.roundTrips(), gate.checked(), polls};
+    return new long[] {admission.roundTrips(), admission.checked(), polls};
   }
 
   /** Why the worker stopped on its own, if it did. */

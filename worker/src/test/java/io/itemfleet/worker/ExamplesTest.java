@@ -10,6 +10,8 @@ import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.testkit.FleetTestKit;
 import io.itemfleet.testkit.TestFleet;
+import io.itemfleet.worker.handlers.ProcessHandler;
+import io.itemfleet.worker.handlers.TaskView;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

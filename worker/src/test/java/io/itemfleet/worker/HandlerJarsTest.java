@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.itemfleet.handler.HandlerResult;
 import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.worker.handlers.TaskView;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -346,7 +346,7 @@ class WorkerRobustnessTest {
   }
 
   private static RedisGate gateOf(Worker w) throws Exception {
-    var f = Worker.class.getDeclaredField("gate");
+    var f = Worker.class.getDeclaredField("admission");
     f.setAccessible(true);
     return (RedisGate) f.get(w);
   }

@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.handlers;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 

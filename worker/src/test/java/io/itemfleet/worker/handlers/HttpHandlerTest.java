@@ -1,10 +1,12 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.handlers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import io.itemfleet.handler.HandlerResult;
 import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.worker.RetryPolicy;
+import io.itemfleet.worker.TaskSettings;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.handlers;
 
 import io.itemfleet.handler.TaskContext;
 import io.itemfleet.schemas.MessageCodec;
@@ -9,7 +9,7 @@ import io.itemfleet.schemas.TaskMessage;
  * forward whole (http posts it, exec and process write it to the child). Contexts the worker makes
  * implement it; {@link #of} rebuilds a message from any other context.
  */
-interface TaskView extends TaskContext {
+public interface TaskView extends TaskContext {
   TaskMessage task();
 
   @Override

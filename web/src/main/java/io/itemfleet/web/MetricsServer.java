@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.web;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

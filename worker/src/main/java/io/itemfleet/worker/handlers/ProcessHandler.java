@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.handlers;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * attempt times out is killed too (it may be stuck). Dead children are started again on demand,
  * with a backoff per slot (100 ms doubling to 10 s, reset by an answer).
  */
-final class ProcessHandler implements TaskHandler, AutoCloseable {
+public final class ProcessHandler implements TaskHandler, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ProcessHandler.class);
 
   /** Longest wait before a slot's child is started again. */
@@ -54,7 +54,7 @@ final class ProcessHandler implements TaskHandler, AutoCloseable {
   /** Attempts in flight over all children, at most processes × inflight. */
   private final Semaphore capacity;
 
-  ProcessHandler(String type, List<String> command, int processes, int inflight) {
+  public ProcessHandler(String type, List<String> command, int processes, int inflight) {
     this.type = type;
     this.command = List.copyOf(command);
     this.inflight = inflight;

@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.handlers;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,0 +1,73 @@
+package io.itemfleet.worker;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The attempts holding a lease in Redis on behalf of this worker: renewed every third of the lease
+ * by the gate thread until their done marker replaces the lease or the lease is released. A lease
+ * found gone at renewal (it expired, or another worker took the item over) is counted once as lost
+ * and not renewed again. Added to by the gate thread; removed from by the gate thread and by lanes
+ * releasing attempts that will not run.
+ */
+final class LeaseTracker {
+  private static final Logger log = LoggerFactory.getLogger(LeaseTracker.class);
+
+  private final Set<Attempt> leased = ConcurrentHashMap.newKeySet();
+
+  /** Leases found lost at renewal. */
+  private final AtomicLong lost = new AtomicLong();
+
+  /** The attempt took its lease. */
+  void held(Attempt a) {
+    leased.add(a);
+  }
+
+  /** The attempt's lease ends (marker written, released) or is no longer ours to renew. */
+  void ended(Attempt a) {
+    leased.remove(a);
+  }
+
+  boolean isEmpty() {
+    return leased.isEmpty();
+  }
+
+  int size() {
+    return leased.size();
+  }
+
+  /** Every attempt holding a lease now. */
+  Iterable<Attempt> all() {
+    return leased;
+  }
+
+  /** The leases to renew in a pass, leaving out those ending in the same pass. */
+  List<Attempt> toRenew(Set<Attempt> ending) {
+    List<Attempt> out = new ArrayList<>(leased.size());
+    for (Attempt a : leased) {
+      if (!ending.contains(a)) out.add(a);
+    }
+    return out;
+  }
+
+  /** A renewal found the lease gone while the attempt still ran here. */
+  void lostAtRenewal(Attempt a) {
+    if (leased.remove(a)) {
+      lost.incrementAndGet(); // once per attempt: a lost lease is not renewed again
+      log.warn(
+          "lease of item at {} was lost while it ran (expired, or taken over); another worker"
+              + " may run it too",
+          ItemExecutor.source(a.slot.record));
+    }
+  }
+
+  /** Leases found lost so far. */
+  long lost() {
+    return lost.get();
+  }
+}
