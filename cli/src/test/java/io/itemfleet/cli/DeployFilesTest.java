@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.itemfleet.worker.FleetConfig;
-import io.itemfleet.worker.HandlerRegistry;
-import io.itemfleet.worker.TaskSettings;
+import io.itemfleet.worker.config.FleetConfig;
+import io.itemfleet.worker.config.HandlerRegistry;
+import io.itemfleet.worker.config.TaskSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

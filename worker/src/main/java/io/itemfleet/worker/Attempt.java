@@ -1,6 +1,7 @@
 package io.itemfleet.worker;
 
 import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.worker.config.TaskSettings;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 

@@ -7,6 +7,7 @@ import io.itemfleet.schemas.MessageCodec;
 import io.itemfleet.schemas.Outcome;
 import io.itemfleet.schemas.StatsDelta;
 import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.worker.config.WorkerSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;

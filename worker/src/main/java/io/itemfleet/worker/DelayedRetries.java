@@ -2,6 +2,7 @@ package io.itemfleet.worker;
 
 import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.worker.config.TaskSettings;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -3,6 +3,7 @@ package io.itemfleet.worker;
 import io.itemfleet.schemas.FailureEvent;
 import io.itemfleet.schemas.Outcome;
 import io.itemfleet.schemas.SourceRecord;
+import io.itemfleet.worker.config.TagLimit;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,6 +2,9 @@ package io.itemfleet.worker;
 
 import io.itemfleet.schemas.SourceRecord;
 import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.worker.config.KeyTemplate;
+import io.itemfleet.worker.config.TagLimit;
+import io.itemfleet.worker.config.TaskSettings;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -3,6 +3,7 @@ package io.itemfleet.worker;
 import io.itemfleet.schemas.Decoded;
 import io.itemfleet.schemas.MessageCodec;
 import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.worker.config.WorkerSettings;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;

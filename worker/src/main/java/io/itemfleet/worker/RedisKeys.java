@@ -1,5 +1,7 @@
 package io.itemfleet.worker;
 
+import io.itemfleet.worker.config.KeyTemplate;
+
 /** The names of the Redis keys the worker writes, for tools beside it ({@code fleet replay}). */
 public final class RedisKeys {
   private RedisKeys() {}

@@ -1,5 +1,8 @@
 package io.itemfleet.worker;
 
+import io.itemfleet.worker.config.FleetConfig;
+import io.itemfleet.worker.config.HandlerRegistry;
+import io.itemfleet.worker.config.WorkerSettings;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;

@@ -7,6 +7,7 @@ import io.itemfleet.schemas.MessageCodec;
 import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.schemas.StatsDelta;
 import io.itemfleet.testkit.TestFleet;
+import io.itemfleet.worker.config.WorkerSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.config;
 
 import io.itemfleet.schemas.Backoff;
 import io.itemfleet.schemas.Durations;
@@ -58,7 +58,7 @@ public record FleetConfig(
   }
 
   /** The limits an item with these tags counts against. */
-  List<TagLimit> limitsFor(List<String> tags) {
+  public List<TagLimit> limitsFor(List<String> tags) {
     if (tags.isEmpty() || limits.isEmpty()) return List.of();
     List<TagLimit> out = new ArrayList<>();
     for (String t : tags) {

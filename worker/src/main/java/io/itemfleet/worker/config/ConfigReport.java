@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.config;
 
 import io.itemfleet.schemas.Durations;
 import java.util.ArrayList;

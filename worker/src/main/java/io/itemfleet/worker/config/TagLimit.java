@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.config;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -48,7 +48,7 @@ public record TagLimit(String tag, OptionalInt concurrency, Optional<Double> rat
   }
 
   /** The spacing between two starts at the limit rate, in microseconds (GCRA's emission). */
-  long emissionMicros() {
+  public long emissionMicros() {
     return Math.max(1, Math.round(1_000_000 / ratePerSecond.orElseThrow()));
   }
 }

@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.config;
 
 /** Bad worker configuration: names the setting and its value. Start-up fails with it. */
 public final class ConfigException extends IllegalArgumentException {

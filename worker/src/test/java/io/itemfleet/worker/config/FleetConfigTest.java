@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

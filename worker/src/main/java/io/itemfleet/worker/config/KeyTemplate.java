@@ -1,4 +1,4 @@
-package io.itemfleet.worker;
+package io.itemfleet.worker.config;
 
 import io.itemfleet.schemas.TaskMessage;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * \\}, {@code \:}), so that ':'-separated parts cannot run into each other: job "a:b" with item "c"
  * and job "a" with item "b:c" get different keys.
  */
-final class KeyTemplate {
+public final class KeyTemplate {
   private KeyTemplate() {}
 
   /** The variables a template may use. */
@@ -41,7 +41,7 @@ final class KeyTemplate {
   }
 
   /** The template with the task's values filled in. */
-  static String expand(String template, TaskMessage task) {
+  public static String expand(String template, TaskMessage task) {
     if (template.equals(TaskSettings.DEFAULT_IDEMPOTENCY_KEY)) {
       return defaultKey(task.job(), task.item()); // the hot path: no regex
     }
@@ -62,7 +62,7 @@ final class KeyTemplate {
   }
 
   /** The default template, {@code ${job}:${item}}, filled in. */
-  static String defaultKey(String job, String item) {
+  public static String defaultKey(String job, String item) {
     return escape(job) + ":" + escape(item);
   }
 
