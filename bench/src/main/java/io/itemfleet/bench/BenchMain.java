@@ -37,14 +37,23 @@ public final class BenchMain {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "-h", "--help" -> {
           System.out.println(
-              "usage: scripts/bench.sh [produce] [noop] [redis] [simulate] [heap] [recorder] [process] [--items N] [--rounds R]");
+              "usage: scripts/bench.sh [produce] [noop] [redis] [simulate] [heap] [recorder] [process] [handler-jar] [--items N] [--rounds R]");
           return;
         }
         default -> which.add(args[i]);
       }
     }
     if (which.isEmpty()) {
-      which.addAll(List.of("produce", "noop", "redis", "simulate", "heap", "recorder", "process"));
+      which.addAll(
+          List.of(
+              "produce",
+              "noop",
+              "redis",
+              "simulate",
+              "heap",
+              "recorder",
+              "process",
+              "handler-jar"));
     }
     Path work = Files.createTempDirectory("itemfleet-bench-");
     String env = System.getenv("FLEET_KAFKA_BOOTSTRAP");
@@ -61,6 +70,8 @@ public final class BenchMain {
           case "heap" -> HeapBench.run(bootstrap, items, 1000, table);
           case "recorder" -> RecorderBench.run(bootstrap, items, work, table);
           case "process" -> ProcessBench.run(bootstrap, rounds, work, table);
+          case "handler-jar" ->
+              HandlerJarBench.run(bootstrap, Math.min(items, 500_000), rounds, work, table);
           case "simulate" -> {
             WorkerBench.simulate(bootstrap, 20_000, 1000, rounds, 0.9, table);
             WorkerBench.simulate(bootstrap, 5_000, 100, rounds, 0.98, table);
@@ -69,7 +80,7 @@ public final class BenchMain {
               throw new IllegalArgumentException(
                   "unknown benchmark '"
                       + w
-                      + "' (known: produce, noop, redis, simulate, heap, recorder, process)");
+                      + "' (known: produce, noop, redis, simulate, heap, recorder, process, handler-jar)");
         }
       }
     } finally {

@@ -118,6 +118,38 @@ final class WorkerBench {
       AtomicLong start,
       UnaryOperator<WorkerSettings> adjust)
       throws Exception {
+    return drain(
+        bootstrap, topics, items, concurrency, yaml, handlers, List.of(), start::get, adjust);
+  }
+
+  /**
+   * One worker, loading handler jars from {@code dirs}, drains the backlog; timed from the first
+   * item's start as {@code start} reports it at the end (0: from the worker's start).
+   */
+  static Drain drainWithHandlerDirs(
+      String bootstrap,
+      FleetTopics topics,
+      int items,
+      int concurrency,
+      String yaml,
+      Map<String, TaskHandler> handlers,
+      List<java.nio.file.Path> dirs,
+      java.util.function.LongSupplier start)
+      throws Exception {
+    return drain(bootstrap, topics, items, concurrency, yaml, handlers, dirs, start, s -> s);
+  }
+
+  private static Drain drain(
+      String bootstrap,
+      FleetTopics topics,
+      int items,
+      int concurrency,
+      String yaml,
+      Map<String, TaskHandler> handlers,
+      List<java.nio.file.Path> handlerDirs,
+      java.util.function.LongSupplier start,
+      UnaryOperator<WorkerSettings> adjust)
+      throws Exception {
     FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
     WorkerSettings settings =
         adjust.apply(
@@ -126,7 +158,10 @@ final class WorkerBench {
     long t0 = System.nanoTime();
     try (Worker w =
             Worker.start(
-                settings, config, HandlerRegistry.create(config, handlers), WorkerMetrics.NONE);
+                settings,
+                config,
+                HandlerRegistry.create(config, handlers, handlerDirs),
+                WorkerMetrics.NONE);
         Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
       while (committed(admin, settings.groupId(), topics.tasks()) < items) {
         if (!w.isRunning())
@@ -134,7 +169,8 @@ final class WorkerBench {
         Thread.sleep(5);
       }
       long end = System.nanoTime();
-      long from = start.get() == 0 ? t0 : start.get();
+      long first = start.getAsLong();
+      long from = first == 0 ? t0 : first;
       return new Drain((end - from) / 1e9, (end - t0) / 1e9, w.counters());
     }
   }
