@@ -144,6 +144,12 @@ final class LocalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!embeddedServersPresent()) {
+      throw new UsageException(
+          "fleet local is not in this jar: the production fleet.jar (the container image's) leaves"
+              + " out the embedded Kafka, Redis and PostgreSQL. Run ./fleet local from a source"
+              + " checkout (it uses cli/target/fleet-local.jar).");
+    }
     Duration p50;
     try {
       p50 = Durations.parse(latency);
@@ -227,7 +233,7 @@ final class LocalCommand implements Callable<Integer> {
       int code = 0;
       if (items > 0) code = demo(kafka, topics, db, out);
       if (keepRunning) {
-        printAddresses(out, stack);
+        printAddresses(out, stack.kafkaBootstrap(), stack.redisUrl(), stack.jdbcUrl("fleet"));
         interrupted.await(); // until Ctrl-C or SIGTERM
       }
       return code;
@@ -315,7 +321,9 @@ final class LocalCommand implements Callable<Integer> {
         failureRate);
   }
 
-  private static void printAddresses(PrintStream out, EmbeddedStack stack) {
+  // Strings, not the EmbeddedStack: picocli reflects on this class's methods, and the production
+  // jar has no EmbeddedStack (a signature naming it would break every command there).
+  private static void printAddresses(PrintStream out, String kafka, String redis, String jdbc) {
     out.printf(
         """
         fleet local: running; Ctrl-C stops. From another terminal, set these and use fleet:
@@ -325,7 +333,18 @@ final class LocalCommand implements Callable<Integer> {
           ./fleet produce --job my-job --type sim --range 1..1000
           ./fleet watch my-job; ./fleet status; ./fleet failures my-job
         %n""",
-        stack.kafkaBootstrap(), stack.redisUrl(), stack.jdbcUrl("fleet"));
+        kafka, redis, jdbc);
+  }
+
+  /** False in the production jar, which is built without the embedded servers (cli/pom.xml). */
+  static boolean embeddedServersPresent() {
+    try {
+      Class.forName(
+          "io.itemfleet.embedded.EmbeddedStack", false, LocalCommand.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 
   /** The file that marks a directory as fleet local's own, so that only such a one is wiped. */
