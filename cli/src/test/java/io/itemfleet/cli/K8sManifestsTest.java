@@ -1,0 +1,242 @@
+package io.itemfleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.itemfleet.worker.config.FleetConfig;
+import io.itemfleet.worker.config.HandlerRegistry;
+import io.itemfleet.worker.config.TaskSettings;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * deploy/k8s, rendered by {@code kubectl kustomize} and validated offline against the Kubernetes,
+ * KEDA and Prometheus Operator schemas (deploy/k8s/validate: kubernetes-models, ajv), then checked
+ * against the code: the names it relies on are the ones the fleet uses. No cluster runs here. Skips
+ * with a message where kubectl, node or the validator's node_modules are missing (.ci/run installs
+ * them).
+ */
+class K8sManifestsTest {
+  private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  private static final Path VALIDATOR = ROOT.resolve("deploy/k8s/validate");
+
+  private static String rendered;
+  private static List<Map<String, Object>> docs;
+
+  @BeforeAll
+  static void render() throws Exception {
+    assumeTrue(onPath("kubectl"), "kubectl not found: apt-get install kubernetes-client");
+    Result r =
+        run(null, "kubectl", "kustomize", ROOT.resolve("deploy/k8s/overlays/example").toString());
+    assertThat(r.code).as("kubectl kustomize: %s", r.err).isZero();
+    rendered = r.out;
+    docs = new ArrayList<>();
+    for (Object o : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(rendered)) {
+      if (o != null) docs.add(map(o));
+    }
+  }
+
+  @Test
+  void theExampleOverlayIsValidAgainstTheKubernetesKedaAndPrometheusOperatorSchemas()
+      throws Exception {
+    assumeValidator();
+    Result r = run(rendered, "node", VALIDATOR.resolve("validate.mjs").toString());
+    assertThat(r.code).as("validator said:\n%s%s", r.out, r.err).isZero();
+    assertThat(r.out).contains("11 documents, 0 invalid, 0 of unknown kind");
+  }
+
+  @Test
+  void theValidatorRejectsAWrongTypeAMissingFieldAndAnUnknownKind() throws Exception {
+    assumeValidator();
+    String broken =
+        rendered
+            .replace("replicas: 2", "replicas: \"two\"")
+            .replace("maxReplicaCount: 12", "maxReplicaCount: twelve");
+    Result r = run(broken, "node", VALIDATOR.resolve("validate.mjs").toString());
+    assertThat(r.code).isEqualTo(1);
+    assertThat(r.err)
+        .contains("StatefulSet itemfleet-worker (apps/v1) is invalid", "/spec/replicas")
+        .contains("ScaledObject itemfleet-worker (keda.sh/v1alpha1) is invalid");
+    Result unknown =
+        run(
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+            "node",
+            VALIDATOR.resolve("validate.mjs").toString());
+    assertThat(unknown.code).isEqualTo(2);
+  }
+
+  @Test
+  void workersAreAStatefulSetWhosePodNameIsTheStableWorkerId() {
+    Map<String, Object> sts = doc("StatefulSet", "itemfleet-worker");
+    Map<String, Object> container = container(sts);
+    assertThat(container.get("args")).isEqualTo(List.of("worker"));
+    Map<String, Object> id = env(container, "FLEET_WORKER_ID");
+    assertThat(at(id, "valueFrom", "fieldRef", "fieldPath")).isEqualTo("metadata.name");
+  }
+
+  @Test
+  void aStoppedWorkerHasLongerThanItsDrainTimeoutAndProbesAskHealth() {
+    Map<String, Object> sts = doc("StatefulSet", "itemfleet-worker");
+    int grace = (Integer) at(sts, "spec", "template", "spec", "terminationGracePeriodSeconds");
+    assertThat(grace).isGreaterThan(30 + 5); // --drain-timeout 30s, then the final commit
+    for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+      assertThat(at(container(sts), probe, "httpGet", "path")).isEqualTo("/health");
+      assertThat(at(container(doc("Deployment", "itemfleet-recorder")), probe, "httpGet", "path"))
+          .isEqualTo("/health");
+    }
+  }
+
+  @Test
+  void kedaScalesTheWorkersOnTheirGroupsLagUpToThePartitions() {
+    Map<String, Object> so = doc("ScaledObject", "itemfleet-worker");
+    assertThat(at(so, "spec", "scaleTargetRef", "kind")).isEqualTo("StatefulSet");
+    assertThat(at(so, "spec", "scaleTargetRef", "name")).isEqualTo("itemfleet-worker");
+    Map<String, Object> config = doc("ConfigMap", "itemfleet-config");
+    Map<String, Object> data = map(config.get("data"));
+    int partitions = Integer.parseInt(String.valueOf(data.get("FLEET_PARTITIONS")));
+    assertThat(at(so, "spec", "maxReplicaCount")).isEqualTo(partitions);
+    Map<String, Object> trigger = map(list(at(so, "spec", "triggers")).get(0));
+    assertThat(trigger.get("type")).isEqualTo("kafka");
+    Map<String, Object> meta = map(trigger.get("metadata"));
+    // The group every worker of the fleet joins (WorkerSettings.groupId): <prefix>.workers
+    assertThat(meta.get("consumerGroup")).isEqualTo(data.get("FLEET_TOPIC_PREFIX") + ".workers");
+    assertThat(meta)
+        .as("no topic: the lag of the retry tiers counts too")
+        .doesNotContainKey("topic");
+    Map<String, Object> endpoints = map(doc("ConfigMap", "itemfleet-endpoints").get("data"));
+    assertThat(meta.get("bootstrapServers")).isEqualTo(endpoints.get("kafka-bootstrap"));
+  }
+
+  @Test
+  void theConfigMapsFleetYamlIsOneTheWorkerAccepts() throws IOException {
+    String yaml =
+        String.valueOf(map(doc("ConfigMap", "itemfleet-config").get("data")).get("fleet.yaml"));
+    FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
+    assertThat(HandlerRegistry.create(config, Map.of())).isNotNull();
+    assertThat(yaml).isEqualTo(Files.readString(ROOT.resolve("deploy/fleet.yaml")));
+  }
+
+  @Test
+  void everyFleetVariableIsOneTheCliReadsAndSecretsComeFromSecrets() throws IOException {
+    Set<String> known = new HashSet<>();
+    try (Stream<Path> files = Files.walk(ROOT.resolve("cli/src/main"))) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        Matcher m = Pattern.compile("FLEET_[A-Z_]+").matcher(Files.readString(f));
+        while (m.find()) known.add(m.group());
+      }
+    }
+    Matcher m = Pattern.compile("FLEET_[A-Z_]+").matcher(rendered);
+    Set<String> used = new HashSet<>();
+    while (m.find()) used.add(m.group());
+    assertThat(used).isNotEmpty();
+    assertThat(known).containsAll(used);
+    for (String secret : List.of("FLEET_DB_PASSWORD", "FLEET_REDIS_URL", "FLEET_API_TOKEN")) {
+      Map<String, Object> e =
+          env(
+              container(
+                  secret.equals("FLEET_REDIS_URL")
+                      ? doc("StatefulSet", "itemfleet-worker")
+                      : doc("Deployment", "itemfleet-recorder")),
+              secret);
+      assertThat(at(e, "valueFrom", "secretKeyRef")).as(secret).isNotNull();
+    }
+  }
+
+  // ---- helpers ----
+
+  private static void assumeValidator() {
+    assumeTrue(onPath("node"), "node not found: apt-get install nodejs npm");
+    assumeTrue(
+        Files.isDirectory(VALIDATOR.resolve("node_modules/kubernetes-models")),
+        "the validator is not installed: (cd deploy/k8s/validate && npm ci)");
+  }
+
+  private Map<String, Object> doc(String kind, String namePrefix) {
+    return docs.stream()
+        .filter(d -> kind.equals(d.get("kind")))
+        .filter(d -> String.valueOf(at(d, "metadata", "name")).startsWith(namePrefix))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind + " " + namePrefix));
+  }
+
+  private static Map<String, Object> container(Map<String, Object> workload) {
+    return map(list(at(workload, "spec", "template", "spec", "containers")).get(0));
+  }
+
+  private static Map<String, Object> env(Map<String, Object> container, String name) {
+    return list(container.get("env")).stream()
+        .map(K8sManifestsTest::map)
+        .filter(e -> name.equals(e.get("name")))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no env " + name));
+  }
+
+  private static Object at(Map<String, Object> m, String... path) {
+    Object o = m;
+    for (String p : path) {
+      if (!(o instanceof Map<?, ?> mm)) return null;
+      o = mm.get(p);
+    }
+    return o;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object o) {
+    return (Map<String, Object>) o;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object> list(Object o) {
+    return (List<Object>) o;
+  }
+
+  private static boolean onPath(String tool) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
+    }
+    return false;
+  }
+
+  private record Result(int code, String out, String err) {}
+
+  private static Result run(String stdin, String... command) throws Exception {
+    Path out = Files.createTempFile("k8s-out", ".txt");
+    Path err = Files.createTempFile("k8s-err", ".txt");
+    try {
+      ProcessBuilder pb =
+          new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+      if (stdin == null)
+        pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+      Process p = pb.start();
+      if (stdin != null) {
+        try (var in = p.getOutputStream()) {
+          in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+      }
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError(String.join(" ", command) + " did not finish in 120 s");
+      }
+      return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    } finally {
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+    }
+  }
+}
