@@ -132,9 +132,13 @@ final class HandlerJarBench {
     Files.createDirectories(dir);
     try (OutputStream out = Files.newOutputStream(dir.resolve("jar-noop.jar"));
         JarOutputStream jar = new JarOutputStream(out)) {
-      jar.putNextEntry(new JarEntry("bench/jarnoop/NoopFactory.class"));
-      Files.copy(classes.resolve("bench/jarnoop/NoopFactory.class"), jar);
-      jar.closeEntry();
+      try (var files = Files.list(classes.resolve("bench/jarnoop"))) {
+        for (Path c : files.toList()) { // NoopFactory and its handler class
+          jar.putNextEntry(new JarEntry("bench/jarnoop/" + c.getFileName()));
+          Files.copy(c, jar);
+          jar.closeEntry();
+        }
+      }
       jar.putNextEntry(new JarEntry("META-INF/services/io.itemfleet.handler.TaskHandlerFactory"));
       jar.write("bench.jarnoop.NoopFactory\n".getBytes(StandardCharsets.UTF_8));
       jar.closeEntry();

@@ -58,6 +58,27 @@ class DeployFilesTest {
   }
 
   @Test
+  void theRecorderPublishesItsPageAndApiPort() throws IOException {
+    assertThat(list(service("recorder").get("ports")).stream().map(String::valueOf))
+        .contains("9401:9401");
+  }
+
+  @Test
+  void workersGetRedisAndComposeNoLongerSaysTheyIgnoreIt() throws IOException {
+    assertThat(environment(service("worker"))).containsKey("FLEET_REDIS_URL");
+    assertThat(Files.readString(ROOT.resolve("docker-compose.yml")))
+        .doesNotContain("does not read FLEET_REDIS_URL");
+  }
+
+  @Test
+  void aStoppedWorkerGetsLongerThanItsDrainTimeout() throws IOException {
+    String grace = String.valueOf(service("worker").get("stop_grace_period"));
+    assertThat(io.itemfleet.schemas.Durations.parse(grace))
+        .isGreaterThan(java.time.Duration.ofSeconds(30));
+    assertThat(Files.readString(ROOT.resolve("Dockerfile"))).contains("--stop-timeout");
+  }
+
+  @Test
   void everyFleetVariableInComposeIsOneTheCliReads() throws IOException {
     Set<String> read =
         matches(Pattern.compile("FLEET_[A-Z_]+"), sources(ROOT.resolve("cli/src/main")));
