@@ -31,8 +31,8 @@ RUN ./mvnw -B -q -pl cli -am -DskipTests -Dspotless.check.skip=true package \
 FROM eclipse-temurin:21-jre
 # A fixed, unprivileged user and group (10001:10001), so that volumes and Kubernetes'
 # runAsUser/runAsGroup/fsGroup can name them.
-RUN groupadd --system --gid 10001 fleet \
- && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin fleet \
+RUN groupadd --gid 10001 fleet \
+ && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin fleet \
  && mkdir -p /app/handlers
 # The production jar: every fleet command but `fleet local` (whose embedded Kafka, Redis and
 # PostgreSQL stay out of the image; see cli/pom.xml).

@@ -6,8 +6,8 @@
 #   4. stops a busy worker with `docker stop` and checks it exits 0 having drained and committed,
 #   5. checks exact totals: every item succeeded once, none lost, none counted twice; the image runs
 #      as 10001:10001 and its HEALTHCHECK reports the survivors healthy.
-# Needs a Docker engine (on the project's machines: ../shared/container-lab, see the README,
-# "Docker") and Maven Central for the image's build stage. Not part of `./mvnw verify`: while a
+# Needs a Docker engine that can run host-networked containers (see the README, "Docker") and
+# Maven Central for the image's build stage. Not part of `./mvnw verify`: while a
 # Docker engine is up the test kit would pick Testcontainers.
 #   scripts/container-test.sh              # ITEMS=20000 by default
 #   ITEMS=60000 KEEP=1 scripts/container-test.sh   # KEEP=1 leaves containers and services up
@@ -16,7 +16,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 docker_bin=${DOCKER:-$(command -v /usr/bin/docker || command -v docker || true)}
 if [ -z "$docker_bin" ] || ! "$docker_bin" info >/dev/null 2>&1; then
-  echo "container-test: no Docker engine answers (start one, e.g. ../shared/container-lab/start-dockerd.sh)" >&2
+  echo "container-test: no Docker engine answers (start one; set DOCKER=/path/to/docker for another client)" >&2
   exit 2
 fi
 docker() { "$docker_bin" "$@"; }
@@ -42,10 +42,11 @@ trap cleanup EXIT
 
 step "build $image"
 t0=$(date +%s)
-DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-1} docker build --network host -q -t "$image" . >/dev/null
+DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-1} docker build --network host -t "$image" . > "$work/build.log" 2>&1 \
+  || { tail -40 "$work/build.log"; fail "docker build (log above)"; }
 build_s=$(( $(date +%s) - t0 ))
 size=$(docker image inspect -f '{{.Size}}' "$image")
-app=$(docker history --format '{{.Size}}\t{{.CreatedBy}}' "$image" | grep -m1 'fleet.jar' | cut -f1)
+app=$(docker history --no-trunc --format '{{.Size}}\t{{.CreatedBy}}' "$image" | awk -F'\t' '/COPY.*fleet.jar/ && !s {s = $1} END {print s}')
 echo "built in ${build_s} s; image $((size / 1000000)) MB; fleet.jar layer $app"
 user=$(docker image inspect -f '{{.Config.User}}' "$image")
 [ "$user" = "10001:10001" ] || fail "image user is '$user', expected 10001:10001"
@@ -68,7 +69,7 @@ cat > "$work/fleet.yaml" <<YAML
 types:
   sim:
     handler: simulate
-    latency: {p50: 20ms, p99: 60ms}
+    latency: {p50: 100ms, p99: 300ms}
 YAML
 chmod a+r "$work/fleet.yaml"
 env_common=(-e FLEET_KAFKA_BOOTSTRAP=$kafka -e FLEET_TOPIC_PREFIX=$prefix -e FLEET_PARTITIONS=4)
@@ -86,7 +87,7 @@ for w in 1 2; do
     -e FLEET_CONCURRENCY=64 -e FLEET_CONFIG=/etc/fleet/fleet.yaml \
     -v "$work/fleet.yaml:/etc/fleet/fleet.yaml:ro" "$image" worker >/dev/null
 done
-health() { curl -fsS -o /dev/null "http://127.0.0.1:$1/health"; }
+health() { curl -fs -o /dev/null "http://127.0.0.1:$1/health"; }
 for _ in $(seq 1 90); do
   health $rec_port && health $w1_port && health $w2_port && break
   sleep 1
@@ -94,10 +95,18 @@ done
 health $rec_port && health $w1_port && health $w2_port || fail "containers not healthy in 90 s"
 
 step "produce $items items (a container), then stop worker 1 while it is busy"
-fleet produce --job "$run_id" --type sim --range "1..$items"
-sleep 3
-busy=$(curl -fsS "http://127.0.0.1:$w1_port/metrics" | awk '/^fleet_inflight/ {print $2}')
-echo "worker 1 has ${busy:-?} items in flight; docker stop"
+fleet produce --job "$run_id" --type sim --range "1..$items" > "$work/produce.log" 2>&1 &
+produce_pid=$!
+busy=0
+for _ in $(seq 1 120); do
+  busy=$(curl -fs "http://127.0.0.1:$w1_port/metrics" | awk '/^fleet_inflight/ {print int($2)}')
+  [ "${busy:-0}" -gt 0 ] && break
+  sleep 0.5
+done
+[ "${busy:-0}" -gt 0 ] || fail "worker 1 never got busy"
+sleep 2
+busy=$(curl -fs "http://127.0.0.1:$w1_port/metrics" | awk '/^fleet_inflight/ {print int($2)}')
+echo "worker 1 has $busy items in flight; docker stop"
 t0=$(date +%s%N)
 docker stop -t 40 "$run_id-w1" >/dev/null
 stop_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -105,6 +114,9 @@ code=$(docker inspect -f '{{.State.ExitCode}}' "$run_id-w1")
 docker logs "$run_id-w1" 2>&1 | grep -q "drained and committed" || fail "worker 1 did not drain and commit"
 [ "$code" = 0 ] || fail "worker 1 exited $code after docker stop"
 echo "worker 1 stopped in ${stop_ms} ms, exit code 0, drained and committed"
+
+wait "$produce_pid" || { cat "$work/produce.log"; fail "produce failed"; }
+grep -v WARNING "$work/produce.log"
 
 step "wait for the job to complete"
 status() { curl -fsS "http://127.0.0.1:$rec_port/api/jobs/$run_id"; }
