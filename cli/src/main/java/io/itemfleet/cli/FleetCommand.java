@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       WatchCommand.class,
       FailuresCommand.class,
       ReplayCommand.class,
+      AlertsCommand.class,
       LocalCommand.class,
       CommandLine.HelpCommand.class
     })

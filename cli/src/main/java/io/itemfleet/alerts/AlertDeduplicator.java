@@ -1,0 +1,174 @@
+package io.itemfleet.alerts;
+
+import io.itemfleet.recorder.Fingerprint;
+import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.Outcome;
+import io.itemfleet.schemas.SourceRecord;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns failure events into alerts, deduplicated per (job, fingerprint): the first failure of a
+ * fingerprint alerts at once; later ones are counted and summarised by {@link #flush()} (once per
+ * window, by the caller); a POISON record always alerts at once. The fingerprint is the recorder's
+ * ({@link Fingerprint}), so an alert's fingerprint is the one {@code fleet failures JOB
+ * --fingerprint F} lists. Remembers at most {@link #MAX_KEYS} fingerprints (the least recently seen
+ * are forgotten first: such a one alerts again as new). One thread only.
+ */
+public final class AlertDeduplicator {
+  /** Most (job, fingerprint) pairs remembered. */
+  public static final int MAX_KEYS = 100_000;
+
+  /** Sample items per alert. */
+  public static final int SAMPLES = 5;
+
+  /** Longest error message in an alert. */
+  public static final int MAX_MESSAGE = 500;
+
+  private record Key(String job, String fingerprint) {}
+
+  /** Failures of one key since its last alert. */
+  private static final class Pending {
+    final String type;
+    final String errorClass;
+    String message;
+    long count;
+    final List<String> samples = new ArrayList<>();
+    Instant since;
+    Instant until;
+
+    Pending(String type, String errorClass) {
+      this.type = type;
+      this.errorClass = errorClass;
+    }
+  }
+
+  /** Every remembered key, least recently seen first; a value holds what is not yet alerted. */
+  private final LinkedHashMap<Key, Pending> seen =
+      new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Key, Pending> eldest) {
+          // Never forget a key with failures still to summarise: they would be lost.
+          return size() > MAX_KEYS && eldest.getValue() == null;
+        }
+      };
+
+  /** Failures counted and not yet summarised. */
+  private long pending;
+
+  /** The alerts to send now for {@code e}: none, or a FIRST or POISON alert. */
+  public List<Alert> accept(FailureEvent e) {
+    String job = e.job().orElse(FailureEvent.UNATTRIBUTED);
+    String type = e.type().orElse("?");
+    String item = item(e);
+    String message = cut(e.errorMessage());
+    String fp = Fingerprint.of(e.errorClass(), Fingerprint.normalise(e.errorMessage(), item));
+    Instant at = e.failedAt();
+    if (e.outcome() == Outcome.POISON) {
+      return List.of(
+          new Alert(
+              Alert.Kind.POISON,
+              job,
+              type,
+              fp,
+              e.errorClass(),
+              message,
+              1,
+              List.of(item),
+              at,
+              at,
+              hint(job, fp)));
+    }
+    Key key = new Key(job, fp);
+    if (!seen.containsKey(key)) {
+      seen.put(key, null);
+      return List.of(
+          new Alert(
+              Alert.Kind.FIRST,
+              job,
+              type,
+              fp,
+              e.errorClass(),
+              message,
+              1,
+              List.of(item),
+              at,
+              at,
+              hint(job, fp)));
+    }
+    Pending p = seen.get(key);
+    if (p == null) {
+      p = new Pending(type, e.errorClass());
+      p.since = at;
+      seen.put(key, p);
+    }
+    p.count++;
+    pending++;
+    p.message = message;
+    if (p.until == null || at.isAfter(p.until)) p.until = at;
+    if (at.isBefore(p.since)) p.since = at;
+    if (p.samples.size() < SAMPLES) p.samples.add(item);
+    return List.of();
+  }
+
+  /** SUMMARY alerts for every key with failures since its last alert; they are then cleared. */
+  public List<Alert> flush() {
+    List<Alert> out = new ArrayList<>();
+    for (Map.Entry<Key, Pending> en : seen.entrySet()) {
+      Pending p = en.getValue();
+      if (p == null) continue;
+      Key k = en.getKey();
+      out.add(
+          new Alert(
+              Alert.Kind.SUMMARY,
+              k.job(),
+              p.type,
+              k.fingerprint(),
+              p.errorClass,
+              p.message,
+              p.count,
+              List.copyOf(p.samples),
+              p.since,
+              p.until,
+              hint(k.job(), k.fingerprint())));
+    }
+    seen.replaceAll((k, v) -> null);
+    pending = 0;
+    return out;
+  }
+
+  /** Failures counted and not yet in a SUMMARY. */
+  public long pending() {
+    return pending;
+  }
+
+  /** Keys remembered. */
+  public int size() {
+    return seen.size();
+  }
+
+  private static String item(FailureEvent e) {
+    if (e.item().isPresent()) return e.item().get();
+    return e.source().map(AlertDeduplicator::coordinates).orElse("?");
+  }
+
+  private static String coordinates(SourceRecord s) {
+    return s.topic() + "-" + s.partition() + "@" + s.offset();
+  }
+
+  private static String cut(String message) {
+    return message.length() <= MAX_MESSAGE ? message : message.substring(0, MAX_MESSAGE) + "…";
+  }
+
+  /** The command that lists a group's items. */
+  static String hint(String job, String fingerprint) {
+    return "fleet failures " + quote(job) + " --fingerprint " + fingerprint;
+  }
+
+  private static String quote(String s) {
+    return s.matches("[A-Za-z0-9._:/@+=-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
+  }
+}

@@ -1,0 +1,271 @@
+package io.itemfleet.alerts;
+
+import io.itemfleet.schemas.Decoded;
+import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.MessageCodec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads {@code <prefix>.failures} ({@code read_committed}, its own consumer group) and posts
+ * deduplicated alerts to a webhook, at least once: the first failure of a (job, fingerprint) and
+ * every POISON record are posted before the next poll; later failures are summarised once per
+ * window; offsets are committed only after every alert for the records before them got a 2xx answer
+ * (at the window's end, on a rebalance and on stop). A webhook outage is retried with backoff (1 s
+ * doubling to 30 s) while every partition is paused and the loop keeps polling, so it stays in its
+ * group and nothing is skipped. A crash replays from the last commit: alerts since then may come
+ * again (at most one window's worth), none is lost. A record that is no failure event is skipped
+ * with a WARN and counted. One thread, {@code fleet-alerts}, owns the consumer.
+ */
+public final class AlertsLoop implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(AlertsLoop.class);
+
+  /** How long a stop waits for the webhook before giving up (uncommitted work then replays). */
+  static final Duration STOP_DELIVERY_TIMEOUT = Duration.ofSeconds(10);
+
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final FleetTopics topics;
+  private final Duration window;
+  private final Webhook webhook;
+  private final AlertsMetrics metrics;
+  private final MessageCodec codec = new MessageCodec();
+  private final AlertDeduplicator dedup = new AlertDeduplicator();
+
+  /** Summaries a rebalance could not deliver; sent before anything else at the next flush. */
+  private final List<Alert> undelivered = new ArrayList<>();
+
+  private volatile boolean stopping;
+  private long stopDeadline;
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private volatile Throwable failure;
+
+  /**
+   * @param kafka client settings (bootstrap, security)
+   * @param group the consumer group, its own: a second {@code fleet alerts} in it shares the work
+   * @param fromBeginning where a new group starts: the topic's beginning, else its end
+   */
+  public AlertsLoop(
+      Map<String, Object> kafka,
+      FleetTopics topics,
+      String group,
+      boolean fromBeginning,
+      Duration window,
+      Webhook webhook,
+      AlertsMetrics metrics) {
+    Map<String, Object> p = new HashMap<>(kafka);
+    p.put("group.id", group);
+    p.put("client.id", "fleet-alerts");
+    p.put("enable.auto.commit", false);
+    p.put("isolation.level", "read_committed");
+    p.put("auto.offset.reset", fromBeginning ? "earliest" : "latest");
+    p.put("max.poll.records", 1000);
+    this.consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.topics = topics;
+    this.window = window;
+    this.webhook = webhook;
+    this.metrics = metrics;
+  }
+
+  /** Starts the loop on its own thread. */
+  public Thread start() {
+    return Thread.ofPlatform().name("fleet-alerts").start(this);
+  }
+
+  @Override
+  public void run() {
+    try {
+      consumer.subscribe(List.of(topics.failures()), new Listener());
+      long nextFlush = System.nanoTime() + window.toNanos();
+      while (!stopping) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+        List<Alert> now = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+          now.addAll(read(r));
+        }
+        metrics.pending.set(dedup.pending());
+        if (!now.isEmpty() && !deliver(now)) break;
+        if (System.nanoTime() >= nextFlush) {
+          flushAndCommit(true);
+          nextFlush = System.nanoTime() + window.toNanos();
+        }
+      }
+      stopDeadline = System.nanoTime() + STOP_DELIVERY_TIMEOUT.toNanos();
+      flushAndCommit(true); // what was read is summarised and committed before the stop
+    } catch (WakeupException e) {
+      // close() during a blocking call: stop
+    } catch (Throwable t) {
+      failure = t;
+      log.error("fleet alerts stopped: {}", t.toString(), t);
+    } finally {
+      try {
+        consumer.close(Duration.ofSeconds(5));
+      } catch (RuntimeException e) {
+        log.warn("closing the consumer: {}", e.toString());
+      }
+      terminated.countDown();
+    }
+  }
+
+  /** The alerts a record calls for now; a record that is no failure event is skipped. */
+  private List<Alert> read(ConsumerRecord<byte[], byte[]> r) {
+    metrics.events.increment();
+    Decoded<FailureEvent> d = codec.decodeFailure(r.value() == null ? new byte[0] : r.value());
+    if (d instanceof Decoded.Invalid<FailureEvent> bad) {
+      metrics.malformed.increment();
+      log.warn(
+          "skipping a record at {}-{}@{} that is no failure event: {} {}",
+          r.topic(),
+          r.partition(),
+          r.offset(),
+          bad.error().field(),
+          bad.error().cause());
+      return List.of();
+    }
+    return dedup.accept(d.orThrow());
+  }
+
+  /**
+   * Posts {@code alerts}, retrying with backoff until a 2xx answer; false only when stopping and
+   * the stop's patience ran out (nothing is committed then).
+   */
+  private boolean deliver(List<Alert> alerts) throws InterruptedException {
+    long backoff = 1_000;
+    boolean warned = false;
+    while (true) {
+      try {
+        webhook.post(alerts);
+        if (warned) log.info("webhook {} answers again; delivered", webhook.where());
+        metrics.webhookUp.set(1);
+        Map<Alert.Kind, Integer> byKind = new EnumMap<>(Alert.Kind.class);
+        alerts.forEach(a -> byKind.merge(a.kind(), 1, Integer::sum));
+        byKind.forEach(metrics::sent);
+        return true;
+      } catch (Webhook.DeliveryFailed e) {
+        metrics.webhookErrors.increment();
+        metrics.webhookUp.set(0);
+        if (!warned) {
+          log.warn(
+              "webhook delivery of {} alerts failed ({}); retrying with backoff, consumption"
+                  + " paused, nothing committed",
+              alerts.size(),
+              e.getMessage());
+          warned = true;
+        }
+      }
+      if (stopping && System.nanoTime() - stopDeadline > 0) {
+        log.warn(
+            "stopping with {} alerts undelivered: not committed, they are read again at the next"
+                + " start",
+            alerts.size());
+        return false;
+      }
+      waitPolling(backoff);
+      backoff = Math.min(30_000, backoff * 2);
+    }
+  }
+
+  /** Waits, polling with every partition paused so that the group keeps this member. */
+  private void waitPolling(long millis) {
+    long end = System.nanoTime() + millis * 1_000_000;
+    while (System.nanoTime() < end && !(stopping && System.nanoTime() - stopDeadline > 0)) {
+      consumer.pause(consumer.assignment());
+      ConsumerRecords<byte[], byte[]> got = consumer.poll(Duration.ofMillis(100));
+      for (TopicPartition tp : got.partitions()) { // newly assigned: read them again later
+        consumer.seek(tp, got.records(tp).get(0).offset());
+      }
+    }
+    consumer.resume(consumer.assignment());
+  }
+
+  /** Delivers the window's summaries (and any left over), then commits what was read. */
+  private void flushAndCommit(boolean retry) throws InterruptedException {
+    List<Alert> summaries = new ArrayList<>(undelivered);
+    summaries.addAll(dedup.flush());
+    undelivered.clear();
+    metrics.pending.set(0);
+    if (!summaries.isEmpty()) {
+      boolean ok;
+      if (retry) {
+        ok = deliver(summaries);
+      } else {
+        ok = deliverOnce(summaries);
+      }
+      if (!ok) {
+        undelivered.addAll(summaries);
+        return;
+      }
+    }
+    consumer.commitSync();
+  }
+
+  /** One attempt, for rebalance callbacks, which must not block for long. */
+  private boolean deliverOnce(List<Alert> alerts) throws InterruptedException {
+    try {
+      webhook.post(alerts);
+      metrics.webhookUp.set(1);
+      return true;
+    } catch (Webhook.DeliveryFailed e) {
+      metrics.webhookErrors.increment();
+      metrics.webhookUp.set(0);
+      return false;
+    }
+  }
+
+  /** Asks the loop to deliver what it has, commit and stop. */
+  public void stop() {
+    stopping = true;
+  }
+
+  public boolean awaitTermination(Duration d) throws InterruptedException {
+    return terminated.await(d.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Why the loop ended on its own, or null. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  /** Stops the loop at once without delivering or committing, as a crash would (for tests). */
+  public void abandon() {
+    consumer.wakeup();
+    stopping = true;
+    stopDeadline = System.nanoTime() - 1;
+  }
+
+  private final class Listener implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (partitions.isEmpty() || stopping) return;
+      try {
+        flushAndCommit(false); // what the next owner would otherwise alert again
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (RuntimeException e) {
+        log.warn("commit on revocation failed ({}); the next owner may alert again", e.toString());
+      }
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (!partitions.isEmpty()) log.info("fleet alerts: reading {}", partitions);
+    }
+  }
+}

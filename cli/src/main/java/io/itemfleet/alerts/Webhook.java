@@ -1,0 +1,63 @@
+package io.itemfleet.alerts;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Posts alerts to one URL. A delivery counts only when the receiver answers 2xx; anything else (a
+ * refused connection, a time-out, 4xx, 5xx) is a {@link DeliveryFailed} for the caller to retry.
+ * The URL is never printed whole: Slack's and others' carry their secret in the path.
+ */
+public final class Webhook {
+  private final URI url;
+  private final WebhookFormat format;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  /** A delivery that did not get a 2xx answer. */
+  public static final class DeliveryFailed extends Exception {
+    DeliveryFailed(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  public Webhook(URI url, WebhookFormat format) {
+    if (url.getScheme() == null
+        || !(url.getScheme().equals("http") || url.getScheme().equals("https"))
+        || url.getHost() == null) {
+      throw new IllegalArgumentException("--webhook must be an http:// or https:// URL");
+    }
+    this.url = url;
+    this.format = format;
+  }
+
+  /** Where alerts go, for messages: scheme, host and port only. */
+  public String where() {
+    return url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
+  }
+
+  /** Posts {@code alerts} in one request; returns once the receiver answered 2xx. */
+  public void post(List<Alert> alerts) throws DeliveryFailed, InterruptedException {
+    HttpRequest req =
+        HttpRequest.newBuilder(url)
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(format.body(alerts)))
+            .build();
+    HttpResponse<Void> res;
+    try {
+      res = http.send(req, HttpResponse.BodyHandlers.discarding());
+    } catch (IOException e) {
+      throw new DeliveryFailed(
+          where() + ": " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
+    }
+    if (res.statusCode() / 100 != 2) {
+      throw new DeliveryFailed(where() + " answered " + res.statusCode(), null);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package io.itemfleet.alerts;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+
+/** The body posted for a batch of alerts, in one of three formats. */
+public enum WebhookFormat {
+  /** {@code {"alerts": [{kind, job, type, fingerprint, errorClass, message, count, ...}]}}. */
+  GENERIC,
+  /** Slack's incoming webhook (and compatibles: Mattermost, Rocket.Chat): {@code {"text": ...}}. */
+  SLACK,
+  /** Alertmanager's API v2 ({@code POST /api/v2/alerts}): an array of alerts with labels. */
+  ALERTMANAGER;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Parses {@code generic}, {@code slack} or {@code alertmanager}, any case. */
+  public static WebhookFormat parse(String s) {
+    try {
+      return valueOf(s.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--format must be generic, slack or alertmanager, was '" + s + "'");
+    }
+  }
+
+  /** The JSON body for {@code alerts}. */
+  public byte[] body(List<Alert> alerts) {
+    return switch (this) {
+      case GENERIC -> generic(alerts);
+      case SLACK -> slack(alerts);
+      case ALERTMANAGER -> alertmanager(alerts);
+    };
+  }
+
+  private static byte[] generic(List<Alert> alerts) {
+    ObjectNode root = JSON.createObjectNode();
+    ArrayNode list = root.putArray("alerts");
+    for (Alert a : alerts) {
+      ObjectNode o = list.addObject();
+      o.put("kind", a.kind().name());
+      o.put("job", a.job());
+      o.put("type", a.type());
+      o.put("fingerprint", a.fingerprint());
+      o.put("errorClass", a.errorClass());
+      o.put("message", a.message());
+      o.put("count", a.count());
+      a.samples().forEach(o.putArray("samples")::add);
+      o.put("since", a.since().toString());
+      o.put("until", a.until().toString());
+      o.put("hint", a.hint());
+    }
+    return bytes(root);
+  }
+
+  private static byte[] slack(List<Alert> alerts) {
+    StringBuilder text = new StringBuilder();
+    for (Alert a : alerts) {
+      if (!text.isEmpty()) text.append('\n');
+      text.append(slackEscape(a.text()));
+    }
+    ObjectNode root = JSON.createObjectNode();
+    root.put("text", text.toString());
+    return bytes(root);
+  }
+
+  /** Slack reads &lt;...&gt; as links and mentions (&lt;!channel&gt;): escape, as Slack asks. */
+  static String slackEscape(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
+  private static byte[] alertmanager(List<Alert> alerts) {
+    ArrayNode list = JSON.createArrayNode();
+    for (Alert a : alerts) {
+      ObjectNode o = list.addObject();
+      ObjectNode labels = o.putObject("labels");
+      labels.put(
+          "alertname", a.kind() == Alert.Kind.POISON ? "ItemFleetPoison" : "ItemFleetFailure");
+      labels.put("severity", a.kind() == Alert.Kind.POISON ? "critical" : "warning");
+      labels.put("fleet_job", a.job());
+      labels.put("type", a.type());
+      labels.put("fingerprint", a.fingerprint());
+      labels.put("error_class", a.errorClass());
+      ObjectNode ann = o.putObject("annotations");
+      ann.put("summary", a.text());
+      ann.put("description", a.message());
+      ann.put("count", Long.toString(a.count()));
+      ann.put("samples", String.join(", ", a.samples()));
+      ann.put("hint", a.hint());
+      o.put("startsAt", a.since().toString());
+    }
+    return bytes(list);
+  }
+
+  private static byte[] bytes(Object node) {
+    try {
+      return JSON.writeValueAsString(node).getBytes(StandardCharsets.UTF_8);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package io.itemfleet.alerts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.itemfleet.recorder.Fingerprint;
+import io.itemfleet.schemas.DecodeError;
+import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.SourceRecord;
+import io.itemfleet.schemas.TaskMessage;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class AlertDeduplicatorTest {
+  static FailureEvent failed(String job, String item, String cls, String message) {
+    return FailureEvent.failed(
+        TaskMessage.of(job, "thumb", item),
+        3,
+        false,
+        cls,
+        message,
+        Instant.parse("2026-11-29T12:00:00Z"),
+        Optional.empty());
+  }
+
+  static FailureEvent poison(String job) {
+    return FailureEvent.poison(
+        "{oops".getBytes(),
+        new DecodeError(DecodeError.Kind.MALFORMED_JSON, "$", "not JSON"),
+        Optional.ofNullable(job),
+        Optional.empty(),
+        Instant.parse("2026-11-29T12:00:00Z"),
+        Optional.of(new SourceRecord("p.tasks", 3, 17)));
+  }
+
+  @Test
+  void theFirstOfAFingerprintAlertsAtOnceLaterOnesAreSummarisedWithTheirCount() {
+    AlertDeduplicator d = new AlertDeduplicator();
+    List<Alert> first = d.accept(failed("j", "v-1", "api.gone", "item v-1 not found (id 4711)"));
+    assertThat(first)
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.kind()).isEqualTo(Alert.Kind.FIRST);
+              assertThat(a.samples()).containsExactly("v-1");
+              assertThat(a.hint()).isEqualTo("fleet failures j --fingerprint " + a.fingerprint());
+              // the recorder's fingerprint, so the hint lists exactly this group
+              assertThat(a.fingerprint())
+                  .isEqualTo(
+                      Fingerprint.of(
+                          "api.gone",
+                          Fingerprint.normalise("item v-1 not found (id 4711)", "v-1")));
+            });
+    for (int i = 2; i <= 8; i++) {
+      assertThat(
+              d.accept(
+                  failed(
+                      "j", "v-" + i, "api.gone", "item v-" + i + " not found (id " + i * 7 + ")")))
+          .isEmpty();
+    }
+    assertThat(d.accept(failed("j", "w-1", "api.slow", "timed out after 30 s"))).hasSize(1);
+    assertThat(d.accept(failed("k", "v-1", "api.gone", "item v-1 not found (id 4711)")))
+        .as("another job is another key")
+        .hasSize(1);
+    assertThat(d.pending()).isEqualTo(7);
+    List<Alert> summary = d.flush();
+    assertThat(summary)
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.kind()).isEqualTo(Alert.Kind.SUMMARY);
+              assertThat(a.count()).isEqualTo(7);
+              assertThat(a.samples()).hasSize(AlertDeduplicator.SAMPLES).startsWith("v-2");
+              assertThat(a.fingerprint()).isEqualTo(first.get(0).fingerprint());
+            });
+    assertThat(d.flush()).as("a flush clears").isEmpty();
+    assertThat(d.accept(failed("j", "v-9", "api.gone", "item v-9 not found (id 1)")))
+        .as("still known after a flush: summarised, not new")
+        .isEmpty();
+    assertThat(d.flush()).singleElement().extracting(Alert::count).isEqualTo(1L);
+  }
+
+  @Test
+  void poisonAlwaysAlertsAndNamesTheRecordWhenThereIsNoItem() {
+    AlertDeduplicator d = new AlertDeduplicator();
+    for (int i = 0; i < 3; i++) {
+      assertThat(d.accept(poison(null)))
+          .singleElement()
+          .satisfies(
+              a -> {
+                assertThat(a.kind()).isEqualTo(Alert.Kind.POISON);
+                assertThat(a.job()).isEqualTo(FailureEvent.UNATTRIBUTED);
+                assertThat(a.samples()).containsExactly("p.tasks-3@17");
+              });
+    }
+    assertThat(d.flush()).isEmpty();
+  }
+
+  @Test
+  void formatsCarryTheAlertAndSlackTextCannotMentionAChannel() throws Exception {
+    Alert a =
+        new AlertDeduplicator()
+            .accept(failed("j", "v-1", "api.gone", "<!channel> item v-1 & more"))
+            .get(0);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var generic = json.readTree(WebhookFormat.GENERIC.body(List.of(a)));
+    assertThat(generic.at("/alerts/0/kind").asText()).isEqualTo("FIRST");
+    assertThat(generic.at("/alerts/0/fingerprint").asText()).isEqualTo(a.fingerprint());
+    assertThat(generic.at("/alerts/0/hint").asText()).startsWith("fleet failures j --fingerprint");
+    var slack = json.readTree(WebhookFormat.SLACK.body(List.of(a)));
+    assertThat(slack.get("text").asText())
+        .contains("&lt;!channel&gt;")
+        .doesNotContain("<!channel>");
+    var am = json.readTree(WebhookFormat.ALERTMANAGER.body(List.of(a)));
+    assertThat(am.isArray()).isTrue();
+    assertThat(am.at("/0/labels/alertname").asText()).isEqualTo("ItemFleetFailure");
+    assertThat(am.at("/0/labels/fingerprint").asText()).isEqualTo(a.fingerprint());
+    assertThat(am.at("/0/startsAt").asText()).isEqualTo("2026-11-29T12:00:00Z");
+  }
+}
