@@ -101,7 +101,8 @@ class DeployFilesTest {
   @Test
   void prometheusScrapesThePortEachServiceServesMetricsOn() throws IOException {
     Set<String> scraped = scrapedPorts(yaml(ROOT.resolve("deploy/prometheus/prometheus.yml")));
-    assertThat(scraped).contains("9400", "9401");
+    assertThat(scraped).contains("9400", "9401", "9402");
+    assertThat(environment(service("alerts"))).containsEntry("FLEET_METRICS_PORT", "9402");
     assertThat(environment(service("worker"))).containsEntry("FLEET_METRICS_PORT", "9400");
     assertThat(environment(service("recorder"))).containsEntry("FLEET_METRICS_PORT", "9401");
   }
