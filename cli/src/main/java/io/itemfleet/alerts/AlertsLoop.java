@@ -48,11 +48,30 @@ public final class AlertsLoop implements Runnable {
   private final MessageCodec codec = new MessageCodec();
   private final AlertDeduplicator dedup = new AlertDeduplicator();
 
-  /** Summaries a rebalance could not deliver; sent before anything else at the next flush. */
-  private final List<Alert> undelivered = new ArrayList<>();
+  /**
+   * Alerts made and not yet delivered, oldest first. Offsets are committed only while it is empty:
+   * then every alert for the records read so far got a 2xx answer.
+   */
+  private final List<Alert> outbox = new ArrayList<>();
+
+  /** Most alerts in one request (a receiver's body limit must not wedge delivery). */
+  static final int MAX_PER_REQUEST = 50;
 
   private volatile boolean stopping;
-  private long stopDeadline;
+
+  /** Set by {@link #abandon()}: stop as a crash would, delivering and committing nothing more. */
+  private volatile boolean abandoned;
+
+  /**
+   * When a stop stops waiting for the webhook (System.nanoTime); written before {@code stopping}.
+   */
+  private volatile long stopDeadline;
+
+  /**
+   * Set before the consumer is closed: its close revokes partitions, and nothing may commit then.
+   */
+  private boolean closing;
+
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile Throwable failure;
 
@@ -96,25 +115,24 @@ public final class AlertsLoop implements Runnable {
       long nextFlush = System.nanoTime() + window.toNanos();
       while (!stopping) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
-        List<Alert> now = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
-          now.addAll(read(r));
+          outbox.addAll(read(r));
         }
         metrics.pending.set(dedup.pending());
-        if (!now.isEmpty() && !deliver(now)) break;
+        if (!deliver()) break;
         if (System.nanoTime() >= nextFlush) {
-          flushAndCommit(true);
+          flushAndCommit();
           nextFlush = System.nanoTime() + window.toNanos();
         }
       }
-      stopDeadline = System.nanoTime() + STOP_DELIVERY_TIMEOUT.toNanos();
-      flushAndCommit(true); // what was read is summarised and committed before the stop
+      flushAndCommit(); // what was read is summarised and committed before the stop
     } catch (WakeupException e) {
-      // close() during a blocking call: stop
+      // abandon(): stop at once
     } catch (Throwable t) {
       failure = t;
       log.error("fleet alerts stopped: {}", t.toString(), t);
     } finally {
+      closing = true;
       try {
         consumer.close(Duration.ofSeconds(5));
       } catch (RuntimeException e) {
@@ -143,43 +161,62 @@ public final class AlertsLoop implements Runnable {
   }
 
   /**
-   * Posts {@code alerts}, retrying with backoff until a 2xx answer; false only when stopping and
-   * the stop's patience ran out (nothing is committed then).
+   * Posts the outbox, at most {@link #MAX_PER_REQUEST} alerts a request, retrying with backoff
+   * until each got a 2xx answer; false only when stopping and the stop's patience ran out (the
+   * outbox then stays, and nothing is committed).
    */
-  private boolean deliver(List<Alert> alerts) throws InterruptedException {
+  private boolean deliver() throws InterruptedException {
+    if (abandoned) throw new WakeupException();
     long backoff = 1_000;
     boolean warned = false;
-    while (true) {
-      try {
-        webhook.post(alerts);
-        if (warned) log.info("webhook {} answers again; delivered", webhook.where());
-        metrics.webhookUp.set(1);
-        Map<Alert.Kind, Integer> byKind = new EnumMap<>(Alert.Kind.class);
-        alerts.forEach(a -> byKind.merge(a.kind(), 1, Integer::sum));
-        byKind.forEach(metrics::sent);
-        return true;
-      } catch (Webhook.DeliveryFailed e) {
-        metrics.webhookErrors.increment();
-        metrics.webhookUp.set(0);
-        if (!warned) {
-          log.warn(
-              "webhook delivery of {} alerts failed ({}); retrying with backoff, consumption"
-                  + " paused, nothing committed",
-              alerts.size(),
-              e.getMessage());
-          warned = true;
-        }
+    while (!outbox.isEmpty()) {
+      if (postFirstChunk()) {
+        if (warned) log.info("webhook {} answers again; delivering", webhook.where());
+        warned = false;
+        backoff = 1_000;
+        continue;
+      }
+      if (!warned) {
+        log.warn(
+            "webhook delivery of {} alerts failed ({}); retrying with backoff, consumption paused,"
+                + " nothing committed",
+            outbox.size(),
+            lastError);
+        warned = true;
       }
       if (stopping && System.nanoTime() - stopDeadline > 0) {
         log.warn(
             "stopping with {} alerts undelivered: not committed, they are read again at the next"
                 + " start",
-            alerts.size());
+            outbox.size());
         return false;
       }
       waitPolling(backoff);
       backoff = Math.min(30_000, backoff * 2);
     }
+    return true;
+  }
+
+  /** Why the last delivery failed, for the log. */
+  private String lastError = "";
+
+  /** One request with the outbox's first alerts; true (and they leave the outbox) on a 2xx. */
+  private boolean postFirstChunk() throws InterruptedException {
+    List<Alert> chunk = outbox.subList(0, Math.min(MAX_PER_REQUEST, outbox.size()));
+    try {
+      webhook.post(List.copyOf(chunk));
+    } catch (Webhook.DeliveryFailed e) {
+      metrics.webhookErrors.increment();
+      metrics.webhookUp.set(0);
+      lastError = e.getMessage();
+      return false;
+    }
+    metrics.webhookUp.set(1);
+    Map<Alert.Kind, Integer> byKind = new EnumMap<>(Alert.Kind.class);
+    chunk.forEach(a -> byKind.merge(a.kind(), 1, Integer::sum));
+    byKind.forEach(metrics::sent);
+    chunk.clear();
+    return true;
   }
 
   /** Waits, polling with every partition paused so that the group keeps this member. */
@@ -195,42 +232,37 @@ public final class AlertsLoop implements Runnable {
     consumer.resume(consumer.assignment());
   }
 
-  /** Delivers the window's summaries (and any left over), then commits what was read. */
-  private void flushAndCommit(boolean retry) throws InterruptedException {
-    List<Alert> summaries = new ArrayList<>(undelivered);
-    summaries.addAll(dedup.flush());
-    undelivered.clear();
-    metrics.pending.set(0);
-    if (!summaries.isEmpty()) {
-      boolean ok;
-      if (retry) {
-        ok = deliver(summaries);
-      } else {
-        ok = deliverOnce(summaries);
-      }
-      if (!ok) {
-        undelivered.addAll(summaries);
-        return;
-      }
+  /** Adds the window's summaries to the outbox, delivers it, then commits what was read. */
+  private void flushAndCommit() throws InterruptedException {
+    if (abandoned) throw new WakeupException();
+    outbox.addAll(dedup.flush());
+    if (deliver()) {
+      metrics.pending.set(dedup.pending());
+      commit();
     }
-    consumer.commitSync();
   }
 
-  /** One attempt, for rebalance callbacks, which must not block for long. */
-  private boolean deliverOnce(List<Alert> alerts) throws InterruptedException {
+  /**
+   * Commits the positions of every record read; only with an empty outbox. A failed commit (a
+   * rebalance, a broker blip) is logged: the records are committed at the next window, or read
+   * again (and alerted again) by the next owner.
+   */
+  private void commit() {
+    if (!outbox.isEmpty()) return;
     try {
-      webhook.post(alerts);
-      metrics.webhookUp.set(1);
-      return true;
-    } catch (Webhook.DeliveryFailed e) {
-      metrics.webhookErrors.increment();
-      metrics.webhookUp.set(0);
-      return false;
+      consumer.commitSync(Duration.ofSeconds(30));
+    } catch (WakeupException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      log.warn("commit failed ({}); retried at the next window", e.toString());
     }
   }
 
-  /** Asks the loop to deliver what it has, commit and stop. */
+  /**
+   * Asks the loop to deliver what it has (waiting at most 10 s for the webhook), commit and stop.
+   */
   public void stop() {
+    stopDeadline = System.nanoTime() + STOP_DELIVERY_TIMEOUT.toNanos();
     stopping = true;
   }
 
@@ -245,22 +277,32 @@ public final class AlertsLoop implements Runnable {
 
   /** Stops the loop at once without delivering or committing, as a crash would (for tests). */
   public void abandon() {
-    consumer.wakeup();
-    stopping = true;
+    abandoned = true;
     stopDeadline = System.nanoTime() - 1;
+    stopping = true;
+    consumer.wakeup();
   }
 
   private final class Listener implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      if (partitions.isEmpty() || stopping) return;
-      try {
-        flushAndCommit(false); // what the next owner would otherwise alert again
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        log.warn("commit on revocation failed ({}); the next owner may alert again", e.toString());
+      // Not while closing (a crash or a stop already decided what to commit), and not while
+      // alerts wait for the webhook (inside deliver's wait): then nothing is committed and the
+      // next owner reads those records again. Otherwise everything read is delivered: commit it,
+      // with the window's counts summarised now (one attempt; a callback must not block long).
+      if (partitions.isEmpty() || closing || !outbox.isEmpty()) return;
+      List<Alert> summaries = dedup.flush();
+      if (!summaries.isEmpty()) {
+        outbox.addAll(summaries);
+        try {
+          while (!outbox.isEmpty() && postFirstChunk()) {
+            // delivered a chunk
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
+      commit(); // commits only when the outbox is empty; else the loop delivers it later
     }
 
     @Override

@@ -186,15 +186,19 @@ final class ProduceCommand implements Callable<Integer> {
     ProduceRun.Result result;
     try (TaskProducer producer = new TaskProducer(clientProperties, kafka.topics())) {
       ProduceRun run = producer.startRun(job, type, labels);
+      boolean plainItems = options.isEmpty() && payload == null;
       long i = 0;
       long nextDraw = 0;
       for (Iterator<String> it = ids.iterator(); it.hasNext() && run.failed() == 0; i++) {
         String item = it.next();
-        TaskMessage task =
-            TaskMessage.of(job, type, item)
-                .withOptions(expand(options, item))
-                .withPayload(payloadFor.apply(item));
-        run.submit(task);
+        if (plainItems) {
+          run.submit(item); // checked by ItemIdInput or the range; no options, no payload
+        } else {
+          run.submit(
+              TaskMessage.of(job, type, item)
+                  .withOptions(expand(options, item))
+                  .withPayload(payloadFor.apply(item)));
+        }
         if (bar && System.nanoTime() >= nextDraw) {
           Terminal.bar(out, "enqueue", run.acknowledged(), total, run.acknowledged() / seconds(t0));
           nextDraw = System.nanoTime() + 100_000_000L;

@@ -273,4 +273,38 @@ class AlertsLoopTest {
       second.awaitTermination(Duration.ofSeconds(30));
     }
   }
+
+  @Test
+  void aStopWhileTheWebhookIsDownCommitsNothingAndTheNextStartDeliversIt(TestFleet f)
+      throws Exception {
+    f.createTopics(2, "failures");
+    down.set(true);
+    List<FailureEvent> all = new ArrayList<>();
+    for (String cls : List.of("x", "y", "z")) all.addAll(events("j", "err." + cls, 1, 0));
+    send(f, all, List.of());
+    AlertsLoop first =
+        loop(f, Duration.ofSeconds(1), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    first.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> refused.get() >= 1);
+    long t0 = System.nanoTime();
+    first.stop(); // a rolling deploy during a webhook outage
+    assertThat(first.awaitTermination(Duration.ofSeconds(40))).isTrue();
+    assertThat((System.nanoTime() - t0) / 1e9)
+        .as("waits for the webhook, but not for ever")
+        .isBetween(5.0, 30.0);
+    assertThat(received).isEmpty();
+    assertThat(committedLag(f)).as("nothing committed: the alerts are read again").isEqualTo(3);
+
+    down.set(false);
+    AlertsLoop second =
+        loop(f, Duration.ofSeconds(1), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    second.start();
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> kinds(received, "FIRST") == 3);
+      await().atMost(Duration.ofSeconds(10)).until(() -> committedLag(f) == 0);
+    } finally {
+      second.stop();
+      second.awaitTermination(Duration.ofSeconds(30));
+    }
+  }
 }

@@ -66,12 +66,14 @@ class K8sManifestsTest {
     assumeValidator();
     String broken =
         rendered
-            .replace("replicas: 2", "replicas: \"two\"")
+            .replace("terminationGracePeriodSeconds: 60", "terminationGracePeriodSeconds: sixty")
             .replace("maxReplicaCount: 12", "maxReplicaCount: twelve");
     Result r = run(broken, "node", VALIDATOR.resolve("validate.mjs").toString());
     assertThat(r.code).isEqualTo(1);
     assertThat(r.err)
-        .contains("StatefulSet itemfleet-worker (apps/v1) is invalid", "/spec/replicas")
+        .contains(
+            "StatefulSet itemfleet-worker (apps/v1) is invalid",
+            "/spec/template/spec/terminationGracePeriodSeconds")
         .contains("ScaledObject itemfleet-worker (keda.sh/v1alpha1) is invalid");
     Result unknown =
         run(
@@ -94,12 +96,23 @@ class K8sManifestsTest {
   void aStoppedWorkerHasLongerThanItsDrainTimeoutAndProbesAskHealth() {
     Map<String, Object> sts = doc("StatefulSet", "itemfleet-worker");
     int grace = (Integer) at(sts, "spec", "template", "spec", "terminationGracePeriodSeconds");
-    assertThat(grace).isGreaterThan(30 + 5); // --drain-timeout 30s, then the final commit
-    for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+    // --drain-timeout 30 s, the gate's 10 s, the clients' close
+    assertThat(grace).isGreaterThanOrEqualTo(30 + 10 + 15);
+    Map<String, Object> recorder = container(doc("Deployment", "itemfleet-recorder"));
+    for (String probe : List.of("startupProbe", "readinessProbe")) {
       assertThat(at(container(sts), probe, "httpGet", "path")).isEqualTo("/health");
-      assertThat(at(container(doc("Deployment", "itemfleet-recorder")), probe, "httpGet", "path"))
-          .isEqualTo("/health");
+      assertThat(at(recorder, probe, "httpGet", "path")).isEqualTo("/health");
     }
+    // /health is 503 while Redis (PostgreSQL) is down and the process waits it out: a liveness
+    // probe on it would restart every worker into a crash loop during an outage.
+    assertThat(at(container(sts), "livenessProbe", "httpGet")).isNull();
+    assertThat(at(container(sts), "livenessProbe", "tcpSocket", "port")).isEqualTo("metrics");
+    assertThat(at(recorder, "livenessProbe", "httpGet")).isNull();
+  }
+
+  @Test
+  void kedaOwnsTheWorkerCountSoTheStatefulSetSetsNone() {
+    assertThat(at(doc("StatefulSet", "itemfleet-worker"), "spec", "replicas")).isNull();
   }
 
   @Test

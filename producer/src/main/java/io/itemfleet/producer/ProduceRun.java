@@ -10,6 +10,7 @@ import io.itemfleet.schemas.TaskOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -21,6 +22,8 @@ import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 
 /**
  * One produce run: items submitted to one job and task type, then a manifest that adds the number
@@ -63,11 +66,18 @@ public final class ProduceRun {
   /** The first send error, for the report. */
   private final AtomicReference<Exception> firstError = new AtomicReference<>();
 
-  /** The job, UTF-8, for the fleet-job header of plain records. */
-  private final byte[] jobHeader;
+  /** The replay mark ({@code fleet replay}). */
+  private static final Header REPLAY_HEADER =
+      new RecordHeader(FleetHeaders.REPLAY, new byte[] {'1'});
 
-  /** The type, UTF-8, for the fleet-type header of plain records. */
-  private final byte[] typeHeader;
+  /**
+   * The fleet-job and fleet-type headers of plain records, shared by every record of the run
+   * (headers are immutable; each record gets its own list of them).
+   */
+  private final List<Header> plainHeaders;
+
+  /** The same, with the replay mark. */
+  private final List<Header> replayHeaders;
 
   /** Whether every message carries the replay header ({@code fleet replay}). */
   private final boolean replay;
@@ -96,8 +106,11 @@ public final class ProduceRun {
     this.type = type;
     this.runId = runId;
     this.labels = Map.copyOf(labels);
-    this.jobHeader = job.getBytes(StandardCharsets.UTF_8);
-    this.typeHeader = type.getBytes(StandardCharsets.UTF_8);
+    this.plainHeaders =
+        List.of(
+            new RecordHeader(FleetHeaders.JOB, job.getBytes(StandardCharsets.UTF_8)),
+            new RecordHeader(FleetHeaders.TYPE, type.getBytes(StandardCharsets.UTF_8)));
+    this.replayHeaders = List.of(plainHeaders.get(0), plainHeaders.get(1), REPLAY_HEADER);
   }
 
   /** The outcome of a run. */
@@ -117,9 +130,38 @@ public final class ProduceRun {
     return runId;
   }
 
-  /** Enqueues one item with no payload or options. */
+  /**
+   * Enqueues one item with no payload or options. The fast path of {@code fleet produce}: an ID in
+   * the plain form (see {@link #record}) goes out as the ID with the run's shared job and type
+   * headers, without a {@link TaskMessage} or any JSON; the job and type were checked once, when
+   * the run started. Any other ID (empty, leading '{', outer whitespace) takes the checked path.
+   */
   public void submit(String item) {
-    submit(TaskMessage.of(job, type, item));
+    if (item.isEmpty() || !plainId(item)) {
+      submit(TaskMessage.of(job, type, item));
+      return;
+    }
+    submitted++;
+    try {
+      producer.send(
+          new ProducerRecord<>(
+              topics.tasks(),
+              null,
+              null,
+              item,
+              item.getBytes(StandardCharsets.UTF_8),
+              replay ? replayHeaders : plainHeaders),
+          callback);
+    } catch (RuntimeException e) {
+      onCompletion(null, e);
+    }
+  }
+
+  /** True when the ID travels unchanged as a plain value: no leading '{', no outer whitespace. */
+  private static boolean plainId(String item) {
+    return item.charAt(0) != '{'
+        && !Character.isWhitespace(item.charAt(0))
+        && !Character.isWhitespace(item.charAt(item.length() - 1));
   }
 
   /** Enqueues one item with per-message options and a payload ({@code NullNode} for none). */
@@ -210,17 +252,19 @@ public final class ProduceRun {
             && task.notBefore().isEmpty()
             && task.payload().isNull()
             && task.options().isEmpty()
-            && item.charAt(0) != '{'
-            && !Character.isWhitespace(item.charAt(0))
-            && !Character.isWhitespace(item.charAt(item.length() - 1));
+            && plainId(item);
     ProducerRecord<String, byte[]> r;
     if (plain) {
-      r = new ProducerRecord<>(topics.tasks(), item, item.getBytes(StandardCharsets.UTF_8));
-      r.headers().add(FleetHeaders.JOB, jobHeader).add(FleetHeaders.TYPE, typeHeader);
-    } else {
-      r = new ProducerRecord<>(topics.tasks(), item, codec.encodeTask(task));
+      return new ProducerRecord<>(
+          topics.tasks(),
+          null,
+          null,
+          item,
+          item.getBytes(StandardCharsets.UTF_8),
+          replay ? replayHeaders : plainHeaders);
     }
-    if (replay) r.headers().add(FleetHeaders.REPLAY, new byte[] {'1'});
+    r = new ProducerRecord<>(topics.tasks(), item, codec.encodeTask(task));
+    if (replay) r.headers().add(REPLAY_HEADER);
     return r;
   }
 

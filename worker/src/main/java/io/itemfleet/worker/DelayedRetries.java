@@ -51,8 +51,8 @@ final class DelayedRetries implements Admission.Waits {
    * A fetched record of a retry topic, due at {@code dueMillis}: held when that is ahead, else (or
    * when it is too large to pass on) queued to run in its partition.
    */
-  void intake(Attempt a, ConsumerRecord<?, ?> r, long dueMillis, long now) {
-    boolean fits = r.serializedValueSize() <= ItemExecutor.MAX_RETRY_SOURCE_BYTES;
+  void intake(Attempt a, ConsumerRecord<byte[], byte[]> r, long dueMillis, long now) {
+    boolean fits = r.value() == null || r.value().length <= ItemExecutor.MAX_RETRY_SOURCE_BYTES;
     if (dueMillis <= now || !fits) {
       a.state.waiting.add(a); // a foreign record too large to pass on runs now; it is not held
       return;
