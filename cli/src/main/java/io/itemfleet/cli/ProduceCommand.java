@@ -175,16 +175,32 @@ final class ProduceCommand implements Callable<Integer> {
                 admin.ensureTopics(kafka.partitions, (short) 1);
               }
             });
-    Iterable<String> ids = source();
-    long total = ids instanceof List<String> l ? l.size() : ItemRange.parse(range).size();
+    // The producer starts (and learns the tasks topic's partitions) meanwhile too; nothing is sent
+    // before the input has passed its checks.
+    CompletableFuture<TaskProducer> starting =
+        ready.thenApply(
+            v -> {
+              TaskProducer p = new TaskProducer(clientProperties, kafka.topics());
+              p.warmUp();
+              return p;
+            });
+    Iterable<String> ids;
     try {
-      ready.join();
+      ids = source();
+    } catch (RuntimeException | IOException e) {
+      starting.thenAccept(TaskProducer::close); // bad input: nothing sent, the producer closed
+      throw e;
+    }
+    long total = ids instanceof List<String> l ? l.size() : ItemRange.parse(range).size();
+    TaskProducer started;
+    try {
+      started = starting.join();
     } catch (CompletionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : e;
     }
     boolean bar = Terminal.interactive();
     ProduceRun.Result result;
-    try (TaskProducer producer = new TaskProducer(clientProperties, kafka.topics())) {
+    try (TaskProducer producer = started) {
       ProduceRun run = producer.startRun(job, type, labels);
       boolean plainItems = options.isEmpty() && payload == null;
       long i = 0;

@@ -12,16 +12,47 @@ final class DuplicateFinder {
   private final List<String> ids;
 
   /** Hash per slot; 0 means empty (a real hash of 0 is stored as 1). */
-  private long[] hashes = new long[1 << 16];
+  private long[] hashes;
 
   /** Index into {@link #ids} per slot. */
-  private int[] indices = new int[1 << 16];
+  private int[] indices;
 
   /** Occupied slots. */
   private int size;
 
   DuplicateFinder(List<String> ids) {
+    this(ids, 0);
+  }
+
+  /** Sized for {@code expected} IDs up front, so that it never grows (rehashes) on the way. */
+  DuplicateFinder(List<String> ids, int expected) {
     this.ids = ids;
+    int slots = 1 << 16;
+    while (slots < 2L * expected + 2 && slots < (1 << 30)) slots <<= 1;
+    hashes = new long[slots];
+    indices = new int[slots];
+  }
+
+  /**
+   * True when {@code id} equals an ID already added; else records {@code id}, which the caller
+   * appends to the list next ({@code keep}: false when it will not, e.g. a dropped duplicate). One
+   * hash and one probe per ID.
+   */
+  boolean repeatElseAdd(String id) {
+    long h = hash(id);
+    int mask = hashes.length - 1;
+    int i = (int) h & mask;
+    for (; hashes[i] != 0; i = (i + 1) & mask) {
+      if (hashes[i] == h && ids.get(indices[i]).equals(id)) {
+        return true;
+      }
+    }
+    hashes[i] = h;
+    indices[i] = ids.size(); // the index the caller appends it at
+    if (++size * 2 >= hashes.length) {
+      grow();
+    }
+    return false;
   }
 
   /** True when {@code id} equals an ID already {@link #added}. */

@@ -66,12 +66,16 @@ public record ItemIdInput(
     if (all.length > maxInputBytes) {
       throw new InputTooLargeException(maxInputBytes);
     }
-    List<String> ids = new ArrayList<>();
+    int lines = 1;
+    for (byte b : all) {
+      if (b == '\n') lines++;
+    }
+    List<String> ids = new ArrayList<>(lines); // sized once: no copying as a million IDs arrive
     List<String> errors = new ArrayList<>();
     long errorCount = 0;
     long duplicates = 0;
     String firstDuplicate = null;
-    DuplicateFinder seen = new DuplicateFinder(ids);
+    DuplicateFinder seen = new DuplicateFinder(ids, lines);
     CharsetDecoder utf8 =
         StandardCharsets.UTF_8
             .newDecoder()
@@ -82,8 +86,11 @@ public record ItemIdInput(
     while (start < all.length) {
       int end = start;
       boolean ascii = true;
+      boolean control = false; // an ASCII control character other than the trimmed \t and \r
       while (end < all.length && all[end] != '\n') {
-        ascii &= all[end] >= 0;
+        byte b = all[end];
+        ascii &= b >= 0;
+        control |= (b >= 0 && b < 0x20 && b != '\t' && b != '\r') || b == 0x7f;
         end++;
       }
       lineNo++;
@@ -109,7 +116,10 @@ public record ItemIdInput(
       if (problem == null && to - from > maxIdBytes) {
         problem = "the item ID is " + (to - from) + " bytes, the limit is " + maxIdBytes;
       }
-      for (int i = 0; problem == null && i < id.length(); i++) {
+      // An ASCII line without control bytes needs no look at its chars; the trimmed ends may have
+      // held \t or \r, which are checked again here inside the ID.
+      boolean check = !ascii || control || hasTabOrCr(all, from, to);
+      for (int i = 0; check && problem == null && i < id.length(); i++) {
         if (Character.isISOControl(id.charAt(i))) {
           problem =
               "the item ID contains control character U+"
@@ -123,7 +133,7 @@ public record ItemIdInput(
         }
         continue;
       }
-      if (seen.isRepeat(id)) {
+      if (seen.repeatElseAdd(id)) {
         duplicates++;
         if (firstDuplicate == null) {
           firstDuplicate = id;
@@ -131,12 +141,20 @@ public record ItemIdInput(
         if (dropDuplicates) {
           continue;
         }
+        ids.add(id); // kept, but not added to the table again: its first copy is there
+        continue;
       }
       ids.add(id);
-      seen.added(id);
     }
     return new ItemIdInput(
         ids, List.copyOf(errors), errorCount, duplicates, Optional.ofNullable(firstDuplicate));
+  }
+
+  private static boolean hasTabOrCr(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] == '\t' || b[i] == '\r') return true;
+    }
+    return false;
   }
 
   private static boolean isSpace(byte b) {

@@ -36,6 +36,9 @@ public final class ProduceRun {
   /** Topic names. */
   private final FleetTopics topics;
 
+  /** The tasks topic's name, built once (FleetTopics builds it per call). */
+  private final String tasksTopic;
+
   /** Encodes messages. */
   private final MessageCodec codec;
 
@@ -100,6 +103,7 @@ public final class ProduceRun {
     TaskMessage.of(job, type, "probe");
     this.producer = producer;
     this.topics = topics;
+    this.tasksTopic = topics.tasks();
     this.codec = codec;
     this.clock = clock;
     this.job = job;
@@ -145,7 +149,7 @@ public final class ProduceRun {
     try {
       producer.send(
           new ProducerRecord<>(
-              topics.tasks(),
+              tasksTopic,
               null,
               null,
               item,
@@ -256,14 +260,14 @@ public final class ProduceRun {
     ProducerRecord<String, byte[]> r;
     if (plain) {
       return new ProducerRecord<>(
-          topics.tasks(),
+          tasksTopic,
           null,
           null,
           item,
           item.getBytes(StandardCharsets.UTF_8),
           replay ? replayHeaders : plainHeaders);
     }
-    r = new ProducerRecord<>(topics.tasks(), item, codec.encodeTask(task));
+    r = new ProducerRecord<>(tasksTopic, item, codec.encodeTask(task));
     if (replay) r.headers().add(REPLAY_HEADER);
     return r;
   }

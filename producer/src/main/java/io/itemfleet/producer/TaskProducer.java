@@ -54,6 +54,15 @@ public final class TaskProducer implements AutoCloseable {
   }
 
   /**
+   * Connects and learns the tasks and jobs topics' partitions now, so that the first send does not
+   * wait for them (a produce run calls it while its input is still being checked).
+   */
+  public void warmUp() {
+    producer.partitionsFor(topics.tasks());
+    producer.partitionsFor(topics.jobs());
+  }
+
+  /**
    * The producer settings ItemFleet uses, over which {@code overrides} (bootstrap servers,
    * security, anything from FLEET_KAFKA_PROPERTIES) are laid. The benchmark's bare producer uses
    * the same.

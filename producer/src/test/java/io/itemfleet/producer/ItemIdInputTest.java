@@ -44,6 +44,30 @@ class ItemIdInputTest {
   }
 
   @Test
+  void controlCharactersInsideAnIdAreErrorsWhereverTheLineIsAscii() throws IOException {
+    ItemIdInput in = read("ok-1\r\na\tb\nc\u007fd\ne\u0001\n\tok-2\t\nx\ry\nü\u0002\n", false);
+    assertThat(in.ids()).containsExactly("ok-1", "ok-2");
+    assertThat(in.errors())
+        .containsExactly(
+            "line 2: the item ID contains control character U+0009",
+            "line 3: the item ID contains control character U+007F",
+            "line 4: the item ID contains control character U+0001",
+            "line 6: the item ID contains control character U+000D",
+            "line 7: the item ID contains control character U+0002");
+  }
+
+  @Test
+  void duplicatesAmongManyIdsAreFoundExactlyAcrossTableGrowth() throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 200_000; i++) sb.append("id-").append(i).append('\n');
+    for (int i = 0; i < 200_000; i += 1000) sb.append("id-").append(i).append('\n');
+    ItemIdInput in = read(sb.toString(), true);
+    assertThat(in.ids()).hasSize(200_000);
+    assertThat(in.duplicates()).isEqualTo(200);
+    assertThat(in.firstDuplicate()).contains("id-0");
+  }
+
+  @Test
   void onlyTheFirstTenErrorsAreListedButAllAreCounted() throws IOException {
     ItemIdInput in = read("\u0001\n".repeat(25), false);
     assertThat(in.errors()).hasSize(10);
