@@ -207,10 +207,13 @@ final class LocalCommand implements Callable<Integer> {
         web[0] =
             MetricsServer.start(
                 "127.0.0.1", httpPort, RecorderCommand.registry(rec), rec::isHealthy);
+        LedgerQueries queries = new LedgerQueries(apiPool[0]);
         RecorderApi.serve(
             web[0],
-            new LedgerQueries(apiPool[0]),
-            Optional.ofNullable(System.getenv("FLEET_API_TOKEN")));
+            queries,
+            Optional.ofNullable(System.getenv("FLEET_API_TOKEN")),
+            Optional.of(
+                new Replayer(queries, kafka, topics, Optional.of(URI.create(stack.redisUrl())))));
       }
       FleetConfig config = FleetConfig.parse(demoYaml(p50), TaskSettings.DEFAULTS);
       HandlerRegistry handlers = HandlerRegistry.create(config, Map.of());

@@ -27,6 +27,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /api/jobs/JOB} — one job; 404 when unknown;
  *   <li>{@code GET /api/jobs/JOB/failures} — unresolved failures grouped by fingerprint; with
  *       {@code ?fingerprint=F&limit=N}, that group's items;
+ *   <li>{@code POST /api/jobs/JOB/replay} — what {@code fleet replay JOB} does (one shared
+ *       implementation, {@link Replayer}); {@code ?fingerprint=F} for one group, {@code
+ *       ?dryRun=true} to see what would be sent. Only with a token: 403 when the recorder has none;
  *   <li>{@code GET /} — a page listing recent jobs and their failure groups, refreshed every 2 s.
  * </ul>
  *
@@ -47,8 +50,12 @@ final class RecorderApi {
   /** The bearer token every API request must carry, as bytes; empty when none is set. */
   private final Optional<byte[]> token;
 
-  private RecorderApi(LedgerQueries queries, Optional<String> token) {
+  /** Replays failures for {@code POST .../replay}; empty where the API cannot send. */
+  private final Optional<Replayer> replayer;
+
+  private RecorderApi(LedgerQueries queries, Optional<String> token, Optional<Replayer> replayer) {
     this.queries = queries;
+    this.replayer = replayer;
     this.token = token.filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8));
   }
 
@@ -59,8 +66,17 @@ final class RecorderApi {
 
   /** Adds the API (behind {@code token} when given) and the page to {@code server}. */
   static void serve(MetricsServer server, LedgerQueries queries, Optional<String> token) {
-    RecorderApi api = new RecorderApi(queries, token);
-    server.route("/api/", api::api);
+    serve(server, queries, token, Optional.empty());
+  }
+
+  /** As above, with replay ({@code POST /api/jobs/JOB/replay}) through {@code replayer}. */
+  static void serve(
+      MetricsServer server,
+      LedgerQueries queries,
+      Optional<String> token,
+      Optional<Replayer> replayer) {
+    RecorderApi api = new RecorderApi(queries, token, replayer);
+    server.routeWithPost("/api/", api::api);
     server.route("/", api::page);
   }
 
@@ -71,7 +87,16 @@ final class RecorderApi {
       return;
     }
     String path = ex.getRequestURI().getRawPath();
-    if (path.equals("/api/jobs") || path.startsWith("/api/jobs/")) {
+    boolean replayPath = path.startsWith("/api/jobs/") && path.endsWith("/replay");
+    boolean post = ex.getRequestMethod().equals("POST");
+    if (post != replayPath) {
+      ex.getResponseHeaders().set("Allow", replayPath ? "POST" : "GET, HEAD");
+      send(ex, 405, error((replayPath ? "replay is POST only" : "only GET and HEAD here")));
+      return;
+    }
+    if (replayPath) {
+      replay(ex, path);
+    } else if (path.equals("/api/jobs") || path.startsWith("/api/jobs/")) {
       jobs(ex);
     } else {
       send(ex, 404, error("no such resource: " + echo(path)));
@@ -132,6 +157,55 @@ final class RecorderApi {
     } catch (Exception e) {
       log.warn("API request {} failed: {}", echo(ex.getRequestURI().getRawPath()), e.toString());
       send(ex, 503, error("the ledger cannot be read now: " + e.getMessage()));
+    }
+  }
+
+  /** {@code POST /api/jobs/JOB/replay[?fingerprint=F][&dryRun=true]}. */
+  private void replay(HttpExchange ex, String path) throws IOException {
+    ex.getRequestBody().readAllBytes(); // no body is read; drain it
+    if (token.isEmpty()) {
+      send(
+          ex,
+          403,
+          error(
+              "replay from the API needs FLEET_API_TOKEN set on the recorder (and sent as a bearer token)"));
+      return;
+    }
+    if (replayer.isEmpty()) {
+      send(ex, 503, error("this server cannot replay; use fleet replay"));
+      return;
+    }
+    try {
+      Map<String, String> params = params(ex.getRequestURI().getRawQuery());
+      String segment = path.substring("/api/jobs/".length(), path.length() - "/replay".length());
+      if (segment.isEmpty() || segment.contains("/")) {
+        send(ex, 404, error("no such resource: " + echo(path)));
+        return;
+      }
+      String job = decode(segment);
+      Optional<String> fingerprint = Optional.ofNullable(params.get("fingerprint"));
+      boolean dryRun = "true".equals(params.get("dryRun"));
+      Replayer.Plan plan = replayer.get().plan(job, fingerprint);
+      if (dryRun) {
+        send(ex, 200, Replayer.toJson(plan, Optional.empty()));
+        return;
+      }
+      Replayer.Outcome out = replayer.get().run(plan);
+      log.info(
+          "replay of job {} from the API: {} sent, {} resolved as done already",
+          job,
+          out.sent(),
+          plan.doneAlready().size());
+      send(ex, out.complete() ? 200 : 502, Replayer.toJson(plan, Optional.of(out)));
+    } catch (Replayer.NoSuchJob e) {
+      send(ex, 404, error(echo(e.getMessage())));
+    } catch (IllegalArgumentException e) {
+      send(ex, 400, error(echo(e.getMessage())));
+    } catch (Replayer.RedisUnavailable e) {
+      send(ex, 503, error(e.getMessage()));
+    } catch (Exception e) {
+      log.warn("replay request {} failed: {}", echo(path), e.toString());
+      send(ex, 503, error("replay failed: " + e.getMessage()));
     }
   }
 

@@ -111,7 +111,17 @@ final class RecorderCommand implements Callable<Integer> {
       api = LedgerDatabase.pool(settings.db(), 2, "fleet-api");
       // Read here, in main, like every setting; never a flag, which `ps` would show.
       Optional<String> token = Optional.ofNullable(System.getenv("FLEET_API_TOKEN"));
-      RecorderApi.serve(metrics, new LedgerQueries(api), token);
+      // Replay from the API checks done markers in FLEET_REDIS_URL when it is set.
+      Optional<java.net.URI> redis =
+          Optional.ofNullable(System.getenv("FLEET_REDIS_URL"))
+              .filter(u -> !u.isBlank())
+              .map(java.net.URI::create);
+      LedgerQueries queries = new LedgerQueries(api);
+      RecorderApi.serve(
+          metrics,
+          queries,
+          token,
+          Optional.of(new Replayer(queries, kafka.clientProperties(), kafka.topics(), redis)));
     }
     HikariDataSource apiPool = api;
     System.err.printf(

@@ -147,6 +147,94 @@ class RecorderApiTest {
     }
   }
 
+  @Test
+  void replayFromTheApiNeedsATokenShowsADryRunAndReDrivesFailuresSoTheTotalGrows(TestFleet f)
+      throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean fixed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    TaskHandler api =
+        ctx ->
+            Integer.parseInt(ctx.item()) <= 4 && !fixed.get()
+                ? HandlerResult.failed("api.gone", "item " + ctx.item() + " not found")
+                : HandlerResult.succeeded();
+    ProduceCommandTest.produceRange(f, 1, "rp-job", "t", 20);
+    FleetTopics topics = new FleetTopics(f.prefix());
+    Map<String, Object> kafka = Map.of("bootstrap.servers", f.kafkaBootstrap());
+    FleetConfig config = FleetConfig.empty(TaskSettings.DEFAULTS);
+    DbSettings db = new DbSettings(f.jdbcUrl(), f.dbUser(), f.dbPassword());
+    try (Worker w =
+            Worker.start(
+                WorkerSettings.defaults(kafka, topics, "rp", 8),
+                config,
+                HandlerRegistry.create(config, Map.of("t", api)),
+                WorkerMetrics.NONE);
+        Recorder rec =
+            Recorder.start(RecorderSettings.defaults(kafka, topics, db), Duration.ofSeconds(30));
+        HikariDataSource pool = LedgerDatabase.pool(db, 2, "api-replay");
+        MetricsServer open =
+            MetricsServer.start(
+                "127.0.0.1", 0, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), () -> true);
+        MetricsServer guarded =
+            MetricsServer.start(
+                "127.0.0.1",
+                0,
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                () -> true)) {
+      LedgerQueries q = new LedgerQueries(pool);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> q.job("rp-job").map(s -> s.done()).orElse(false));
+      assertThat(q.job("rp-job").get().counts().failed()).isEqualTo(4);
+      Replayer replayer = new Replayer(q, kafka, topics, java.util.Optional.empty());
+      RecorderApi.serve(open, q, java.util.Optional.empty(), java.util.Optional.of(replayer));
+      RecorderApi.serve(guarded, q, java.util.Optional.of("t0k"), java.util.Optional.of(replayer));
+      String openBase = "http://127.0.0.1:" + open.port();
+      String base = "http://127.0.0.1:" + guarded.port();
+
+      // Without a token configured, nobody may replay; with one, only its holder.
+      assertThat(json(post(openBase + "/api/jobs/rp-job/replay", null), 403).get("error").asText())
+          .contains("FLEET_API_TOKEN");
+      assertThat(post(base + "/api/jobs/rp-job/replay", null).statusCode()).isEqualTo(401);
+      assertThat(post(base + "/api/jobs/rp-job/replay", "Bearer nope").statusCode()).isEqualTo(401);
+      assertThat(get(base + "/api/jobs/rp-job/replay", "Bearer t0k").statusCode()).isEqualTo(405);
+      assertThat(
+              json(post(base + "/api/jobs/no-job/replay", "Bearer t0k"), 404).get("error").asText())
+          .contains("no job 'no-job'");
+
+      JsonNode dry = json(post(base + "/api/jobs/rp-job/replay?dryRun=true", "Bearer t0k"), 200);
+      assertThat(dry.get("dryRun").asBoolean()).isTrue();
+      assertThat(dry.get("toReplay").asInt()).isEqualTo(4);
+      assertThat(dry.has("sent")).isFalse();
+      Thread.sleep(1_000);
+      assertThat(q.job("rp-job").get().total()).contains(20L); // a dry run sends nothing
+
+      fixed.set(true); // the cause is fixed: the replayed items now succeed
+      JsonNode done = json(post(base + "/api/jobs/rp-job/replay", "Bearer t0k"), 200);
+      assertThat(done.get("sent").asLong()).isEqualTo(4);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  q.job("rp-job")
+                      .map(s -> s.total().orElse(0L) == 24 && s.done() && s.resolved() == 4)
+                      .orElse(false));
+      assertThat(q.job("rp-job").get().counts().succeeded()).isEqualTo(20);
+      assertThat(
+              json(post(base + "/api/jobs/rp-job/replay?dryRun=true", "Bearer t0k"), 200)
+                  .get("toReplay")
+                  .asInt())
+          .as("nothing left to replay")
+          .isZero();
+    }
+  }
+
+  private HttpResponse<String> post(String url, String authorization) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.noBody());
+    if (authorization != null) b.header("Authorization", authorization);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   private static String rawStatusLine(int port, String path) throws Exception {
     try (java.net.Socket so = new java.net.Socket("127.0.0.1", port)) {
       so.getOutputStream()

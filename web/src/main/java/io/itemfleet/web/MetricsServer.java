@@ -85,6 +85,22 @@ public final class MetricsServer implements AutoCloseable {
     server.createContext(path, readOnly(handler));
   }
 
+  /**
+   * Serves {@code path} (and below) with {@code handler}, which also receives POST requests and
+   * must refuse those it does not serve; other methods get 405.
+   */
+  public void routeWithPost(String path, com.sun.net.httpserver.HttpHandler handler) {
+    server.createContext(
+        path,
+        ex -> {
+          if (ex.getRequestMethod().equals("POST")) {
+            handler.handle(ex);
+          } else {
+            readOnly(handler).handle(ex);
+          }
+        });
+  }
+
   public int port() {
     return server.getAddress().getPort();
   }

@@ -1,0 +1,214 @@
+package io.itemfleet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.itemfleet.producer.ProduceRun;
+import io.itemfleet.producer.TaskProducer;
+import io.itemfleet.recorder.FailedItem;
+import io.itemfleet.recorder.LedgerQueries;
+import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.TaskMessage;
+import io.itemfleet.schemas.TaskOptions;
+import io.itemfleet.worker.RedisKeys;
+import java.net.URI;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import redis.clients.jedis.Jedis;
+
+/**
+ * What {@code fleet replay} does, shared by the command and the recorder's API ({@code POST
+ * /api/jobs/JOB/replay}): a job's unresolved FAILED items (optionally one fingerprint's) go out
+ * again with their last payload as a new run of the job (its total grows by the count replayed);
+ * items whose Redis done marker says SUCCEEDED or CACHED are not sent, their rows resolved; POISON
+ * records are not replayable; an item whose payload was too large to keep is skipped and named.
+ */
+final class Replayer {
+  /** What a replay would do. */
+  record Plan(
+      String job,
+      Optional<String> fingerprint,
+      int unresolved,
+      List<FailedItem> toReplay,
+      List<FailedItem> doneAlready,
+      int poison,
+      boolean redisChecked) {}
+
+  /** What a replay did. */
+  record Outcome(
+      Plan plan, long sent, long failedSends, List<String> omitted, Optional<String> sendError) {
+    boolean complete() {
+      return failedSends == 0 && omitted.isEmpty();
+    }
+  }
+
+  /** The job is not in the ledger. */
+  static final class NoSuchJob extends RuntimeException {
+    NoSuchJob(String job) {
+      super("no job '" + job + "' in the ledger");
+    }
+  }
+
+  /** Redis could not be asked which items are done. */
+  static final class RedisUnavailable extends RuntimeException {
+    RedisUnavailable(String message) {
+      super(message);
+    }
+  }
+
+  private final LedgerQueries queries;
+  private final Map<String, Object> kafka;
+  private final FleetTopics topics;
+  private final Optional<URI> redis;
+
+  /**
+   * @param redis where done markers are read; empty: no check (workers still deduplicate items done
+   *     since)
+   */
+  Replayer(
+      LedgerQueries queries, Map<String, Object> kafka, FleetTopics topics, Optional<URI> redis) {
+    this.queries = queries;
+    this.kafka = kafka;
+    this.topics = topics;
+    this.redis = redis;
+  }
+
+  Plan plan(String job, Optional<String> fingerprint) throws SQLException {
+    if (queries.job(job).isEmpty()) throw new NoSuchJob(job);
+    List<FailedItem> rows = queries.failedItems(job, fingerprint, 0);
+    List<FailedItem> candidates = new ArrayList<>();
+    int poison = 0;
+    for (FailedItem f : rows) {
+      if (f.outcome().equals("FAILED") && f.item().isPresent() && f.type().isPresent()) {
+        candidates.add(f);
+      } else {
+        poison++;
+      }
+    }
+    List<FailedItem> done = redis.isEmpty() ? List.of() : doneAlready(job, candidates);
+    candidates.removeAll(done);
+    return new Plan(job, fingerprint, rows.size(), candidates, done, poison, redis.isPresent());
+  }
+
+  /** Resolves the rows of items done already, sends the rest, marks them replayed. */
+  Outcome run(Plan plan) throws SQLException {
+    String job = plan.job();
+    if (!plan.doneAlready().isEmpty()) {
+      queries.markResolved(
+          job, plan.doneAlready().stream().map(FailedItem::itemKey).toList(), Instant.now());
+    }
+    if (plan.toReplay().isEmpty()) return new Outcome(plan, 0, 0, List.of(), Optional.empty());
+    Map<String, List<FailedItem>> byType = new LinkedHashMap<>();
+    for (FailedItem f : plan.toReplay()) {
+      byType.computeIfAbsent(f.type().get(), t -> new ArrayList<>()).add(f);
+    }
+    long sent = 0;
+    long failedSends = 0;
+    List<String> omitted = new ArrayList<>();
+    Optional<String> sendError = Optional.empty();
+    try (TaskProducer producer = new TaskProducer(kafka, topics)) {
+      for (var e : byType.entrySet()) {
+        ProduceRun run = producer.startReplayRun(job, e.getKey());
+        for (FailedItem f : e.getValue()) {
+          if (payloadOmitted(f)) {
+            omitted.add(f.itemKey());
+            continue;
+          }
+          run.submit(
+              new TaskMessage(
+                  job,
+                  e.getKey(),
+                  f.item().get(),
+                  0,
+                  Optional.empty(),
+                  payload(f),
+                  TaskOptions.NONE));
+        }
+        ProduceRun.Result r = run.finish(Duration.ofMinutes(2));
+        sent += r.acknowledged();
+        failedSends += r.failed();
+        if (r.firstError().isPresent() && sendError.isEmpty()) {
+          sendError = Optional.of(r.firstError().get().toString());
+        }
+      }
+    }
+    queries.markReplayed(
+        job, plan.toReplay().stream().map(FailedItem::itemKey).toList(), Instant.now());
+    return new Outcome(plan, sent, failedSends, omitted, sendError);
+  }
+
+  /** A plan (and an outcome, when run) as the API answers it. */
+  static ObjectNode toJson(Plan p, Optional<Outcome> o) {
+    ObjectNode n = StatusCommand.JSON.createObjectNode();
+    n.put("job", p.job());
+    p.fingerprint().ifPresent(f -> n.put("fingerprint", f));
+    n.put("dryRun", o.isEmpty());
+    n.put("unresolved", p.unresolved());
+    n.put("toReplay", p.toReplay().size());
+    n.put("doneAlready", p.doneAlready().size());
+    n.put("poison", p.poison());
+    n.put("redisChecked", p.redisChecked());
+    o.ifPresent(
+        x -> {
+          n.put("sent", x.sent());
+          n.put("failedSends", x.failedSends());
+          x.omitted().forEach(n.putArray("omittedTooLarge")::add);
+          x.sendError().ifPresent(e -> n.put("sendError", e));
+        });
+    return n;
+  }
+
+  /** True when the worker kept only the size and hash of the item's (oversized) payload. */
+  static boolean payloadOmitted(FailedItem f) {
+    JsonNode p = payload(f);
+    return p.isObject() && p.size() == 1 && p.has(FailureEvent.PAYLOAD_OMITTED);
+  }
+
+  private static JsonNode payload(FailedItem f) {
+    if (f.lastPayload().isEmpty()) return NullNode.getInstance();
+    try {
+      return StatusCommand.JSON.readTree(f.lastPayload().get());
+    } catch (java.io.IOException e) {
+      // The ledger stores payloads as jsonb, so this is a damaged row: say which, send nothing.
+      throw new IllegalStateException(
+          "the stored payload of item " + f.itemKey() + " is not JSON: " + e, e);
+    }
+  }
+
+  /** Items whose done marker (default key, job and item) says SUCCEEDED or CACHED. */
+  private List<FailedItem> doneAlready(String job, List<FailedItem> items) {
+    List<FailedItem> out = new ArrayList<>();
+    if (items.isEmpty()) return out;
+    String prefix = topics.prefix();
+    try (Jedis r = new Jedis(redis.get(), 5_000)) {
+      for (int from = 0; from < items.size(); from += 1000) {
+        List<FailedItem> page = items.subList(from, Math.min(items.size(), from + 1000));
+        List<String> values =
+            r.mget(
+                page.stream()
+                    .map(f -> RedisKeys.defaultItemKey(prefix, job, f.item().get()))
+                    .toArray(String[]::new));
+        for (int i = 0; i < page.size(); i++) {
+          String v = values.get(i);
+          if (v != null && (v.startsWith("D|SUCCEEDED|") || v.startsWith("D|CACHED|"))) {
+            out.add(page.get(i));
+          }
+        }
+      }
+    } catch (redis.clients.jedis.exceptions.JedisException e) {
+      throw new RedisUnavailable(
+          "cannot read done markers from Redis at "
+              + io.itemfleet.schemas.Redaction.text(redis.get().toString())
+              + ": "
+              + e.getMessage());
+    }
+    return out;
+  }
+}
