@@ -176,6 +176,7 @@ final class LocalCommand implements Callable<Integer> {
     Recorder[] recorder = new Recorder[1];
     MetricsServer[] web = new MetricsServer[1];
     HikariDataSource[] apiPool = new HikariDataSource[1];
+    FleetView[] view = new FleetView[1];
     EmbeddedStack stack = EmbeddedStack.start(dataDir, true, kafkaPort, redisPort, postgresPort);
     CountDownLatch stopped = new CountDownLatch(1);
     CountDownLatch interrupted = new CountDownLatch(1);
@@ -213,7 +214,12 @@ final class LocalCommand implements Callable<Integer> {
             queries,
             Optional.ofNullable(System.getenv("FLEET_API_TOKEN")),
             Optional.of(
-                new Replayer(queries, kafka, topics, Optional.of(URI.create(stack.redisUrl())))));
+                new Replayer(queries, kafka, topics, Optional.of(URI.create(stack.redisUrl())))),
+            Optional.of(
+                new ConsoleApi(
+                    queries,
+                    new io.itemfleet.recorder.ConsoleQueries(apiPool[0]),
+                    Optional.of(view[0] = new FleetView(kafka, topics)))));
       }
       FleetConfig config = FleetConfig.parse(demoYaml(p50), TaskSettings.DEFAULTS);
       HandlerRegistry handlers = HandlerRegistry.create(config, Map.of());
@@ -245,6 +251,7 @@ final class LocalCommand implements Callable<Integer> {
       running.forEach(Worker::close);
       if (web[0] != null) web[0].close();
       if (apiPool[0] != null) apiPool[0].close();
+      if (view[0] != null) view[0].close();
       if (recorder[0] != null) recorder[0].close();
       stack.close();
       out.println("fleet local: stopped");

@@ -53,9 +53,17 @@ final class RecorderApi {
   /** Replays failures for {@code POST .../replay}; empty where the API cannot send. */
   private final Optional<Replayer> replayer;
 
-  private RecorderApi(LedgerQueries queries, Optional<String> token, Optional<Replayer> replayer) {
+  /** The console's views (overview, minutes, item details, fleet); empty: not served. */
+  private final Optional<ConsoleApi> console;
+
+  private RecorderApi(
+      LedgerQueries queries,
+      Optional<String> token,
+      Optional<Replayer> replayer,
+      Optional<ConsoleApi> console) {
     this.queries = queries;
     this.replayer = replayer;
+    this.console = console;
     this.token = token.filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8));
   }
 
@@ -75,7 +83,17 @@ final class RecorderApi {
       LedgerQueries queries,
       Optional<String> token,
       Optional<Replayer> replayer) {
-    RecorderApi api = new RecorderApi(queries, token, replayer);
+    serve(server, queries, token, replayer, Optional.empty());
+  }
+
+  /** As above, with the console's views. */
+  static void serve(
+      MetricsServer server,
+      LedgerQueries queries,
+      Optional<String> token,
+      Optional<Replayer> replayer,
+      Optional<ConsoleApi> console) {
+    RecorderApi api = new RecorderApi(queries, token, replayer, console);
     server.routeWithPost("/api/", api::api);
     server.route("/", api::page);
   }
@@ -96,6 +114,8 @@ final class RecorderApi {
     }
     if (replayPath) {
       replay(ex, path);
+    } else if (console.isPresent() && consoleView(ex, path)) {
+      return;
     } else if (path.equals("/api/jobs") || path.startsWith("/api/jobs/")) {
       jobs(ex);
     } else {
@@ -157,6 +177,47 @@ final class RecorderApi {
     } catch (Exception e) {
       log.warn("API request {} failed: {}", echo(ex.getRequestURI().getRawPath()), e.toString());
       send(ex, 503, error("the ledger cannot be read now: " + e.getMessage()));
+    }
+  }
+
+  /** Serves a console view when {@code path} names one; false when it names none. */
+  private boolean consoleView(HttpExchange ex, String path) throws IOException {
+    ConsoleApi c = console.get();
+    try {
+      Map<String, String> params = params(ex.getRequestURI().getRawQuery());
+      if (path.equals("/api/overview")) {
+        send(ex, 200, c.overview(params));
+        return true;
+      }
+      if (path.equals("/api/fleet")) {
+        Optional<JsonNode> f = c.fleet();
+        if (f.isPresent()) send(ex, 200, f.get());
+        else send(ex, 404, error("this server does not see the workers' group"));
+        return true;
+      }
+      if (!path.startsWith("/api/jobs/")) return false;
+      String[] parts = path.substring("/api/jobs/".length()).split("/", -1);
+      if (parts.length == 2 && parts[1].equals("minutes")) {
+        String job = decode(parts[0]);
+        if (queries.job(job).isEmpty()) {
+          send(ex, 404, error("no job '" + echo(job) + "' in the ledger"));
+        } else {
+          send(ex, 200, c.jobMinutes(job, params));
+        }
+        return true;
+      }
+      if (parts.length == 4 && parts[1].equals("failures") && parts[3].equals("items")) {
+        send(ex, 200, c.items(decode(parts[0]), decode(parts[2]), params));
+        return true;
+      }
+      return false;
+    } catch (IllegalArgumentException e) {
+      send(ex, 400, error(echo(e.getMessage())));
+      return true;
+    } catch (Exception e) {
+      log.warn("console request {} failed: {}", echo(path), e.toString());
+      send(ex, 503, error("cannot answer now: " + e.getMessage()));
+      return true;
     }
   }
 
@@ -277,7 +338,7 @@ final class RecorderApi {
     return out;
   }
 
-  private static int intParam(Map<String, String> params, String name, int dflt, int max) {
+  static int intParam(Map<String, String> params, String name, int dflt, int max) {
     String v = params.get(name);
     if (v == null) return dflt;
     try {

@@ -107,6 +107,7 @@ final class RecorderCommand implements Callable<Integer> {
             ? null
             : MetricsServer.start(httpBind, metricsPort, registry, recorder::isHealthy);
     HikariDataSource api = null;
+    FleetView fleetView = null;
     if (metrics != null) {
       api = LedgerDatabase.pool(settings.db(), 2, "fleet-api");
       // Read here, in main, like every setting; never a flag, which `ps` would show.
@@ -117,13 +118,18 @@ final class RecorderCommand implements Callable<Integer> {
               .filter(u -> !u.isBlank())
               .map(java.net.URI::create);
       LedgerQueries queries = new LedgerQueries(api);
+      fleetView = new FleetView(kafka.clientProperties(), kafka.topics());
       RecorderApi.serve(
           metrics,
           queries,
           token,
-          Optional.of(new Replayer(queries, kafka.clientProperties(), kafka.topics(), redis)));
+          Optional.of(new Replayer(queries, kafka.clientProperties(), kafka.topics(), redis)),
+          Optional.of(
+              new ConsoleApi(
+                  queries, new io.itemfleet.recorder.ConsoleQueries(api), Optional.of(fleetView))));
     }
     HikariDataSource apiPool = api;
+    FleetView view = fleetView;
     System.err.printf(
         "fleet recorder: %s.{stats,failures,jobs} -> %s%s%n",
         kafka.topicPrefix,
@@ -138,6 +144,7 @@ final class RecorderCommand implements Callable<Integer> {
               recorder.close();
               if (metrics != null) metrics.close();
               if (apiPool != null) apiPool.close();
+              if (view != null) view.close();
             },
             "fleet-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);

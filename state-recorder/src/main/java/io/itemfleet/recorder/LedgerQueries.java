@@ -56,6 +56,59 @@ public final class LedgerQueries {
     return out;
   }
 
+  /** A page of jobs, newest first, and how many match in all. */
+  public record JobsPage(List<JobStatus> jobs, long matching) {}
+
+  /**
+   * Jobs whose name contains {@code nameContains} (any case; empty: all), of {@code type} (empty:
+   * any), in {@code state} ("running": not completed, "done": completed, empty: both); newest
+   * first, {@code limit} from {@code offset}.
+   */
+  public JobsPage jobsPage(String nameContains, String type, String state, int limit, int offset)
+      throws SQLException {
+    StringBuilder where = new StringBuilder(" where true");
+    List<String> args = new ArrayList<>();
+    if (!nameContains.isEmpty()) {
+      where.append(" and job ilike ? escape '\\'");
+      args.add(
+          "%" + nameContains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%");
+    }
+    if (!type.isEmpty()) {
+      where.append(" and type = ?");
+      args.add(type);
+    }
+    if (state.equals("running")) where.append(" and completed_at is null");
+    if (state.equals("done")) where.append(" and completed_at is not null");
+    List<JobStatus> out = new ArrayList<>();
+    long matching;
+    try (Connection c = ds.getConnection()) {
+      try (PreparedStatement q =
+          c.prepareStatement(
+              "select "
+                  + JOB_COLUMNS
+                  + " from fleet_jobs"
+                  + where
+                  + " order by created_at desc, job limit ? offset ?")) {
+        int i = 1;
+        for (String a : args) q.setString(i++, a);
+        q.setInt(i++, limit);
+        q.setInt(i, offset);
+        try (ResultSet r = q.executeQuery()) {
+          while (r.next()) out.add(status(r));
+        }
+      }
+      try (PreparedStatement q = c.prepareStatement("select count(*) from fleet_jobs" + where)) {
+        int i = 1;
+        for (String a : args) q.setString(i++, a);
+        try (ResultSet r = q.executeQuery()) {
+          r.next();
+          matching = r.getLong(1);
+        }
+      }
+    }
+    return new JobsPage(out, matching);
+  }
+
   private static JobStatus status(ResultSet r) throws SQLException {
     long total = r.getLong(3);
     Optional<Long> expected = r.wasNull() ? Optional.empty() : Optional.of(total);

@@ -1,0 +1,228 @@
+package io.itemfleet.recorder;
+
+import io.itemfleet.schemas.LatencyHistogram;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * The console's reads beyond {@link LedgerQueries}: per-minute series of a job and of the fleet
+ * (from {@code fleet_job_minutes}), a job's runs (manifests), and failed items with their Kafka
+ * coordinates and a size-capped payload for the drill-down.
+ */
+public final class ConsoleQueries {
+  /** Largest payload shown in the drill-down, in characters of its JSON text. */
+  public static final int MAX_PAYLOAD_CHARS = 4096;
+
+  private final DataSource ds;
+
+  public ConsoleQueries(DataSource ds) {
+    this.ds = ds;
+  }
+
+  /** One minute of a job (all its types) or of the fleet. */
+  public record Minute(
+      Instant minute,
+      long succeeded,
+      long cached,
+      long failed,
+      long deduplicated,
+      long poison,
+      long retries,
+      long handlerMillis,
+      LatencyHistogram latency) {}
+
+  /** A produce run of a job: its manifest. */
+  public record Run(String runId, String type, long count, Instant createdAt) {}
+
+  /** A failed item for the drill-down. */
+  public record ItemDetail(
+      FailedItem item,
+      Optional<String> sourceTopic,
+      Optional<Integer> sourcePartition,
+      Optional<Long> sourceOffset,
+      Optional<String> payload,
+      boolean payloadCut) {}
+
+  /** A job's minutes since {@code since}, oldest first, its types summed. */
+  public List<Minute> jobMinutes(String job, Instant since) throws SQLException {
+    Map<Instant, Minute> out = new LinkedHashMap<>();
+    try (Connection c = ds.getConnection();
+        PreparedStatement q =
+            c.prepareStatement(
+                "select minute, succeeded, cached, failed, deduplicated, poison, retries,"
+                    + " handler_millis, latency from fleet_job_minutes where job = ? and minute >= ?"
+                    + " order by minute")) {
+      q.setString(1, job);
+      q.setTimestamp(2, Timestamp.from(since));
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) {
+          Minute m = minute(r, true);
+          out.merge(m.minute(), m, ConsoleQueries::sum);
+        }
+      }
+    }
+    return new ArrayList<>(out.values());
+  }
+
+  /** The fleet's minutes since {@code since}, every job summed, oldest first (no latency). */
+  public List<Minute> fleetMinutes(Instant since) throws SQLException {
+    List<Minute> out = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        PreparedStatement q =
+            c.prepareStatement(
+                "select minute, sum(succeeded), sum(cached), sum(failed), sum(deduplicated),"
+                    + " sum(poison), sum(retries), sum(handler_millis) from fleet_job_minutes"
+                    + " where minute >= ? group by minute order by minute")) {
+      q.setTimestamp(1, Timestamp.from(since));
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) out.add(minute(r, false));
+      }
+    }
+    return out;
+  }
+
+  /** Outcomes per job since {@code since}, for the jobs named (the overview's rates). */
+  public Map<String, Long> finishedSince(List<String> jobs, Instant since) throws SQLException {
+    Map<String, Long> out = new LinkedHashMap<>();
+    if (jobs.isEmpty()) return out;
+    try (Connection c = ds.getConnection();
+        PreparedStatement q =
+            c.prepareStatement(
+                "select job, sum(succeeded + cached + failed + deduplicated + poison)"
+                    + " from fleet_job_minutes where job = any(?) and minute >= ? group by job")) {
+      q.setArray(1, c.createArrayOf("text", jobs.toArray()));
+      q.setTimestamp(2, Timestamp.from(since));
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) out.put(r.getString(1), r.getLong(2));
+      }
+    }
+    return out;
+  }
+
+  /** A job's produce runs, oldest first. */
+  public List<Run> runs(String job) throws SQLException {
+    List<Run> out = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        PreparedStatement q =
+            c.prepareStatement(
+                "select run_id, type, count, created_at from fleet_job_runs where job = ?"
+                    + " order by created_at")) {
+      q.setString(1, job);
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) {
+          out.add(
+              new Run(r.getString(1), r.getString(2), r.getLong(3), r.getTimestamp(4).toInstant()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The unresolved failed items of one group, with coordinates and payloads, at most {@code limit}.
+   */
+  public List<ItemDetail> items(String job, String fingerprint, int limit) throws SQLException {
+    LedgerQueries q = new LedgerQueries(ds);
+    List<FailedItem> items = q.failedItems(job, Optional.of(fingerprint), limit);
+    Map<String, ItemDetail> byKey = new LinkedHashMap<>();
+    try (Connection c = ds.getConnection();
+        PreparedStatement s =
+            c.prepareStatement(
+                "select item_key, source_topic, source_partition, source_offset,"
+                    + " left(last_payload::text, ?), length(last_payload::text) from fleet_failures"
+                    + " where job = ? and fingerprint = ? and resolved_at is null")) {
+      s.setInt(1, MAX_PAYLOAD_CHARS);
+      s.setString(2, job);
+      s.setString(3, fingerprint);
+      Map<String, Object[]> extra = new LinkedHashMap<>();
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          Integer partition = (Integer) r.getObject(3);
+          Long offset = r.getObject(4) == null ? null : r.getLong(4);
+          Integer length = r.getObject(6) == null ? null : r.getInt(6);
+          extra.put(
+              r.getString(1),
+              new Object[] {r.getString(2), partition, offset, r.getString(5), length});
+        }
+      }
+      for (FailedItem f : items) {
+        Object[] e = extra.getOrDefault(f.itemKey(), new Object[5]);
+        Integer length = (Integer) e[4];
+        byKey.put(
+            f.itemKey(),
+            new ItemDetail(
+                f,
+                Optional.ofNullable((String) e[0]),
+                Optional.ofNullable((Integer) e[1]),
+                Optional.ofNullable((Long) e[2]),
+                Optional.ofNullable((String) e[3]),
+                length != null && length > MAX_PAYLOAD_CHARS));
+      }
+    }
+    return new ArrayList<>(byKey.values());
+  }
+
+  private static Minute minute(ResultSet r, boolean withLatency) throws SQLException {
+    LatencyHistogram h = LatencyHistogram.empty();
+    if (withLatency) {
+      Array a = r.getArray(9);
+      Long[] counts = (Long[]) a.getArray();
+      long[] c = new long[LatencyHistogram.BUCKETS];
+      for (int i = 0; i < Math.min(c.length, counts.length); i++) c[i] = counts[i];
+      h = LatencyHistogram.of(c);
+    }
+    return new Minute(
+        r.getTimestamp(1).toInstant(),
+        r.getLong(2),
+        r.getLong(3),
+        r.getLong(4),
+        r.getLong(5),
+        r.getLong(6),
+        r.getLong(7),
+        r.getLong(8),
+        h);
+  }
+
+  private static Minute sum(Minute a, Minute b) {
+    return new Minute(
+        a.minute(),
+        a.succeeded() + b.succeeded(),
+        a.cached() + b.cached(),
+        a.failed() + b.failed(),
+        a.deduplicated() + b.deduplicated(),
+        a.poison() + b.poison(),
+        a.retries() + b.retries(),
+        a.handlerMillis() + b.handlerMillis(),
+        a.latency().plus(b.latency()));
+  }
+
+  /**
+   * The {@code q} quantile's upper bound in ms from bucket counts (the bound of the bucket it falls
+   * in); empty without observations, -1 when it falls in the open last bucket.
+   */
+  public static Optional<Long> quantileMs(LatencyHistogram h, double q) {
+    long total = h.total();
+    if (total == 0) return Optional.empty();
+    long rank = (long) Math.ceil(q * total);
+    long seen = 0;
+    for (int i = 0; i < LatencyHistogram.BUCKETS; i++) {
+      seen += h.count(i);
+      if (seen >= rank) {
+        return Optional.of(
+            i < LatencyHistogram.BOUNDS_MS.length ? LatencyHistogram.BOUNDS_MS[i] : -1L);
+      }
+    }
+    return Optional.of(-1L);
+  }
+}
