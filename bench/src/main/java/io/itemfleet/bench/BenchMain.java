@@ -37,7 +37,7 @@ public final class BenchMain {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "-h", "--help" -> {
           System.out.println(
-              "usage: scripts/bench.sh [produce] [noop] [redis] [simulate] [heap] [recorder] [process] [handler-jar] [--items N] [--rounds R]");
+              "usage: scripts/bench.sh [produce] [noop] [redis] [simulate] [heap] [recorder] [process] [handler-jar] [console] [--items N] [--rounds R]");
           return;
         }
         default -> which.add(args[i]);
@@ -53,7 +53,8 @@ public final class BenchMain {
               "heap",
               "recorder",
               "process",
-              "handler-jar"));
+              "handler-jar",
+              "console"));
     }
     Path work = Files.createTempDirectory("itemfleet-bench-");
     String env = System.getenv("FLEET_KAFKA_BOOTSTRAP");
@@ -70,6 +71,7 @@ public final class BenchMain {
           case "heap" -> HeapBench.run(bootstrap, items, 1000, table);
           case "recorder" -> RecorderBench.run(bootstrap, items, work, table);
           case "process" -> ProcessBench.run(bootstrap, rounds, work, table);
+          case "console" -> ConsoleBench.run(bootstrap, work, table);
           case "handler-jar" ->
               HandlerJarBench.run(bootstrap, Math.min(items, 500_000), rounds, work, table);
           case "simulate" -> {
@@ -80,7 +82,7 @@ public final class BenchMain {
               throw new IllegalArgumentException(
                   "unknown benchmark '"
                       + w
-                      + "' (known: produce, noop, redis, simulate, heap, recorder, process, handler-jar)");
+                      + "' (known: produce, noop, redis, simulate, heap, recorder, process, handler-jar, console)");
         }
       }
     } finally {

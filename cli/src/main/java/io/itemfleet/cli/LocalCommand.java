@@ -175,8 +175,7 @@ final class LocalCommand implements Callable<Integer> {
     List<Worker> running = new ArrayList<>();
     Recorder[] recorder = new Recorder[1];
     MetricsServer[] web = new MetricsServer[1];
-    HikariDataSource[] apiPool = new HikariDataSource[1];
-    FleetView[] view = new FleetView[1];
+    RecorderWeb[] webSide = new RecorderWeb[1];
     EmbeddedStack stack = EmbeddedStack.start(dataDir, true, kafkaPort, redisPort, postgresPort);
     CountDownLatch stopped = new CountDownLatch(1);
     CountDownLatch interrupted = new CountDownLatch(1);
@@ -202,24 +201,19 @@ final class LocalCommand implements Callable<Integer> {
       recorder[0] =
           Recorder.start(RecorderSettings.defaults(kafka, topics, db), Duration.ofMinutes(1));
       if (httpPort >= 0) {
-        apiPool[0] = LedgerDatabase.pool(db, 2, "fleet-local-api");
         Recorder rec = recorder[0];
         // Loopback only, like the embedded servers: the page and API show items and payloads.
         web[0] =
             MetricsServer.start(
                 "127.0.0.1", httpPort, RecorderCommand.registry(rec), rec::isHealthy);
-        LedgerQueries queries = new LedgerQueries(apiPool[0]);
-        RecorderApi.serve(
-            web[0],
-            queries,
-            Optional.ofNullable(System.getenv("FLEET_API_TOKEN")),
-            Optional.of(
-                new Replayer(queries, kafka, topics, Optional.of(URI.create(stack.redisUrl())))),
-            Optional.of(
-                new ConsoleApi(
-                    queries,
-                    new io.itemfleet.recorder.ConsoleQueries(apiPool[0]),
-                    Optional.of(view[0] = new FleetView(kafka, topics)))));
+        webSide[0] =
+            RecorderWeb.serve(
+                web[0],
+                db,
+                kafka,
+                topics,
+                Optional.ofNullable(System.getenv("FLEET_API_TOKEN")),
+                Optional.of(URI.create(stack.redisUrl())));
       }
       FleetConfig config = FleetConfig.parse(demoYaml(p50), TaskSettings.DEFAULTS);
       HandlerRegistry handlers = HandlerRegistry.create(config, Map.of());
@@ -250,8 +244,7 @@ final class LocalCommand implements Callable<Integer> {
       out.println("fleet local: stopping (workers drain first) ...");
       running.forEach(Worker::close);
       if (web[0] != null) web[0].close();
-      if (apiPool[0] != null) apiPool[0].close();
-      if (view[0] != null) view[0].close();
+      if (webSide[0] != null) webSide[0].close();
       if (recorder[0] != null) recorder[0].close();
       stack.close();
       out.println("fleet local: stopped");

@@ -1,9 +1,6 @@
 package io.itemfleet.cli;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.itemfleet.producer.TopicAdmin;
-import io.itemfleet.recorder.LedgerDatabase;
-import io.itemfleet.recorder.LedgerQueries;
 import io.itemfleet.recorder.Recorder;
 import io.itemfleet.recorder.RecorderSettings;
 import io.itemfleet.schemas.Durations;
@@ -106,30 +103,22 @@ final class RecorderCommand implements Callable<Integer> {
         metricsPort < 0
             ? null
             : MetricsServer.start(httpBind, metricsPort, registry, recorder::isHealthy);
-    HikariDataSource api = null;
-    FleetView fleetView = null;
+    RecorderWeb web = null;
     if (metrics != null) {
-      api = LedgerDatabase.pool(settings.db(), 2, "fleet-api");
-      // Read here, in main, like every setting; never a flag, which `ps` would show.
-      Optional<String> token = Optional.ofNullable(System.getenv("FLEET_API_TOKEN"));
-      // Replay from the API checks done markers in FLEET_REDIS_URL when it is set.
-      Optional<java.net.URI> redis =
-          Optional.ofNullable(System.getenv("FLEET_REDIS_URL"))
-              .filter(u -> !u.isBlank())
-              .map(java.net.URI::create);
-      LedgerQueries queries = new LedgerQueries(api);
-      fleetView = new FleetView(kafka.clientProperties(), kafka.topics());
-      RecorderApi.serve(
-          metrics,
-          queries,
-          token,
-          Optional.of(new Replayer(queries, kafka.clientProperties(), kafka.topics(), redis)),
-          Optional.of(
-              new ConsoleApi(
-                  queries, new io.itemfleet.recorder.ConsoleQueries(api), Optional.of(fleetView))));
+      // Read here, in main, like every setting; never a flag, which `ps` would show. Replay from
+      // the API checks done markers in FLEET_REDIS_URL when it is set.
+      web =
+          RecorderWeb.serve(
+              metrics,
+              settings.db(),
+              kafka.clientProperties(),
+              kafka.topics(),
+              Optional.ofNullable(System.getenv("FLEET_API_TOKEN")),
+              Optional.ofNullable(System.getenv("FLEET_REDIS_URL"))
+                  .filter(u -> !u.isBlank())
+                  .map(java.net.URI::create));
     }
-    HikariDataSource apiPool = api;
-    FleetView view = fleetView;
+    RecorderWeb webSide = web;
     System.err.printf(
         "fleet recorder: %s.{stats,failures,jobs} -> %s%s%n",
         kafka.topicPrefix,
@@ -143,8 +132,7 @@ final class RecorderCommand implements Callable<Integer> {
             () -> {
               recorder.close();
               if (metrics != null) metrics.close();
-              if (apiPool != null) apiPool.close();
-              if (view != null) view.close();
+              if (webSide != null) webSide.close();
             },
             "fleet-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
