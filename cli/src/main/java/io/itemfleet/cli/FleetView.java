@@ -29,7 +29,13 @@ final class FleetView implements AutoCloseable {
   private final Admin admin;
   private final FleetTopics topics;
   private final String group;
+
+  /** Not a monitor: a virtual thread waiting on one would pin its carrier. */
+  private final java.util.concurrent.locks.ReentrantLock lock =
+      new java.util.concurrent.locks.ReentrantLock();
+
   private ObjectNode cached;
+  private Exception cachedFailure;
   private long cachedAt;
 
   FleetView(Map<String, Object> kafka, FleetTopics topics) {
@@ -43,8 +49,31 @@ final class FleetView implements AutoCloseable {
   }
 
   /** The group's state, members and lag, as the API answers it. */
-  synchronized ObjectNode snapshot() throws Exception {
-    if (cached != null && System.nanoTime() - cachedAt < CACHE_NANOS) return cached;
+  ObjectNode snapshot() throws Exception {
+    if (!lock.tryLock(6, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("Kafka's admin API is slow to answer; try again");
+    }
+    try {
+      if (System.nanoTime() - cachedAt < CACHE_NANOS) {
+        if (cachedFailure != null) throw cachedFailure; // a failure is kept as long as an answer
+        if (cached != null) return cached;
+      }
+      try {
+        cached = fetch();
+        cachedFailure = null;
+      } catch (Exception e) {
+        cached = null;
+        cachedFailure = e;
+      }
+      cachedAt = System.nanoTime();
+      if (cachedFailure != null) throw cachedFailure;
+      return cached;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private ObjectNode fetch() throws Exception {
     ObjectNode out = StatusCommand.JSON.createObjectNode();
     out.put("group", group);
     ConsumerGroupDescription d =
@@ -93,8 +122,6 @@ final class FleetView implements AutoCloseable {
     }
     out.put("tasksLag", lag.getOrDefault(topics.tasks(), 0L));
     out.put("retryBacklog", retryBacklog);
-    cached = out;
-    cachedAt = System.nanoTime();
     return out;
   }
 

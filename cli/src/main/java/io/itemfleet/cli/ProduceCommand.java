@@ -181,7 +181,12 @@ final class ProduceCommand implements Callable<Integer> {
         ready.thenApply(
             v -> {
               TaskProducer p = new TaskProducer(clientProperties, kafka.topics());
-              p.warmUp();
+              try {
+                p.warmUp();
+              } catch (RuntimeException e) {
+                p.close();
+                throw e;
+              }
               return p;
             });
     Iterable<String> ids;

@@ -13,7 +13,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -30,13 +32,18 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /api/jobs/JOB/replay} — what {@code fleet replay JOB} does (one shared
  *       implementation, {@link Replayer}); {@code ?fingerprint=F} for one group, {@code
  *       ?dryRun=true} to see what would be sent. Only with a token: 403 when the recorder has none;
- *   <li>{@code GET /} — a page listing recent jobs and their failure groups, refreshed every 2 s.
+ *   <li>the console's views ({@link ConsoleApi}): {@code /api/overview}, {@code /api/fleet}, {@code
+ *       /api/jobs/JOB/minutes}, {@code /api/jobs/JOB/failures/FP/items};
+ *   <li>every {@code /api/jobs/JOB…} resource also as {@code /api/job…?name=JOB}, for names a
+ *       browser cannot put in a path ('.' and '..');
+ *   <li>{@code GET /} — the console page.
  * </ul>
  *
- * <p>Only GET and HEAD are served. With a token ({@code FLEET_API_TOKEN}), every {@code /api/}
- * request needs {@code Authorization: Bearer <token>} (401 otherwise); the page itself holds no
- * data (a browser cannot send a bearer token when it opens a page), asks for the token once and
- * keeps it in {@code sessionStorage}. {@code /metrics} and {@code /health} stay open.
+ * <p>Only GET and HEAD are served, but for replay. With a token ({@code FLEET_API_TOKEN}), every
+ * {@code /api/} request needs {@code Authorization: Bearer <token>} (401 otherwise); the page
+ * itself holds no data (a browser cannot send a bearer token when it opens a page), asks for the
+ * token once and keeps it in {@code sessionStorage}. {@code /metrics} and {@code /health} stay
+ * open.
  */
 final class RecorderApi {
   private static final Logger log = LoggerFactory.getLogger(RecorderApi.class);
@@ -64,7 +71,11 @@ final class RecorderApi {
     this.queries = queries;
     this.replayer = replayer;
     this.console = console;
-    this.token = token.filter(t -> !t.isBlank()).map(t -> t.getBytes(StandardCharsets.UTF_8));
+    this.token =
+        token
+            .map(String::strip)
+            .filter(t -> !t.isEmpty())
+            .map(t -> t.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Adds the API and the page to {@code server}, open to anyone who reaches it. */
@@ -98,6 +109,9 @@ final class RecorderApi {
     server.route("/", api::page);
   }
 
+  /** What a request under {@code /api/job…} asks about one job. */
+  private record JobRequest(String job, List<String> rest, Map<String, String> params) {}
+
   private void api(HttpExchange ex) throws IOException {
     if (!authorized(ex)) {
       ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"itemfleet\"");
@@ -105,21 +119,42 @@ final class RecorderApi {
       return;
     }
     String path = ex.getRequestURI().getRawPath();
-    boolean replayPath = path.startsWith("/api/jobs/") && path.endsWith("/replay");
     boolean post = ex.getRequestMethod().equals("POST");
-    if (post != replayPath) {
-      ex.getResponseHeaders().set("Allow", replayPath ? "POST" : "GET, HEAD");
-      send(ex, 405, error((replayPath ? "replay is POST only" : "only GET and HEAD here")));
-      return;
-    }
-    if (replayPath) {
-      replay(ex, path);
-    } else if (console.isPresent() && consoleView(ex, path)) {
-      return;
-    } else if (path.equals("/api/jobs") || path.startsWith("/api/jobs/")) {
-      jobs(ex);
-    } else {
-      send(ex, 404, error("no such resource: " + echo(path)));
+    try {
+      Map<String, String> params = params(ex.getRequestURI().getRawQuery());
+      if (path.equals("/api/jobs") || path.equals("/api/jobs/")) {
+        if (!readOnly(ex, post)) return;
+        ArrayNode a = StatusCommand.JSON.createArrayNode();
+        for (JobStatus s : queries.recentJobs(intParam(params, "limit", 20, 1000))) {
+          a.add(StatusCommand.toJson(s));
+        }
+        send(ex, 200, a);
+      } else if (console.isPresent() && path.equals("/api/overview")) {
+        if (readOnly(ex, post)) send(ex, 200, console.get().overview(params));
+      } else if (console.isPresent() && path.equals("/api/fleet")) {
+        if (!readOnly(ex, post)) return;
+        Optional<JsonNode> f = console.get().fleet();
+        if (f.isPresent()) send(ex, 200, f.get());
+        else send(ex, 404, error("this server does not see the workers' group"));
+      } else {
+        Optional<JobRequest> r = jobRequest(path, params);
+        if (r.isEmpty()) {
+          if (readOnly(ex, post)) send(ex, 404, error("no such resource: " + echo(path)));
+        } else {
+          job(ex, post, r.get());
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      send(ex, 400, error(echo(e.getMessage())));
+    } catch (Replayer.NoSuchJob e) {
+      send(ex, 404, error(echo(e.getMessage())));
+    } catch (Replayer.Busy e) {
+      send(ex, 409, error(echo(e.getMessage())));
+    } catch (Replayer.RedisUnavailable e) {
+      send(ex, 503, error(e.getMessage()));
+    } catch (Exception e) {
+      log.warn("API request {} failed: {}", echo(path), e.toString());
+      send(ex, 503, error("cannot answer now: " + e.getMessage()));
     }
   }
 
@@ -137,141 +172,129 @@ final class RecorderApi {
     return s.length() <= ECHO_CHARS ? s : s.substring(0, ECHO_CHARS) + "…";
   }
 
-  private void jobs(HttpExchange ex) throws IOException {
-    try {
-      Map<String, String> params = params(ex.getRequestURI().getRawQuery());
-      String rest = ex.getRequestURI().getRawPath().substring("/api/jobs".length());
-      if (rest.isEmpty() || rest.equals("/")) {
+  /** A GET or HEAD resource: a POST to it is answered 405 and false returned. */
+  private static boolean readOnly(HttpExchange ex, boolean post) throws IOException {
+    if (!post) return true;
+    ex.getResponseHeaders().set("Allow", "GET, HEAD");
+    send(ex, 405, error("only GET and HEAD here"));
+    return false;
+  }
+
+  /**
+   * The job a request is about, in either form: {@code /api/jobs/JOB[/...]} (the name one
+   * percent-encoded segment) or {@code /api/job[/...]?name=JOB} (any name, '.' and '..' too, which
+   * a browser cannot put in a path).
+   */
+  private static Optional<JobRequest> jobRequest(String path, Map<String, String> params) {
+    if (path.equals("/api/job") || path.startsWith("/api/job/")) {
+      String name = params.get("name");
+      if (name == null || name.isEmpty()) {
+        throw new IllegalArgumentException("/api/job needs ?name=JOB");
+      }
+      String rest = path.substring("/api/job".length());
+      return Optional.of(new JobRequest(name, segments(rest), params));
+    }
+    if (path.startsWith("/api/jobs/")) {
+      String[] parts = path.substring("/api/jobs/".length()).split("/", -1);
+      if (parts[0].isEmpty()) return Optional.empty();
+      List<String> rest = new ArrayList<>();
+      for (int i = 1; i < parts.length; i++) rest.add(decode(parts[i]));
+      return Optional.of(new JobRequest(decode(parts[0]), rest, params));
+    }
+    return Optional.empty();
+  }
+
+  private static List<String> segments(String rest) {
+    List<String> out = new ArrayList<>();
+    for (String p : rest.split("/")) {
+      if (!p.isEmpty()) out.add(decode(p));
+    }
+    return out;
+  }
+
+  /** The resources of one job. */
+  private void job(HttpExchange ex, boolean post, JobRequest r) throws Exception {
+    List<String> rest = r.rest();
+    Map<String, String> params = r.params();
+    if (rest.equals(List.of("replay"))) {
+      if (!post) {
+        ex.getResponseHeaders().set("Allow", "POST");
+        send(ex, 405, error("replay is POST only"));
+      } else {
+        replay(ex, r.job(), params);
+      }
+      return;
+    }
+    if (!readOnly(ex, post)) return;
+    Optional<JobStatus> s = queries.job(r.job());
+    if (s.isEmpty()) {
+      send(ex, 404, error("no job '" + echo(r.job()) + "' in the ledger"));
+    } else if (rest.isEmpty()) {
+      send(ex, 200, StatusCommand.toJson(s.get()));
+    } else if (rest.equals(List.of("failures"))) {
+      String fingerprint = params.get("fingerprint");
+      if (fingerprint == null) {
+        send(ex, 200, FailuresCommand.groupsJson(queries.failureGroups(r.job(), 5)));
+      } else {
         ArrayNode a = StatusCommand.JSON.createArrayNode();
-        for (JobStatus s : queries.recentJobs(intParam(params, "limit", 20, 1000))) {
-          a.add(StatusCommand.toJson(s));
+        for (FailedItem f :
+            queries.failedItems(
+                r.job(), Optional.of(fingerprint), intParam(params, "limit", 100, 10_000))) {
+          a.add(FailuresCommand.toJson(f));
         }
         send(ex, 200, a);
-        return;
       }
-      String[] parts = rest.substring(1).split("/", -1);
-      String job = decode(parts[0]);
-      Optional<JobStatus> s = queries.job(job);
-      if (s.isEmpty()) {
-        send(ex, 404, error("no job '" + echo(job) + "' in the ledger"));
-      } else if (parts.length == 1) {
-        send(ex, 200, StatusCommand.toJson(s.get()));
-      } else if (parts.length == 2 && parts[1].equals("failures")) {
-        String fingerprint = params.get("fingerprint");
-        if (fingerprint == null) {
-          send(ex, 200, FailuresCommand.groupsJson(queries.failureGroups(job, 5)));
-        } else {
-          ArrayNode a = StatusCommand.JSON.createArrayNode();
-          for (FailedItem f :
-              queries.failedItems(
-                  job, Optional.of(fingerprint), intParam(params, "limit", 100, 10_000))) {
-            a.add(FailuresCommand.toJson(f));
-          }
-          send(ex, 200, a);
-        }
-      } else {
-        send(ex, 404, error("no such resource: " + echo(ex.getRequestURI().getRawPath())));
-      }
-    } catch (IllegalArgumentException e) {
-      send(ex, 400, error(echo(e.getMessage())));
-    } catch (Exception e) {
-      log.warn("API request {} failed: {}", echo(ex.getRequestURI().getRawPath()), e.toString());
-      send(ex, 503, error("the ledger cannot be read now: " + e.getMessage()));
+    } else if (console.isPresent() && rest.equals(List.of("minutes"))) {
+      send(ex, 200, console.get().jobMinutes(r.job(), params));
+    } else if (console.isPresent()
+        && rest.size() == 3
+        && rest.get(0).equals("failures")
+        && rest.get(2).equals("items")) {
+      send(ex, 200, console.get().items(r.job(), rest.get(1), params));
+    } else if (console.isPresent()
+        && rest.equals(List.of("failures", "items"))
+        && params.containsKey("fingerprint")) {
+      send(ex, 200, console.get().items(r.job(), params.get("fingerprint"), params));
+    } else {
+      send(ex, 404, error("no such resource: " + echo(ex.getRequestURI().getRawPath())));
     }
   }
 
-  /** Serves a console view when {@code path} names one; false when it names none. */
-  private boolean consoleView(HttpExchange ex, String path) throws IOException {
-    ConsoleApi c = console.get();
-    try {
-      Map<String, String> params = params(ex.getRequestURI().getRawQuery());
-      if (path.equals("/api/overview")) {
-        send(ex, 200, c.overview(params));
-        return true;
-      }
-      if (path.equals("/api/fleet")) {
-        Optional<JsonNode> f = c.fleet();
-        if (f.isPresent()) send(ex, 200, f.get());
-        else send(ex, 404, error("this server does not see the workers' group"));
-        return true;
-      }
-      if (!path.startsWith("/api/jobs/")) return false;
-      String[] parts = path.substring("/api/jobs/".length()).split("/", -1);
-      if (parts.length == 2 && parts[1].equals("minutes")) {
-        String job = decode(parts[0]);
-        if (queries.job(job).isEmpty()) {
-          send(ex, 404, error("no job '" + echo(job) + "' in the ledger"));
-        } else {
-          send(ex, 200, c.jobMinutes(job, params));
-        }
-        return true;
-      }
-      if (parts.length == 4 && parts[1].equals("failures") && parts[3].equals("items")) {
-        send(ex, 200, c.items(decode(parts[0]), decode(parts[2]), params));
-        return true;
-      }
-      return false;
-    } catch (IllegalArgumentException e) {
-      send(ex, 400, error(echo(e.getMessage())));
-      return true;
-    } catch (Exception e) {
-      log.warn("console request {} failed: {}", echo(path), e.toString());
-      send(ex, 503, error("cannot answer now: " + e.getMessage()));
-      return true;
-    }
-  }
-
-  /** {@code POST /api/jobs/JOB/replay[?fingerprint=F][&dryRun=true]}. */
-  private void replay(HttpExchange ex, String path) throws IOException {
-    ex.getRequestBody().readAllBytes(); // no body is read; drain it
+  /** {@code POST …/replay[?fingerprint=F][&dryRun=true]}. */
+  private void replay(HttpExchange ex, String job, Map<String, String> params) throws Exception {
+    // The body is not read: nothing in it is used, and an unauthenticated client must not be able
+    // to make the server hold a large one.
     if (token.isEmpty()) {
       send(
           ex,
           403,
           error(
-              "replay from the API needs FLEET_API_TOKEN set on the recorder (and sent as a bearer token)"));
+              "replay from the API needs FLEET_API_TOKEN set on the recorder (and sent as a bearer"
+                  + " token)"));
       return;
     }
     if (replayer.isEmpty()) {
       send(ex, 503, error("this server cannot replay; use fleet replay"));
       return;
     }
-    try {
-      Map<String, String> params = params(ex.getRequestURI().getRawQuery());
-      String segment = path.substring("/api/jobs/".length(), path.length() - "/replay".length());
-      if (segment.isEmpty() || segment.contains("/")) {
-        send(ex, 404, error("no such resource: " + echo(path)));
-        return;
-      }
-      String job = decode(segment);
-      Optional<String> fingerprint = Optional.ofNullable(params.get("fingerprint"));
-      boolean dryRun = "true".equals(params.get("dryRun"));
-      Replayer.Plan plan = replayer.get().plan(job, fingerprint);
-      if (dryRun) {
-        send(ex, 200, Replayer.toJson(plan, Optional.empty()));
-        return;
-      }
-      Replayer.Outcome out = replayer.get().run(plan);
-      log.info(
-          "replay of job {} from the API: {} sent, {} resolved as done already",
-          job,
-          out.sent(),
-          plan.doneAlready().size());
-      send(ex, out.complete() ? 200 : 502, Replayer.toJson(plan, Optional.of(out)));
-    } catch (Replayer.NoSuchJob e) {
-      send(ex, 404, error(echo(e.getMessage())));
-    } catch (IllegalArgumentException e) {
-      send(ex, 400, error(echo(e.getMessage())));
-    } catch (Replayer.RedisUnavailable e) {
-      send(ex, 503, error(e.getMessage()));
-    } catch (Exception e) {
-      log.warn("replay request {} failed: {}", echo(path), e.toString());
-      send(ex, 503, error("replay failed: " + e.getMessage()));
+    Optional<String> fingerprint = Optional.ofNullable(params.get("fingerprint"));
+    boolean dryRun = "true".equals(params.get("dryRun"));
+    Replayer.Plan plan = replayer.get().plan(job, fingerprint);
+    if (dryRun) {
+      send(ex, 200, Replayer.toJson(plan, Optional.empty()));
+      return;
     }
+    Replayer.Outcome out = replayer.get().run(plan);
+    log.info(
+        "replay of job {} from the API: {} sent, {} resolved as done already",
+        job,
+        out.sent(),
+        plan.doneAlready().size());
+    send(ex, out.complete() ? 200 : 502, Replayer.toJson(plan, Optional.of(out)));
   }
 
   /** A percent-encoded path segment; a bad escape is the client's error (400), named. */
-  private static String decode(String segment) {
+  static String decode(String segment) {
     try {
       return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {

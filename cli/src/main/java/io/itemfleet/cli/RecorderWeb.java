@@ -32,7 +32,13 @@ public final class RecorderWeb implements AutoCloseable {
       Optional<String> token,
       Optional<URI> redis) {
     HikariDataSource pool = LedgerDatabase.pool(db, 2, "fleet-api");
-    FleetView fleet = new FleetView(kafka, topics);
+    FleetView fleet;
+    try {
+      fleet = new FleetView(kafka, topics);
+    } catch (RuntimeException e) {
+      pool.close();
+      throw e;
+    }
     LedgerQueries queries = new LedgerQueries(pool);
     RecorderApi.serve(
         server,

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.itemfleet.producer.ProduceRun;
 import io.itemfleet.producer.TaskProducer;
+import io.itemfleet.producer.TopicAdmin;
 import io.itemfleet.recorder.FailedItem;
 import io.itemfleet.recorder.LedgerQueries;
 import io.itemfleet.schemas.FailureEvent;
@@ -56,6 +57,13 @@ final class Replayer {
     }
   }
 
+  /** A replay of the same job is running already (a second one would send the same items again). */
+  static final class Busy extends RuntimeException {
+    Busy(String job) {
+      super("a replay of job '" + job + "' is running already");
+    }
+  }
+
   /** Redis could not be asked which items are done. */
   static final class RedisUnavailable extends RuntimeException {
     RedisUnavailable(String message) {
@@ -67,6 +75,9 @@ final class Replayer {
   private final Map<String, Object> kafka;
   private final FleetTopics topics;
   private final Optional<URI> redis;
+
+  /** Jobs being replayed now, by this process. */
+  private final java.util.Set<String> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * @param redis where done markers are read; empty: no check (workers still deduplicate items done
@@ -97,14 +108,31 @@ final class Replayer {
     return new Plan(job, fingerprint, rows.size(), candidates, done, poison, redis.isPresent());
   }
 
-  /** Resolves the rows of items done already, sends the rest, marks them replayed. */
+  /**
+   * Resolves the rows of items done already, sends the rest, marks them replayed. One replay per
+   * job at a time ({@link Busy} otherwise); Kafka is checked before anything is sent, and sending
+   * stops at the first failure.
+   */
   Outcome run(Plan plan) throws SQLException {
+    String job = plan.job();
+    if (!running.add(job)) throw new Busy(job);
+    try {
+      return runAlone(plan);
+    } finally {
+      running.remove(job);
+    }
+  }
+
+  private Outcome runAlone(Plan plan) throws SQLException {
     String job = plan.job();
     if (!plan.doneAlready().isEmpty()) {
       queries.markResolved(
           job, plan.doneAlready().stream().map(FailedItem::itemKey).toList(), Instant.now());
     }
     if (plan.toReplay().isEmpty()) return new Outcome(plan, 0, 0, List.of(), Optional.empty());
+    try (TopicAdmin admin = new TopicAdmin(kafka, topics, Duration.ofSeconds(15))) {
+      admin.checkReachable(String.valueOf(kafka.get("bootstrap.servers")));
+    }
     Map<String, List<FailedItem>> byType = new LinkedHashMap<>();
     for (FailedItem f : plan.toReplay()) {
       byType.computeIfAbsent(f.type().get(), t -> new ArrayList<>()).add(f);
@@ -112,11 +140,13 @@ final class Replayer {
     long sent = 0;
     long failedSends = 0;
     List<String> omitted = new ArrayList<>();
+    List<String> submitted = new ArrayList<>();
     Optional<String> sendError = Optional.empty();
     try (TaskProducer producer = new TaskProducer(kafka, topics)) {
       for (var e : byType.entrySet()) {
         ProduceRun run = producer.startReplayRun(job, e.getKey());
         for (FailedItem f : e.getValue()) {
+          if (run.failed() > 0) break; // Kafka refuses: stop, do not wait on every item
           if (payloadOmitted(f)) {
             omitted.add(f.itemKey());
             continue;
@@ -130,6 +160,7 @@ final class Replayer {
                   Optional.empty(),
                   payload(f),
                   TaskOptions.NONE));
+          submitted.add(f.itemKey());
         }
         ProduceRun.Result r = run.finish(Duration.ofMinutes(2));
         sent += r.acknowledged();
@@ -137,10 +168,12 @@ final class Replayer {
         if (r.firstError().isPresent() && sendError.isEmpty()) {
           sendError = Optional.of(r.firstError().get().toString());
         }
+        if (r.failed() > 0) break;
       }
     }
-    queries.markReplayed(
-        job, plan.toReplay().stream().map(FailedItem::itemKey).toList(), Instant.now());
+    List<String> marked = new ArrayList<>(submitted);
+    marked.addAll(omitted);
+    queries.markReplayed(job, marked, Instant.now());
     return new Outcome(plan, sent, failedSends, omitted, sendError);
   }
 

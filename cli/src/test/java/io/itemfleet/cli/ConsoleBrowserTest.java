@@ -190,6 +190,18 @@ class ConsoleBrowserTest {
                 () -> b.findElement(By.id("replay-result")).getText().contains("FLEET_API_TOKEN"));
         assertNoAlert(b);
 
+        // A job named '..' has its page too: a browser drops '..' (and %2E%2E) from a path, so the
+        // page asks the API by query parameter.
+        b.get(base + "#/job/%2E%2E");
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () ->
+                    js(
+                        b,
+                        "const e = document.getElementById('job-title'); return e ? e.textContent : null;"),
+                t -> "..".equals(t));
+
         // The job named like markup has a page of its own that renders its name as text.
         b.get(
             base

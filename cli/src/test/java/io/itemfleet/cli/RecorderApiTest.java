@@ -134,6 +134,14 @@ class RecorderApiTest {
       assertThat(big.statusCode()).isIn(404, 414, 431);
       assertThat(big.body().length()).isLessThan(1_000);
 
+      // Any name by query parameter, '..' too (a browser cannot send it as a path segment).
+      assertThat(json(get(base + "/api/job?name=..", auth), 200).get("job").asText())
+          .isEqualTo("..");
+      assertThat(json(get(base + "/api/job/failures?name=..", auth), 200)).isEmpty();
+      assertThat(json(get(base + "/api/job", auth), 400).get("error").asText()).contains("?name=");
+      assertThat(json(get(base + "/api/job?name=nope", auth), 404).get("error").asText())
+          .contains("no job 'nope'");
+
       for (String path : new String[] {"/", "/metrics", "/health", "/api/jobs"}) {
         HttpResponse<String> post =
             http.send(
@@ -200,6 +208,14 @@ class RecorderApiTest {
       assertThat(
               json(post(base + "/api/jobs/no-job/replay", "Bearer t0k"), 404).get("error").asText())
           .contains("no job 'no-job'");
+      // A job named like the action is still a job: its resource is read, not replayed.
+      assertThat(json(get(base + "/api/jobs/replay", "Bearer t0k"), 404).get("error").asText())
+          .contains("no job 'replay'");
+      assertThat(
+              json(post(base + "/api/job/replay?name=rp-job&dryRun=true", "Bearer t0k"), 200)
+                  .get("toReplay")
+                  .asInt())
+          .isEqualTo(4);
 
       JsonNode dry = json(post(base + "/api/jobs/rp-job/replay?dryRun=true", "Bearer t0k"), 200);
       assertThat(dry.get("dryRun").asBoolean()).isTrue();

@@ -70,12 +70,15 @@ public record ItemIdInput(
     for (byte b : all) {
       if (b == '\n') lines++;
     }
-    List<String> ids = new ArrayList<>(lines); // sized once: no copying as a million IDs arrive
+    // Sized up front for up to a million IDs (no copying or rehashing on the way); beyond, or for
+    // inputs of mostly blank lines, the structures grow as IDs arrive.
+    int expected = Math.min(lines, 1 << 20);
+    List<String> ids = new ArrayList<>(expected);
     List<String> errors = new ArrayList<>();
     long errorCount = 0;
     long duplicates = 0;
     String firstDuplicate = null;
-    DuplicateFinder seen = new DuplicateFinder(ids, lines);
+    DuplicateFinder seen = new DuplicateFinder(ids, expected);
     CharsetDecoder utf8 =
         StandardCharsets.UTF_8
             .newDecoder()

@@ -141,10 +141,10 @@ public final class ConsoleQueries {
             c.prepareStatement(
                 "select item_key, source_topic, source_partition, source_offset,"
                     + " left(last_payload::text, ?), length(last_payload::text) from fleet_failures"
-                    + " where job = ? and fingerprint = ? and resolved_at is null")) {
+                    + " where job = ? and item_key = any(?)")) {
       s.setInt(1, MAX_PAYLOAD_CHARS);
       s.setString(2, job);
-      s.setString(3, fingerprint);
+      s.setArray(3, c.createArrayOf("text", items.stream().map(FailedItem::itemKey).toArray()));
       Map<String, Object[]> extra = new LinkedHashMap<>();
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
