@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.params.SetParams;
 
 /**
  * The noop drain with idempotency on (every item checked in Redis before it runs and marked done
@@ -27,19 +28,28 @@ final class RedisBench {
       double[] ours = new double[rounds];
       double[] raw = new double[rounds];
       double[] ratio = new double[rounds];
+      double[] ceiling = new double[rounds];
+      double[] vsCeiling = new double[rounds];
       long[] last = null;
       long bytesPerItem = 0;
+      double usecPerItem = 0;
       for (int r = 0; r < rounds; r++) {
         FleetTopics b = WorkerBench.backlog(bootstrap, fresh("raw-r"), items, "noop", 12);
         double tRaw = WorkerBench.drainWithRawConsumer(bootstrap, b, items).seconds();
         // Each round leaves a done marker per item (7-day TTL): start the embedded Redis empty.
         if (embedded != null) flush(redis);
         long before = usedMemory(redis);
+        long usecBefore = commandUsec(redis);
         WorkerBench.Drain ourRun = drain(bootstrap, fresh("redis-" + r), items, yaml, redis);
+        usecPerItem = (double) (commandUsec(redis) - usecBefore) / items;
         bytesPerItem = (usedMemory(redis) - before) / items;
         ours[r] = items / ourRun.seconds();
         raw[r] = items / tRaw;
         ratio[r] = ours[r] / raw[r];
+        if (embedded != null) flush(redis);
+        ceiling[r] = twoWriteCeiling(redis, items, r);
+        if (embedded != null) flush(redis);
+        vsCeiling[r] = ours[r] / ceiling[r];
         last = ourRun.counters();
         System.err.printf(
             "noop+Redis round %d: worker %,.0f/s, raw consumer %,.0f/s; %,d round trips, %,d items"
@@ -56,6 +66,20 @@ final class RedisBench {
           ResultTable.ratios(ratio),
           "≥ 0.4×");
       table.add(
+          "↳ same run, against the two-write ceiling: new keys written as `SET NX PX` then `SET PX`,"
+              + " pipelined 1,000 at a time, from the bench itself on the same Redis",
+          ResultTable.rate(ResultTable.median(ours)),
+          ResultTable.rate(ResultTable.median(ceiling)) + " (two-write ceiling)",
+          ResultTable.ratios(vsCeiling),
+          "≥ 1.0×");
+      table.add(
+          String.format(
+              "↳ Redis's own time per item (INFO commandstats, last round): %.2f µs", usecPerItem),
+          "",
+          "",
+          "—",
+          "—");
+      table.add(
           "↳ Redis round trips per poll batch (last round; each round trip is one pipeline)",
           String.format("%.2f", (double) last[0] / Math.max(1, last[2])),
           String.format(
@@ -66,6 +90,46 @@ final class RedisBench {
           "≤ 2");
     } finally {
       if (embedded != null) embedded.close();
+    }
+  }
+
+  /**
+   * Items/s of the two-write design's floor cost on this Redis: each new key taken with {@code SET
+   * NX PX} (a lease-sized value) and then overwritten with {@code SET PX} (a marker-sized value),
+   * both pipelined 1,000 at a time.
+   */
+  private static double twoWriteCeiling(URI redis, int items, int round) {
+    String lease = "L|bench-worker|k3j2h1#1|bench-topic.tasks|7|";
+    String marker = "D|SUCCEEDED|bench-topic.tasks|7|";
+    try (Jedis j = new Jedis(redis)) {
+      var nx = SetParams.setParams().nx().px(60_000);
+      var px = SetParams.setParams().px(604_800_000);
+      long t0 = System.nanoTime();
+      for (int from = 0; from < items; from += 1000) {
+        var p = j.pipelined();
+        int to = Math.min(items, from + 1000);
+        for (int i = from; i < to; i++) p.set("ceil:" + round + ":item-" + i, lease + i, nx);
+        p.sync();
+        p = j.pipelined();
+        for (int i = from; i < to; i++) p.set("ceil:" + round + ":item-" + i, marker + i, px);
+        p.sync();
+      }
+      return items / ((System.nanoTime() - t0) / 1e9);
+    }
+  }
+
+  /** The microseconds Redis spent in commands so far (INFO commandstats, every command). */
+  private static long commandUsec(URI redis) {
+    try (Jedis j = new Jedis(redis)) {
+      long total = 0;
+      for (String line : j.info("commandstats").split("\r?\n")) {
+        int at = line.indexOf("usec=");
+        if (line.startsWith("cmdstat_") && at > 0) {
+          int end = line.indexOf(',', at);
+          total += Long.parseLong(line.substring(at + 5, end < 0 ? line.length() : end));
+        }
+      }
+      return total;
     }
   }
 
