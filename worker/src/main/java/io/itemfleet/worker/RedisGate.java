@@ -427,10 +427,10 @@ final class RedisGate implements Admission {
     }
     for (int from = 0; from < fast.size(); from += SCRIPT_BATCH) {
       List<Attempt> chunk = fast.subList(from, Math.min(fast.size(), from + SCRIPT_BATCH));
-      Response<Object> batch = calls.claimCall(p, chunk);
+      List<java.util.function.Supplier<Object>> replies = calls.claimCalls(p, chunk);
       for (int i = 0; i < chunk.size(); i++) {
-        int at = i;
-        res.set(fastAt.get(from + i), () -> ((List<?>) batch.get()).get(at));
+        java.util.function.Supplier<Object> reply = replies.get(i);
+        res.set(fastAt.get(from + i), reply::get);
       }
     }
     try {
@@ -569,7 +569,7 @@ final class RedisGate implements Admission {
   private void decide(Attempt a, Reply response) {
     undecided.decrementAndGet();
     if (a.keys.fast()) {
-      // CLAIM_BATCH: '' means the lease is ours now; else the value that was there.
+      // The claim: '' means the lease is ours now; else the value that was there.
       String old = text(response.get());
       if (old.isEmpty() || old.equals(a.keys.leaseValue())) {
         run(a); // new, or our own lease on this same record (after a rewind): take it over

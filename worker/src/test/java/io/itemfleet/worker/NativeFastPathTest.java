@@ -1,0 +1,183 @@
+package io.itemfleet.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskHandler;
+import io.itemfleet.schemas.OutcomeCounts;
+import io.itemfleet.testkit.FleetTestKit;
+import io.itemfleet.testkit.TestFleet;
+import io.itemfleet.worker.config.FleetConfig;
+import io.itemfleet.worker.config.HandlerRegistry;
+import io.itemfleet.worker.config.TaskSettings;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.params.SetParams;
+
+/**
+ * The gate's fast path on Redis 7+, where it claims with a native {@code SET NX GET PX} and marks
+ * with {@code SET PX} instead of scripts (the test kit's embedded Redis is 6.2, which takes the
+ * script path in RedisGateTest). Runs against Debian's {@code redis-server} (7.x) started here on a
+ * free port; skips with a message where it is missing or older.
+ */
+@ExtendWith(FleetTestKit.class)
+class NativeFastPathTest {
+  private static final Path REDIS_SERVER = Path.of("/usr/bin/redis-server");
+  private static Process server;
+  private static URI url;
+
+  @BeforeAll
+  static void startRedis7() throws Exception {
+    assumeTrue(
+        Files.isExecutable(REDIS_SERVER),
+        "no /usr/bin/redis-server (apt-get install redis-server)");
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    server =
+        new ProcessBuilder(
+                REDIS_SERVER.toString(),
+                "--port",
+                Integer.toString(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    url = URI.create("redis://127.0.0.1:" + port);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              try (Jedis j = new Jedis(url)) {
+                return "PONG".equals(j.ping());
+              }
+            });
+    try (Jedis j = new Jedis(url)) {
+      assumeTrue(
+          GateCalls.majorVersion(j.info("server")) >= 7,
+          "redis-server is older than 7.0: the native fast path needs SET NX GET");
+    }
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    if (server != null) server.destroyForcibly();
+  }
+
+  private static Worker start(FleetHarness h, String id, Map<String, TaskHandler> handlers) {
+    FleetConfig config = FleetConfig.parse("{}", TaskSettings.DEFAULTS);
+    return Worker.start(
+        h.settings(id, 32).withRedis(Optional.of(url)),
+        config,
+        HandlerRegistry.create(config, handlers),
+        WorkerMetrics.NONE);
+  }
+
+  private static TaskHandler counting(Map<String, AtomicInteger> runs) {
+    return ctx -> {
+      runs.computeIfAbsent(ctx.item(), k -> new AtomicInteger()).incrementAndGet();
+      return HandlerResult.succeeded();
+    };
+  }
+
+  private static OutcomeCounts awaitTotal(FleetHarness h, String job, long n) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> h.totals(job).counts().total() >= n);
+    return h.totals(job).counts();
+  }
+
+  private static long calls(String command) {
+    try (Jedis j = new Jedis(url)) {
+      for (String line : j.info("commandstats").split("\\r?\\n")) {
+        if (line.startsWith("cmdstat_" + command + ":calls=")) {
+          String v = line.substring(("cmdstat_" + command + ":calls=").length());
+          return Long.parseLong(v.substring(0, v.indexOf(',')));
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Test
+  void aSecondMessageIsDeduplicatedWithNativeCommandsAndNoScript(TestFleet fleet) {
+    try (Jedis j = new Jedis(url)) {
+      j.configResetStat();
+    }
+    FleetHarness h = new FleetHarness(fleet, 4);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    h.produce("job-n", "t", FleetHarness.ids(500));
+    h.produce("job-n", "t", FleetHarness.ids(500));
+    try (Worker w = start(h, "w-native", Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-n", 1000)).isEqualTo(new OutcomeCounts(500, 0, 0, 500, 0));
+    }
+    assertThat(runs).hasSize(500).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    // 1,000 claims and 500 markers, all native SETs; no script ran on the fast path.
+    assertThat(calls("set")).isGreaterThanOrEqualTo(1500);
+    assertThat(calls("evalsha")).isZero();
+    try (Jedis j = new Jedis(url)) {
+      String marker = j.get(fleet.redisKeyPrefix() + "item:job-n:item-7");
+      assertThat(marker).startsWith("D|SUCCEEDED|");
+      assertThat(j.pttl(fleet.redisKeyPrefix() + "item:job-n:item-7")).isPositive();
+    }
+  }
+
+  @Test
+  void aRedeliveredFinishingRecordReEmitsItsOutcomeAndAnotherIsDeduplicated(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    h.produce("job-nr", "t", List.of("a", "b"));
+    String tasks = h.topics.tasks();
+    try (Jedis r = new Jedis(url)) {
+      String p = fleet.redisKeyPrefix();
+      r.set(p + "item:job-nr:a", "D|FAILED|" + tasks + "|0|0|3|http.500|boom");
+      r.set(p + "item:job-nr:b", "D|SUCCEEDED|" + tasks + "|0|99|1||");
+    }
+    try (Worker w = start(h, "w-native-r", Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-nr", 2)).isEqualTo(new OutcomeCounts(0, 0, 1, 1, 0));
+    }
+    assertThat(runs).isEmpty();
+  }
+
+  @Test
+  void anotherWorkersLeaseMakesTheItemWaitUntilItExpires(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    try (Jedis r = new Jedis(url)) {
+      r.set(
+          fleet.redisKeyPrefix() + "item:job-nl:a",
+          "L|dead-worker|x|0|0",
+          SetParams.setParams().px(1500));
+    }
+    h.produce("job-nl", "t", List.of("a"));
+    long t0 = System.nanoTime();
+    try (Worker w = start(h, "w-native-l", Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-nl", 1).succeeded()).isEqualTo(1);
+    }
+    assertThat(runs.get("a").get()).isEqualTo(1);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThan(Duration.ofMillis(1400));
+  }
+}
