@@ -68,36 +68,12 @@ public final class AlertDeduplicator {
     String fp = Fingerprint.of(e.errorClass(), Fingerprint.normalise(e.errorMessage(), item));
     Instant at = e.failedAt();
     if (e.outcome() == Outcome.POISON) {
-      return List.of(
-          new Alert(
-              Alert.Kind.POISON,
-              job,
-              type,
-              fp,
-              e.errorClass(),
-              message,
-              1,
-              List.of(item),
-              at,
-              at,
-              hint(job, fp)));
+      return List.of(single(Alert.Kind.POISON, e, job, type, fp, item, message));
     }
     Key key = new Key(job, fp);
     if (!seen.containsKey(key)) {
       seen.put(key, null);
-      return List.of(
-          new Alert(
-              Alert.Kind.FIRST,
-              job,
-              type,
-              fp,
-              e.errorClass(),
-              message,
-              1,
-              List.of(item),
-              at,
-              at,
-              hint(job, fp)));
+      return List.of(single(Alert.Kind.FIRST, e, job, type, fp, item, message));
     }
     Pending p = seen.get(key);
     if (p == null) {
@@ -112,6 +88,29 @@ public final class AlertDeduplicator {
     if (at.isBefore(p.since)) p.since = at;
     if (p.samples.size() < SAMPLES) p.samples.add(item);
     return List.of();
+  }
+
+  /** An alert for one failure, sent at once. */
+  private static Alert single(
+      Alert.Kind kind,
+      FailureEvent e,
+      String job,
+      String type,
+      String fp,
+      String item,
+      String message) {
+    return new Alert(
+        kind,
+        job,
+        type,
+        fp,
+        e.errorClass(),
+        message,
+        1,
+        List.of(item),
+        e.failedAt(),
+        e.failedAt(),
+        hint(job, fp));
   }
 
   /** SUMMARY alerts for every key with failures since its last alert; they are then cleared. */

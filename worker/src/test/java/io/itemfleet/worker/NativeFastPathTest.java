@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.itemfleet.handler.HandlerResult;
 import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.testkit.FleetTestKit;
@@ -95,21 +94,6 @@ class NativeFastPathTest {
         WorkerMetrics.NONE);
   }
 
-  private static TaskHandler counting(Map<String, AtomicInteger> runs) {
-    return ctx -> {
-      runs.computeIfAbsent(ctx.item(), k -> new AtomicInteger()).incrementAndGet();
-      return HandlerResult.succeeded();
-    };
-  }
-
-  private static OutcomeCounts awaitTotal(FleetHarness h, String job, long n) {
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(500))
-        .until(() -> h.totals(job).counts().total() >= n);
-    return h.totals(job).counts();
-  }
-
   private static long calls(String command) {
     try (Jedis j = new Jedis(url)) {
       for (String line : j.info("commandstats").split("\\r?\\n")) {
@@ -131,8 +115,9 @@ class NativeFastPathTest {
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     h.produce("job-n", "t", FleetHarness.ids(500));
     h.produce("job-n", "t", FleetHarness.ids(500));
-    try (Worker w = start(h, "w-native", Map.of("t", counting(runs)))) {
-      assertThat(awaitTotal(h, "job-n", 1000)).isEqualTo(new OutcomeCounts(500, 0, 0, 500, 0));
+    try (Worker w = start(h, "w-native", Map.of("t", RedisGateTest.counting(runs)))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-n", 1000))
+          .isEqualTo(new OutcomeCounts(500, 0, 0, 500, 0));
     }
     assertThat(runs).hasSize(500).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
     // 1,000 claims and 500 markers, all native SETs; no script ran on the fast path.
@@ -156,8 +141,9 @@ class NativeFastPathTest {
       r.set(p + "item:job-nr:a", "D|FAILED|" + tasks + "|0|0|3|http.500|boom");
       r.set(p + "item:job-nr:b", "D|SUCCEEDED|" + tasks + "|0|99|1||");
     }
-    try (Worker w = start(h, "w-native-r", Map.of("t", counting(runs)))) {
-      assertThat(awaitTotal(h, "job-nr", 2)).isEqualTo(new OutcomeCounts(0, 0, 1, 1, 0));
+    try (Worker w = start(h, "w-native-r", Map.of("t", RedisGateTest.counting(runs)))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-nr", 2))
+          .isEqualTo(new OutcomeCounts(0, 0, 1, 1, 0));
     }
     assertThat(runs).isEmpty();
   }
@@ -174,8 +160,8 @@ class NativeFastPathTest {
     }
     h.produce("job-nl", "t", List.of("a"));
     long t0 = System.nanoTime();
-    try (Worker w = start(h, "w-native-l", Map.of("t", counting(runs)))) {
-      assertThat(awaitTotal(h, "job-nl", 1).succeeded()).isEqualTo(1);
+    try (Worker w = start(h, "w-native-l", Map.of("t", RedisGateTest.counting(runs)))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-nl", 1).succeeded()).isEqualTo(1);
     }
     assertThat(runs.get("a").get()).isEqualTo(1);
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThan(Duration.ofMillis(1400));

@@ -41,14 +41,14 @@ class RedisGateTest {
   }
 
   /** A handler counting its runs per item. */
-  private static TaskHandler counting(Map<String, AtomicInteger> runs) {
+  static TaskHandler counting(Map<String, AtomicInteger> runs) {
     return ctx -> {
       runs.computeIfAbsent(ctx.item(), k -> new AtomicInteger()).incrementAndGet();
       return new HandlerResult.Succeeded(Optional.of("result-of-" + ctx.item()));
     };
   }
 
-  private static OutcomeCounts awaitTotal(FleetHarness h, String job, long n) {
+  static OutcomeCounts awaitTotal(FleetHarness h, String job, long n) {
     await()
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(500))
