@@ -1,11 +1,9 @@
 package io.itemfleet.cli;
 
 import com.zaxxer.hikari.HikariDataSource;
-import io.itemfleet.producer.TopicAdmin;
 import io.itemfleet.recorder.LedgerQueries;
 import io.itemfleet.schemas.FailureEvent;
 import java.net.URI;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -93,12 +91,6 @@ final class ReplayCommand implements Callable<Integer> {
                 ? ""
                 : " and " + plan.doneAlready().size() + " rows resolved");
         return 0;
-      }
-      if (!plan.toReplay().isEmpty()) {
-        try (TopicAdmin admin =
-            new TopicAdmin(kafka.clientProperties(), kafka.topics(), Duration.ofSeconds(30))) {
-          admin.checkReachable(kafka.bootstrap);
-        }
       }
       Replayer.Outcome out;
       try {

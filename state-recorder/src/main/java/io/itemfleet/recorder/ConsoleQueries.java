@@ -135,7 +135,10 @@ public final class ConsoleQueries {
   public List<ItemDetail> items(String job, String fingerprint, int limit) throws SQLException {
     LedgerQueries q = new LedgerQueries(ds);
     List<FailedItem> items = q.failedItems(job, Optional.of(fingerprint), limit);
-    Map<String, ItemDetail> byKey = new LinkedHashMap<>();
+    /** What the failures table adds to an item: coordinates and the payload's first part. */
+    record Extra(
+        String topic, Integer partition, Long offset, String payload, Integer payloadLength) {}
+    Map<String, Extra> extra = new java.util.HashMap<>();
     try (Connection c = ds.getConnection();
         PreparedStatement s =
             c.prepareStatement(
@@ -145,32 +148,32 @@ public final class ConsoleQueries {
       s.setInt(1, MAX_PAYLOAD_CHARS);
       s.setString(2, job);
       s.setArray(3, c.createArrayOf("text", items.stream().map(FailedItem::itemKey).toArray()));
-      Map<String, Object[]> extra = new LinkedHashMap<>();
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
-          Integer partition = (Integer) r.getObject(3);
-          Long offset = r.getObject(4) == null ? null : r.getLong(4);
-          Integer length = r.getObject(6) == null ? null : r.getInt(6);
           extra.put(
               r.getString(1),
-              new Object[] {r.getString(2), partition, offset, r.getString(5), length});
+              new Extra(
+                  r.getString(2),
+                  (Integer) r.getObject(3),
+                  r.getObject(4) == null ? null : r.getLong(4),
+                  r.getString(5),
+                  r.getObject(6) == null ? null : r.getInt(6)));
         }
       }
-      for (FailedItem f : items) {
-        Object[] e = extra.getOrDefault(f.itemKey(), new Object[5]);
-        Integer length = (Integer) e[4];
-        byKey.put(
-            f.itemKey(),
-            new ItemDetail(
-                f,
-                Optional.ofNullable((String) e[0]),
-                Optional.ofNullable((Integer) e[1]),
-                Optional.ofNullable((Long) e[2]),
-                Optional.ofNullable((String) e[3]),
-                length != null && length > MAX_PAYLOAD_CHARS));
-      }
     }
-    return new ArrayList<>(byKey.values());
+    List<ItemDetail> out = new ArrayList<>(items.size());
+    for (FailedItem f : items) {
+      Extra e = extra.getOrDefault(f.itemKey(), new Extra(null, null, null, null, null));
+      out.add(
+          new ItemDetail(
+              f,
+              Optional.ofNullable(e.topic()),
+              Optional.ofNullable(e.partition()),
+              Optional.ofNullable(e.offset()),
+              Optional.ofNullable(e.payload()),
+              e.payloadLength() != null && e.payloadLength() > MAX_PAYLOAD_CHARS));
+    }
+    return out;
   }
 
   private static Minute minute(ResultSet r, boolean withLatency) throws SQLException {

@@ -27,6 +27,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Pipeline;
@@ -412,7 +413,8 @@ final class RedisGate implements Admission {
     List<Attempt> renewed = renew ? leased.toRenew(ending) : List.of();
     List<Response<Object>> renewals = new ArrayList<>(renewed.size());
     for (Attempt a : renewed) renewals.add(calls.renewCall(p, a));
-    List<Reply> res = new ArrayList<>(checks.size());
+    // Each check's reply, read after the pipeline's sync.
+    List<Supplier<Object>> res = new ArrayList<>(checks.size());
     List<Attempt> fast = new ArrayList<>();
     List<Integer> fastAt = new ArrayList<>();
     for (Attempt a : checks) {
@@ -427,18 +429,16 @@ final class RedisGate implements Admission {
     }
     for (int from = 0; from < fast.size(); from += SCRIPT_BATCH) {
       List<Attempt> chunk = fast.subList(from, Math.min(fast.size(), from + SCRIPT_BATCH));
-      List<java.util.function.Supplier<Object>> replies = calls.claimCalls(p, chunk);
-      for (int i = 0; i < chunk.size(); i++) {
-        java.util.function.Supplier<Object> reply = replies.get(i);
-        res.set(fastAt.get(from + i), reply::get);
-      }
+      List<Supplier<Object>> replies = calls.claimCalls(p, chunk);
+      for (int i = 0; i < chunk.size(); i++) res.set(fastAt.get(from + i), replies.get(i));
     }
     try {
       p.sync();
       for (Response<?> r : fin) r.get(); // surfaces NOSCRIPT and data errors
       for (Response<Object> r : others) r.get();
       for (Response<Object> r : renewals) r.get();
-      for (Reply r : res) r.get(); // before any decision, so that a failure carries them all
+      for (Supplier<Object> r : res)
+        r.get(); // before any decision, so that a failure carries them all
     } catch (JedisNoScriptException e) {
       calls.loadScripts();
       throw new JedisException("scripts were not loaded (Redis restarted?); loaded them again", e);
@@ -543,12 +543,6 @@ final class RedisGate implements Admission {
     out.add(a);
   }
 
-  /** A check's reply, read after the pipeline's sync. */
-  @FunctionalInterface
-  private interface Reply {
-    Object get();
-  }
-
   /**
    * True for a timed-out attempt whose handler still runs and whose item will be retried: its lease
    * is kept (and renewed) until the handler returns ({@link #release} then drops it), so that the
@@ -566,7 +560,7 @@ final class RedisGate implements Admission {
   }
 
   /** Acts on one check's reply. */
-  private void decide(Attempt a, Reply response) {
+  private void decide(Attempt a, Supplier<Object> response) {
     undecided.decrementAndGet();
     if (a.keys.fast()) {
       // The claim: '' means the lease is ours now; else the value that was there.
