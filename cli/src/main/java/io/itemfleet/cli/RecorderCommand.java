@@ -116,7 +116,7 @@ final class RecorderCommand implements Callable<Integer> {
               Optional.ofNullable(System.getenv("FLEET_API_TOKEN")),
               Optional.ofNullable(System.getenv("FLEET_REDIS_URL"))
                   .filter(u -> !u.isBlank())
-                  .map(java.net.URI::create));
+                  .map(io.itemfleet.worker.RedisClients::parse));
     }
     RecorderWeb webSide = web;
     System.err.printf(

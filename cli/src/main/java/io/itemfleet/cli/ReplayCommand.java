@@ -3,7 +3,6 @@ package io.itemfleet.cli;
 import com.zaxxer.hikari.HikariDataSource;
 import io.itemfleet.recorder.LedgerQueries;
 import io.itemfleet.schemas.FailureEvent;
-import java.net.URI;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -64,7 +63,9 @@ final class ReplayCommand implements Callable<Integer> {
               q,
               kafka.clientProperties(),
               kafka.topics(),
-              noRedis ? Optional.empty() : Optional.of(URI.create(redisUrl)));
+              noRedis
+                  ? Optional.empty()
+                  : Optional.of(io.itemfleet.worker.RedisClients.parse(redisUrl)));
       Replayer.Plan plan;
       try {
         plan = replayer.plan(job, Optional.ofNullable(fingerprint));

@@ -12,6 +12,7 @@ import io.itemfleet.schemas.FailureEvent;
 import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.schemas.TaskOptions;
+import io.itemfleet.worker.RedisClients;
 import io.itemfleet.worker.RedisKeys;
 import java.net.URI;
 import java.sql.SQLException;
@@ -22,7 +23,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * What {@code fleet replay} does, shared by the command and the recorder's API ({@code POST
@@ -220,16 +223,19 @@ final class Replayer {
     List<FailedItem> out = new ArrayList<>();
     if (items.isEmpty()) return out;
     String prefix = topics.prefix();
-    try (Jedis r = new Jedis(redis.get(), 5_000)) {
+    // One GET per item in a pipeline, not MGET: on a Redis Cluster the keys live on many nodes.
+    try (UnifiedJedis r = RedisClients.open(redis.get())) {
       for (int from = 0; from < items.size(); from += 1000) {
         List<FailedItem> page = items.subList(from, Math.min(items.size(), from + 1000));
-        List<String> values =
-            r.mget(
-                page.stream()
-                    .map(f -> RedisKeys.defaultItemKey(prefix, job, f.item().get()))
-                    .toArray(String[]::new));
+        List<Response<String>> values = new ArrayList<>(page.size());
+        try (AbstractPipeline p = r.pipelined()) {
+          for (FailedItem f : page) {
+            values.add(p.get(RedisKeys.defaultItemKey(prefix, job, f.item().get())));
+          }
+          p.sync();
+        }
         for (int i = 0; i < page.size(); i++) {
-          String v = values.get(i);
+          String v = values.get(i).get();
           if (v != null && (v.startsWith("D|SUCCEEDED|") || v.startsWith("D|CACHED|"))) {
             out.add(page.get(i));
           }

@@ -15,7 +15,6 @@ import io.itemfleet.worker.config.TaskSettings;
 import io.itemfleet.worker.config.WorkerSettings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -272,7 +271,10 @@ final class WorkerCommand implements Callable<Integer> {
                   Optional.ofNullable(defaultJob), Optional.ofNullable(defaultType))
               .withDrainTimeout(Durations.parse(drainTimeout))
               .withStaticMembership(workerId != null && !workerId.isBlank())
-              .withRedis(noRedis ? Optional.empty() : Optional.of(URI.create(redisUrl)))
+              .withRedis(
+                  noRedis
+                      ? Optional.empty()
+                      : Optional.of(io.itemfleet.worker.RedisClients.parse(redisUrl)))
               .withLeaseTtl(Durations.parse(leaseTtl))
               .withUnknownTypeWindow(Durations.parse(unknownTypeWindow));
       if (!noRedis) fleetConfig.checkIdempotencyTtls();

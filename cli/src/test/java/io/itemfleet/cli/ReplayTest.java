@@ -2,9 +2,11 @@ package io.itemfleet.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.itemfleet.embedded.LocalRedisCluster;
 import io.itemfleet.handler.HandlerResult;
 import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.recorder.DbSettings;
@@ -13,13 +15,14 @@ import io.itemfleet.recorder.RecorderSettings;
 import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.testkit.FleetTestKit;
 import io.itemfleet.testkit.TestFleet;
+import io.itemfleet.worker.RedisClients;
 import io.itemfleet.worker.Worker;
 import io.itemfleet.worker.WorkerMetrics;
 import io.itemfleet.worker.config.FleetConfig;
 import io.itemfleet.worker.config.HandlerRegistry;
 import io.itemfleet.worker.config.TaskSettings;
 import io.itemfleet.worker.config.WorkerSettings;
-import java.net.URI;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +33,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * {@code fleet replay}: failed items run again as a new run of their job, items done since are
@@ -42,6 +45,25 @@ class ReplayTest {
 
   @Test
   void replayedFailuresRunAgainResolveTheirRowsAndKeepTotalsExact(TestFleet f) throws Exception {
+    replayScenario(f, f.redisUrl(), List.of("5"));
+  }
+
+  /**
+   * The same on a Redis Cluster of three masters: the worker's markers and replay's reads of them
+   * go to the node of each item's slot (items 5, 7 and 11 done since, on different nodes).
+   */
+  @Test
+  void replayReadsDoneMarkersOnARedisCluster(TestFleet f) throws Exception {
+    Optional<String> missing = LocalRedisCluster.missing();
+    assumeTrue(missing.isEmpty(), () -> "no local Redis Cluster: " + missing.orElse(""));
+    try (LocalRedisCluster cluster =
+        LocalRedisCluster.start(Files.createTempDirectory("itemfleet-replay-cluster-"), 3)) {
+      replayScenario(f, cluster.url(), List.of("5", "7", "11"));
+    }
+  }
+
+  private static void replayScenario(TestFleet f, String redisUrl, List<String> doneSince)
+      throws Exception {
     AtomicBoolean broken = new AtomicBoolean(true);
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     TaskHandler api =
@@ -59,7 +81,7 @@ class ReplayTest {
     try (Worker w =
             Worker.start(
                 WorkerSettings.defaults(kafka, topics, "rep", 16)
-                    .withRedis(Optional.of(URI.create(f.redisUrl()))),
+                    .withRedis(Optional.of(RedisClients.parse(redisUrl))),
                 config,
                 HandlerRegistry.create(config, Map.of("t", api)),
                 WorkerMetrics.NONE);
@@ -70,22 +92,30 @@ class ReplayTest {
                 Duration.ofSeconds(30))) {
       await().atMost(Duration.ofSeconds(60)).until(() -> status(f).path("done").asBoolean());
       assertThat(status(f).get("failed").asLong()).isEqualTo(20);
-      // Item 5 succeeded since by another route: its done marker says so, and replay skips it.
-      try (Jedis r = new Jedis(URI.create(f.redisUrl()))) {
-        r.set(f.redisKeyPrefix() + "item:rep:5", "D|SUCCEEDED|" + topics.tasks() + "|0|999|1||");
+      // These succeeded since by another route: their done markers say so, and replay skips them.
+      try (UnifiedJedis r = RedisClients.open(RedisClients.parse(redisUrl))) {
+        for (String item : doneSince) {
+          r.set(
+              f.redisKeyPrefix() + "item:rep:" + item,
+              "D|SUCCEEDED|" + topics.tasks() + "|0|999|1||");
+        }
       }
       broken.set(false);
 
-      var replay = cli(f, "replay", "rep", "--redis-url", f.redisUrl());
+      var replay = cli(f, "replay", "rep", "--redis-url", redisUrl);
       assertThat(replay.code()).as(replay.err()).isZero();
-      assertThat(replay.err()).contains("19 to replay, 1 done already");
+      int replayed = 20 - doneSince.size();
+      assertThat(replay.err())
+          .contains(replayed + " to replay, " + doneSince.size() + " done already");
 
       await()
           .atMost(Duration.ofSeconds(60))
           .until(
-              () -> status(f).path("total").asLong() == 219 && status(f).path("done").asBoolean());
+              () ->
+                  status(f).path("total").asLong() == 200 + replayed
+                      && status(f).path("done").asBoolean());
       JsonNode s = status(f);
-      assertThat(s.get("succeeded").asLong()).isEqualTo(180 + 19);
+      assertThat(s.get("succeeded").asLong()).isEqualTo(180 + replayed);
       assertThat(s.get("failed").asLong()).isEqualTo(20);
       assertThat(s.get("deduplicated").asLong()).isZero();
       await()
@@ -97,7 +127,7 @@ class ReplayTest {
       assertThat(text.out()).contains("resolved      20").doesNotContain("see: fleet failures");
     }
     assertThat(runs.get("3").get()).isEqualTo(2);
-    assertThat(runs.get("5").get()).isEqualTo(1);
+    for (String item : doneSince) assertThat(runs.get(item).get()).isEqualTo(1);
     assertThat(runs.get("150").get()).isEqualTo(1);
   }
 

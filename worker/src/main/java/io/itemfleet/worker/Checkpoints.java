@@ -3,7 +3,7 @@ package io.itemfleet.worker;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.params.SetParams;
 
 /**
@@ -16,11 +16,11 @@ final class Checkpoints implements AutoCloseable {
   /** Largest checkpoint accepted. */
   static final int MAX_BYTES = 64 * 1024;
 
-  /** A small pool shared by all lanes. */
-  private final JedisPooled redis;
+  /** A small pool shared by all lanes (a cluster client on a Redis Cluster). */
+  private final UnifiedJedis redis;
 
   Checkpoints(URI url) {
-    this.redis = new JedisPooled(url);
+    this.redis = RedisClients.open(url);
   }
 
   Optional<String> read(String key) {

@@ -8,11 +8,14 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.Pipeline;
-import redis.clients.jedis.Protocol;
+import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.params.SetParams;
 
@@ -21,6 +24,10 @@ import redis.clients.jedis.params.SetParams;
  * CLAIM_BATCH on the fast path), the after-passes (FINISH; MARK_BATCH on the fast path), lease
  * renewals (RENEW), and the connection with its loaded scripts (see {@link RedisScripts}). Owned by
  * the gate thread; nothing here decides anything.
+ *
+ * <p>On a Redis Cluster every call touches keys of one hash slot: an item's own checks and marker
+ * run on its node, its cache entry and limits as separate calls on theirs ({@link ClusterChecks}),
+ * and one pipeline per pass sends each node its share.
  */
 final class GateCalls {
   private static final Logger log = LoggerFactory.getLogger(GateCalls.class);
@@ -39,8 +46,17 @@ final class GateCalls {
    */
   static final String LUA_FAST_PATH = "itemfleet.redis.luaFastPath";
 
-  /** The connection, or null while disconnected. */
+  /** The connection to one server, or null while disconnected or on a cluster. */
   private Jedis jedis;
+
+  /** The cluster client, or null while disconnected or on one server. */
+  private RedisClusterClient clusterClient;
+
+  /** Syncs a cluster pipeline's nodes in parallel; created at the first cluster connect. */
+  private ExecutorService clusterSync;
+
+  /** True when connected to a Redis Cluster; set at each connect. */
+  private volatile boolean cluster;
 
   /** Native SET NX GET / SET PX on the fast path (Redis 7+); set at each connect. */
   private volatile boolean nativeFastPath;
@@ -52,6 +68,8 @@ final class GateCalls {
   private String claimSha;
   private String markSha;
   private String renewSha;
+  private String limitsSha;
+  private String renewSlotsSha;
 
   GateCalls(URI url, long leaseMillis) {
     this.url = url;
@@ -60,12 +78,45 @@ final class GateCalls {
   }
 
   boolean connected() {
-    return jedis != null;
+    return jedis != null || clusterClient != null;
   }
 
-  /** A new pipeline on the connection. */
-  Pipeline pipeline() {
-    return jedis.pipelined();
+  /** True when connected to a Redis Cluster. */
+  boolean cluster() {
+    return cluster;
+  }
+
+  /**
+   * Closes a pipeline after its sync, returning cluster connections to their pools. A cluster
+   * pipeline whose node went away can fail to close; its replies say so already.
+   */
+  static void close(AbstractPipeline p) {
+    try {
+      p.close();
+    } catch (RuntimeException e) {
+      log.debug("closing a pipeline: {}", e.toString());
+    }
+  }
+
+  /**
+   * A reply of a synced pipeline. A cluster pipeline leaves the replies of a node it could not
+   * reach unset (Jedis logs the node's error); that is a Redis failure like any other, so the pass
+   * is kept and tried again.
+   */
+  static <T> T read(Supplier<T> reply) {
+    try {
+      return reply.get();
+    } catch (IllegalStateException e) {
+      // Not the cause: its message ("Please close pipeline...") would mislead; Jedis has logged
+      // the node's own error.
+      throw new redis.clients.jedis.exceptions.JedisConnectionException(
+          "a node of the Redis Cluster did not answer (its error is logged above)");
+    }
+  }
+
+  /** A new pipeline on the connection, to be closed after its sync (it holds cluster nodes). */
+  AbstractPipeline pipeline() {
+    return cluster ? clusterClient.pipelined(clusterSync) : jedis.pipelined();
   }
 
   /**
@@ -75,20 +126,22 @@ final class GateCalls {
    * of Redis's time); before 7.0, where NX and GET cannot be combined, one CLAIM_BATCH script call
    * for the chunk.
    */
-  List<java.util.function.Supplier<Object>> claimCalls(Pipeline p, List<Attempt> chunk) {
-    List<java.util.function.Supplier<Object>> out = new ArrayList<>(chunk.size());
+  List<Supplier<Object>> claimCalls(AbstractPipeline p, List<Attempt> chunk) {
+    List<Supplier<Object>> out = new ArrayList<>(chunk.size());
     if (nativeFastPath) {
+      SetParams claim = SetParams.setParams().nx().px(leaseMillis);
       for (Attempt a : chunk) {
-        Response<Object> r =
-            p.sendCommand(
-                Protocol.Command.SET,
-                a.keys.item(),
-                a.keys.leaseValue(),
-                "NX",
-                "GET",
-                "PX",
-                leaseText);
+        Response<String> r = p.setGet(a.keys.item(), a.keys.leaseValue(), claim);
         out.add(() -> r.get() == null ? "" : r.get());
+      }
+      return out;
+    }
+    if (cluster) {
+      // Redis 6 cluster: a batch script cannot span slots, so one item-only GATE call each, its
+      // reply read as a claim's.
+      for (Attempt a : chunk) {
+        Response<Object> r = gateCall(p, a, true);
+        out.add(() -> asClaim((List<?>) r.get()));
       }
       return out;
     }
@@ -107,22 +160,38 @@ final class GateCalls {
     return out;
   }
 
+  /** A GATE reply as a claim's: "" for run, the marker for done, a lease for leased. */
+  private static Object asClaim(List<?> reply) {
+    String verdict = RedisGate.text(reply.get(0));
+    return switch (verdict) {
+      case "run" -> "";
+      case "done" -> reply.get(1);
+      case "leased" -> RedisGate.LEASE + "elsewhere";
+      default -> throw new IllegalStateException("unexpected claim reply " + reply);
+    };
+  }
+
   /** True when the fast path uses native commands (Redis 7+), not scripts. */
   boolean nativeFastPath() {
     return nativeFastPath;
   }
 
-  /** The check of an item off the fast path: the GATE script. */
-  Response<Object> gateCall(Pipeline p, Attempt a) {
+  /**
+   * The check of an item off the fast path: the GATE script; with {@code itemOnly} (on a cluster)
+   * only its checks on the item's own key, the cache and limits left to {@link ClusterChecks}.
+   */
+  Response<Object> gateCall(AbstractPipeline p, Attempt a, boolean itemOnly) {
     GateKeys k = a.keys;
-    List<String> keys = new ArrayList<>(2 + 2 * k.limits().size());
-    List<String> args = new ArrayList<>(4 + 2 * k.limits().size());
+    boolean cache = !itemOnly && !k.cache().isEmpty();
+    List<TagLimit> limits = itemOnly ? List.of() : k.limits();
+    List<String> keys = new ArrayList<>(2 + 2 * limits.size());
+    List<String> args = new ArrayList<>(4 + 2 * limits.size());
     keys.add(k.item());
-    keys.add(k.cache().isEmpty() ? k.item() : k.cache());
+    keys.add(cache ? k.cache() : k.item());
     args.add(k.leaseValue());
     args.add(Long.toString(leaseMillis));
     args.add(k.replay() ? "1" : "0");
-    args.add(k.cache().isEmpty() ? "0" : "1");
+    args.add(cache ? "1" : "0");
     SourceRecord src = ItemExecutor.source(a.slot.record);
     args.add(
         RedisGate.DONE
@@ -133,30 +202,48 @@ final class GateCalls {
             + "|"
             + src.offset()
             + "|");
-    for (int i = 0; i < k.limits().size(); i++) {
-      TagLimit l = k.limits().get(i);
+    addLimits(k, limits, keys, args);
+    return p.evalsha(gateSha, keys, args);
+  }
+
+  /** On a cluster, the item's limits taken all at once on their node: the LIMITS script. */
+  Response<Object> limitsCall(AbstractPipeline p, Attempt a) {
+    GateKeys k = a.keys;
+    List<String> keys = new ArrayList<>(2 * k.limits().size());
+    List<String> args = new ArrayList<>(2 + 2 * k.limits().size());
+    args.add(k.leaseValue());
+    args.add(leaseText);
+    addLimits(k, k.limits(), keys, args);
+    return p.evalsha(limitsSha, keys, args);
+  }
+
+  /** On a cluster, the read of an item's cache entry on its node. */
+  Response<String> cacheCall(AbstractPipeline p, Attempt a) {
+    return p.get(a.keys.cache());
+  }
+
+  private static void addLimits(
+      GateKeys k, List<TagLimit> limits, List<String> keys, List<String> args) {
+    for (int i = 0; i < limits.size(); i++) {
+      TagLimit l = limits.get(i);
       keys.add(k.slots().get(i));
       keys.add(k.rates().get(i));
       args.add(Integer.toString(l.concurrency().orElse(0)));
       args.add(Long.toString(l.ratePerSecond().isPresent() ? l.emissionMicros() : 0));
     }
-    return p.evalsha(gateSha, keys, args);
   }
 
   /**
    * The after-pass: the done marker replaces the lease (a plain {@code SET} on the fast path), or,
    * for a retry or a release ({@code r} null or not terminal), the lease is dropped if still ours.
+   * Its replies go to {@code out}. On a cluster the FINISH script touches the item's key alone; the
+   * checkpoint, cache entry and limit slots are separate commands on their own nodes.
    */
-  Response<?> finishCall(Pipeline p, Attempt a, ItemResult r) {
+  void finishCall(AbstractPipeline p, Attempt a, ItemResult r, List<Response<?>> out) {
     GateKeys k = a.keys;
     boolean terminal = r != null && r.outcome().isPresent();
     String marker = terminal ? RedisGate.DONE + marker(a, r).encode() : "";
     long ttl = k.settings().idempotencyTtl().toMillis();
-    List<String> keys = new ArrayList<>(3 + k.slots().size());
-    keys.add(k.item());
-    keys.add(k.cache().isEmpty() ? k.item() : k.cache());
-    keys.add(k.checkpoint());
-    keys.addAll(k.slots());
     String cacheValue = "";
     if (terminal && !k.cache().isEmpty() && r.outcome().get() == Outcome.SUCCEEDED) {
       cacheValue =
@@ -166,15 +253,31 @@ final class GateCalls {
               ? r.value().get()
               : "1";
     }
-    return p.evalsha(
-        finishSha,
-        keys,
-        List.of(
-            k.leaseValue(),
-            marker,
-            Long.toString(ttl),
-            cacheValue,
-            Long.toString(k.settings().cacheTtl().toMillis())));
+    long cacheTtl = k.settings().cacheTtl().toMillis();
+    if (cluster) {
+      out.add(
+          p.evalsha(
+              finishSha,
+              List.of(k.item()),
+              List.of(k.leaseValue(), marker, Long.toString(ttl), "", "0")));
+      if (terminal) out.add(p.del(k.checkpoint()));
+      if (!cacheValue.isEmpty()) {
+        out.add(p.set(k.cache(), cacheValue, SetParams.setParams().px(cacheTtl)));
+      }
+      for (String slots : k.slots()) out.add(p.zrem(slots, k.leaseValue()));
+      return;
+    }
+    List<String> keys = new ArrayList<>(3 + k.slots().size());
+    keys.add(k.item());
+    keys.add(k.cache().isEmpty() ? k.item() : k.cache());
+    keys.add(k.checkpoint());
+    keys.addAll(k.slots());
+    out.add(
+        p.evalsha(
+            finishSha,
+            keys,
+            List.of(
+                k.leaseValue(), marker, Long.toString(ttl), cacheValue, Long.toString(cacheTtl))));
   }
 
   /**
@@ -182,9 +285,9 @@ final class GateCalls {
    * lease, a plain {@code SET key marker PX ttl}; native commands on Redis 7+, else MARK_BATCH
    * script calls.
    */
-  List<Response<?>> markCalls(Pipeline p, List<RedisGate.Finished> list, long ttl) {
+  List<Response<?>> markCalls(AbstractPipeline p, List<RedisGate.Finished> list, long ttl) {
     List<Response<?>> out = new ArrayList<>();
-    if (nativeFastPath) {
+    if (nativeFastPath || cluster) {
       SetParams px = SetParams.setParams().px(ttl);
       for (RedisGate.Finished f : list) {
         out.add(
@@ -210,12 +313,21 @@ final class GateCalls {
     return out;
   }
 
-  Response<Object> renewCall(Pipeline p, Attempt a) {
+  /**
+   * Extends an attempt's lease and limit slots; the reply is 0 when the lease was lost. On a
+   * cluster the slots are renewed by a call of their own, whose reply goes to {@code out}.
+   */
+  Response<Object> renewCall(AbstractPipeline p, Attempt a, List<Response<?>> out) {
     GateKeys k = a.keys;
+    List<String> args = List.of(k.leaseValue(), leaseText);
+    if (cluster) {
+      if (!k.slots().isEmpty()) out.add(p.evalsha(renewSlotsSha, k.slots(), args));
+      return p.evalsha(renewSha, List.of(k.item()), args);
+    }
     List<String> keys = new ArrayList<>(1 + k.slots().size());
     keys.add(k.item());
     keys.addAll(k.slots());
-    return p.evalsha(renewSha, keys, List.of(k.leaseValue(), Long.toString(leaseMillis)));
+    return p.evalsha(renewSha, keys, args);
   }
 
   static DoneMarker marker(Attempt a, ItemResult r) {
@@ -229,43 +341,54 @@ final class GateCalls {
   }
 
   void connect() {
-    jedis = new Jedis(url, 5_000);
-    jedis.ping();
-    nativeFastPath = !Boolean.getBoolean(LUA_FAST_PATH) && majorVersion(jedis.info("server")) >= 7;
+    RedisClients.Probe probe = RedisClients.probe(url);
+    if (probe.cluster()) {
+      if (clusterSync == null) {
+        clusterSync =
+            Executors.newFixedThreadPool(
+                3, Thread.ofPlatform().daemon().name("fleet-redis-sync-", 0).factory());
+      }
+      clusterClient = RedisClients.cluster(url);
+    } else {
+      jedis = new Jedis(RedisClients.nodes(url).get(0), RedisClients.config(url));
+      jedis.ping();
+    }
+    cluster = probe.cluster();
+    nativeFastPath = !Boolean.getBoolean(LUA_FAST_PATH) && probe.majorVersion() >= 7;
     loadScripts();
   }
 
-  /** The server's major version from {@code INFO server}; 0 when it does not say. */
-  static int majorVersion(String info) {
-    for (String line : info.split("\r?\n")) {
-      if (line.startsWith("redis_version:")) {
-        String v = line.substring("redis_version:".length()).trim();
-        int dot = v.indexOf('.');
-        try {
-          return Integer.parseInt(dot < 0 ? v : v.substring(0, dot));
-        } catch (NumberFormatException e) {
-          return 0;
-        }
-      }
+  void loadScripts() {
+    gateSha = load(RedisScripts.GATE);
+    finishSha = load(RedisScripts.FINISH);
+    renewSha = load(RedisScripts.RENEW);
+    if (cluster) {
+      limitsSha = load(RedisScripts.LIMITS);
+      renewSlotsSha = load(RedisScripts.RENEW_SLOTS);
+    } else {
+      claimSha = load(RedisScripts.CLAIM_BATCH);
+      markSha = load(RedisScripts.MARK_BATCH);
     }
-    return 0;
   }
 
-  void loadScripts() {
-    gateSha = jedis.scriptLoad(RedisScripts.GATE);
-    finishSha = jedis.scriptLoad(RedisScripts.FINISH);
-    renewSha = jedis.scriptLoad(RedisScripts.RENEW);
-    claimSha = jedis.scriptLoad(RedisScripts.CLAIM_BATCH);
-    markSha = jedis.scriptLoad(RedisScripts.MARK_BATCH);
+  private String load(String script) {
+    return cluster ? RedisClients.loadEverywhere(clusterClient, script) : jedis.scriptLoad(script);
   }
 
   void disconnect() {
-    if (jedis == null) return;
     try {
-      jedis.close();
+      if (jedis != null) jedis.close();
+      if (clusterClient != null) clusterClient.close();
     } catch (RuntimeException e) {
       log.debug("closing the Redis connection: {}", e.toString());
     }
     jedis = null;
+    clusterClient = null;
+  }
+
+  /** Disconnects and stops the cluster sync threads; at the gate's end. */
+  void close() {
+    disconnect();
+    if (clusterSync != null) clusterSync.shutdownNow();
   }
 }

@@ -41,7 +41,9 @@ record GateKeys(
 
   /**
    * Works out the keys of an attempt: under {@code prefix} ("<topic prefix>:"), its lease held by
-   * {@code owner} (worker ID, incarnation) for this assignment epoch and record.
+   * {@code owner} (worker ID, incarnation) for this assignment epoch and record. On a Redis Cluster
+   * ({@code cluster}) every limit key of the fleet carries one hash tag, so that a script takes all
+   * of an item's limits at once on one node; on one server the names stay as they were.
    */
   static GateKeys of(
       String prefix,
@@ -49,7 +51,8 @@ record GateKeys(
       Attempt a,
       TaskMessage t,
       TaskSettings s,
-      List<TagLimit> limits) {
+      List<TagLimit> limits,
+      boolean cluster) {
     String idem =
         t.options().idempotencyKey().orElseGet(() -> KeyTemplate.expand(s.idempotencyKey(), t));
     String cache =
@@ -58,9 +61,10 @@ record GateKeys(
             : s.cacheKey().map(k -> prefix + "cache:" + KeyTemplate.expand(k, t)).orElse("");
     List<String> slots = new ArrayList<>(limits.size());
     List<String> rates = new ArrayList<>(limits.size());
+    String limitPrefix = cluster ? "{" + prefix + "limits}:" : prefix + "limit:";
     for (TagLimit l : limits) {
-      slots.add(prefix + "limit:" + l.tag() + ":slots");
-      rates.add(prefix + "limit:" + l.tag() + ":rate");
+      slots.add(limitPrefix + l.tag() + ":slots");
+      rates.add(limitPrefix + l.tag() + ":rate");
     }
     SourceRecord src = ItemExecutor.source(a.slot.record);
 

@@ -30,10 +30,11 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
+import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
  * Idempotency, cache keys and fleet-wide limits in Redis, on one platform thread that owns one
@@ -323,6 +324,12 @@ final class RedisGate implements Admission {
         }
         healthy = true;
         backoff = 100;
+      } catch (JedisRedirectionException e) {
+        // A cluster's slot moved (MOVED) or is moving (ASK): the pass is kept and sent again on a
+        // client that has read the new slot map. Nothing is wrong with Redis; no pause.
+        log.info("Redis Cluster slots moved ({}); following them", e.getMessage());
+        calls.disconnect();
+        LockSupport.parkNanos(this, 20_000_000);
       } catch (JedisException e) {
         if (!down) {
           log.warn(
@@ -348,7 +355,7 @@ final class RedisGate implements Admission {
       }
     }
     releaseAll();
-    calls.disconnect();
+    calls.close();
   }
 
   /**
@@ -359,15 +366,21 @@ final class RedisGate implements Admission {
     if (leased.isEmpty()) return;
     try {
       if (!calls.connected()) calls.connect();
-      Pipeline p = calls.pipeline();
       int n = 0;
-      for (Attempt a : leased.all()) {
-        if (a.deadlineNanos == Long.MAX_VALUE) { // never started; a running one keeps its lease
-          calls.finishCall(p, a, null);
-          n++;
+      AbstractPipeline p = calls.pipeline();
+      try {
+        List<Response<?>> out = new ArrayList<>();
+        for (Attempt a : leased.all()) {
+          if (a.deadlineNanos == Long.MAX_VALUE) { // never started; a running one keeps its lease
+            calls.finishCall(p, a, null, out);
+            n++;
+          }
         }
+        p.sync();
+        for (Response<?> r : out) GateCalls.read(r::get);
+      } finally {
+        GateCalls.close(p);
       }
-      p.sync();
       log.info("released {} leases of attempts that never started here", n);
     } catch (RuntimeException e) {
       log.info(
@@ -386,63 +399,72 @@ final class RedisGate implements Admission {
     List<Attempt> checks = prepare(carryChecks);
     carryChecks.clear();
     carryChecks.addAll(checks); // only these are left to decide, should this pass fail
-    Pipeline p = calls.pipeline();
     List<Response<?>> fin = new ArrayList<>();
-    List<Response<Object>> others = new ArrayList<>(); // releases and renewals
-    Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
-    // Only a pass that renews needs to know which leases end in it: no set per ordinary pass.
-    Set<Attempt> ending = renew ? Collections.newSetFromMap(new IdentityHashMap<>()) : Set.of();
-    for (Finished f : carryFinished) {
-      if (keepsLease(f)) {
-        continue; // timed out, handler still running: the lease stays (renewed) until it returns
-      }
-      if (renew) ending.add(f.attempt());
-      if (fastFinish(f.attempt(), f.result())) {
-        marks
-            .computeIfAbsent(
-                f.attempt().keys.settings().idempotencyTtl().toMillis(), t -> new ArrayList<>())
-            .add(f);
-      } else {
-        fin.add(calls.finishCall(p, f.attempt(), f.result()));
-      }
-    }
-    marks.forEach((ttl, list) -> fin.addAll(calls.markCalls(p, list, ttl)));
-    for (Attempt a : carryReleased) others.add((Response<Object>) calls.finishCall(p, a, null));
-    // Not the attempts whose marker or release is in this same pipeline: their lease is replaced
-    // or dropped just before the renewal would run, and a renewal finding it gone is no loss.
-    List<Attempt> renewed = renew ? leased.toRenew(ending) : List.of();
-    List<Response<Object>> renewals = new ArrayList<>(renewed.size());
-    for (Attempt a : renewed) renewals.add(calls.renewCall(p, a));
+    List<Response<?>> others = new ArrayList<>(); // releases, cluster side calls
+    List<Response<Object>> renewals;
+    List<Attempt> renewed;
     // Each check's reply, read after the pipeline's sync.
     List<Supplier<Object>> res = new ArrayList<>(checks.size());
-    List<Attempt> fast = new ArrayList<>();
-    List<Integer> fastAt = new ArrayList<>();
-    for (Attempt a : checks) {
-      if (a.keys.fast()) {
-        fastAt.add(res.size());
-        fast.add(a);
-        res.add(null); // filled in below from the batch reply
-      } else {
-        Response<Object> r = calls.gateCall(p, a);
-        res.add(r::get);
-      }
-    }
-    for (int from = 0; from < fast.size(); from += SCRIPT_BATCH) {
-      List<Attempt> chunk = fast.subList(from, Math.min(fast.size(), from + SCRIPT_BATCH));
-      List<Supplier<Object>> replies = calls.claimCalls(p, chunk);
-      for (int i = 0; i < chunk.size(); i++) res.set(fastAt.get(from + i), replies.get(i));
-    }
+    AbstractPipeline p = calls.pipeline();
     try {
-      p.sync();
-      for (Response<?> r : fin) r.get(); // surfaces NOSCRIPT and data errors
-      for (Response<Object> r : others) r.get();
-      for (Response<Object> r : renewals) r.get();
-      for (Supplier<Object> r : res)
-        r.get(); // before any decision, so that a failure carries them all
-    } catch (JedisNoScriptException e) {
-      calls.loadScripts();
-      throw new JedisException("scripts were not loaded (Redis restarted?); loaded them again", e);
+      Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
+      // Only a pass that renews needs to know which leases end in it: no set per ordinary pass.
+      Set<Attempt> ending = renew ? Collections.newSetFromMap(new IdentityHashMap<>()) : Set.of();
+      for (Finished f : carryFinished) {
+        if (keepsLease(f)) {
+          continue; // timed out, handler still running: the lease stays (renewed) until it returns
+        }
+        if (renew) ending.add(f.attempt());
+        if (fastFinish(f.attempt(), f.result())) {
+          marks
+              .computeIfAbsent(
+                  f.attempt().keys.settings().idempotencyTtl().toMillis(), t -> new ArrayList<>())
+              .add(f);
+        } else {
+          calls.finishCall(p, f.attempt(), f.result(), fin);
+        }
+      }
+      marks.forEach((ttl, list) -> fin.addAll(calls.markCalls(p, list, ttl)));
+      for (Attempt a : carryReleased) calls.finishCall(p, a, null, others);
+      // Not the attempts whose marker or release is in this same pipeline: their lease is replaced
+      // or dropped just before the renewal would run, and a renewal finding it gone is no loss.
+      renewed = renew ? leased.toRenew(ending) : List.of();
+      renewals = new ArrayList<>(renewed.size());
+      for (Attempt a : renewed) renewals.add(calls.renewCall(p, a, others));
+      List<Attempt> fast = new ArrayList<>();
+      List<Integer> fastAt = new ArrayList<>();
+      for (Attempt a : checks) {
+        if (a.keys.fast()) {
+          fastAt.add(res.size());
+          fast.add(a);
+          res.add(null); // filled in below from the batch reply
+        } else {
+          Response<Object> r = calls.gateCall(p, a, calls.cluster());
+          res.add(r::get);
+        }
+      }
+      for (int from = 0; from < fast.size(); from += SCRIPT_BATCH) {
+        List<Attempt> chunk = fast.subList(from, Math.min(fast.size(), from + SCRIPT_BATCH));
+        List<Supplier<Object>> replies = calls.claimCalls(p, chunk);
+        for (int i = 0; i < chunk.size(); i++) res.set(fastAt.get(from + i), replies.get(i));
+      }
+      try {
+        p.sync();
+        for (Response<?> r : fin) GateCalls.read(r::get); // surfaces NOSCRIPT and data errors
+        for (Response<?> r : others) GateCalls.read(r::get);
+        for (Response<Object> r : renewals) GateCalls.read(r::get);
+        for (Supplier<Object> r : res) {
+          GateCalls.read(r); // before any decision, so that a failure carries them all
+        }
+      } catch (JedisNoScriptException e) {
+        calls.loadScripts();
+        throw new JedisException(
+            "scripts were not loaded (Redis restarted?); loaded them again", e);
+      }
+    } finally {
+      GateCalls.close(p);
     }
+    if (calls.cluster()) ClusterChecks.complete(calls, checks, res);
     for (int i = 0; i < renewed.size(); i++) {
       if (Long.valueOf(0).equals(renewals.get(i).get())) leased.lostAtRenewal(renewed.get(i));
     }
@@ -539,7 +561,7 @@ final class RedisGate implements Admission {
       waiting.add(new Waiting(a, ms + ThreadLocalRandom.current().nextLong(50)));
       return;
     }
-    a.keys = GateKeys.of(prefix, workerId + "|" + incarnation, a, t, s, limits);
+    a.keys = GateKeys.of(prefix, workerId + "|" + incarnation, a, t, s, limits, calls.cluster());
     out.add(a);
   }
 
@@ -642,7 +664,7 @@ final class RedisGate implements Admission {
     if (a.finish()) lanes.complete(a, r);
   }
 
-  private static String text(Object o) {
+  static String text(Object o) {
     return o instanceof byte[] b
         ? new String(b, java.nio.charset.StandardCharsets.UTF_8)
         : String.valueOf(o);

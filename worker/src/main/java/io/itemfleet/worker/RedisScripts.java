@@ -8,6 +8,72 @@ final class RedisScripts {
   private RedisScripts() {}
 
   /**
+   * The all-or-nothing check and take of fleet-wide limits, as a part of a script: after {@code
+   * keysBefore} other keys come a slots key and a rate key per limit; after {@code argsBefore}
+   * other arguments come concurrency and emission interval in µs per limit. ARGV[1] is the lease
+   * value, ARGV[2] the lease ms. Returns {wait, ms, limitIndex} from the script when a limit is
+   * full.
+   */
+  static String limits(int keysBefore, int argsBefore) {
+    String slotsKey = "KEYS[" + (keysBefore - 1) + " + 2 * i]";
+    String rateKey = "KEYS[" + keysBefore + " + 2 * i]";
+    String conc = "ARGV[" + argsBefore + " + 2 * i]";
+    String em = "ARGV[" + (argsBefore + 1) + " + 2 * i]";
+    String pick =
+        "    local slots, rate = "
+            + slotsKey
+            + ", "
+            + rateKey
+            + "\n"
+            + "    local conc, em = tonumber("
+            + conc
+            + "), tonumber("
+            + em
+            + ")\n";
+    return "local n = (#KEYS - "
+        + keysBefore
+        + ") / 2\n"
+        + "if n > 0 then\n"
+        + "  local t = redis.call('TIME')\n"
+        + "  local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+        + "  local leaseMs = tonumber(ARGV[2])\n"
+        + "  for i = 1, n do\n"
+        + pick
+        + "    if conc > 0 then\n"
+        + "      redis.call('ZREMRANGEBYSCORE', slots, '-inf', math.floor(nowUs / 1000))\n"
+        + "      if not redis.call('ZSCORE', slots, ARGV[1]) and redis.call('ZCARD', slots) >= conc then\n"
+        + "        return {'wait', '50', tostring(i)}\n"
+        + "      end\n"
+        + "    end\n"
+        + "    if em > 0 then\n"
+        + "      local tat = tonumber(redis.call('GET', rate) or '0')\n"
+        + "      if tat > nowUs then\n"
+        + "        return {'wait', tostring(math.floor((tat - nowUs) / 1000) + 1), tostring(i)}\n"
+        + "      end\n"
+        + "    end\n"
+        + "  end\n"
+        + "  for i = 1, n do\n"
+        + pick
+        + "    if conc > 0 then\n"
+        + "      redis.call('ZADD', slots, math.floor(nowUs / 1000) + leaseMs, ARGV[1])\n"
+        + "      redis.call('PEXPIRE', slots, 2 * leaseMs)\n"
+        + "    end\n"
+        + "    if em > 0 then\n"
+        + "      local tat = math.max(tonumber(redis.call('GET', rate) or '0'), nowUs) + em\n"
+        + "      redis.call('SET', rate, string.format('%.0f', tat), 'PX', math.floor((tat - nowUs) / 1000) + 1000)\n"
+        + "    end\n"
+        + "  end\n"
+        + "end\n";
+  }
+
+  /**
+   * On a Redis Cluster, the limits alone (the item's own checks ran before, on its own node): KEYS
+   * are a slots key and a rate key per limit, all in one hash slot; ARGV: lease value, lease ms,
+   * then concurrency and emission interval per limit. Returns {wait, ms, limitIndex} or {run}.
+   */
+  static final String LIMITS = limits(0, 1) + "return {'run'}\n";
+
+  /**
    * Before an item runs, when it needs more than the plain {@code SET NX GET} of the fast path
    * (cache key, limits, or a replay). KEYS: the item's key (holding "L|" lease or "D|" done
    * marker), cache, then a slots key and a rate key per limit. ARGV: lease value, lease ms, replay
@@ -32,40 +98,9 @@ final class RedisScripts {
         local c = redis.call('GET', KEYS[2])
         if c then return {'cached', c} end
       end
-      local n = (#KEYS - 2) / 2
-      if n > 0 then
-        local t = redis.call('TIME')
-        local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
-        local leaseMs = tonumber(ARGV[2])
-        for i = 1, n do
-          local slots, rate = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
-          local conc, em = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
-          if conc > 0 then
-            redis.call('ZREMRANGEBYSCORE', slots, '-inf', math.floor(nowUs / 1000))
-            if not redis.call('ZSCORE', slots, ARGV[1]) and redis.call('ZCARD', slots) >= conc then
-              return {'wait', '50', tostring(i)}
-            end
-          end
-          if em > 0 then
-            local tat = tonumber(redis.call('GET', rate) or '0')
-            if tat > nowUs then
-              return {'wait', tostring(math.floor((tat - nowUs) / 1000) + 1), tostring(i)}
-            end
-          end
-        end
-        for i = 1, n do
-          local slots, rate = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
-          local conc, em = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
-          if conc > 0 then
-            redis.call('ZADD', slots, math.floor(nowUs / 1000) + leaseMs, ARGV[1])
-            redis.call('PEXPIRE', slots, 2 * leaseMs)
-          end
-          if em > 0 then
-            local tat = math.max(tonumber(redis.call('GET', rate) or '0'), nowUs) + em
-            redis.call('SET', rate, string.format('%.0f', tat), 'PX', math.floor((tat - nowUs) / 1000) + 1000)
-          end
-        end
-      end
+      """
+          + limits(2, 4)
+          + """
       redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
       return {'run'}
       """;
@@ -80,11 +115,11 @@ final class RedisScripts {
       """
       if ARGV[2] ~= '' then
         redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-        redis.call('DEL', KEYS[3])
+        if #KEYS >= 3 then redis.call('DEL', KEYS[3]) end
       elseif redis.call('GET', KEYS[1]) == ARGV[1] then
         redis.call('DEL', KEYS[1])
       end
-      if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end
+      if ARGV[4] ~= '' and #KEYS >= 2 then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end
       for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
       return 1
       """;
@@ -97,16 +132,32 @@ final class RedisScripts {
       """
       if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
       redis.call('PEXPIRE', KEYS[1], ARGV[2])
-      if #KEYS > 1 then
-        local t = redis.call('TIME')
-        local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-        for i = 2, #KEYS do
-          redis.call('ZADD', KEYS[i], 'XX', nowMs + tonumber(ARGV[2]), ARGV[1])
-          redis.call('PEXPIRE', KEYS[i], 2 * tonumber(ARGV[2]))
-        end
-      end
-      return 1
-      """;
+      """
+          + renewSlots(2)
+          + "return 1\n";
+
+  /**
+   * On a Redis Cluster, the renewal of an attempt's limit slots apart from its lease (they live on
+   * another node). KEYS: its slots keys, all in one hash slot; ARGV: lease value, lease ms. A slot
+   * already released is not taken again ({@code ZADD XX}).
+   */
+  static final String RENEW_SLOTS = renewSlots(1) + "return 1\n";
+
+  /** Extends the slots entries of ARGV[1] in KEYS[from..] by ARGV[2] ms, as a part of a script. */
+  private static String renewSlots(int from) {
+    return "if #KEYS >= "
+        + from
+        + " then\n"
+        + "  local t = redis.call('TIME')\n"
+        + "  local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+        + "  for i = "
+        + from
+        + ", #KEYS do\n"
+        + "    redis.call('ZADD', KEYS[i], 'XX', nowMs + tonumber(ARGV[2]), ARGV[1])\n"
+        + "    redis.call('PEXPIRE', KEYS[i], 2 * tonumber(ARGV[2]))\n"
+        + "  end\n"
+        + "end\n";
+  }
 
   /**
    * The fast-path check for a batch of items (no cache key, no limits, not a replay): one script

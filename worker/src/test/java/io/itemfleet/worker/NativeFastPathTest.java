@@ -75,7 +75,7 @@ class NativeFastPathTest {
             });
     try (Jedis j = new Jedis(url)) {
       assumeTrue(
-          GateCalls.majorVersion(j.info("server")) >= 7,
+          RedisClients.majorVersion(j.info("server")) >= 7,
           "redis-server is older than 7.0: the native fast path needs SET NX GET");
     }
   }

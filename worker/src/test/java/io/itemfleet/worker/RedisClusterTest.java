@@ -1,0 +1,223 @@
+package io.itemfleet.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.itemfleet.embedded.LocalRedisCluster;
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskHandler;
+import io.itemfleet.schemas.OutcomeCounts;
+import io.itemfleet.testkit.FleetTestKit;
+import io.itemfleet.testkit.TestFleet;
+import io.itemfleet.worker.config.FleetConfig;
+import io.itemfleet.worker.config.HandlerRegistry;
+import io.itemfleet.worker.config.TaskSettings;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * The gate on a real Redis Cluster of three masters (Debian's {@code redis-server} in cluster mode,
+ * started here): per-item keys on every master, deduplication and cache hits exact, a fleet-wide
+ * limit holding across workers, checkpoints, and a master killed and restarted or slots moved
+ * between masters mid-run without an item running twice or going missing. Skips with a message
+ * where {@code redis-server} or {@code redis-cli} is missing.
+ */
+@ExtendWith(FleetTestKit.class)
+class RedisClusterTest {
+  private static LocalRedisCluster cluster;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    Optional<String> missing = LocalRedisCluster.missing();
+    assumeTrue(missing.isEmpty(), () -> "no local Redis Cluster: " + missing.orElse(""));
+    cluster = LocalRedisCluster.start(Files.createTempDirectory("itemfleet-cluster-"), 3);
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) cluster.close();
+  }
+
+  private static Worker start(
+      FleetHarness h, String id, int concurrency, String yaml, Map<String, TaskHandler> handlers) {
+    FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
+    return Worker.start(
+        h.settings(id, concurrency).withRedis(Optional.of(RedisClients.parse(cluster.url()))),
+        config,
+        HandlerRegistry.create(config, handlers),
+        WorkerMetrics.NONE);
+  }
+
+  private static UnifiedJedis client() {
+    return RedisClients.open(RedisClients.parse(cluster.url()));
+  }
+
+  @Test
+  void theUrlIsSeenAsAClusterAndOneNodeIsEnough() {
+    assertThat(RedisClients.probe(RedisClients.parse(cluster.url())).cluster()).isTrue();
+    String one = "redis://127.0.0.1:" + cluster.ports().get(2);
+    assertThat(RedisClients.probe(RedisClients.parse(one)).cluster()).isTrue();
+    try (UnifiedJedis r = RedisClients.open(RedisClients.parse(one))) {
+      r.set("one-node-is-enough", "1"); // routed to whichever master owns the slot
+      assertThat(r.get("one-node-is-enough")).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void duplicatesAreDeduplicatedExactlyAndItemKeysSpreadOverEveryMaster(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 4);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    List<Long> before = cluster.keysPerNode();
+    h.produce("job-cd", "t", FleetHarness.ids(3000));
+    h.produce("job-cd", "t", FleetHarness.ids(3000));
+    try (Worker w = start(h, "w-cd", 64, "{}", Map.of("t", RedisGateTest.counting(runs)))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-cd", 6000))
+          .isEqualTo(new OutcomeCounts(3000, 0, 0, 3000, 0));
+    }
+    assertThat(runs).hasSize(3000).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    List<Long> after = cluster.keysPerNode();
+    for (int i = 0; i < after.size(); i++) {
+      // 3,000 markers over three masters by CRC16 slot: each holds about a third.
+      assertThat(after.get(i) - before.get(i))
+          .as("new keys on master %d", i)
+          .isBetween(800L, 1200L);
+    }
+    try (UnifiedJedis r = client()) {
+      String key = fleet.redisKeyPrefix() + "item:job-cd:item-7";
+      assertThat(r.get(key)).startsWith("D|SUCCEEDED|");
+      assertThat(r.pttl(key)).isPositive();
+    }
+  }
+
+  @Test
+  void cacheHitsAreExactAcrossNodes(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    String yaml =
+        """
+        types:
+          t:
+            handler: simulate
+            cache: {key: "${type}:${item}", ttl: 1h}
+            persistResult: true
+        """;
+    h.produce("job-ca", "t", FleetHarness.ids(300));
+    try (Worker w = start(h, "w-cc", 16, yaml, Map.of("t", RedisGateTest.counting(runs)))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-ca", 300).succeeded()).isEqualTo(300);
+      h.produce("job-cb", "t", FleetHarness.ids(300));
+      assertThat(RedisGateTest.awaitTotal(h, "job-cb", 300))
+          .isEqualTo(new OutcomeCounts(0, 300, 0, 0, 0));
+    }
+    assertThat(runs).hasSize(300).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    try (UnifiedJedis r = client()) {
+      assertThat(r.get(fleet.redisKeyPrefix() + "cache:t:item-7")).isEqualTo("result-of-item-7");
+      assertThat(r.get(fleet.redisKeyPrefix() + "item:job-cb:item-7")).startsWith("D|CACHED|");
+    }
+  }
+
+  @Test
+  void aFleetWideConcurrencyLimitHoldsAcrossTwoWorkers(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 4);
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    TaskHandler slow =
+        ctx -> {
+          most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+          Thread.sleep(20);
+          inFlight.decrementAndGet();
+          return HandlerResult.succeeded();
+        };
+    String yaml =
+        """
+        types:
+          t: {handler: simulate, tags: [scarce]}
+        limits:
+          scarce: {concurrency: 5}
+        """;
+    h.produce("job-cl", "t", FleetHarness.ids(300));
+    try (Worker a = start(h, "w-cl-a", 50, yaml, Map.of("t", slow));
+        Worker b = start(h, "w-cl-b", 50, yaml, Map.of("t", slow))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-cl", 300).succeeded()).isEqualTo(300);
+    }
+    assertThat(most.get()).isBetween(2, 5);
+    try (UnifiedJedis r = client()) {
+      // All of the fleet's limit keys share one hash slot, so one script takes them together.
+      String slots = "{" + fleet.redisKeyPrefix() + "limits}:scarce:slots";
+      assertThat(r.zcard(slots)).isZero(); // every slot taken was given back
+    }
+  }
+
+  @Test
+  void aCheckpointSavedByOneAttemptIsReadByTheRetryAndRemovedAtTheEnd(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<Integer, Optional<String>> seen = new ConcurrentHashMap<>();
+    TaskHandler resumable =
+        ctx -> {
+          seen.put(ctx.attempt(), ctx.checkpoint());
+          if (ctx.attempt() == 1) {
+            ctx.saveCheckpoint("page=7");
+            return HandlerResult.retry("test.transient", "try again");
+          }
+          return HandlerResult.succeeded();
+        };
+    h.produce("job-ck", "t", List.of("long-item"));
+    String yaml = "defaults: {retryDelays: [100ms], jitter: 0}";
+    try (Worker w = start(h, "w-ck", 4, yaml, Map.of("t", resumable))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-ck", 1).succeeded()).isEqualTo(1);
+    }
+    assertThat(seen).containsEntry(1, Optional.empty()).containsEntry(2, Optional.of("page=7"));
+    try (UnifiedJedis r = client()) {
+      assertThat(r.exists(fleet.redisKeyPrefix() + "ckpt:job-ck:long-item")).isFalse();
+    }
+  }
+
+  @Test
+  void aMasterKilledAndRestartedMidRunLosesNothingAndRunsNothingTwice(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 4);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    TaskHandler slowish =
+        ctx -> {
+          Thread.sleep(20);
+          return RedisGateTest.counting(runs).handle(ctx);
+        };
+    h.produce("job-cr", "t", FleetHarness.ids(4000));
+    try (Worker w = start(h, "w-cr", 32, "{}", Map.of("t", slowish))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> runs.size() >= 500);
+      cluster.restart(1); // SIGKILL, then the same port and files
+      assertThat(RedisGateTest.awaitTotal(h, "job-cr", 4000))
+          .isEqualTo(new OutcomeCounts(4000, 0, 0, 0, 0));
+    }
+    assertThat(runs).hasSize(4000).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+  }
+
+  @Test
+  void slotsMovedToAnotherMasterMidRunAreFollowed(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 4);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    TaskHandler slowish =
+        ctx -> {
+          Thread.sleep(20);
+          return RedisGateTest.counting(runs).handle(ctx);
+        };
+    h.produce("job-cm", "t", FleetHarness.ids(4000));
+    h.produce("job-cm", "t", FleetHarness.ids(1000)); // duplicates, some after the move
+    try (Worker w = start(h, "w-cm", 32, "{}", Map.of("t", slowish))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> runs.size() >= 500);
+      cluster.moveSlots(0, 2, 1000); // MOVED, and ASK while keys migrate
+      assertThat(RedisGateTest.awaitTotal(h, "job-cm", 5000))
+          .isEqualTo(new OutcomeCounts(4000, 0, 0, 1000, 0));
+    }
+    assertThat(runs).hasSize(4000).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+  }
+}
