@@ -37,7 +37,7 @@ public final class BenchMain {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "-h", "--help" -> {
           System.out.println(
-              "usage: scripts/bench.sh [produce] [noop] [redis] [simulate] [heap] [recorder] [process] [handler-jar] [console] [--items N] [--rounds R]");
+              "usage: scripts/bench.sh [produce] [noop] [redis] [redis-cluster] [simulate] [heap] [recorder] [process] [handler-jar] [console] [--items N] [--rounds R]");
           return;
         }
         default -> which.add(args[i]);
@@ -49,6 +49,7 @@ public final class BenchMain {
               "produce",
               "noop",
               "redis",
+              "redis-cluster",
               "simulate",
               "heap",
               "recorder",
@@ -68,6 +69,7 @@ public final class BenchMain {
           case "produce" -> ProduceBench.run(bootstrap, items, rounds, work, table);
           case "noop" -> WorkerBench.noop(bootstrap, items, rounds, table);
           case "redis" -> RedisBench.run(bootstrap, items, rounds, table);
+          case "redis-cluster" -> RedisClusterBench.run(bootstrap, items, rounds, work, table);
           case "heap" -> HeapBench.run(bootstrap, items, 1000, table);
           case "recorder" -> RecorderBench.run(bootstrap, items, work, table);
           case "process" -> ProcessBench.run(bootstrap, rounds, work, table);
@@ -82,7 +84,7 @@ public final class BenchMain {
               throw new IllegalArgumentException(
                   "unknown benchmark '"
                       + w
-                      + "' (known: produce, noop, redis, simulate, heap, recorder, process, handler-jar, console)");
+                      + "' (known: produce, noop, redis, redis-cluster, simulate, heap, recorder, process, handler-jar, console)");
         }
       }
     } finally {
