@@ -44,7 +44,14 @@ public final class RecorderWeb implements AutoCloseable {
         server,
         queries,
         token,
-        Optional.of(new Replayer(queries, kafka, topics, redis)),
+        Optional.of(
+            new Replayer(
+                queries,
+                kafka,
+                topics,
+                redis,
+                io.itemfleet.worker.MarkerLayout.parse(
+                    System.getenv().getOrDefault("FLEET_REDIS_MARKERS", "keys")))),
         Optional.of(new ConsoleApi(queries, new ConsoleQueries(pool), Optional.of(fleet))));
     return new RecorderWeb(pool, fleet);
   }

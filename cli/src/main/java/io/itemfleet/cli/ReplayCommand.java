@@ -47,6 +47,13 @@ final class ReplayCommand implements Callable<Integer> {
   String redisUrl;
 
   @Option(
+      names = "--redis-markers",
+      defaultValue = "${env:FLEET_REDIS_MARKERS:-keys}",
+      description =
+          "Where the workers keep done markers: keys or buckets[:N], as they were told (env FLEET_REDIS_MARKERS, default ${DEFAULT-VALUE}).")
+  String redisMarkers;
+
+  @Option(
       names = "--no-redis",
       description = "Do not check done markers (workers still deduplicate items done since).")
   boolean noRedis;
@@ -65,7 +72,8 @@ final class ReplayCommand implements Callable<Integer> {
               kafka.topics(),
               noRedis
                   ? Optional.empty()
-                  : Optional.of(io.itemfleet.worker.RedisClients.parse(redisUrl)));
+                  : Optional.of(io.itemfleet.worker.RedisClients.parse(redisUrl)),
+              io.itemfleet.worker.MarkerLayout.parse(redisMarkers));
       Replayer.Plan plan;
       try {
         plan = replayer.plan(job, Optional.ofNullable(fingerprint));

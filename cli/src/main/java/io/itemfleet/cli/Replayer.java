@@ -12,8 +12,8 @@ import io.itemfleet.schemas.FailureEvent;
 import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.schemas.TaskOptions;
+import io.itemfleet.worker.MarkerLayout;
 import io.itemfleet.worker.RedisClients;
-import io.itemfleet.worker.RedisKeys;
 import java.net.URI;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -88,11 +88,25 @@ final class Replayer {
    */
   Replayer(
       LedgerQueries queries, Map<String, Object> kafka, FleetTopics topics, Optional<URI> redis) {
+    this(queries, kafka, topics, redis, MarkerLayout.KEYS);
+  }
+
+  /** A replayer reading done markers in {@code layout} (the workers' FLEET_REDIS_MARKERS). */
+  Replayer(
+      LedgerQueries queries,
+      Map<String, Object> kafka,
+      FleetTopics topics,
+      Optional<URI> redis,
+      MarkerLayout layout) {
     this.queries = queries;
     this.kafka = kafka;
     this.topics = topics;
     this.redis = redis;
+    this.layout = layout;
   }
+
+  /** Where the workers keep done markers. */
+  private final MarkerLayout layout;
 
   Plan plan(String job, Optional<String> fingerprint) throws SQLException {
     if (queries.job(job).isEmpty()) throw new NoSuchJob(job);
@@ -230,7 +244,8 @@ final class Replayer {
         List<Response<String>> values = new ArrayList<>(page.size());
         try (AbstractPipeline p = r.pipelined()) {
           for (FailedItem f : page) {
-            values.add(p.get(RedisKeys.defaultItemKey(prefix, job, f.item().get())));
+            MarkerLayout.Place at = layout.defaultPlace(prefix, job, f.item().get());
+            values.add(at.field().isEmpty() ? p.get(at.key()) : p.hget(at.key(), at.field()));
           }
           p.sync();
         }

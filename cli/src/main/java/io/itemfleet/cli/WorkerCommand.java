@@ -91,6 +91,13 @@ final class WorkerCommand implements Callable<Integer> {
   String leaseTtl;
 
   @Option(
+      names = "--redis-markers",
+      defaultValue = "${env:FLEET_REDIS_MARKERS:-keys}",
+      description =
+          "Where leases and done markers live: keys (one key per item) or buckets[:N] (fields of N hashes per job, default 1024; several times less Redis memory per item; Redis 7+). Every worker of a fleet must use the same (env FLEET_REDIS_MARKERS, default ${DEFAULT-VALUE}).")
+  String redisMarkers;
+
+  @Option(
       names = "--handlers",
       defaultValue = "${env:FLEET_HANDLERS}",
       description =
@@ -201,6 +208,7 @@ final class WorkerCommand implements Callable<Integer> {
     line.accept("worker id", workerId == null || workerId.isBlank() ? "(random)" : workerId);
     line.accept("drain timeout", drainTimeout);
     line.accept("lease ttl", leaseTtl);
+    line.accept("redis markers", redisMarkers);
     line.accept("unknown type window", unknownTypeWindow);
     line.accept(
         "default job / type",
@@ -276,6 +284,7 @@ final class WorkerCommand implements Callable<Integer> {
                       ? Optional.empty()
                       : Optional.of(io.itemfleet.worker.RedisClients.parse(redisUrl)))
               .withLeaseTtl(Durations.parse(leaseTtl))
+              .withMarkerLayout(io.itemfleet.worker.MarkerLayout.parse(redisMarkers))
               .withUnknownTypeWindow(Durations.parse(unknownTypeWindow));
       if (!noRedis) fleetConfig.checkIdempotencyTtls();
     } catch (ConfigException e) {

@@ -15,6 +15,7 @@ import io.itemfleet.recorder.RecorderSettings;
 import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.testkit.FleetTestKit;
 import io.itemfleet.testkit.TestFleet;
+import io.itemfleet.worker.MarkerLayout;
 import io.itemfleet.worker.RedisClients;
 import io.itemfleet.worker.Worker;
 import io.itemfleet.worker.WorkerMetrics;
@@ -45,12 +46,12 @@ class ReplayTest {
 
   @Test
   void replayedFailuresRunAgainResolveTheirRowsAndKeepTotalsExact(TestFleet f) throws Exception {
-    replayScenario(f, f.redisUrl(), List.of("5"));
+    replayScenario(f, f.redisUrl(), List.of("5"), "keys");
   }
 
   /**
-   * The same on a Redis Cluster of three masters: the worker's markers and replay's reads of them
-   * go to the node of each item's slot (items 5, 7 and 11 done since, on different nodes).
+   * The same on a Redis Cluster of three masters, with markers in buckets: the worker's markers and
+   * replay's reads of them go to the node of each bucket's slot (items 5, 7 and 11 done since).
    */
   @Test
   void replayReadsDoneMarkersOnARedisCluster(TestFleet f) throws Exception {
@@ -58,12 +59,13 @@ class ReplayTest {
     assumeTrue(missing.isEmpty(), () -> "no local Redis Cluster: " + missing.orElse(""));
     try (LocalRedisCluster cluster =
         LocalRedisCluster.start(Files.createTempDirectory("itemfleet-replay-cluster-"), 3)) {
-      replayScenario(f, cluster.url(), List.of("5", "7", "11"));
+      replayScenario(f, cluster.url(), List.of("5", "7", "11"), "buckets:16");
     }
   }
 
-  private static void replayScenario(TestFleet f, String redisUrl, List<String> doneSince)
-      throws Exception {
+  private static void replayScenario(
+      TestFleet f, String redisUrl, List<String> doneSince, String markers) throws Exception {
+    MarkerLayout layout = MarkerLayout.parse(markers);
     AtomicBoolean broken = new AtomicBoolean(true);
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     TaskHandler api =
@@ -81,7 +83,8 @@ class ReplayTest {
     try (Worker w =
             Worker.start(
                 WorkerSettings.defaults(kafka, topics, "rep", 16)
-                    .withRedis(Optional.of(RedisClients.parse(redisUrl))),
+                    .withRedis(Optional.of(RedisClients.parse(redisUrl)))
+                    .withMarkerLayout(layout),
                 config,
                 HandlerRegistry.create(config, Map.of("t", api)),
                 WorkerMetrics.NONE);
@@ -95,14 +98,18 @@ class ReplayTest {
       // These succeeded since by another route: their done markers say so, and replay skips them.
       try (UnifiedJedis r = RedisClients.open(RedisClients.parse(redisUrl))) {
         for (String item : doneSince) {
-          r.set(
-              f.redisKeyPrefix() + "item:rep:" + item,
-              "D|SUCCEEDED|" + topics.tasks() + "|0|999|1||");
+          MarkerLayout.Place at = layout.defaultPlace(f.prefix(), "rep", item);
+          String marker = "D|SUCCEEDED|" + topics.tasks() + "|0|999|1||";
+          if (at.field().isEmpty()) {
+            r.set(at.key(), marker);
+          } else {
+            r.hset(at.key(), at.field(), marker);
+          }
         }
       }
       broken.set(false);
 
-      var replay = cli(f, "replay", "rep", "--redis-url", redisUrl);
+      var replay = cli(f, "replay", "rep", "--redis-url", redisUrl, "--redis-markers", markers);
       assertThat(replay.code()).as(replay.err()).isZero();
       int replayed = 20 - doneSince.size();
       assertThat(replay.err())

@@ -71,8 +71,25 @@ final class GateCalls {
   private String limitsSha;
   private String renewSlotsSha;
 
-  GateCalls(URI url, long leaseMillis) {
+  /** Where items' leases and markers live. */
+  private final MarkerLayout layout;
+
+  /** TTLs raised on bucket hashes lately (buckets layout). */
+  private final BucketTtls bucketTtls = new BucketTtls();
+
+  /** The server's clock minus ours, in ms, for lease deadlines in buckets; set at connect. */
+  private long serverOffsetMillis;
+
+  /** A claim that met a value in a bucket, to be resolved by {@link #resolveConflicts}. */
+  static final Object CONFLICT = new Object();
+
+  /** The fleet's topic prefix, shortened in markers of the buckets layout. */
+  private final String topicPrefix;
+
+  GateCalls(URI url, long leaseMillis, MarkerLayout layout, String topicPrefix) {
     this.url = url;
+    this.topicPrefix = topicPrefix;
+    this.layout = layout;
     this.leaseMillis = leaseMillis;
     this.leaseText = Long.toString(leaseMillis);
   }
@@ -128,6 +145,17 @@ final class GateCalls {
    */
   List<Supplier<Object>> claimCalls(AbstractPipeline p, List<Attempt> chunk) {
     List<Supplier<Object>> out = new ArrayList<>(chunk.size());
+    if (layout.inBuckets()) {
+      // HSETNX of the lease with its deadline; a field already there (a marker, a live or expired
+      // lease) is for resolveConflicts to look at.
+      String deadline = "|" + (System.currentTimeMillis() + serverOffsetMillis + leaseMillis);
+      for (Attempt a : chunk) {
+        Response<Long> r = p.hsetnx(a.keys.item(), a.keys.field(), a.keys.leaseValue() + deadline);
+        bucketTtls.ensure(p, a.keys.item(), leaseMillis);
+        out.add(() -> r.get() == 1L ? "" : CONFLICT);
+      }
+      return out;
+    }
     if (nativeFastPath) {
       SetParams claim = SetParams.setParams().nx().px(leaseMillis);
       for (Attempt a : chunk) {
@@ -158,6 +186,31 @@ final class GateCalls {
       out.add(() -> ((List<?>) batch.get()).get(at));
     }
     return out;
+  }
+
+  /**
+   * In the buckets layout, the claims that met a value: the item-only GATE call looks at it (a done
+   * marker, a lease of this very attempt, one expired, or one live elsewhere), taking the lease
+   * where it may. One more round trip, only for such items.
+   */
+  void resolveConflicts(List<Attempt> checks, List<Supplier<Object>> replies) {
+    List<Integer> at = new ArrayList<>();
+    for (int i = 0; i < checks.size(); i++) {
+      if (checks.get(i).keys.fast() && replies.get(i).get() == CONFLICT) at.add(i);
+    }
+    if (at.isEmpty()) return;
+    AbstractPipeline p = pipeline();
+    List<Response<Object>> gates = new ArrayList<>(at.size());
+    try {
+      for (int i : at) gates.add(gateCall(p, checks.get(i), true));
+      p.sync();
+    } finally {
+      close(p);
+    }
+    for (int j = 0; j < at.size(); j++) {
+      Object claim = asClaim((List<?>) read(gates.get(j)::get));
+      replies.set(at.get(j), () -> claim);
+    }
   }
 
   /** A GATE reply as a claim's: "" for run, the marker for done, a lease for leased. */
@@ -192,7 +245,7 @@ final class GateCalls {
     args.add(Long.toString(leaseMillis));
     args.add(k.replay() ? "1" : "0");
     args.add(cache ? "1" : "0");
-    SourceRecord src = ItemExecutor.source(a.slot.record);
+    SourceRecord src = stored(ItemExecutor.source(a.slot.record));
     args.add(
         RedisGate.DONE
             + "FAILED|"
@@ -203,6 +256,7 @@ final class GateCalls {
             + src.offset()
             + "|");
     addLimits(k, limits, keys, args);
+    args.add(k.field());
     return p.evalsha(gateSha, keys, args);
   }
 
@@ -259,7 +313,7 @@ final class GateCalls {
           p.evalsha(
               finishSha,
               List.of(k.item()),
-              List.of(k.leaseValue(), marker, Long.toString(ttl), "", "0")));
+              List.of(k.leaseValue(), marker, Long.toString(ttl), "", "0", k.field())));
       if (terminal) out.add(p.del(k.checkpoint()));
       if (!cacheValue.isEmpty()) {
         out.add(p.set(k.cache(), cacheValue, SetParams.setParams().px(cacheTtl)));
@@ -277,7 +331,12 @@ final class GateCalls {
             finishSha,
             keys,
             List.of(
-                k.leaseValue(), marker, Long.toString(ttl), cacheValue, Long.toString(cacheTtl))));
+                k.leaseValue(),
+                marker,
+                Long.toString(ttl),
+                cacheValue,
+                Long.toString(cacheTtl),
+                k.field())));
   }
 
   /**
@@ -287,6 +346,15 @@ final class GateCalls {
    */
   List<Response<?>> markCalls(AbstractPipeline p, List<RedisGate.Finished> list, long ttl) {
     List<Response<?>> out = new ArrayList<>();
+    if (layout.inBuckets()) {
+      for (RedisGate.Finished f : list) {
+        GateKeys k = f.attempt().keys;
+        out.add(
+            p.hset(k.item(), k.field(), RedisGate.DONE + marker(f.attempt(), f.result()).encode()));
+        bucketTtls.ensure(p, k.item(), ttl);
+      }
+      return out;
+    }
     if (nativeFastPath || cluster) {
       SetParams px = SetParams.setParams().px(ttl);
       for (RedisGate.Finished f : list) {
@@ -319,7 +387,7 @@ final class GateCalls {
    */
   Response<Object> renewCall(AbstractPipeline p, Attempt a, List<Response<?>> out) {
     GateKeys k = a.keys;
-    List<String> args = List.of(k.leaseValue(), leaseText);
+    List<String> args = List.of(k.leaseValue(), leaseText, k.field());
     if (cluster) {
       if (!k.slots().isEmpty()) out.add(p.evalsha(renewSlotsSha, k.slots(), args));
       return p.evalsha(renewSha, List.of(k.item()), args);
@@ -330,14 +398,26 @@ final class GateCalls {
     return p.evalsha(renewSha, keys, args);
   }
 
-  static DoneMarker marker(Attempt a, ItemResult r) {
+  DoneMarker marker(Attempt a, ItemResult r) {
     Optional<FailureEvent> f = r.failure();
     return new DoneMarker(
         r.outcome().orElseThrow(),
-        ItemExecutor.source(a.slot.record),
+        stored(ItemExecutor.source(a.slot.record)),
         f.map(FailureEvent::attempts).orElse(a.decoded == null ? 1 : a.decoded.attempt() + 1),
         f.map(FailureEvent::errorClass).orElse(""),
         f.map(FailureEvent::errorMessage).orElse(""));
+  }
+
+  /**
+   * A record as markers name it. In the buckets layout a topic of this fleet is written as "~" and
+   * what follows the fleet's topic prefix ("~.tasks"), so that a marker stays short enough for
+   * Redis's compact hash encoding (values up to 64 bytes by default); the keys layout keeps the
+   * whole name, as it always has.
+   */
+  SourceRecord stored(SourceRecord src) {
+    if (!layout.inBuckets() || !src.topic().startsWith(topicPrefix)) return src;
+    return new SourceRecord(
+        "~" + src.topic().substring(topicPrefix.length()), src.partition(), src.offset());
   }
 
   void connect() {
@@ -355,7 +435,30 @@ final class GateCalls {
     }
     cluster = probe.cluster();
     nativeFastPath = !Boolean.getBoolean(LUA_FAST_PATH) && probe.majorVersion() >= 7;
+    if (layout.inBuckets() && probe.majorVersion() < 7) {
+      disconnect();
+      throw new redis.clients.jedis.exceptions.JedisDataException(
+          "the buckets marker layout needs Redis 7.0 or later (PEXPIRE NX/GT); this one is "
+              + probe.majorVersion()
+              + ".x: use FLEET_REDIS_MARKERS=keys");
+    }
     loadScripts();
+    serverOffsetMillis = serverTimeMillis() - System.currentTimeMillis();
+    bucketTtls.clear();
+  }
+
+  /** The server's clock (TIME), in ms; on a cluster, one node's. */
+  private long serverTimeMillis() {
+    List<String> t;
+    if (cluster) {
+      try (redis.clients.jedis.Connection c =
+          clusterClient.getClusterNodes().values().iterator().next().getResource()) {
+        t = new Jedis(c).time();
+      }
+    } else {
+      t = jedis.time();
+    }
+    return Long.parseLong(t.get(0)) * 1000 + Long.parseLong(t.get(1)) / 1000;
   }
 
   void loadScripts() {

@@ -7,12 +7,14 @@ import io.itemfleet.worker.config.TagLimit;
 import io.itemfleet.worker.config.TaskSettings;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The Redis keys and settings of one gated attempt, worked out once on the gate thread.
  *
  * @param item the item's key: its running lease ("L|worker|record") and then its done marker
- *     ("D|outcome|record|...")
+ *     ("D|outcome|record|..."); in the buckets layout, the hash holding them
+ * @param field the item's field of that hash in the buckets layout, "" in the keys layout
  * @param cache the cache entry's key, or "" when the type does not cache
  * @param checkpoint the handler's progress checkpoint key
  * @param limits the fleet-wide limits the item counts against
@@ -22,6 +24,7 @@ import java.util.List;
  */
 record GateKeys(
     String item,
+    String field,
     String cache,
     String checkpoint,
     List<TagLimit> limits,
@@ -52,9 +55,15 @@ record GateKeys(
       TaskMessage t,
       TaskSettings s,
       List<TagLimit> limits,
-      boolean cluster) {
+      boolean cluster,
+      MarkerLayout layout) {
+    boolean defaultKey =
+        t.options().idempotencyKey().isEmpty()
+            && s.idempotencyKey().equals(TaskSettings.DEFAULT_IDEMPOTENCY_KEY);
     String idem =
         t.options().idempotencyKey().orElseGet(() -> KeyTemplate.expand(s.idempotencyKey(), t));
+    MarkerLayout.Place place =
+        layout.place(prefix, idem, defaultKey ? Optional.of(t.job()) : Optional.empty(), t.item());
     String cache =
         t.options().cacheKey().isPresent()
             ? prefix + "cache:" + t.options().cacheKey().get()
@@ -69,7 +78,8 @@ record GateKeys(
     SourceRecord src = ItemExecutor.source(a.slot.record);
 
     return new GateKeys(
-        prefix + RedisKeys.ITEM + idem,
+        place.key(),
+        place.field(),
         cache,
         prefix + "ckpt:" + idem,
         limits,

@@ -148,6 +148,9 @@ final class RedisGate implements Admission {
   /** Set while the gate thread is parked with nothing to do. */
   private volatile boolean idle;
 
+  /** Where items' leases and markers live. */
+  private final MarkerLayout layout;
+
   /** The connection and the calls made on it; gate thread only. */
   private final GateCalls calls;
 
@@ -171,6 +174,7 @@ final class RedisGate implements Admission {
       String prefix,
       String workerId,
       Duration lease,
+      MarkerLayout layout,
       FleetConfig config,
       ItemExecutor executor,
       Clock clock) {
@@ -178,7 +182,8 @@ final class RedisGate implements Admission {
     this.prefix = prefix + ":";
     this.workerId = workerId;
     this.leaseMillis = lease.toMillis();
-    this.calls = new GateCalls(url, leaseMillis);
+    this.calls = new GateCalls(url, leaseMillis, layout, prefix);
+    this.layout = layout;
     this.config = config;
     this.executor = executor;
     this.clock = clock;
@@ -464,6 +469,7 @@ final class RedisGate implements Admission {
     } finally {
       GateCalls.close(p);
     }
+    if (layout.inBuckets()) calls.resolveConflicts(checks, res);
     if (calls.cluster()) ClusterChecks.complete(calls, checks, res);
     for (int i = 0; i < renewed.size(); i++) {
       if (Long.valueOf(0).equals(renewals.get(i).get())) leased.lostAtRenewal(renewed.get(i));
@@ -561,7 +567,8 @@ final class RedisGate implements Admission {
       waiting.add(new Waiting(a, ms + ThreadLocalRandom.current().nextLong(50)));
       return;
     }
-    a.keys = GateKeys.of(prefix, workerId + "|" + incarnation, a, t, s, limits, calls.cluster());
+    a.keys =
+        GateKeys.of(prefix, workerId + "|" + incarnation, a, t, s, limits, calls.cluster(), layout);
     out.add(a);
   }
 
@@ -640,7 +647,7 @@ final class RedisGate implements Admission {
             : Optional.empty();
     SourceRecord src = ItemExecutor.source(a.slot.record);
     a.keys = null; // holds no lease
-    if (m.isPresent() && m.get().finishedBy(src)) {
+    if (m.isPresent() && (m.get().finishedBy(src) || m.get().finishedBy(calls.stored(src)))) {
       complete(a, reEmit(t, m.get(), src, now));
     } else {
       complete(

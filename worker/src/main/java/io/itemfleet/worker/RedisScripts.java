@@ -74,21 +74,66 @@ final class RedisScripts {
   static final String LIMITS = limits(0, 1) + "return {'run'}\n";
 
   /**
+   * An item's value read and written in either layout ({@link MarkerLayout}), as the start of a
+   * script: ARGV[#ARGV] is the item's field of its bucket hash, or '' when KEYS[1] itself holds the
+   * value. In a bucket a lease is stored with its deadline ({@code L|...|<deadline ms>}, by the
+   * server's clock) and counts as gone once that has passed; {@code iget} returns it without the
+   * deadline, and for a lease the ms it has left. {@code iset} keeps the bucket's TTL at least as
+   * long as the value needs.
+   */
+  private static final String ITEM_ACCESS =
+      """
+      local F = ARGV[#ARGV]
+      local function nowMs()
+        local t = redis.call('TIME')
+        return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      end
+      local function iget(k)
+        if F == '' then
+          local v = redis.call('GET', k)
+          if v and string.sub(v, 1, 2) == 'L|' then return v, redis.call('PTTL', k) end
+          return v, 0
+        end
+        local v = redis.call('HGET', k, F)
+        if v and string.sub(v, 1, 2) == 'L|' then
+          local at = string.find(v, '|[^|]*$')
+          local left = tonumber(string.sub(v, at + 1)) - nowMs()
+          if left <= 0 then return false, 0 end
+          return string.sub(v, 1, at - 1), left
+        end
+        return v, 0
+      end
+      local function iset(k, v, ms, lease)
+        if F == '' then
+          redis.call('SET', k, v, 'PX', ms)
+          return
+        end
+        if lease then v = v .. '|' .. (nowMs() + ms) end
+        redis.call('HSET', k, F, v)
+        if redis.call('PTTL', k) < ms then redis.call('PEXPIRE', k, ms) end
+      end
+      local function idel(k)
+        if F == '' then redis.call('DEL', k) else redis.call('HDEL', k, F) end
+      end
+      """;
+
+  /**
    * Before an item runs, when it needs more than the plain {@code SET NX GET} of the fast path
    * (cache key, limits, or a replay). KEYS: the item's key (holding "L|" lease or "D|" done
    * marker), cache, then a slots key and a rate key per limit. ARGV: lease value, lease ms, replay
    * ('1' lets a FAILED marker through), has cache ('1'), then concurrency and emission interval in
-   * µs per limit (0 when that part is unset).
+   * µs per limit (0 when that part is unset), and last the item's field ('' in the keys layout).
    *
    * <p>Returns {done, marker}, {cached, value}, {leased, pttl}, {wait, ms, limitIndex} or {run}.
    * Limits are all or nothing: a slot and a token are taken only when every limit allows.
    */
   static final String GATE =
-      """
-      local v = redis.call('GET', KEYS[1])
+      ITEM_ACCESS
+          + """
+      local v, left = iget(KEYS[1])
       if v then
         if string.sub(v, 1, 2) == 'L|' then
-          if v ~= ARGV[1] then return {'leased', tostring(redis.call('PTTL', KEYS[1]))} end
+          if v ~= ARGV[1] then return {'leased', tostring(left)} end
         elseif not (ARGV[3] == '1' and string.sub(v, 1, 9) == 'D|FAILED|'
                     and string.sub(v, 1, #ARGV[5]) ~= ARGV[5]) then
           return {'done', v}
@@ -101,7 +146,7 @@ final class RedisScripts {
       """
           + limits(2, 4)
           + """
-      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+      iset(KEYS[1], ARGV[1], tonumber(ARGV[2]), true)
       return {'run'}
       """;
 
@@ -109,15 +154,16 @@ final class RedisScripts {
    * After an attempt, before its outcome is committed, when it needs more than the plain {@code
    * SET} of the fast path. KEYS: the item's key, cache, checkpoint, then the slots keys of its
    * limits. ARGV: lease value, done marker ('' for a retry or a release: the lease is deleted if
-   * still this attempt's), marker ms, cache value ('' for none), cache ms.
+   * still this attempt's), marker ms, cache value ('' for none), cache ms, the item's field.
    */
   static final String FINISH =
-      """
+      ITEM_ACCESS
+          + """
       if ARGV[2] ~= '' then
-        redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+        iset(KEYS[1], ARGV[2], tonumber(ARGV[3]), false)
         if #KEYS >= 3 then redis.call('DEL', KEYS[3]) end
-      elseif redis.call('GET', KEYS[1]) == ARGV[1] then
-        redis.call('DEL', KEYS[1])
+      elseif iget(KEYS[1]) == ARGV[1] then
+        idel(KEYS[1])
       end
       if ARGV[4] ~= '' and #KEYS >= 2 then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end
       for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
@@ -129,9 +175,14 @@ final class RedisScripts {
    * Extends the lease and slots if still this attempt's; returns 0 when the lease was lost.
    */
   static final String RENEW =
-      """
-      if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-      redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      ITEM_ACCESS
+          + """
+      if iget(KEYS[1]) ~= ARGV[1] then return 0 end
+      if F == '' then
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      else
+        iset(KEYS[1], ARGV[1], tonumber(ARGV[2]), true)
+      end
       """
           + renewSlots(2)
           + "return 1\n";

@@ -77,6 +77,7 @@ public final class Worker implements AutoCloseable {
                         settings.topics().prefix(),
                         settings.workerId(),
                         settings.leaseTtl(),
+                        settings.markerLayout(),
                         config,
                         executor,
                         Clock.systemUTC()))

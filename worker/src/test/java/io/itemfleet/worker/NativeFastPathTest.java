@@ -1,7 +1,6 @@
 package io.itemfleet.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.itemfleet.handler.TaskHandler;
@@ -11,10 +10,7 @@ import io.itemfleet.testkit.TestFleet;
 import io.itemfleet.worker.config.FleetConfig;
 import io.itemfleet.worker.config.HandlerRegistry;
 import io.itemfleet.worker.config.TaskSettings;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -36,53 +32,23 @@ import redis.clients.jedis.params.SetParams;
  */
 @ExtendWith(FleetTestKit.class)
 class NativeFastPathTest {
-  private static final Path REDIS_SERVER = Path.of("/usr/bin/redis-server");
-  private static Process server;
+  private static Redis7Server server;
   private static URI url;
 
   @BeforeAll
   static void startRedis7() throws Exception {
+    Optional<String> missing = Redis7Server.missing();
+    assumeTrue(missing.isEmpty(), () -> missing.orElse(""));
+    server = Redis7Server.start();
+    url = server.url;
     assumeTrue(
-        Files.isExecutable(REDIS_SERVER),
-        "no /usr/bin/redis-server (apt-get install redis-server)");
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    server =
-        new ProcessBuilder(
-                REDIS_SERVER.toString(),
-                "--port",
-                Integer.toString(port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--bind",
-                "127.0.0.1")
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    url = URI.create("redis://127.0.0.1:" + port);
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .ignoreExceptions()
-        .until(
-            () -> {
-              try (Jedis j = new Jedis(url)) {
-                return "PONG".equals(j.ping());
-              }
-            });
-    try (Jedis j = new Jedis(url)) {
-      assumeTrue(
-          RedisClients.majorVersion(j.info("server")) >= 7,
-          "redis-server is older than 7.0: the native fast path needs SET NX GET");
-    }
+        server.majorVersion() >= 7,
+        "redis-server is older than 7.0: the native fast path needs SET NX GET");
   }
 
   @AfterAll
   static void stopRedis() {
-    if (server != null) server.destroyForcibly();
+    if (server != null) server.close();
   }
 
   private static Worker start(FleetHarness h, String id, Map<String, TaskHandler> handlers) {

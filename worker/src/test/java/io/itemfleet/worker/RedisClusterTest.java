@@ -101,6 +101,42 @@ class RedisClusterTest {
   }
 
   @Test
+  void markersInBucketsAreDeduplicatedExactlyAndSpreadOverEveryMaster(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 4);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    MarkerLayout layout = MarkerLayout.buckets(96);
+    h.produce("job-cb", "t", FleetHarness.ids(3000));
+    h.produce("job-cb", "t", FleetHarness.ids(3000));
+    FleetConfig config = FleetConfig.parse("{}", TaskSettings.DEFAULTS);
+    try (Worker w =
+        Worker.start(
+            h.settings("w-cbk", 64)
+                .withRedis(Optional.of(RedisClients.parse(cluster.url())))
+                .withMarkerLayout(layout),
+            config,
+            HandlerRegistry.create(config, Map.of("t", RedisGateTest.counting(runs))),
+            WorkerMetrics.NONE)) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-cb", 6000))
+          .isEqualTo(new OutcomeCounts(3000, 0, 0, 3000, 0));
+    }
+    assertThat(runs).hasSize(3000).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    int[] perMaster = new int[3];
+    for (int i = 0; i < 3; i++) {
+      String keys =
+          LocalRedisCluster.cli(
+              cluster.ports().get(i), "--scan", "--pattern", fleet.redisKeyPrefix() + "m:job-cb:*");
+      perMaster[i] = (int) keys.lines().filter(l -> !l.isBlank()).count();
+    }
+    // 96 buckets over three masters.
+    for (int n : perMaster) assertThat(n).isBetween(16, 48);
+    assertThat(perMaster[0] + perMaster[1] + perMaster[2]).isEqualTo(96);
+    try (UnifiedJedis r = client()) {
+      MarkerLayout.Place p = layout.defaultPlace(fleet.prefix(), "job-cb", "item-7");
+      assertThat(r.hget(p.key(), p.field())).startsWith("D|SUCCEEDED|");
+    }
+  }
+
+  @Test
   void cacheHitsAreExactAcrossNodes(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 2);
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();

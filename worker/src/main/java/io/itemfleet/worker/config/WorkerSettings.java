@@ -28,6 +28,8 @@ import java.util.Optional;
  * @param unknownTypeWindow how long an item of a type this worker has no handler for is passed on
  *     (through the retry tiers, every minute, no attempt counted) for a worker that knows the type,
  *     before it is FAILED {@code config.unknown_type}; zero fails it at once
+ * @param markerLayout where items' leases and done markers live in Redis (one key each, or fields
+ *     of bucket hashes); every worker of a fleet uses the same
  */
 public record WorkerSettings(
     Map<String, Object> kafka,
@@ -44,7 +46,8 @@ public record WorkerSettings(
     boolean staticMembership,
     Optional<java.net.URI> redis,
     Duration leaseTtl,
-    Duration unknownTypeWindow) {
+    Duration unknownTypeWindow,
+    io.itemfleet.worker.MarkerLayout markerLayout) {
 
   public WorkerSettings {
     kafka = Map.copyOf(kafka);
@@ -103,7 +106,8 @@ public record WorkerSettings(
         false,
         Optional.empty(),
         Duration.ofSeconds(30),
-        Duration.ofHours(1));
+        Duration.ofHours(1),
+        io.itemfleet.worker.MarkerLayout.KEYS);
   }
 
   public WorkerSettings withDefaultsForPlainIds(Optional<String> job, Optional<String> type) {
@@ -129,6 +133,11 @@ public record WorkerSettings(
 
   public WorkerSettings withLeaseTtl(Duration ttl) {
     return with(d -> d.leaseTtl = ttl);
+  }
+
+  /** These settings with items' leases and markers in {@code layout}. */
+  public WorkerSettings withMarkerLayout(io.itemfleet.worker.MarkerLayout layout) {
+    return with(d -> d.markerLayout = layout);
   }
 
   public WorkerSettings withUnknownTypeWindow(Duration window) {
@@ -159,6 +168,7 @@ public record WorkerSettings(
     Optional<java.net.URI> redis;
     Duration leaseTtl;
     Duration unknownTypeWindow;
+    io.itemfleet.worker.MarkerLayout markerLayout;
 
     Draft(WorkerSettings s) {
       kafka = s.kafka;
@@ -176,6 +186,7 @@ public record WorkerSettings(
       redis = s.redis;
       leaseTtl = s.leaseTtl;
       unknownTypeWindow = s.unknownTypeWindow;
+      markerLayout = s.markerLayout;
     }
 
     WorkerSettings build() {
@@ -194,7 +205,8 @@ public record WorkerSettings(
           staticMembership,
           redis,
           leaseTtl,
-          unknownTypeWindow);
+          unknownTypeWindow,
+          markerLayout);
     }
   }
 

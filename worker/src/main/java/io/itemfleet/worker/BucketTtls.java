@@ -1,0 +1,45 @@
+package io.itemfleet.worker;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.args.ExpiryOption;
+
+/**
+ * The TTLs this worker gave bucket hashes lately ({@link MarkerLayout} buckets), so that a bucket's
+ * TTL is raised once a minute per worker at most, not with every item written to it: a lease or
+ * marker written to a bucket queues, in the same pipeline, {@code PEXPIRE NX} (a new bucket gets a
+ * TTL) and {@code PEXPIRE GT} (a shorter one is raised) unless this worker did so for at least as
+ * long within the last minute. Gate thread only; at most {@link #MAX_ENTRIES} buckets remembered.
+ */
+final class BucketTtls {
+  /** How long a raise is trusted: a bucket emptied by expiry is re-created without a TTL. */
+  static final long TRUST_NANOS = 60_000_000_000L;
+
+  static final int MAX_ENTRIES = 100_000;
+
+  private record Raised(long atNanos, long ttlMillis) {}
+
+  private final Map<String, Raised> raised =
+      new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Raised> eldest) {
+          return size() > MAX_ENTRIES;
+        }
+      };
+
+  /** Queues the TTL raise of {@code bucket} to at least {@code ttlMillis}, unless done lately. */
+  void ensure(AbstractPipeline p, String bucket, long ttlMillis) {
+    long now = System.nanoTime();
+    Raised r = raised.get(bucket);
+    if (r != null && r.ttlMillis() >= ttlMillis && now - r.atNanos() < TRUST_NANOS) return;
+    p.pexpire(bucket, ttlMillis, ExpiryOption.NX);
+    p.pexpire(bucket, ttlMillis, ExpiryOption.GT);
+    raised.put(bucket, new Raised(now, ttlMillis));
+  }
+
+  /** Forgets everything (after a Redis failure: the raises may not have happened). */
+  void clear() {
+    raised.clear();
+  }
+}

@@ -1,0 +1,215 @@
+package io.itemfleet.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.itemfleet.handler.HandlerResult;
+import io.itemfleet.handler.TaskHandler;
+import io.itemfleet.schemas.OutcomeCounts;
+import io.itemfleet.testkit.FleetTestKit;
+import io.itemfleet.testkit.TestFleet;
+import io.itemfleet.worker.config.FleetConfig;
+import io.itemfleet.worker.config.HandlerRegistry;
+import io.itemfleet.worker.config.TaskSettings;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The buckets marker layout ({@link MarkerLayout}): leases and done markers as fields of a job's
+ * bucket hashes, on Debian's redis-server 7 started here. The same guarantees as one key per item:
+ * duplicates deduplicated exactly, the finishing record's redelivery re-emits its outcome, a live
+ * lease elsewhere makes the item wait and an expired one does not, cache hits, limits and
+ * checkpoints; every bucket has a TTL, and a done item costs at most 100 bytes of Redis memory.
+ */
+@ExtendWith(FleetTestKit.class)
+class BucketLayoutTest {
+  private static final MarkerLayout LAYOUT = MarkerLayout.buckets(64);
+  private static Redis7Server server;
+
+  @BeforeAll
+  static void startRedis7() throws Exception {
+    Optional<String> missing = Redis7Server.missing();
+    assumeTrue(missing.isEmpty(), () -> missing.orElse(""));
+    server = Redis7Server.start();
+    assumeTrue(server.majorVersion() >= 7, "the buckets layout needs Redis 7");
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    if (server != null) server.close();
+  }
+
+  private static Worker start(
+      FleetHarness h, String id, int concurrency, String yaml, Map<String, TaskHandler> handlers) {
+    FleetConfig config = FleetConfig.parse(yaml, TaskSettings.DEFAULTS);
+    return Worker.start(
+        h.settings(id, concurrency).withRedis(Optional.of(server.url)).withMarkerLayout(LAYOUT),
+        config,
+        HandlerRegistry.create(config, handlers),
+        WorkerMetrics.NONE);
+  }
+
+  private static MarkerLayout.Place place(TestFleet fleet, String job, String item) {
+    return LAYOUT.defaultPlace(fleet.prefix(), job, item);
+  }
+
+  private static Jedis redis() {
+    return new Jedis(server.url);
+  }
+
+  @Test
+  void duplicatesAreDeduplicatedExactlyAndMarkersAreFieldsOfBucketsWithATtl(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 4);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    h.produce("job-b", "t", FleetHarness.ids(2000));
+    h.produce("job-b", "t", FleetHarness.ids(2000));
+    try (Worker w = start(h, "w-b", 64, "{}", Map.of("t", RedisGateTest.counting(runs)))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-b", 4000))
+          .isEqualTo(new OutcomeCounts(2000, 0, 0, 2000, 0));
+    }
+    assertThat(runs).hasSize(2000).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    try (Jedis r = redis()) {
+      MarkerLayout.Place p = place(fleet, "job-b", "item-7");
+      assertThat(p.key()).startsWith(fleet.redisKeyPrefix() + "m:job-b:");
+      assertThat(r.hget(p.key(), p.field())).startsWith("D|SUCCEEDED|");
+      assertThat(r.keys(fleet.redisKeyPrefix() + "item:*")).isEmpty();
+      var buckets = r.keys(fleet.redisKeyPrefix() + "m:job-b:*");
+      assertThat(buckets).hasSize(64);
+      for (String b : buckets) {
+        // The marker TTL (7 days by default), not a lease's 30 s.
+        assertThat(r.pttl(b)).isGreaterThan(Duration.ofDays(6).toMillis());
+      }
+    }
+  }
+
+  @Test
+  void aRedeliveredFinishingRecordReEmitsItsOutcomeAndAnotherIsDeduplicated(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    h.produce("job-br", "t", List.of("a", "b"));
+    String tasks = h.topics.tasks();
+    try (Jedis r = redis()) {
+      MarkerLayout.Place a = place(fleet, "job-br", "a");
+      MarkerLayout.Place b = place(fleet, "job-br", "b");
+      r.hset(a.key(), a.field(), "D|FAILED|" + tasks + "|0|0|3|http.500|boom");
+      r.hset(b.key(), b.field(), "D|SUCCEEDED|" + tasks + "|0|99|1||");
+      r.pexpire(a.key(), 60_000);
+      r.pexpire(b.key(), 60_000);
+    }
+    try (Worker w = start(h, "w-br", 8, "{}", Map.of("t", RedisGateTest.counting(runs)))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-br", 2))
+          .isEqualTo(new OutcomeCounts(0, 0, 1, 1, 0));
+    }
+    assertThat(runs).isEmpty();
+  }
+
+  @Test
+  void aLiveLeaseElsewhereMakesTheItemWaitAndAnExpiredOneDoesNot(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, Long> ranAt = new ConcurrentHashMap<>();
+    TaskHandler stamping =
+        ctx -> {
+          ranAt.putIfAbsent(ctx.item(), System.nanoTime());
+          return HandlerResult.succeeded();
+        };
+    long setAt = System.nanoTime();
+    try (Jedis r = redis()) {
+      List<String> t = r.time();
+      long now = Long.parseLong(t.get(0)) * 1000 + Long.parseLong(t.get(1)) / 1000;
+      MarkerLayout.Place live = place(fleet, "job-bl", "live");
+      MarkerLayout.Place dead = place(fleet, "job-bl", "dead");
+      r.hset(live.key(), live.field(), "L|other-worker#1|x|0|0|" + (now + 5000));
+      r.hset(dead.key(), dead.field(), "L|dead-worker#1|x|0|0|" + (now - 1000));
+    }
+    h.produce("job-bl", "t", List.of("dead", "live"));
+    try (Worker w = start(h, "w-bl", 8, "{}", Map.of("t", stamping))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-bl", 2).succeeded()).isEqualTo(2);
+    }
+    // The expired lease was taken over well before the live one's deadline; the live one held
+    // its item until then.
+    assertThat(Duration.ofNanos(ranAt.get("dead") - setAt)).isLessThan(Duration.ofMillis(4000));
+    assertThat(Duration.ofNanos(ranAt.get("live") - setAt)).isGreaterThan(Duration.ofMillis(4900));
+  }
+
+  @Test
+  void cacheHitsLimitsAndCheckpointsWorkInBuckets(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    Map<Integer, Optional<String>> seen = new ConcurrentHashMap<>();
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    TaskHandler handler =
+        ctx -> {
+          if (ctx.item().equals("long-item")) {
+            seen.put(ctx.attempt(), ctx.checkpoint());
+            if (ctx.attempt() == 1) {
+              ctx.saveCheckpoint("page=7");
+              return HandlerResult.retry("test.transient", "try again");
+            }
+            return HandlerResult.succeeded();
+          }
+          most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+          Thread.sleep(5);
+          inFlight.decrementAndGet();
+          return RedisGateTest.counting(runs).handle(ctx);
+        };
+    String yaml =
+        """
+        defaults: {retryDelays: [100ms], jitter: 0}
+        types:
+          t:
+            handler: simulate
+            cache: {key: "${type}:${item}", ttl: 1h}
+            persistResult: true
+            tags: [scarce]
+        limits:
+          scarce: {concurrency: 4}
+        """;
+    h.produce("job-bc1", "t", FleetHarness.ids(200));
+    h.produce("job-bc1", "t", List.of("long-item"));
+    try (Worker w = start(h, "w-bc", 32, yaml, Map.of("t", handler))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-bc1", 201).succeeded()).isEqualTo(201);
+      h.produce("job-bc2", "t", FleetHarness.ids(200));
+      assertThat(RedisGateTest.awaitTotal(h, "job-bc2", 200))
+          .isEqualTo(new OutcomeCounts(0, 200, 0, 0, 0));
+    }
+    assertThat(runs).hasSize(200).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    assertThat(most.get()).isBetween(2, 4);
+    assertThat(seen).containsEntry(1, Optional.empty()).containsEntry(2, Optional.of("page=7"));
+    try (Jedis r = redis()) {
+      MarkerLayout.Place p = place(fleet, "job-bc2", "item-7");
+      assertThat(r.hget(p.key(), p.field())).startsWith("D|CACHED|");
+      assertThat(r.exists(fleet.redisKeyPrefix() + "ckpt:job-bc1:long-item")).isFalse();
+    }
+  }
+
+  @Test
+  void aDoneItemCostsAtMost100BytesOfRedisMemory(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 4);
+    h.produce("job-bm", "t", FleetHarness.ids(6000));
+    long before = usedMemory();
+    try (Worker w = start(h, "w-bm", 64, "{}", Map.of("t", ctx -> HandlerResult.succeeded()))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-bm", 6000).succeeded()).isEqualTo(6000);
+    }
+    long perItem = (usedMemory() - before) / 6000;
+    assertThat(perItem).as("bytes of Redis memory per done item").isLessThanOrEqualTo(100);
+  }
+
+  private static long usedMemory() {
+    try (Jedis j = redis()) {
+      for (String line : j.info("memory").split("\r?\n")) {
+        if (line.startsWith("used_memory:")) return Long.parseLong(line.substring(12).trim());
+      }
+      return 0;
+    }
+  }
+}
