@@ -1,8 +1,13 @@
 package io.itemfleet.bench;
 
 import io.itemfleet.embedded.EmbeddedRedisServer;
+import io.itemfleet.embedded.LocalRedisServer;
 import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.worker.MarkerLayout;
+import io.itemfleet.worker.RedisClients;
 import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -12,85 +17,136 @@ import redis.clients.jedis.params.SetParams;
 /**
  * The noop drain with idempotency on (every item checked in Redis before it runs and marked done
  * before it is committed) beside the raw consumer on the same broker, and the Redis round trips it
- * took per poll batch. FLEET_REDIS_URL selects a server; else one is embedded.
+ * took per poll batch. FLEET_REDIS_URL selects a server; else a private one is started.
  */
 final class RedisBench {
   private RedisBench() {}
 
   static void run(String bootstrap, int items, int rounds, ResultTable table) throws Exception {
     String env = System.getenv("FLEET_REDIS_URL");
-    EmbeddedRedisServer embedded = env == null ? EmbeddedRedisServer.start(0) : null;
-    URI redis = URI.create(env == null ? embedded.url() : env);
+    // A private Redis that can be emptied between runs: Debian's redis-server 7 when there is one
+    // (the buckets layout needs 7), else the embedded 6.2. FLEET_REDIS_URL is never emptied.
+    LocalRedisServer local =
+        env == null && LocalRedisServer.missing().isEmpty() ? LocalRedisServer.start() : null;
+    EmbeddedRedisServer embedded6 =
+        env == null && local == null ? EmbeddedRedisServer.start(0) : null;
+    AutoCloseable embedded = local != null ? local : embedded6;
+    URI redis =
+        env != null ? URI.create(env) : local != null ? local.url : URI.create(embedded6.url());
     try {
+      boolean buckets = RedisClients.probe(redis).majorVersion() >= 7;
+      if (!buckets) {
+        System.err.println(
+            "redis: the buckets layout needs Redis 7; measuring one key per item only (set"
+                + " FLEET_REDIS_URL to a Redis 7 server)");
+      }
+      List<MarkerLayout> layouts =
+          buckets
+              ? List.of(MarkerLayout.KEYS, MarkerLayout.buckets(MarkerLayout.DEFAULT_BUCKETS))
+              : List.of(MarkerLayout.KEYS);
       String yaml = "types:\n  noop: {handler: noop}\n";
       int warm = Math.max(10_000, items / 10);
-      drain(bootstrap, fresh("warm-redis"), warm, yaml, redis);
-      double[] ours = new double[rounds];
+      for (MarkerLayout l : layouts) drain(bootstrap, fresh("warm-redis"), warm, yaml, redis, l);
       double[] raw = new double[rounds];
-      double[] ratio = new double[rounds];
       double[] ceiling = new double[rounds];
-      double[] vsCeiling = new double[rounds];
-      long[] last = null;
-      long bytesPerItem = 0;
-      double usecPerItem = 0;
+      double ceilingUsecPerItem = 0;
+      Map<MarkerLayout, Measured> byLayout = new LinkedHashMap<>();
+      for (MarkerLayout l : layouts) byLayout.put(l, new Measured(rounds));
       for (int r = 0; r < rounds; r++) {
         FleetTopics b = WorkerBench.backlog(bootstrap, fresh("raw-r"), items, "noop", 12);
-        double tRaw = WorkerBench.drainWithRawConsumer(bootstrap, b, items).seconds();
+        raw[r] = items / WorkerBench.drainWithRawConsumer(bootstrap, b, items).seconds();
         // Each round leaves a done marker per item (7-day TTL): start the embedded Redis empty.
         if (embedded != null) flush(redis);
-        long before = usedMemory(redis);
-        long usecBefore = commandUsec(redis);
-        WorkerBench.Drain ourRun = drain(bootstrap, fresh("redis-" + r), items, yaml, redis);
-        usecPerItem = (double) (commandUsec(redis) - usecBefore) / items;
-        bytesPerItem = (usedMemory(redis) - before) / items;
-        ours[r] = items / ourRun.seconds();
-        raw[r] = items / tRaw;
-        ratio[r] = ours[r] / raw[r];
-        if (embedded != null) flush(redis);
+        long ceilingUsec = commandUsec(redis);
         ceiling[r] = twoWriteCeiling(redis, items, r);
+        ceilingUsecPerItem = (double) (commandUsec(redis) - ceilingUsec) / items;
         if (embedded != null) flush(redis);
-        vsCeiling[r] = ours[r] / ceiling[r];
-        last = ourRun.counters();
-        System.err.printf(
-            "noop+Redis round %d: worker %,.0f/s, raw consumer %,.0f/s; %,d round trips, %,d items"
-                + " checked, %,d poll batches%n",
-            r + 1, ours[r], raw[r], last[0], last[1], last[2]);
+        for (MarkerLayout l : layouts) {
+          Measured m = byLayout.get(l);
+          long before = usedMemory(redis);
+          long usecBefore = commandUsec(redis);
+          WorkerBench.Drain ourRun = drain(bootstrap, fresh("redis-" + r), items, yaml, redis, l);
+          m.usecPerItem = (double) (commandUsec(redis) - usecBefore) / items;
+          m.bytesPerItem = (usedMemory(redis) - before) / items;
+          m.rate[r] = items / ourRun.seconds();
+          m.last = ourRun.counters();
+          if (embedded != null) flush(redis);
+          System.err.printf(
+              "noop+Redis (%s) round %d: worker %,.0f/s, raw consumer %,.0f/s, two-write ceiling"
+                  + " %,.0f/s; %.2f µs and %d bytes of Redis per item; %,d round trips%n",
+              name(l),
+              r + 1,
+              m.rate[r],
+              raw[r],
+              ceiling[r],
+              m.usecPerItem,
+              m.bytesPerItem,
+              m.last[0]);
+        }
       }
-      table.add(
-          String.format(
-              "noop handler with idempotency on (Redis), %,d items, 12 partitions, concurrency 256"
-                  + " (items/s from the first record to the last commit, median of %d)",
-              items, rounds),
-          ResultTable.rate(ResultTable.median(ours)),
-          ResultTable.rate(ResultTable.median(raw)) + " (raw KafkaConsumer)",
-          ResultTable.ratios(ratio),
-          "≥ 0.4×");
-      table.add(
-          "↳ same run, against the two-write ceiling: new keys written as `SET NX PX` then `SET PX`,"
-              + " pipelined 1,000 at a time, from the bench itself on the same Redis",
-          ResultTable.rate(ResultTable.median(ours)),
-          ResultTable.rate(ResultTable.median(ceiling)) + " (two-write ceiling)",
-          ResultTable.ratios(vsCeiling),
-          "≥ 1.0×");
-      table.add(
-          String.format(
-              "↳ Redis's own time per item (INFO commandstats, last round): %.2f µs", usecPerItem),
-          "",
-          "",
-          "—",
-          "—");
-      table.add(
-          "↳ Redis round trips per poll batch (last round; each round trip is one pipeline)",
-          String.format("%.2f", (double) last[0] / Math.max(1, last[2])),
-          String.format(
-              "%,d round trips / %,d poll batches; %.0f items per round trip; Redis memory %d"
-                  + " bytes per done item",
-              last[0], last[2], (double) last[1] / Math.max(1, last[0]), bytesPerItem),
-          "—",
-          "≤ 2");
+      for (MarkerLayout l : layouts) {
+        Measured m = byLayout.get(l);
+        double[] ratio = new double[rounds];
+        double[] vsCeiling = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+          ratio[r] = m.rate[r] / raw[r];
+          vsCeiling[r] = m.rate[r] / ceiling[r];
+        }
+        table.add(
+            String.format(
+                "noop handler with idempotency on (Redis, markers: %s), %,d items, 12 partitions,"
+                    + " concurrency 256 (items/s from the first record to the last commit, median"
+                    + " of %d)",
+                name(l), items, rounds),
+            ResultTable.rate(ResultTable.median(m.rate)),
+            ResultTable.rate(ResultTable.median(raw)) + " (raw KafkaConsumer)",
+            ResultTable.ratios(ratio),
+            "≥ 0.4×");
+        table.add(
+            "↳ same run, against the two-write ceiling: new keys written as `SET NX PX` then `SET"
+                + " PX`, pipelined 1,000 at a time, from the bench itself on the same Redis",
+            ResultTable.rate(ResultTable.median(m.rate)),
+            ResultTable.rate(ResultTable.median(ceiling)) + " (two-write ceiling)",
+            ResultTable.ratios(vsCeiling),
+            "≥ 1.0×");
+        table.add(
+            String.format(
+                "↳ Redis per done item (last round): %.2f µs of command time (INFO commandstats;"
+                    + " the two writes of the ceiling took %.2f µs), %d bytes of memory"
+                    + " (used_memory)",
+                m.usecPerItem, ceilingUsecPerItem, m.bytesPerItem),
+            m.bytesPerItem + " B",
+            "",
+            "—",
+            "≤ 100 B");
+        table.add(
+            "↳ Redis round trips per poll batch (last round; each round trip is one pipeline)",
+            String.format("%.2f", (double) m.last[0] / Math.max(1, m.last[2])),
+            String.format(
+                "%,d round trips / %,d poll batches; %.0f items per round trip",
+                m.last[0], m.last[2], (double) m.last[1] / Math.max(1, m.last[0])),
+            "—",
+            "≤ 2");
+      }
     } finally {
       if (embedded != null) embedded.close();
     }
+  }
+
+  /** One layout's figures over the rounds. */
+  private static final class Measured {
+    final double[] rate;
+    double usecPerItem;
+    long bytesPerItem;
+    long[] last;
+
+    Measured(int rounds) {
+      rate = new double[rounds];
+    }
+  }
+
+  private static String name(MarkerLayout l) {
+    return l.inBuckets() ? "buckets of " + l.bucketsPerJob() + " per job" : "one key per item";
   }
 
   /**
@@ -150,7 +206,8 @@ final class RedisBench {
   }
 
   private static WorkerBench.Drain drain(
-      String bootstrap, String prefix, int items, String yaml, URI redis) throws Exception {
+      String bootstrap, String prefix, int items, String yaml, URI redis, MarkerLayout layout)
+      throws Exception {
     FleetTopics topics = WorkerBench.backlog(bootstrap, prefix, items, "noop", 12);
     AtomicLong first = new AtomicLong(); // timed from the first item's start, like the noop row
     return WorkerBench.drain(
@@ -161,7 +218,7 @@ final class RedisBench {
         yaml,
         Map.of("noop", WorkerBench.noopStamping(first)),
         first,
-        s -> s.withRedis(Optional.of(redis)));
+        s -> s.withRedis(Optional.of(redis)).withMarkerLayout(layout));
   }
 
   private static String fresh(String what) {

@@ -50,6 +50,13 @@ final class RecorderCommand implements Callable<Integer> {
   String httpBind;
 
   @Option(
+      names = "--marker-grace",
+      defaultValue = "${env:FLEET_MARKER_GRACE:-}",
+      description =
+          "Expire a completed job's done markers this long after its completion (e.g. 1h), instead of after the idempotency TTL: one PEXPIRE per bucket of the job. Needs FLEET_REDIS_URL and FLEET_REDIS_MARKERS=buckets; at least 1m (env FLEET_MARKER_GRACE, default: off).")
+  String markerGrace;
+
+  @Option(
       names = "--start-timeout",
       defaultValue = "5m",
       description = "How long to wait for PostgreSQL at start (default ${DEFAULT-VALUE}).")
@@ -73,7 +80,22 @@ final class RecorderCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     RecorderSettings settings;
     Duration wait;
+    io.itemfleet.worker.MarkerExpiry expiry = null;
     try {
+      if (!markerGrace.isBlank()) {
+        String url = System.getenv("FLEET_REDIS_URL");
+        if (url == null || url.isBlank()) {
+          throw new IllegalArgumentException(
+              "--marker-grace expires done markers in Redis: set FLEET_REDIS_URL too");
+        }
+        expiry =
+            new io.itemfleet.worker.MarkerExpiry(
+                io.itemfleet.worker.RedisClients.parse(url),
+                io.itemfleet.worker.MarkerLayout.parse(
+                    System.getenv().getOrDefault("FLEET_REDIS_MARKERS", "keys")),
+                kafka.topicPrefix,
+                Durations.parse(markerGrace));
+      }
       Duration keep = "0".equals(retention) ? Duration.ZERO : Durations.parse(retention);
       wait = Durations.parse(startTimeout);
       settings =
@@ -81,6 +103,13 @@ final class RecorderCommand implements Callable<Integer> {
               .withRetention(keep, Duration.ofHours(1));
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
+    } catch (redis.clients.jedis.exceptions.JedisException e) {
+      throw new CliFailure(
+          3,
+          "fleet recorder: --marker-grace: cannot reach Redis at "
+              + io.itemfleet.schemas.Redaction.text(System.getenv("FLEET_REDIS_URL"))
+              + ": "
+              + e.getMessage());
     }
     try (TopicAdmin admin =
         new TopicAdmin(kafka.clientProperties(), kafka.topics(), Duration.ofSeconds(30))) {
@@ -90,6 +119,10 @@ final class RecorderCommand implements Callable<Integer> {
     Recorder recorder;
     try {
       recorder = Recorder.start(settings, wait);
+      if (expiry != null) {
+        io.itemfleet.worker.MarkerExpiry e = expiry;
+        recorder.onCompletion(j -> e.jobCompleted(j.job()));
+      }
     } catch (SQLException e) {
       throw new CliFailure(
           3,

@@ -51,6 +51,10 @@ public final class Recorder implements AutoCloseable {
   private final Thread thread;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile boolean stopping;
+
+  /** Told of each job completion before it is marked published; set by {@link #onCompletion}. */
+  private volatile java.util.function.Consumer<JobCompleted> completionListener = j -> {};
+
   private volatile boolean healthy;
   private volatile Throwable failure;
   private volatile long applied;
@@ -349,6 +353,16 @@ public final class Recorder implements AutoCloseable {
             j.counts().failed());
       }
       producer.flush();
+      // Before marking them published: a crash in between tells the listener again, never not at
+      // all.
+      for (JobCompleted j : done) {
+        try {
+          completionListener.accept(j);
+        } catch (RuntimeException e) {
+          log.warn(
+              "job {} completed, but its completion listener failed: {}", j.job(), e.toString());
+        }
+      }
       ledger.markPublished(done);
     } catch (SQLException | RuntimeException e) {
       log.warn("could not publish job completions yet: {}", e.toString());
@@ -365,6 +379,16 @@ public final class Recorder implements AutoCloseable {
     } catch (SQLException e) {
       log.warn("retention sweep failed, trying again later: {}", e.toString());
     }
+  }
+
+  /**
+   * Tells {@code listener} of each job completion this recorder publishes, on the recorder's
+   * thread, after the event is sent and before it is marked published (so at least once). A
+   * listener that throws is logged and does not hold the completion back. For side effects such as
+   * expiring a job's done markers ({@code FLEET_MARKER_GRACE}).
+   */
+  public void onCompletion(java.util.function.Consumer<JobCompleted> listener) {
+    this.completionListener = listener;
   }
 
   /** Stops after the batch in hand; returns when the clients are closed. */

@@ -6,7 +6,10 @@ import io.itemfleet.schemas.SourceRecord;
 import io.itemfleet.worker.config.TagLimit;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -347,12 +350,20 @@ final class GateCalls {
   List<Response<?>> markCalls(AbstractPipeline p, List<RedisGate.Finished> list, long ttl) {
     List<Response<?>> out = new ArrayList<>();
     if (layout.inBuckets()) {
+      // One HSET per bucket for all of its markers in this pass: per-command overhead, not the
+      // write, is most of Redis's cost of a small command.
+      Map<String, Map<String, String>> byBucket = new LinkedHashMap<>();
       for (RedisGate.Finished f : list) {
         GateKeys k = f.attempt().keys;
-        out.add(
-            p.hset(k.item(), k.field(), RedisGate.DONE + marker(f.attempt(), f.result()).encode()));
-        bucketTtls.ensure(p, k.item(), ttl);
+        byBucket
+            .computeIfAbsent(k.item(), b -> new HashMap<>())
+            .put(k.field(), RedisGate.DONE + marker(f.attempt(), f.result()).encode());
       }
+      byBucket.forEach(
+          (bucket, fields) -> {
+            out.add(p.hset(bucket, fields));
+            bucketTtls.ensure(p, bucket, ttl);
+          });
       return out;
     }
     if (nativeFastPath || cluster) {

@@ -205,9 +205,17 @@ final class RedisGate implements Admission {
 
   // ---- called by the poll thread ----
 
-  /** Queues an attempt for its check. */
+  /**
+   * Queues an attempt for its check. The record is decoded here, on the poll thread, which has time
+   * to spare, so that the gate thread (the bottleneck of a Redis-bound fleet) only keys and checks;
+   * one that does not decode is left for the gate to settle as POISON.
+   */
   @Override
   public void submit(Attempt a) {
+    if (a.decoded == null) {
+      Decoded<TaskMessage> d = executor.decode(a.slot);
+      if (!(d instanceof Decoded.Invalid<TaskMessage>)) a.decoded = d.orThrow();
+    }
     undecided.incrementAndGet();
     submitted.add(a);
     wake();

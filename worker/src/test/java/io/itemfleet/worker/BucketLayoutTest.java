@@ -3,6 +3,7 @@ package io.itemfleet.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.itemfleet.embedded.LocalRedisServer;
 import io.itemfleet.handler.HandlerResult;
 import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.OutcomeCounts;
@@ -33,13 +34,13 @@ import redis.clients.jedis.Jedis;
 @ExtendWith(FleetTestKit.class)
 class BucketLayoutTest {
   private static final MarkerLayout LAYOUT = MarkerLayout.buckets(64);
-  private static Redis7Server server;
+  private static LocalRedisServer server;
 
   @BeforeAll
   static void startRedis7() throws Exception {
-    Optional<String> missing = Redis7Server.missing();
+    Optional<String> missing = LocalRedisServer.missing();
     assumeTrue(missing.isEmpty(), () -> missing.orElse(""));
-    server = Redis7Server.start();
+    server = LocalRedisServer.start();
     assumeTrue(server.majorVersion() >= 7, "the buckets layout needs Redis 7");
   }
 

@@ -3,6 +3,7 @@ package io.itemfleet.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.itemfleet.embedded.LocalRedisServer;
 import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.testkit.FleetTestKit;
@@ -32,14 +33,14 @@ import redis.clients.jedis.params.SetParams;
  */
 @ExtendWith(FleetTestKit.class)
 class NativeFastPathTest {
-  private static Redis7Server server;
+  private static LocalRedisServer server;
   private static URI url;
 
   @BeforeAll
   static void startRedis7() throws Exception {
-    Optional<String> missing = Redis7Server.missing();
+    Optional<String> missing = LocalRedisServer.missing();
     assumeTrue(missing.isEmpty(), () -> missing.orElse(""));
-    server = Redis7Server.start();
+    server = LocalRedisServer.start();
     url = server.url;
     assumeTrue(
         server.majorVersion() >= 7,
