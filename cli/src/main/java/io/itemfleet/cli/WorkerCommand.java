@@ -98,6 +98,13 @@ final class WorkerCommand implements Callable<Integer> {
   String redisMarkers;
 
   @Option(
+      names = "--redis-replicas-ack",
+      defaultValue = "${env:FLEET_REDIS_REPLICAS_ACK:-0}",
+      description =
+          "Replicas that must acknowledge (WAIT) each pass's done markers before its outcomes are committed, so a failover to a replica keeps them; 0 does not wait. One primary with replicas or Sentinel only (env FLEET_REDIS_REPLICAS_ACK, default ${DEFAULT-VALUE}).")
+  int redisReplicasAck;
+
+  @Option(
       names = "--handlers",
       defaultValue = "${env:FLEET_HANDLERS}",
       description =
@@ -209,6 +216,7 @@ final class WorkerCommand implements Callable<Integer> {
     line.accept("drain timeout", drainTimeout);
     line.accept("lease ttl", leaseTtl);
     line.accept("redis markers", redisMarkers);
+    line.accept("redis replicas ack", Integer.toString(redisReplicasAck));
     line.accept("unknown type window", unknownTypeWindow);
     line.accept(
         "default job / type",
@@ -285,6 +293,7 @@ final class WorkerCommand implements Callable<Integer> {
                       : Optional.of(io.itemfleet.worker.RedisClients.parse(redisUrl)))
               .withLeaseTtl(Durations.parse(leaseTtl))
               .withMarkerLayout(io.itemfleet.worker.MarkerLayout.parse(redisMarkers))
+              .withRedisReplicasAck(redisReplicasAck)
               .withUnknownTypeWindow(Durations.parse(unknownTypeWindow));
       if (!noRedis) fleetConfig.checkIdempotencyTtls();
     } catch (ConfigException e) {

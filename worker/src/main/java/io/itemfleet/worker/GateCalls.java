@@ -441,7 +441,19 @@ final class GateCalls {
       }
       clusterClient = RedisClients.cluster(url);
     } else {
-      jedis = new Jedis(RedisClients.nodes(url).get(0), RedisClients.config(url));
+      // Behind Sentinels, the primary they name now; a node that is no longer primary (a
+      // failover is under way) is refused, and the gate tries again with backoff.
+      jedis =
+          new Jedis(
+              RedisClients.sentinel(url)
+                  ? RedisClients.currentMaster(url)
+                  : RedisClients.nodes(url).get(0),
+              RedisClients.config(url));
+      if (RedisClients.sentinel(url) && !jedis.info("replication").contains("role:master")) {
+        disconnect();
+        throw new redis.clients.jedis.exceptions.JedisConnectionException(
+            "the node the Sentinels name as primary is not primary yet (failover under way)");
+      }
       jedis.ping();
     }
     cluster = probe.cluster();

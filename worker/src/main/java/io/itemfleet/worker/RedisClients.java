@@ -13,6 +13,7 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.RedisSentinelClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.util.JedisURIHelper;
@@ -59,12 +60,65 @@ public final class RedisClients {
     } catch (java.net.URISyntaxException e) {
       throw new IllegalArgumentException("not a Redis URL: " + e.getMessage());
     }
-    if (!"redis".equals(u.getScheme()) && !"rediss".equals(u.getScheme())) {
+    if (!"redis".equals(u.getScheme()) && !"rediss".equals(u.getScheme()) && !sentinel(u)) {
       throw new IllegalArgumentException(
-          "a Redis URL starts with redis:// or rediss://, not " + u.getScheme() + "://");
+          "a Redis URL starts with redis://, rediss:// or redis-sentinel://, not "
+              + u.getScheme()
+              + "://");
     }
     nodes(u); // checks each host:port
+    if (sentinel(u)) masterName(u);
     return u;
+  }
+
+  /** True for a {@code redis-sentinel://} or {@code rediss-sentinel://} URL. */
+  public static boolean sentinel(URI url) {
+    return "redis-sentinel".equals(url.getScheme()) || "rediss-sentinel".equals(url.getScheme());
+  }
+
+  /** The master name of a Sentinel URL: its path. */
+  static String masterName(URI url) {
+    String path = url.getPath() == null ? "" : url.getPath();
+    String name = path.startsWith("/") ? path.substring(1) : path;
+    if (name.isEmpty() || name.contains("/")) {
+      throw new IllegalArgumentException(
+          "a Sentinel URL names its primary: redis-sentinel://sentinel1:26379,sentinel2:26379/mymaster");
+    }
+    return name;
+  }
+
+  /**
+   * The primary's address now, as the first Sentinel that knows it says ({@code SENTINEL
+   * get-master-addr-by-name}).
+   *
+   * @throws JedisException when no Sentinel answers or none knows the name
+   */
+  static HostAndPort currentMaster(URI url) {
+    String name = masterName(url);
+    JedisClientConfig cfg = sentinelConfig(url);
+    JedisException last =
+        new JedisException("no Sentinel of " + url.getRawAuthority() + " answered");
+    for (HostAndPort s : nodes(url)) {
+      try (Jedis j = new Jedis(s, cfg)) {
+        List<String> addr = j.sentinelGetMasterAddrByName(name);
+        if (addr != null && addr.size() == 2) {
+          return new HostAndPort(addr.get(0), Integer.parseInt(addr.get(1)));
+        }
+        last = new JedisException("Sentinel " + s + " knows no primary named " + name);
+      } catch (JedisException e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  /** The settings for talking to the Sentinels themselves: TLS as the URL says, no credentials. */
+  private static JedisClientConfig sentinelConfig(URI url) {
+    return DefaultJedisClientConfig.builder()
+        .connectionTimeoutMillis(TIMEOUT_MILLIS)
+        .socketTimeoutMillis(TIMEOUT_MILLIS)
+        .ssl("rediss-sentinel".equals(url.getScheme()))
+        .build();
   }
 
   /** The nodes a URL names: one, or several separated by commas. */
@@ -96,16 +150,23 @@ public final class RedisClients {
   /** The connection settings of a URL: credentials, TLS, database, timeouts. */
   static JedisClientConfig config(URI url) {
     URI first = firstNode(url);
+    boolean sentinel = sentinel(url);
     DefaultJedisClientConfig.Builder b =
         DefaultJedisClientConfig.builder()
             .connectionTimeoutMillis(TIMEOUT_MILLIS)
             .socketTimeoutMillis(TIMEOUT_MILLIS)
-            .ssl(JedisURIHelper.isRedisSSLScheme(first));
+            .ssl(
+                sentinel
+                    ? "rediss-sentinel".equals(url.getScheme())
+                    : JedisURIHelper.isRedisSSLScheme(first));
     String user = JedisURIHelper.getUser(first);
     String password = JedisURIHelper.getPassword(first);
     if (user != null) b.user(user);
     if (password != null) b.password(password);
-    if (JedisURIHelper.hasDbIndex(first)) b.database(JedisURIHelper.getDBIndex(first));
+    // A Sentinel URL's path is the primary's name, not a database number.
+    if (!sentinel && JedisURIHelper.hasDbIndex(first)) {
+      b.database(JedisURIHelper.getDBIndex(first));
+    }
     return b.build();
   }
 
@@ -137,7 +198,7 @@ public final class RedisClients {
   public static Probe probe(URI url) {
     JedisClientConfig cfg = config(url);
     JedisException last = null;
-    for (HostAndPort n : nodes(url)) {
+    for (HostAndPort n : sentinel(url) ? List.of(currentMaster(url)) : nodes(url)) {
       try (Jedis j = new Jedis(n, cfg)) {
         return new Probe(
             j.info("cluster").contains("cluster_enabled:1"), majorVersion(j.info("server")));
@@ -169,6 +230,14 @@ public final class RedisClients {
    * MOVED and ASK) for a cluster.
    */
   public static UnifiedJedis open(URI url) {
+    if (sentinel(url)) {
+      return RedisSentinelClient.builder()
+          .masterName(masterName(url))
+          .sentinels(new LinkedHashSet<>(nodes(url)))
+          .clientConfig(config(url))
+          .sentinelClientConfig(sentinelConfig(url))
+          .build();
+    }
     if (probe(url).cluster()) return cluster(url);
     if (nodes(url).size() > 1) {
       throw new IllegalArgumentException(

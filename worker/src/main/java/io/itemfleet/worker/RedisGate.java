@@ -151,6 +151,12 @@ final class RedisGate implements Admission {
   /** Where items' leases and markers live. */
   private final MarkerLayout layout;
 
+  /** Replicas that must acknowledge a pass's done markers before its results are posted. */
+  private final int replicasAck;
+
+  /** How long a pass waits for them. */
+  static final long REPLICAS_ACK_TIMEOUT_MILLIS = 5_000;
+
   /** The connection and the calls made on it; gate thread only. */
   private final GateCalls calls;
 
@@ -175,6 +181,7 @@ final class RedisGate implements Admission {
       String workerId,
       Duration lease,
       MarkerLayout layout,
+      int replicasAck,
       FleetConfig config,
       ItemExecutor executor,
       Clock clock) {
@@ -184,6 +191,7 @@ final class RedisGate implements Admission {
     this.leaseMillis = lease.toMillis();
     this.calls = new GateCalls(url, leaseMillis, layout, prefix);
     this.layout = layout;
+    this.replicasAck = replicasAck;
     this.config = config;
     this.executor = executor;
     this.clock = clock;
@@ -199,6 +207,12 @@ final class RedisGate implements Admission {
     } catch (JedisException e) {
       throw new ConfigException(
           "cannot reach Redis at " + redacted(url) + ": " + rootMessage(e) + " (FLEET_REDIS_URL)");
+    }
+    if (replicasAck > 0 && calls.cluster()) {
+      calls.close();
+      throw new ConfigException(
+          "FLEET_REDIS_REPLICAS_ACK is not supported on a Redis Cluster (a pass writes to many"
+              + " primaries); use 0 there");
     }
     thread = Thread.ofPlatform().name("fleet-redis-" + workerId).start(this::loop);
   }
@@ -461,8 +475,24 @@ final class RedisGate implements Admission {
         List<Supplier<Object>> replies = calls.claimCalls(p, chunk);
         for (int i = 0; i < chunk.size(); i++) res.set(fastAt.get(from + i), replies.get(i));
       }
+      // After the markers, on the same connection: WAIT counts the replicas that have them.
+      Response<Long> acked =
+          replicasAck > 0 && !fin.isEmpty()
+              ? p.waitReplicas(prefix, replicasAck, REPLICAS_ACK_TIMEOUT_MILLIS)
+              : null;
       try {
         p.sync();
+        if (acked != null && GateCalls.read(acked::get) < replicasAck) {
+          throw new JedisException(
+              "only "
+                  + acked.get()
+                  + " of "
+                  + replicasAck
+                  + " replicas acknowledged the done markers within "
+                  + REPLICAS_ACK_TIMEOUT_MILLIS
+                  + " ms (FLEET_REDIS_REPLICAS_ACK); their results are held and the markers"
+                  + " written again");
+        }
         for (Response<?> r : fin) GateCalls.read(r::get); // surfaces NOSCRIPT and data errors
         for (Response<?> r : others) GateCalls.read(r::get);
         for (Response<Object> r : renewals) GateCalls.read(r::get);

@@ -78,6 +78,7 @@ public final class Worker implements AutoCloseable {
                         settings.workerId(),
                         settings.leaseTtl(),
                         settings.markerLayout(),
+                        settings.redisReplicasAck(),
                         config,
                         executor,
                         Clock.systemUTC()))

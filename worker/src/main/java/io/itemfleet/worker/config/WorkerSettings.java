@@ -30,6 +30,9 @@ import java.util.Optional;
  *     before it is FAILED {@code config.unknown_type}; zero fails it at once
  * @param markerLayout where items' leases and done markers live in Redis (one key each, or fields
  *     of bucket hashes); every worker of a fleet uses the same
+ * @param redisReplicasAck replicas that must acknowledge a pass's done markers ({@code WAIT})
+ *     before its outcomes may be committed, so that a failover to a replica keeps them; 0 does not
+ *     wait (a failover may lose the last markers, and a later duplicate of such an item runs again)
  */
 public record WorkerSettings(
     Map<String, Object> kafka,
@@ -47,7 +50,8 @@ public record WorkerSettings(
     Optional<java.net.URI> redis,
     Duration leaseTtl,
     Duration unknownTypeWindow,
-    io.itemfleet.worker.MarkerLayout markerLayout) {
+    io.itemfleet.worker.MarkerLayout markerLayout,
+    int redisReplicasAck) {
 
   public WorkerSettings {
     kafka = Map.copyOf(kafka);
@@ -66,14 +70,20 @@ public record WorkerSettings(
       throw new ConfigException(
           "worker ID must be 1-100 letters, digits, '.', '_' or '-', was '" + workerId + "'");
     }
+    if (redisReplicasAck < 0 || redisReplicasAck > 16) {
+      throw new ConfigException("redisReplicasAck must be in [0, 16], was " + redisReplicasAck);
+    }
     if (leaseTtl.compareTo(Duration.ofSeconds(1)) < 0) {
       throw new ConfigException("leaseTtl must be >= 1s, was " + leaseTtl.toMillis() + " ms");
     }
     redis.ifPresent(
         u -> {
-          if (!"redis".equals(u.getScheme()) && !"rediss".equals(u.getScheme())) {
+          if (!java.util.Set.of("redis", "rediss", "redis-sentinel", "rediss-sentinel")
+              .contains(u.getScheme())) {
             throw new ConfigException(
-                "Redis URL must start with redis:// or rediss://, was '" + u + "'");
+                "Redis URL must start with redis://, rediss:// or redis-sentinel://, was '"
+                    + io.itemfleet.schemas.Redaction.text(u.toString())
+                    + "'");
           }
         });
     if (unknownTypeWindow.isNegative() || unknownTypeWindow.compareTo(Duration.ofDays(7)) > 0) {
@@ -107,7 +117,8 @@ public record WorkerSettings(
         Optional.empty(),
         Duration.ofSeconds(30),
         Duration.ofHours(1),
-        io.itemfleet.worker.MarkerLayout.KEYS);
+        io.itemfleet.worker.MarkerLayout.KEYS,
+        0);
   }
 
   public WorkerSettings withDefaultsForPlainIds(Optional<String> job, Optional<String> type) {
@@ -140,6 +151,11 @@ public record WorkerSettings(
     return with(d -> d.markerLayout = layout);
   }
 
+  /** These settings waiting for {@code n} replicas to acknowledge done markers (0: no wait). */
+  public WorkerSettings withRedisReplicasAck(int n) {
+    return with(d -> d.redisReplicasAck = n);
+  }
+
   public WorkerSettings withUnknownTypeWindow(Duration window) {
     return with(d -> d.unknownTypeWindow = window);
   }
@@ -169,6 +185,7 @@ public record WorkerSettings(
     Duration leaseTtl;
     Duration unknownTypeWindow;
     io.itemfleet.worker.MarkerLayout markerLayout;
+    int redisReplicasAck;
 
     Draft(WorkerSettings s) {
       kafka = s.kafka;
@@ -187,6 +204,7 @@ public record WorkerSettings(
       leaseTtl = s.leaseTtl;
       unknownTypeWindow = s.unknownTypeWindow;
       markerLayout = s.markerLayout;
+      redisReplicasAck = s.redisReplicasAck;
     }
 
     WorkerSettings build() {
@@ -206,7 +224,8 @@ public record WorkerSettings(
           redis,
           leaseTtl,
           unknownTypeWindow,
-          markerLayout);
+          markerLayout,
+          redisReplicasAck);
     }
   }
 
