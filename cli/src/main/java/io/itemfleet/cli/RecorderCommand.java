@@ -53,7 +53,7 @@ final class RecorderCommand implements Callable<Integer> {
       names = "--marker-grace",
       defaultValue = "${env:FLEET_MARKER_GRACE:-}",
       description =
-          "Expire a completed job's done markers this long after its completion (e.g. 1h), instead of after the idempotency TTL: one PEXPIRE per bucket of the job. Needs FLEET_REDIS_URL and FLEET_REDIS_MARKERS=buckets; at least 1m (env FLEET_MARKER_GRACE, default: off).")
+          "Expire a completed job's done markers this long after its completion (e.g. 1h), instead of after the idempotency TTL: one PEXPIRE per bucket of the job. Needs FLEET_REDIS_URL and FLEET_REDIS_MARKERS=buckets; at least 2m (env FLEET_MARKER_GRACE, default: off).")
   String markerGrace;
 
   @Option(
@@ -118,11 +118,8 @@ final class RecorderCommand implements Callable<Integer> {
     }
     Recorder recorder;
     try {
-      recorder = Recorder.start(settings, wait);
-      if (expiry != null) {
-        io.itemfleet.worker.MarkerExpiry e = expiry;
-        recorder.onCompletion(j -> e.jobCompleted(j.job()));
-      }
+      io.itemfleet.worker.MarkerExpiry e = expiry;
+      recorder = Recorder.start(settings, wait, e == null ? j -> {} : j -> e.jobCompleted(j.job()));
     } catch (SQLException e) {
       throw new CliFailure(
           3,
@@ -152,6 +149,7 @@ final class RecorderCommand implements Callable<Integer> {
                   .map(io.itemfleet.worker.RedisClients::parse));
     }
     RecorderWeb webSide = web;
+    io.itemfleet.worker.MarkerExpiry markerExpiry = expiry;
     System.err.printf(
         "fleet recorder: %s.{stats,failures,jobs} -> %s%s%n",
         kafka.topicPrefix,
@@ -164,6 +162,7 @@ final class RecorderCommand implements Callable<Integer> {
         new Thread(
             () -> {
               recorder.close();
+              if (markerExpiry != null) markerExpiry.close();
               if (metrics != null) metrics.close();
               if (webSide != null) webSide.close();
             },

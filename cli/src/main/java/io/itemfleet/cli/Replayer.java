@@ -250,7 +250,7 @@ final class Replayer {
           p.sync();
         }
         for (int i = 0; i < page.size(); i++) {
-          String v = values.get(i).get();
+          String v = RedisClients.read(values.get(i)::get);
           if (v != null && (v.startsWith("D|SUCCEEDED|") || v.startsWith("D|CACHED|"))) {
             out.add(page.get(i));
           }

@@ -52,8 +52,8 @@ class MarkerGraceTest {
             Recorder.start(
                 RecorderSettings.defaults(
                     kafka, topics, new DbSettings(f.jdbcUrl(), f.dbUser(), f.dbPassword())),
-                Duration.ofSeconds(30))) {
-      rec.onCompletion(j -> expiry.jobCompleted(j.job()));
+                Duration.ofSeconds(30),
+                j -> expiry.jobCompleted(j.job()))) {
       // An open-ended job (no expected total) never completes; "grace" does.
       try (Jedis r = new Jedis(redis.url)) {
         r.hset(layout.bucketKey(f.prefix(), "open", 3), "x", "D|SUCCEEDED|t|0|1|1||");

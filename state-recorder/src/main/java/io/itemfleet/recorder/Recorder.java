@@ -52,8 +52,8 @@ public final class Recorder implements AutoCloseable {
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile boolean stopping;
 
-  /** Told of each job completion before it is marked published; set by {@link #onCompletion}. */
-  private volatile java.util.function.Consumer<JobCompleted> completionListener = j -> {};
+  /** Told of each job completion before it is marked published; set before the thread starts. */
+  private java.util.function.Consumer<JobCompleted> completionListener = j -> {};
 
   private volatile boolean healthy;
   private volatile Throwable failure;
@@ -109,6 +109,21 @@ public final class Recorder implements AutoCloseable {
    */
   public static Recorder start(RecorderSettings settings, Duration startTimeout)
       throws SQLException, InterruptedException {
+    return start(settings, startTimeout, j -> {});
+  }
+
+  /**
+   * As {@link #start(RecorderSettings, Duration)}, telling {@code onCompletion} of each job
+   * completion it publishes — those left unpublished by a previous run too — on the recorder's
+   * thread, after the event is sent and before it is marked published (so at least once). A
+   * listener that throws is logged and does not hold the completion back. For side effects such as
+   * expiring a job's done markers ({@code FLEET_MARKER_GRACE}).
+   */
+  public static Recorder start(
+      RecorderSettings settings,
+      Duration startTimeout,
+      java.util.function.Consumer<JobCompleted> onCompletion)
+      throws SQLException, InterruptedException {
     long deadline = System.nanoTime() + startTimeout.toNanos();
     long backoff = 250;
     while (true) {
@@ -133,6 +148,7 @@ public final class Recorder implements AutoCloseable {
       r.closeClients();
       throw e;
     }
+    r.completionListener = onCompletion;
     r.thread.start();
     return r;
   }
@@ -379,16 +395,6 @@ public final class Recorder implements AutoCloseable {
     } catch (SQLException e) {
       log.warn("retention sweep failed, trying again later: {}", e.toString());
     }
-  }
-
-  /**
-   * Tells {@code listener} of each job completion this recorder publishes, on the recorder's
-   * thread, after the event is sent and before it is marked published (so at least once). A
-   * listener that throws is logged and does not hold the completion back. For side effects such as
-   * expiring a job's done markers ({@code FLEET_MARKER_GRACE}).
-   */
-  public void onCompletion(java.util.function.Consumer<JobCompleted> listener) {
-    this.completionListener = listener;
   }
 
   /** Stops after the batch in hand; returns when the clients are closed. */

@@ -20,6 +20,7 @@ import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.SetParams;
 
 /**
@@ -80,8 +81,15 @@ final class GateCalls {
   /** TTLs raised on bucket hashes lately (buckets layout). */
   private final BucketTtls bucketTtls = new BucketTtls();
 
-  /** The server's clock minus ours, in ms, for lease deadlines in buckets; set at connect. */
-  private long serverOffsetMillis;
+  /**
+   * The server's clock (TIME, in ms) read at connect — on a cluster the latest of its nodes', which
+   * errs towards holding a lease longer — and {@link System#nanoTime} then: a bucket lease's
+   * deadline is that reading moved on by our monotonic clock, so a step of the machine's wall clock
+   * does not move it.
+   */
+  private long serverMillisAtConnect;
+
+  private long nanosAtConnect;
 
   /** A claim that met a value in a bucket, to be resolved by {@link #resolveConflicts}. */
   static final Object CONFLICT = new Object();
@@ -99,6 +107,17 @@ final class GateCalls {
 
   boolean connected() {
     return jedis != null || clusterClient != null;
+  }
+
+  /** The primary's connected replicas (INFO replication); 0 on a cluster. */
+  int connectedReplicas() {
+    if (jedis == null) return 0;
+    for (String line : jedis.info("replication").split("\\r?\\n")) {
+      if (line.startsWith("connected_slaves:")) {
+        return Integer.parseInt(line.substring("connected_slaves:".length()).trim());
+      }
+    }
+    return 0;
   }
 
   /** True when connected to a Redis Cluster. */
@@ -124,14 +143,7 @@ final class GateCalls {
    * is kept and tried again.
    */
   static <T> T read(Supplier<T> reply) {
-    try {
-      return reply.get();
-    } catch (IllegalStateException e) {
-      // Not the cause: its message ("Please close pipeline...") would mislead; Jedis has logged
-      // the node's own error.
-      throw new redis.clients.jedis.exceptions.JedisConnectionException(
-          "a node of the Redis Cluster did not answer (its error is logged above)");
-    }
+    return RedisClients.read(reply);
   }
 
   /** A new pipeline on the connection, to be closed after its sync (it holds cluster nodes). */
@@ -151,7 +163,7 @@ final class GateCalls {
     if (layout.inBuckets()) {
       // HSETNX of the lease with its deadline; a field already there (a marker, a live or expired
       // lease) is for resolveConflicts to look at.
-      String deadline = "|" + (System.currentTimeMillis() + serverOffsetMillis + leaseMillis);
+      String deadline = "|" + (serverMillisNow() + leaseMillis);
       for (Attempt a : chunk) {
         Response<Long> r = p.hsetnx(a.keys.item(), a.keys.field(), a.keys.leaseValue() + deadline);
         bucketTtls.ensure(p, a.keys.item(), leaseMillis);
@@ -466,22 +478,33 @@ final class GateCalls {
               + ".x: use FLEET_REDIS_MARKERS=keys");
     }
     loadScripts();
-    serverOffsetMillis = serverTimeMillis() - System.currentTimeMillis();
+    serverMillisAtConnect = serverTimeMillis();
+    nanosAtConnect = System.nanoTime();
     bucketTtls.clear();
   }
 
-  /** The server's clock (TIME), in ms; on a cluster, one node's. */
+  /** The server's clock now, as estimated from the reading at connect. */
+  private long serverMillisNow() {
+    return serverMillisAtConnect + (System.nanoTime() - nanosAtConnect) / 1_000_000;
+  }
+
+  /** The server's clock (TIME), in ms; on a cluster, the latest of the nodes that answer. */
   private long serverTimeMillis() {
-    List<String> t;
-    if (cluster) {
-      try (redis.clients.jedis.Connection c =
-          clusterClient.getClusterNodes().values().iterator().next().getResource()) {
-        t = new Jedis(c).time();
+    if (!cluster) return millis(jedis.time());
+    long latest = Long.MIN_VALUE;
+    for (var e : clusterClient.getClusterNodes().entrySet()) {
+      try (redis.clients.jedis.Connection c = e.getValue().getResource()) {
+        latest = Math.max(latest, millis(new Jedis(c).time()));
+      } catch (JedisException ex) {
+        log.info("cluster node {} did not tell its time: {}", e.getKey(), ex.toString());
       }
-    } else {
-      t = jedis.time();
     }
-    return Long.parseLong(t.get(0)) * 1000 + Long.parseLong(t.get(1)) / 1000;
+    if (latest == Long.MIN_VALUE) throw new JedisException("no cluster node told its time");
+    return latest;
+  }
+
+  private static long millis(List<String> time) {
+    return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
   }
 
   void loadScripts() {

@@ -17,8 +17,8 @@ import redis.clients.jedis.args.ExpiryOption;
  * own bucket hashes, so one {@code PEXPIRE ... LT} per bucket (pipelined; never lengthening a TTL)
  * expires them all, however many items the job had. Markers under other idempotency keys
  * (fleet-wide buckets) keep their TTL. A worker that later writes to the job's buckets (a late
- * duplicate, a replay) raises their TTL again, so a reopened job keeps its markers until it
- * completes again. Called by the recorder's thread ({@code fleet recorder} with {@code
+ * duplicate that finds its marker writes nothing; a replay's new markers do) raises the TTL of the
+ * buckets it writes to again. Called by the recorder's thread ({@code fleet recorder} with {@code
  * FLEET_MARKER_GRACE}).
  */
 public final class MarkerExpiry implements AutoCloseable {
@@ -30,8 +30,8 @@ public final class MarkerExpiry implements AutoCloseable {
   private final long graceMillis;
 
   /**
-   * @throws IllegalArgumentException unless the layout is buckets and the grace at least a minute
-   *     (workers trust the TTLs they raised for a minute; see {@code BucketTtls})
+   * @throws IllegalArgumentException unless the layout is buckets and the grace at least two
+   *     minutes (workers trust the TTLs they raised for a minute; see {@code BucketTtls})
    */
   public MarkerExpiry(URI redis, MarkerLayout layout, String topicPrefix, Duration grace) {
     if (!layout.inBuckets()) {
@@ -39,9 +39,9 @@ public final class MarkerExpiry implements AutoCloseable {
           "a marker grace period needs the buckets marker layout (FLEET_REDIS_MARKERS=buckets):"
               + " with one key per item, a job's markers cannot be expired at once");
     }
-    if (grace.compareTo(Duration.ofMinutes(1)) < 0) {
+    if (grace.compareTo(Duration.ofMinutes(2)) < 0) {
       throw new IllegalArgumentException(
-          "the marker grace period must be at least 1m, was " + grace.toMillis() + " ms");
+          "the marker grace period must be at least 2m, was " + grace.toMillis() + " ms");
     }
     this.redis = RedisClients.open(redis);
     this.layout = layout;
@@ -59,7 +59,7 @@ public final class MarkerExpiry implements AutoCloseable {
       p.sync();
     }
     int set = 0;
-    for (Response<Long> r : replies) set += r.get() == 1L ? 1 : 0;
+    for (Response<Long> r : replies) set += RedisClients.read(r::get) == 1L ? 1 : 0;
     log.info(
         "job {} completed: its done markers ({} buckets) expire in {} s",
         job,

@@ -6,7 +6,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.ConnectionPool;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -260,15 +259,36 @@ public final class RedisClients {
         .build();
   }
 
-  /** Loads a script on every node of a cluster (a failover's new master then has it too). */
+  /**
+   * Loads a script on every node of a cluster that answers (a failover's new primary then has it
+   * too); a node that does not is skipped (a primary that missed it answers NOSCRIPT later, and the
+   * gate loads the scripts again then).
+   */
   static String loadEverywhere(RedisClusterClient c, String script) {
     String sha = null;
-    for (ConnectionPool pool : c.getClusterNodes().values()) {
-      try (Connection conn = pool.getResource()) {
+    for (var e : c.getClusterNodes().entrySet()) {
+      try (Connection conn = e.getValue().getResource()) {
         sha = new Jedis(conn).scriptLoad(script);
+      } catch (JedisException ex) {
+        org.slf4j.LoggerFactory.getLogger(RedisClients.class)
+            .info("cluster node {} did not take the scripts: {}", e.getKey(), ex.toString());
       }
     }
-    if (sha == null) throw new JedisException("no cluster node to load scripts on");
+    if (sha == null) throw new JedisException("no cluster node took the scripts");
     return sha;
+  }
+
+  /**
+   * A reply of a synced pipeline. A cluster pipeline leaves the replies of a node it could not
+   * reach unset (Jedis logs the node's error) and reading one throws a misleading "Please close
+   * pipeline" {@link IllegalStateException}; this turns it into the Redis failure it is.
+   */
+  public static <T> T read(java.util.function.Supplier<T> reply) {
+    try {
+      return reply.get();
+    } catch (IllegalStateException e) {
+      throw new redis.clients.jedis.exceptions.JedisConnectionException(
+          "a node of the Redis Cluster did not answer (its error is logged above)");
+    }
   }
 }

@@ -205,6 +205,7 @@ final class RedisGate implements Admission {
     try {
       calls.connect();
     } catch (JedisException e) {
+      calls.close();
       throw new ConfigException(
           "cannot reach Redis at " + redacted(url) + ": " + rootMessage(e) + " (FLEET_REDIS_URL)");
     }
@@ -213,6 +214,13 @@ final class RedisGate implements Admission {
       throw new ConfigException(
           "FLEET_REDIS_REPLICAS_ACK is not supported on a Redis Cluster (a pass writes to many"
               + " primaries); use 0 there");
+    }
+    if (replicasAck > 0 && calls.connectedReplicas() < replicasAck) {
+      log.warn(
+          "FLEET_REDIS_REPLICAS_ACK={} but the Redis primary has {} connected replicas: passes"
+              + " that write done markers will fail (and the worker pause) until enough connect",
+          replicasAck,
+          calls.connectedReplicas());
     }
     thread = Thread.ofPlatform().name("fleet-redis-" + workerId).start(this::loop);
   }
@@ -227,8 +235,12 @@ final class RedisGate implements Admission {
   @Override
   public void submit(Attempt a) {
     if (a.decoded == null) {
-      Decoded<TaskMessage> d = executor.decode(a.slot);
-      if (!(d instanceof Decoded.Invalid<TaskMessage>)) a.decoded = d.orThrow();
+      try {
+        Decoded<TaskMessage> d = executor.decode(a.slot);
+        if (!(d instanceof Decoded.Invalid<TaskMessage>)) a.decoded = d.orThrow();
+      } catch (RuntimeException e) {
+        // Left undecoded: the gate decodes it again and settles it, as it always did.
+      }
     }
     undecided.incrementAndGet();
     submitted.add(a);
@@ -326,6 +338,7 @@ final class RedisGate implements Admission {
 
   private void loop() {
     long backoff = 100;
+    long redirectWait = 20;
     long nextRenew = System.nanoTime() + leaseMillis * 1_000_000 / 3;
     boolean down = false;
     while (running) {
@@ -351,12 +364,16 @@ final class RedisGate implements Admission {
         }
         healthy = true;
         backoff = 100;
+        redirectWait = 20;
       } catch (JedisRedirectionException e) {
         // A cluster's slot moved (MOVED) or is moving (ASK): the pass is kept and sent again on a
-        // client that has read the new slot map. Nothing is wrong with Redis; no pause.
+        // client that has read the new slot map. Nothing is wrong with Redis; no pause. While a
+        // slot migrates (ASK) the new map does not help yet, so the waits grow, up to a second.
         log.info("Redis Cluster slots moved ({}); following them", e.getMessage());
         calls.disconnect();
-        LockSupport.parkNanos(this, 20_000_000);
+        LockSupport.parkNanos(this, redirectWait * 1_000_000);
+        redirectWait = Math.min(1_000, redirectWait * 2);
+        continue;
       } catch (JedisException e) {
         if (!down) {
           log.warn(

@@ -79,7 +79,7 @@ final class RedisScripts {
    * value. In a bucket a lease is stored with its deadline ({@code L|...|<deadline ms>}, by the
    * server's clock) and counts as gone once that has passed; {@code iget} returns it without the
    * deadline, and for a lease the ms it has left. {@code iset} keeps the bucket's TTL at least as
-   * long as the value needs.
+   * long as the value needs; {@code idel} leaves an expired lease in a bucket, never emptying it.
    */
   private static final String ITEM_ACCESS =
       """
@@ -113,7 +113,12 @@ final class RedisScripts {
         if redis.call('PTTL', k) < ms then redis.call('PEXPIRE', k, ms) end
       end
       local function idel(k)
-        if F == '' then redis.call('DEL', k) else redis.call('HDEL', k, F) end
+        if F == '' then
+          redis.call('DEL', k)
+        else
+          -- Not HDEL: a bucket emptied would be deleted and come back without a TTL.
+          redis.call('HSET', k, F, 'L|released|0')
+        end
       end
       """;
 

@@ -193,6 +193,40 @@ class BucketLayoutTest {
     }
   }
 
+  /**
+   * A retry releases its lease; were the field deleted, the bucket holding only it would go, and
+   * the retry's claim within the minute the worker trusts its TTL raise would bring it back without
+   * a TTL. The retry's bucket has a TTL while it runs.
+   */
+  @Test
+  void aReleasedLeaseNeverLeavesItsBucketWithoutATtl(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    MarkerLayout one = MarkerLayout.buckets(1);
+    Map<Integer, Long> pttl = new ConcurrentHashMap<>();
+    TaskHandler retryOnce =
+        ctx -> {
+          try (Jedis r = redis()) {
+            pttl.put(ctx.attempt(), r.pttl(one.defaultPlace(fleet.prefix(), "job-rl", "x").key()));
+          }
+          return ctx.attempt() == 1
+              ? HandlerResult.retry("test.transient", "again")
+              : HandlerResult.succeeded();
+        };
+    h.produce("job-rl", "t", List.of("x"));
+    FleetConfig config =
+        FleetConfig.parse("defaults: {retryDelays: [100ms], jitter: 0}", TaskSettings.DEFAULTS);
+    try (Worker w =
+        Worker.start(
+            h.settings("w-rl", 4).withRedis(Optional.of(server.url)).withMarkerLayout(one),
+            config,
+            HandlerRegistry.create(config, Map.of("t", retryOnce)),
+            WorkerMetrics.NONE)) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-rl", 1).succeeded()).isEqualTo(1);
+    }
+    assertThat(pttl).containsKeys(1, 2);
+    assertThat(pttl.get(2)).as("the retry's bucket TTL, ms").isPositive();
+  }
+
   @Test
   void aDoneItemCostsAtMost100BytesOfRedisMemory(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 4);
