@@ -25,6 +25,12 @@ final class Attempt {
   volatile GateKeys keys;
 
   /**
+   * The Redis gate's keys worked out on the poll thread at submit ({@code RedisGate.submit}), for
+   * the gate thread to take instead of working them out itself; null when not done.
+   */
+  volatile GateKeys preparedKeys;
+
+  /**
    * When the handler must be done (System.nanoTime); MAX_VALUE until the handler starts. Written
    * after {@link #task}, {@link #settings} and {@link #startNanos}, which this volatile write
    * publishes to the watchdog (it reads the deadline first).

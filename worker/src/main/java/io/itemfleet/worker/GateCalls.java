@@ -438,10 +438,18 @@ final class GateCalls {
    * whole name, as it always has.
    */
   SourceRecord stored(SourceRecord src) {
-    if (!layout.inBuckets() || !src.topic().startsWith(topicPrefix)) return src;
-    return new SourceRecord(
-        "~" + src.topic().substring(topicPrefix.length()), src.partition(), src.offset());
+    if (!layout.inBuckets()) return src;
+    String topic = storedTopics.computeIfAbsent(src.topic(), this::storedTopic);
+    return topic == src.topic() ? src : new SourceRecord(topic, src.partition(), src.offset());
   }
+
+  /** A topic's name in markers of the buckets layout, worked out once per topic. */
+  private String storedTopic(String topic) {
+    return topic.startsWith(topicPrefix) ? "~" + topic.substring(topicPrefix.length()) : topic;
+  }
+
+  /** Topic names as markers in buckets write them; gate thread only, a handful of entries. */
+  private final Map<String, String> storedTopics = new HashMap<>();
 
   void connect() {
     RedisClients.Probe probe = RedisClients.probe(url);

@@ -85,6 +85,9 @@ final class RedisGate implements Admission {
   private final String incarnation =
       Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
 
+  /** This worker and process, in lease values: {@code <worker>|<incarnation>}. */
+  private final String owner;
+
   /** How long a lease lasts without renewal. */
   private final long leaseMillis;
 
@@ -188,6 +191,7 @@ final class RedisGate implements Admission {
     this.url = url;
     this.prefix = prefix + ":";
     this.workerId = workerId;
+    this.owner = workerId + "|" + incarnation;
     this.leaseMillis = lease.toMillis();
     this.calls = new GateCalls(url, leaseMillis, layout, prefix);
     this.layout = layout;
@@ -228,19 +232,26 @@ final class RedisGate implements Admission {
   // ---- called by the poll thread ----
 
   /**
-   * Queues an attempt for its check. The record is decoded here, on the poll thread, which has time
-   * to spare, so that the gate thread (the bottleneck of a Redis-bound fleet) only keys and checks;
-   * one that does not decode is left for the gate to settle as POISON.
+   * Queues an attempt for its check. The record is decoded and its keys worked out here, on the
+   * poll thread, which has time to spare, so that the gate thread (the bottleneck of a Redis-bound
+   * fleet) only checks; one that does not decode or key is left for the gate to settle.
    */
   @Override
   public void submit(Attempt a) {
-    if (a.decoded == null) {
-      try {
+    try {
+      if (a.decoded == null) {
         Decoded<TaskMessage> d = executor.decode(a.slot);
         if (!(d instanceof Decoded.Invalid<TaskMessage>)) a.decoded = d.orThrow();
-      } catch (RuntimeException e) {
-        // Left undecoded: the gate decodes it again and settles it, as it always did.
       }
+      TaskMessage t = a.decoded;
+      if (t != null && a.keys == null && executor.knowsType(t.type())) {
+        TaskSettings s = executor.settingsFor(t);
+        a.preparedKeys =
+            GateKeys.of(
+                prefix, owner, a, t, s, config.limitsFor(s.tags()), calls.cluster(), layout);
+      }
+    } catch (RuntimeException e) {
+      // Left as it is: the gate decodes or keys it again and settles it, as it always did.
     }
     undecided.incrementAndGet();
     submitted.add(a);
@@ -605,11 +616,13 @@ final class RedisGate implements Admission {
       cleared.add(a); // runs unchecked: the lane reports the unknown type as FAILED
       return;
     }
-    TaskSettings s = executor.settingsFor(t);
+    GateKeys prepared = a.preparedKeys; // worked out at submit, on the poll thread
+    a.preparedKeys = null;
+    TaskSettings s = prepared != null ? prepared.settings() : executor.settingsFor(t);
     if (!t.options().isEmpty()) {
       s.checkIdempotencyTtl(); // as fleet.yaml's are at start-up: a marker outlasts the retries
     }
-    List<TagLimit> limits = config.limitsFor(s.tags());
+    List<TagLimit> limits = prepared != null ? prepared.limits() : config.limitsFor(s.tags());
     String blocked = null;
     for (TagLimit l : limits) {
       Long until = blockedUntil.get(l.tag());
@@ -623,7 +636,9 @@ final class RedisGate implements Admission {
       return;
     }
     a.keys =
-        GateKeys.of(prefix, workerId + "|" + incarnation, a, t, s, limits, calls.cluster(), layout);
+        prepared != null
+            ? prepared
+            : GateKeys.of(prefix, owner, a, t, s, limits, calls.cluster(), layout);
     out.add(a);
   }
 
