@@ -6,6 +6,7 @@ import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.worker.MarkerLayout;
 import io.itemfleet.worker.RedisClients;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,10 +41,12 @@ final class RedisBench {
             "redis: the buckets layout needs Redis 7; measuring one key per item only (set"
                 + " FLEET_REDIS_URL to a Redis 7 server)");
       }
-      List<MarkerLayout> layouts =
-          buckets
-              ? List.of(MarkerLayout.KEYS, MarkerLayout.buckets(MarkerLayout.DEFAULT_BUCKETS))
-              : List.of(MarkerLayout.KEYS);
+      // -Dbench.redis.layouts=keys,buckets:64,... picks the layouts; both defaults otherwise.
+      List<MarkerLayout> layouts = new ArrayList<>();
+      for (String l : System.getProperty("bench.redis.layouts", "keys,buckets").split(",")) {
+        MarkerLayout layout = MarkerLayout.parse(l);
+        if (!layout.inBuckets() || buckets) layouts.add(layout);
+      }
       String yaml = "types:\n  noop: {handler: noop}\n";
       int warm = Math.max(10_000, items / 10);
       for (MarkerLayout l : layouts) drain(bootstrap, fresh("warm-redis"), warm, yaml, redis, l);
