@@ -14,6 +14,7 @@ import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.schemas.TaskOptions;
 import io.itemfleet.worker.MarkerLayout;
 import io.itemfleet.worker.RedisClients;
+import io.itemfleet.worker.RedisKeys;
 import java.net.URI;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -251,7 +252,7 @@ final class Replayer {
         }
         for (int i = 0; i < page.size(); i++) {
           String v = RedisClients.read(values.get(i)::get);
-          if (v != null && (v.startsWith("D|SUCCEEDED|") || v.startsWith("D|CACHED|"))) {
+          if (RedisKeys.successMarker(v)) {
             out.add(page.get(i));
           }
         }

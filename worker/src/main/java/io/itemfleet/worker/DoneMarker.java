@@ -21,8 +21,16 @@ record DoneMarker(
 
   /** {@code outcome|topic|partition|offset|attempts|errorClass|message}. */
   String encode() {
+    return encode(false);
+  }
+
+  /**
+   * As {@link #encode()}; {@code compact} (the buckets layout) writes the outcome as its one-letter
+   * {@link #code} ("S" for SUCCEEDED), so that a marker stays small in Redis's memory.
+   */
+  String encode(boolean compact) {
     String m = message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE) : message;
-    return outcome
+    return (compact ? code(outcome) : outcome.name())
         + "|"
         + source.topic()
         + "|"
@@ -37,14 +45,30 @@ record DoneMarker(
         + m;
   }
 
-  /** Parses {@link #encode()}'s form; empty for anything else (a foreign or damaged value). */
+  /** The one-letter code of an outcome in compact markers: its name's first letter. */
+  static String code(Outcome o) {
+    return o.name().substring(0, 1);
+  }
+
+  /** An outcome from its name or its one-letter code. */
+  static Outcome outcome(String text) {
+    if (text.length() == 1) {
+      for (Outcome o : Outcome.values()) {
+        if (code(o).equals(text)) return o;
+      }
+      throw new IllegalArgumentException("no outcome has code " + text);
+    }
+    return Outcome.valueOf(text);
+  }
+
+  /** Parses {@link #encode()}'s form, either way; empty for anything else. */
   static Optional<DoneMarker> decode(String value) {
     String[] f = value.split("\\|", 7);
     if (f.length != 7) return Optional.empty();
     try {
       return Optional.of(
           new DoneMarker(
-              Outcome.valueOf(f[0]),
+              outcome(f[0]),
               new SourceRecord(f[1], Integer.parseInt(f[2]), Long.parseLong(f[3])),
               Integer.parseInt(f[4]),
               f[5],

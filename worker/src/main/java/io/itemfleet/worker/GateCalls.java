@@ -263,7 +263,8 @@ final class GateCalls {
     SourceRecord src = stored(ItemExecutor.source(a.slot.record));
     args.add(
         RedisGate.DONE
-            + "FAILED|"
+            + (layout.inBuckets() ? DoneMarker.code(Outcome.FAILED) : Outcome.FAILED.name())
+            + "|"
             + src.topic()
             + "|"
             + src.partition()
@@ -311,7 +312,7 @@ final class GateCalls {
   void finishCall(AbstractPipeline p, Attempt a, ItemResult r, List<Response<?>> out) {
     GateKeys k = a.keys;
     boolean terminal = r != null && r.outcome().isPresent();
-    String marker = terminal ? RedisGate.DONE + marker(a, r).encode() : "";
+    String marker = terminal ? markerText(a, r) : "";
     long ttl = k.settings().idempotencyTtl().toMillis();
     String cacheValue = "";
     if (terminal && !k.cache().isEmpty() && r.outcome().get() == Outcome.SUCCEEDED) {
@@ -369,7 +370,7 @@ final class GateCalls {
         GateKeys k = f.attempt().keys;
         byBucket
             .computeIfAbsent(k.item(), b -> new HashMap<>())
-            .put(k.field(), RedisGate.DONE + marker(f.attempt(), f.result()).encode());
+            .put(k.field(), markerText(f.attempt(), f.result()));
       }
       byBucket.forEach(
           (bucket, fields) -> {
@@ -381,11 +382,7 @@ final class GateCalls {
     if (nativeFastPath || cluster) {
       SetParams px = SetParams.setParams().px(ttl);
       for (RedisGate.Finished f : list) {
-        out.add(
-            p.set(
-                f.attempt().keys.item(),
-                RedisGate.DONE + marker(f.attempt(), f.result()).encode(),
-                px));
+        out.add(p.set(f.attempt().keys.item(), markerText(f.attempt(), f.result()), px));
       }
       return out;
     }
@@ -396,7 +393,7 @@ final class GateCalls {
       List<String> args = new ArrayList<>(chunk.size() + 1);
       for (RedisGate.Finished f : chunk) {
         keys.add(f.attempt().keys.item());
-        args.add(RedisGate.DONE + marker(f.attempt(), f.result()).encode());
+        args.add(markerText(f.attempt(), f.result()));
       }
       args.add(Long.toString(ttl));
       out.add(p.evalsha(markSha, keys, args));
@@ -419,6 +416,11 @@ final class GateCalls {
     keys.add(k.item());
     keys.addAll(k.slots());
     return p.evalsha(renewSha, keys, args);
+  }
+
+  /** The stored done marker: compact (one-letter outcome, short topic) in the buckets layout. */
+  String markerText(Attempt a, ItemResult r) {
+    return RedisGate.DONE + marker(a, r).encode(layout.inBuckets());
   }
 
   DoneMarker marker(Attempt a, ItemResult r) {

@@ -18,4 +18,16 @@ public final class RedisKeys {
   public static String defaultItemKey(String topicPrefix, String job, String item) {
     return topicPrefix + ":" + ITEM + KeyTemplate.defaultKey(job, item);
   }
+
+  /**
+   * True when a stored value is the done marker of a success (SUCCEEDED or CACHED), in either
+   * layout's form ({@code D|SUCCEEDED|...}, or {@code D|S|...} in buckets).
+   */
+  public static boolean successMarker(String value) {
+    return value != null
+        && (value.startsWith("D|SUCCEEDED|")
+            || value.startsWith("D|CACHED|")
+            || value.startsWith("D|S|")
+            || value.startsWith("D|C|"));
+  }
 }

@@ -139,7 +139,8 @@ final class RedisScripts {
       if v then
         if string.sub(v, 1, 2) == 'L|' then
           if v ~= ARGV[1] then return {'leased', tostring(left)} end
-        elseif not (ARGV[3] == '1' and string.sub(v, 1, 9) == 'D|FAILED|'
+        elseif not (ARGV[3] == '1'
+                    and (string.sub(v, 1, 9) == 'D|FAILED|' or string.sub(v, 1, 4) == 'D|F|')
                     and string.sub(v, 1, #ARGV[5]) ~= ARGV[5]) then
           return {'done', v}
         end
