@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The Redis keys and settings of one gated attempt, worked out once on the gate thread.
+ * The Redis keys and settings of one gated attempt, worked out once: on the poll thread when it is
+ * submitted ({@code RedisGate.submit}), else on the gate thread.
  *
  * @param item the item's key: its running lease ("L|worker|record") and then its done marker
  *     ("D|outcome|record|..."); in the buckets layout, the hash holding them
