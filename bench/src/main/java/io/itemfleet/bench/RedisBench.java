@@ -208,7 +208,8 @@ final class RedisBench {
     }
   }
 
-  private static WorkerBench.Drain drain(
+  /** The noop drain of a fresh backlog with idempotency on, markers in {@code layout}. */
+  static WorkerBench.Drain drain(
       String bootstrap, String prefix, int items, String yaml, URI redis, MarkerLayout layout)
       throws Exception {
     FleetTopics topics = WorkerBench.backlog(bootstrap, prefix, items, "noop", 12);

@@ -2,14 +2,13 @@ package io.itemfleet.bench;
 
 import io.itemfleet.embedded.LocalRedisCluster;
 import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.worker.MarkerLayout;
 import io.itemfleet.worker.RedisClients;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The noop drain with idempotency on against a local Redis Cluster of three masters, beside the raw
@@ -79,17 +78,7 @@ final class RedisClusterBench {
 
   private static WorkerBench.Drain drain(
       String bootstrap, String what, int items, String yaml, URI redis) throws Exception {
-    FleetTopics topics = WorkerBench.backlog(bootstrap, fresh(what), items, "noop", 12);
-    AtomicLong first = new AtomicLong();
-    return WorkerBench.drain(
-        bootstrap,
-        topics,
-        items,
-        256,
-        yaml,
-        Map.of("noop", WorkerBench.noopStamping(first)),
-        first,
-        s -> s.withRedis(Optional.of(redis)));
+    return RedisBench.drain(bootstrap, fresh(what), items, yaml, redis, MarkerLayout.KEYS);
   }
 
   private static String fresh(String what) {

@@ -139,54 +139,21 @@ class RedisClusterTest {
   @Test
   void cacheHitsAreExactAcrossNodes(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 2);
-    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
-    String yaml =
-        """
-        types:
-          t:
-            handler: simulate
-            cache: {key: "${type}:${item}", ttl: 1h}
-            persistResult: true
-        """;
-    h.produce("job-ca", "t", FleetHarness.ids(300));
-    try (Worker w = start(h, "w-cc", 16, yaml, Map.of("t", RedisGateTest.counting(runs)))) {
-      assertThat(RedisGateTest.awaitTotal(h, "job-ca", 300).succeeded()).isEqualTo(300);
-      h.produce("job-cb", "t", FleetHarness.ids(300));
-      assertThat(RedisGateTest.awaitTotal(h, "job-cb", 300))
-          .isEqualTo(new OutcomeCounts(0, 300, 0, 0, 0));
-    }
-    assertThat(runs).hasSize(300).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    RedisGateTest.cacheHitsAreExact(
+        h, 300, (id, yaml, handlers) -> start(h, id, 16, yaml, handlers));
     try (UnifiedJedis r = client()) {
       assertThat(r.get(fleet.redisKeyPrefix() + "cache:t:item-7")).isEqualTo("result-of-item-7");
-      assertThat(r.get(fleet.redisKeyPrefix() + "item:job-cb:item-7")).startsWith("D|CACHED|");
+      assertThat(r.get(fleet.redisKeyPrefix() + "item:job-b:item-7")).startsWith("D|CACHED|");
     }
   }
 
   @Test
   void aFleetWideConcurrencyLimitHoldsAcrossTwoWorkers(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 4);
-    AtomicInteger inFlight = new AtomicInteger();
-    AtomicInteger most = new AtomicInteger();
-    TaskHandler slow =
-        ctx -> {
-          most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-          Thread.sleep(20);
-          inFlight.decrementAndGet();
-          return HandlerResult.succeeded();
-        };
-    String yaml =
-        """
-        types:
-          t: {handler: simulate, tags: [scarce]}
-        limits:
-          scarce: {concurrency: 5}
-        """;
-    h.produce("job-cl", "t", FleetHarness.ids(300));
-    try (Worker a = start(h, "w-cl-a", 50, yaml, Map.of("t", slow));
-        Worker b = start(h, "w-cl-b", 50, yaml, Map.of("t", slow))) {
-      assertThat(RedisGateTest.awaitTotal(h, "job-cl", 300).succeeded()).isEqualTo(300);
-    }
-    assertThat(most.get()).isBetween(2, 5);
+    assertThat(
+            RedisGateTest.mostInFlightUnderALimitOf5(
+                h, "job-cl", (id, yaml, handlers) -> start(h, id, 50, yaml, handlers)))
+        .isBetween(2, 5);
     try (UnifiedJedis r = client()) {
       // All of the fleet's limit keys share one hash slot, so one script takes them together.
       String slots = "{" + fleet.redisKeyPrefix() + "limits}:scarce:slots";
@@ -220,25 +187,23 @@ class RedisClusterTest {
 
   @Test
   void aMasterKilledAndRestartedMidRunLosesNothingAndRunsNothingTwice(TestFleet fleet) {
-    FleetHarness h = new FleetHarness(fleet, 4);
-    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
-    TaskHandler slowish =
-        ctx -> {
-          Thread.sleep(20);
-          return RedisGateTest.counting(runs).handle(ctx);
-        };
-    h.produce("job-cr", "t", FleetHarness.ids(4000));
-    try (Worker w = start(h, "w-cr", 32, "{}", Map.of("t", slowish))) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> runs.size() >= 500);
-      cluster.restart(1); // SIGKILL, then the same port and files
-      assertThat(RedisGateTest.awaitTotal(h, "job-cr", 4000))
-          .isEqualTo(new OutcomeCounts(4000, 0, 0, 0, 0));
-    }
-    assertThat(runs).hasSize(4000).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    // SIGKILL, then the same port and files
+    disruptedMidRun(fleet, "job-cr", 0, () -> cluster.restart(1));
   }
 
   @Test
   void slotsMovedToAnotherMasterMidRunAreFollowed(TestFleet fleet) {
+    // MOVED, and ASK while keys migrate; duplicates, some after the move
+    disruptedMidRun(fleet, "job-cm", 1000, () -> cluster.moveSlots(0, 2, 1000));
+  }
+
+  /**
+   * 4,000 items (and {@code duplicates} more copies of the first ones) through one worker at 20 ms
+   * each, {@code disruption} done once 500 have run: every item runs once, every copy is
+   * deduplicated.
+   */
+  private static void disruptedMidRun(
+      TestFleet fleet, String job, int duplicates, Runnable disruption) {
     FleetHarness h = new FleetHarness(fleet, 4);
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     TaskHandler slowish =
@@ -246,13 +211,13 @@ class RedisClusterTest {
           Thread.sleep(20);
           return RedisGateTest.counting(runs).handle(ctx);
         };
-    h.produce("job-cm", "t", FleetHarness.ids(4000));
-    h.produce("job-cm", "t", FleetHarness.ids(1000)); // duplicates, some after the move
-    try (Worker w = start(h, "w-cm", 32, "{}", Map.of("t", slowish))) {
+    h.produce(job, "t", FleetHarness.ids(4000));
+    if (duplicates > 0) h.produce(job, "t", FleetHarness.ids(duplicates));
+    try (Worker w = start(h, "w-" + job, 32, "{}", Map.of("t", slowish))) {
       await().atMost(Duration.ofSeconds(60)).until(() -> runs.size() >= 500);
-      cluster.moveSlots(0, 2, 1000); // MOVED, and ASK while keys migrate
-      assertThat(RedisGateTest.awaitTotal(h, "job-cm", 5000))
-          .isEqualTo(new OutcomeCounts(4000, 0, 0, 1000, 0));
+      disruption.run();
+      assertThat(RedisGateTest.awaitTotal(h, job, 4000 + duplicates))
+          .isEqualTo(new OutcomeCounts(4000, 0, 0, duplicates, 0));
     }
     assertThat(runs).hasSize(4000).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
   }

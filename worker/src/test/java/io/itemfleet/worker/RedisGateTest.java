@@ -123,6 +123,17 @@ class RedisGateTest {
   @Test
   void cacheHitSkipsTheHandlerAndCountsCached(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 2);
+    cacheHitsAreExact(h, 100, (id, yaml, handlers) -> start(h, id, 16, yaml, handlers));
+    try (Jedis r = redis(fleet)) {
+      assertThat(r.get(fleet.redisKeyPrefix() + "cache:t:item-7")).isEqualTo("result-of-item-7");
+    }
+  }
+
+  /**
+   * {@code n} items of a type with a cache key run in job-a, then the same items in job-b are all
+   * CACHED; the handler ran once per item.
+   */
+  static void cacheHitsAreExact(FleetHarness h, int n, Starter start) {
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     String yaml =
         """
@@ -132,16 +143,13 @@ class RedisGateTest {
             cache: {key: "${type}:${item}", ttl: 1h}
             persistResult: true
         """;
-    h.produce("job-a", "t", FleetHarness.ids(100));
-    try (Worker w = start(h, "w-cache", 16, yaml, Map.of("t", counting(runs)))) {
-      assertThat(awaitTotal(h, "job-a", 100).succeeded()).isEqualTo(100);
-      h.produce("job-b", "t", FleetHarness.ids(100));
-      assertThat(awaitTotal(h, "job-b", 100)).isEqualTo(new OutcomeCounts(0, 100, 0, 0, 0));
+    h.produce("job-a", "t", FleetHarness.ids(n));
+    try (Worker w = start.start("w-cache", yaml, Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-a", n).succeeded()).isEqualTo(n);
+      h.produce("job-b", "t", FleetHarness.ids(n));
+      assertThat(awaitTotal(h, "job-b", n)).isEqualTo(new OutcomeCounts(0, n, 0, 0, 0));
     }
-    assertThat(runs).hasSize(100).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
-    try (Jedis r = redis(fleet)) {
-      assertThat(r.get(fleet.redisKeyPrefix() + "cache:t:item-7")).isEqualTo("result-of-item-7");
-    }
+    assertThat(runs).hasSize(n).allSatisfy((item, k) -> assertThat(k.get()).isEqualTo(1));
   }
 
   @Test
@@ -192,6 +200,22 @@ class RedisGateTest {
   @Test
   void fleetWideConcurrencyLimitHoldsAcrossTwoWorkers(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 4);
+    assertThat(
+            mostInFlightUnderALimitOf5(
+                h, "job-c", (id, yaml, handlers) -> start(h, id, 50, yaml, handlers)))
+        .isBetween(2, 5);
+  }
+
+  /** Starts a worker of a test's kind (its Redis, its settings). */
+  interface Starter {
+    Worker start(String id, String yaml, Map<String, TaskHandler> handlers);
+  }
+
+  /**
+   * 300 items of a type whose tag allows 5 at once fleet-wide, run by two workers of 50 lanes each;
+   * returns the most that ran at once.
+   */
+  static int mostInFlightUnderALimitOf5(FleetHarness h, String job, Starter start) {
     AtomicInteger inFlight = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();
     TaskHandler slow =
@@ -208,12 +232,12 @@ class RedisGateTest {
         limits:
           scarce: {concurrency: 5}
         """;
-    h.produce("job-c", "t", FleetHarness.ids(300));
-    try (Worker a = start(h, "w-lim-a", 50, yaml, Map.of("t", slow));
-        Worker b = start(h, "w-lim-b", 50, yaml, Map.of("t", slow))) {
-      assertThat(awaitTotal(h, "job-c", 300).succeeded()).isEqualTo(300);
+    h.produce(job, "t", FleetHarness.ids(300));
+    try (Worker a = start.start("w-lim-a-" + job, yaml, Map.of("t", slow));
+        Worker b = start.start("w-lim-b-" + job, yaml, Map.of("t", slow))) {
+      assertThat(awaitTotal(h, job, 300).succeeded()).isEqualTo(300);
     }
-    assertThat(most.get()).isBetween(2, 5);
+    return most.get();
   }
 
   @Test
