@@ -58,7 +58,7 @@ class K8sManifestsTest {
     assumeValidator();
     Result r = run(rendered, "node", VALIDATOR.resolve("validate.mjs").toString());
     assertThat(r.code).as("validator said:\n%s%s", r.out, r.err).isZero();
-    assertThat(r.out).contains("11 documents, 0 invalid, 0 of unknown kind");
+    assertThat(r.out).contains("12 documents, 0 invalid, 0 of unknown kind");
   }
 
   @Test
@@ -108,6 +108,29 @@ class K8sManifestsTest {
     assertThat(at(container(sts), "livenessProbe", "httpGet")).isNull();
     assertThat(at(container(sts), "livenessProbe", "tcpSocket", "port")).isEqualTo("metrics");
     assertThat(at(recorder, "livenessProbe", "httpGet")).isNull();
+  }
+
+  @Test
+  void theAlerterRunsFleetAlertsWithItsWebhookFromTheSecretAndIsScraped() {
+    Map<String, Object> alerts = doc("Deployment", "itemfleet-alerts");
+    Map<String, Object> container = container(alerts);
+    assertThat(container.get("args")).isEqualTo(List.of("alerts"));
+    Map<String, Object> webhook = env(container, "FLEET_ALERTS_WEBHOOK");
+    // The Secret the overlay generates (its name carries kustomize's hash), with that key.
+    Map<String, Object> secret = doc("Secret", "itemfleet-secrets");
+    assertThat(at(webhook, "valueFrom", "secretKeyRef", "name"))
+        .isEqualTo(at(secret, "metadata", "name"));
+    assertThat(at(webhook, "valueFrom", "secretKeyRef", "key")).isEqualTo("alerts-webhook");
+    assertThat(map(secret.get("data"))).containsKey("alerts-webhook");
+    assertThat(at(container, "readinessProbe", "httpGet", "path")).isEqualTo("/health");
+    assertThat(at(container, "readinessProbe", "httpGet", "port")).isEqualTo("metrics");
+    // SIGTERM: up to 10 s for a failing webhook, one request's 10 s time-out, then the close.
+    assertThat((Integer) at(alerts, "spec", "template", "spec", "terminationGracePeriodSeconds"))
+        .isGreaterThanOrEqualTo(25);
+    assertThat(at(alerts, "spec", "replicas")).isEqualTo(1);
+    assertThat(at(doc("PodMonitor", "itemfleet"), "spec", "selector", "matchExpressions"))
+        .asString()
+        .contains("itemfleet-alerts");
   }
 
   @Test
