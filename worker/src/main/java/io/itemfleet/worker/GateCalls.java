@@ -482,8 +482,10 @@ final class GateCalls {
     nativeFastPath = !Boolean.getBoolean(LUA_FAST_PATH) && probe.majorVersion() >= 7;
     if (layout.inBuckets() && probe.majorVersion() < 7) {
       disconnect();
-      throw new redis.clients.jedis.exceptions.JedisDataException(
-          "the buckets marker layout needs Redis 7.0 or later (PEXPIRE NX/GT); this one is "
+      throw new io.itemfleet.worker.config.ConfigException(
+          "the buckets marker layout needs Redis 7.0 or later (PEXPIRE NX/GT); the one at "
+              + RedisGate.redacted(url)
+              + " is "
               + probe.majorVersion()
               + ".x: use FLEET_REDIS_MARKERS=keys");
     }

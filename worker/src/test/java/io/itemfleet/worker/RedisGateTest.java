@@ -121,6 +121,28 @@ class RedisGateTest {
   }
 
   @Test
+  void theBucketsLayoutOnARedisOlderThan7IsRefusedAtStartWithTheReason(TestFleet fleet) {
+    try (Jedis r = redis(fleet)) {
+      org.junit.jupiter.api.Assumptions.assumeTrue(
+          RedisClients.majorVersion(r.info("server")) < 7,
+          "the test kit's Redis is 7 or later here; the refusal needs an older one");
+    }
+    FleetHarness h = new FleetHarness(fleet, 1);
+    FleetConfig config = FleetConfig.parse("{}", TaskSettings.DEFAULTS);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                Worker.start(
+                    h.redisSettings("w-old", 4).withMarkerLayout(MarkerLayout.buckets(8)),
+                    config,
+                    HandlerRegistry.create(
+                        config, Map.of("t", counting(new ConcurrentHashMap<>()))),
+                    WorkerMetrics.NONE))
+        .isInstanceOf(io.itemfleet.worker.config.ConfigException.class)
+        .hasMessageContaining("needs Redis 7.0 or later")
+        .hasMessageContaining("FLEET_REDIS_MARKERS=keys");
+  }
+
+  @Test
   void cacheHitSkipsTheHandlerAndCountsCached(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 2);
     cacheHitsAreExact(h, 100, (id, yaml, handlers) -> start(h, id, 16, yaml, handlers));
