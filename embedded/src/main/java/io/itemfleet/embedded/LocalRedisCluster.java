@@ -45,16 +45,24 @@ public final class LocalRedisCluster implements AutoCloseable {
 
   /** Starts {@code masters} nodes under {@code dir} and joins them into one cluster. */
   public static LocalRedisCluster start(Path dir, int masters) {
+    return start(dir, masters, 0);
+  }
+
+  /**
+   * Starts {@code masters} primaries and {@code replicas} replicas of each under {@code dir} and
+   * joins them into one cluster ({@code --cluster-replicas}).
+   */
+  public static LocalRedisCluster start(Path dir, int masters, int replicas) {
     List<Integer> ports = new ArrayList<>();
-    for (int i = 0; i < masters; i++) ports.add(nodePort(ports));
+    for (int i = 0; i < masters * (1 + replicas); i++) ports.add(nodePort(ports));
     LocalRedisCluster c = new LocalRedisCluster(dir, ports);
     long t0 = System.nanoTime();
     try {
-      for (int i = 0; i < masters; i++) c.launch(i);
+      for (int i = 0; i < ports.size(); i++) c.launch(i);
       for (int p : ports) c.awaitPong(p);
       List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
       for (int p : ports) create.add("127.0.0.1:" + p);
-      create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+      create.addAll(List.of("--cluster-replicas", Integer.toString(replicas), "--cluster-yes"));
       String out = run(create, 60);
       if (!out.contains("[OK] All 16384 slots covered")) {
         throw new IllegalStateException("redis-cli --cluster create failed:\n" + out);
@@ -129,6 +137,46 @@ public final class LocalRedisCluster implements AutoCloseable {
             120);
     log.info("moved {} slots from node {} to node {}: {}", slots, from, to, out.length());
     awaitClusterOk();
+  }
+
+  /** The ports of the nodes that are primaries now. */
+  public List<Integer> primaryPorts() {
+    List<Integer> out = new ArrayList<>();
+    for (int p : ports) {
+      if (cli(p, "ROLE").startsWith("master")) out.add(p);
+    }
+    return out;
+  }
+
+  /**
+   * Has a replica of the primary at {@code primaryPort} take over ({@code CLUSTER FAILOVER}, the
+   * manual failover that waits for the replica to catch up); returns the new primary's port once it
+   * is primary and the cluster says ok.
+   */
+  public int failover(int primaryPort) {
+    String primaryId = cli(primaryPort, "CLUSTER", "MYID").strip();
+    int replica = -1;
+    for (String line : cli(primaryPort, "CLUSTER", "NODES").split("\\R")) {
+      String[] f = line.split(" ");
+      if (f.length > 3 && f[2].contains("slave") && f[3].equals(primaryId)) {
+        String addr = f[1];
+        replica = Integer.parseInt(addr.substring(addr.indexOf(':') + 1, addr.indexOf('@')));
+      }
+    }
+    if (replica < 0)
+      throw new IllegalStateException("the primary on " + primaryPort + " has no replica");
+    String ok = cli(replica, "CLUSTER", "FAILOVER").strip();
+    if (!ok.equals("OK")) throw new IllegalStateException("CLUSTER FAILOVER said " + ok);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!cli(replica, "ROLE").startsWith("master")) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the replica on " + replica + " was not promoted");
+      }
+      sleep(100);
+    }
+    awaitClusterOk();
+    log.info("failed over the primary on {} to its replica on {}", primaryPort, replica);
+    return replica;
   }
 
   /** Kills node {@code i} with SIGKILL and waits for it to exit. */

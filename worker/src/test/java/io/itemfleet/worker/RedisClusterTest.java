@@ -197,6 +197,42 @@ class RedisClusterTest {
     disruptedMidRun(fleet, "job-cm", 1000, () -> cluster.moveSlots(0, 2, 1000));
   }
 
+  @Test
+  void aFailoverToAReplicaMidRunIsFollowedAndLosesNoMarker(TestFleet fleet) throws Exception {
+    // A cluster of its own, with a replica per primary.
+    try (LocalRedisCluster withReplicas =
+        LocalRedisCluster.start(Files.createTempDirectory("itemfleet-cluster-ha-"), 3, 1)) {
+      int primary = withReplicas.primaryPorts().get(0);
+      FleetHarness h = new FleetHarness(fleet, 4);
+      Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+      TaskHandler slowish =
+          ctx -> {
+            Thread.sleep(20);
+            return RedisGateTest.counting(runs).handle(ctx);
+          };
+      FleetConfig config = FleetConfig.parse("{}", TaskSettings.DEFAULTS);
+      h.produce("job-cf", "t", FleetHarness.ids(4000));
+      try (Worker w =
+          Worker.start(
+              h.settings("w-cf", 32).withRedis(Optional.of(RedisClients.parse(withReplicas.url()))),
+              config,
+              HandlerRegistry.create(config, Map.of("t", slowish)),
+              WorkerMetrics.NONE)) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> runs.size() >= 500);
+        int promoted = withReplicas.failover(primary);
+        assertThat(withReplicas.primaryPorts()).contains(promoted).doesNotContain(primary);
+        assertThat(RedisGateTest.awaitTotal(h, "job-cf", 4000))
+            .isEqualTo(new OutcomeCounts(4000, 0, 0, 0, 0));
+        // A manual failover waits for the replica to catch up: every marker is on the new
+        // primaries, and a second copy of every item is deduplicated.
+        h.produce("job-cf", "t", FleetHarness.ids(4000));
+        assertThat(RedisGateTest.awaitTotal(h, "job-cf", 8000))
+            .isEqualTo(new OutcomeCounts(4000, 0, 0, 4000, 0));
+      }
+      assertThat(runs).hasSize(4000).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    }
+  }
+
   /**
    * 4,000 items (and {@code duplicates} more copies of the first ones) through one worker at 20 ms
    * each, {@code disruption} done once 500 have run: every item runs once, every copy is
