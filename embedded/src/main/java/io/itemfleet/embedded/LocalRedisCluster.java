@@ -156,15 +156,29 @@ public final class LocalRedisCluster implements AutoCloseable {
   public int failover(int primaryPort) {
     String primaryId = cli(primaryPort, "CLUSTER", "MYID").strip();
     int replica = -1;
-    for (String line : cli(primaryPort, "CLUSTER", "NODES").split("\\R")) {
-      String[] f = line.split(" ");
-      if (f.length > 3 && f[2].contains("slave") && f[3].equals(primaryId)) {
-        String addr = f[1];
-        replica = Integer.parseInt(addr.substring(addr.indexOf(':') + 1, addr.indexOf('@')));
+    long found = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    // A replica's own view says whom it follows; gossip may not have told the primary yet.
+    while (replica < 0) {
+      for (int p : ports) {
+        if (p == primaryPort) continue;
+        for (String line : cli(p, "CLUSTER", "NODES").split("\\R")) {
+          String[] f = line.split(" ");
+          if (f.length > 3
+              && f[2].contains("myself")
+              && f[2].contains("slave")
+              && f[3].equals(primaryId)
+              && cli(p, "INFO", "replication").contains("master_link_status:up")) {
+            replica = p;
+          }
+        }
+      }
+      if (replica < 0) {
+        if (System.nanoTime() > found) {
+          throw new IllegalStateException("the primary on " + primaryPort + " has no replica");
+        }
+        sleep(200);
       }
     }
-    if (replica < 0)
-      throw new IllegalStateException("the primary on " + primaryPort + " has no replica");
     String ok = cli(replica, "CLUSTER", "FAILOVER").strip();
     if (!ok.equals("OK")) throw new IllegalStateException("CLUSTER FAILOVER said " + ok);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

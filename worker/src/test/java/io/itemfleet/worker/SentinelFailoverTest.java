@@ -21,6 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * A Redis primary with a replica behind a Sentinel ({@code redis-sentinel://} URL), failed over to
@@ -31,6 +34,40 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(FleetTestKit.class)
 class SentinelFailoverTest {
+
+  /**
+   * The client the worker's checkpoints, {@code fleet replay} and the recorder's marker expiry use
+   * ({@link RedisClients#open}) follows the Sentinels too: plain and pipelined commands reach the
+   * primary before and after a failover.
+   */
+  @Test
+  void theSharedClientFollowsTheSentinelsThroughAFailover() throws Exception {
+    Optional<String> missing = LocalRedisCluster.missing();
+    assumeTrue(missing.isEmpty(), () -> "no local Sentinel: " + missing.orElse(""));
+    try (LocalRedisSentinel redis =
+            LocalRedisSentinel.start(Files.createTempDirectory("itemfleet-sentinel-client-"));
+        UnifiedJedis client = RedisClients.open(RedisClients.parse(redis.url()))) {
+      client.set("before", "1");
+      await() // replicated, so that the promoted replica has it
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  LocalRedisCluster.cli(redis.replicaPort(), "GET", "before").strip().equals("1"));
+      redis.failover();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .untilAsserted(() -> assertThat(client.set("after", "2")).isEqualTo("OK"));
+      try (AbstractPipeline p = client.pipelined()) {
+        Response<String> before = p.get("before");
+        Response<String> after = p.get("after");
+        p.sync();
+        assertThat(before.get()).isEqualTo("1"); // replicated before the failover
+        assertThat(after.get()).isEqualTo("2");
+      }
+      assertThat(LocalRedisCluster.cli(redis.replicaPort(), "GET", "after").strip()).isEqualTo("2");
+    }
+  }
 
   @Test
   void aFailoverMidRunLosesNoMarkerAndRunsNothingTwice(TestFleet fleet) throws Exception {
