@@ -182,7 +182,9 @@ public final class LocalRedisCluster implements AutoCloseable {
     String ok = cli(replica, "CLUSTER", "FAILOVER").strip();
     if (!ok.equals("OK")) throw new IllegalStateException("CLUSTER FAILOVER said " + ok);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!cli(replica, "ROLE").startsWith("master")) {
+    // Done when the replica says it is primary and the old primary that it no longer is.
+    while (!cli(replica, "ROLE").startsWith("master")
+        || cli(primaryPort, "ROLE").startsWith("master")) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("the replica on " + replica + " was not promoted");
       }

@@ -44,15 +44,9 @@ final class DuplicateFinder {
    */
   boolean repeatElseAdd(String id) {
     long h = hash(id);
-    long tag = tag(h);
-    int mask = table.length - 1;
-    int i = (int) h & mask;
-    for (long e = table[i]; e != 0; e = table[i = (i + 1) & mask]) {
-      if ((e >>> 31) == tag && ids.get((int) (e & INDEX_MASK)).equals(id)) {
-        return true;
-      }
-    }
-    table[i] = tag << 31 | ids.size(); // the index the caller appends it at
+    int i = probe(id, h);
+    if (i < 0) return true;
+    table[i] = tag(h) << 31 | ids.size(); // the index the caller appends it at
     if (++size * 2 >= table.length) {
       grow();
     }
@@ -61,16 +55,20 @@ final class DuplicateFinder {
 
   /** True when {@code id} equals an ID already {@link #added}. */
   boolean isRepeat(String id) {
-    long h = hash(id);
+    return probe(id, hash(id)) < 0;
+  }
+
+  /** The empty slot where {@code id} (hash {@code h}) would go, or -1 when it is there already. */
+  private int probe(String id, long h) {
     long tag = tag(h);
     int mask = table.length - 1;
     int i = (int) h & mask;
     for (long e = table[i]; e != 0; e = table[i = (i + 1) & mask]) {
       if ((e >>> 31) == tag && ids.get((int) (e & INDEX_MASK)).equals(id)) {
-        return true;
+        return -1;
       }
     }
-    return false;
+    return i;
   }
 
   /** Records the ID just appended to the list. */

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.itemfleet.embedded.LocalRedisCluster;
-import io.itemfleet.handler.HandlerResult;
 import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.testkit.FleetTestKit;
@@ -164,22 +163,8 @@ class RedisClusterTest {
   @Test
   void aCheckpointSavedByOneAttemptIsReadByTheRetryAndRemovedAtTheEnd(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 1);
-    Map<Integer, Optional<String>> seen = new ConcurrentHashMap<>();
-    TaskHandler resumable =
-        ctx -> {
-          seen.put(ctx.attempt(), ctx.checkpoint());
-          if (ctx.attempt() == 1) {
-            ctx.saveCheckpoint("page=7");
-            return HandlerResult.retry("test.transient", "try again");
-          }
-          return HandlerResult.succeeded();
-        };
-    h.produce("job-ck", "t", List.of("long-item"));
-    String yaml = "defaults: {retryDelays: [100ms], jitter: 0}";
-    try (Worker w = start(h, "w-ck", 4, yaml, Map.of("t", resumable))) {
-      assertThat(RedisGateTest.awaitTotal(h, "job-ck", 1).succeeded()).isEqualTo(1);
-    }
-    assertThat(seen).containsEntry(1, Optional.empty()).containsEntry(2, Optional.of("page=7"));
+    RedisGateTest.checkpointIsReadByTheRetry(
+        h, "job-ck", (id, yaml, handlers) -> start(h, id, 4, yaml, handlers));
     try (UnifiedJedis r = client()) {
       assertThat(r.exists(fleet.redisKeyPrefix() + "ckpt:job-ck:long-item")).isFalse();
     }
@@ -188,58 +173,48 @@ class RedisClusterTest {
   @Test
   void aMasterKilledAndRestartedMidRunLosesNothingAndRunsNothingTwice(TestFleet fleet) {
     // SIGKILL, then the same port and files
-    disruptedMidRun(fleet, "job-cr", 0, () -> cluster.restart(1));
+    disruptedMidRun(fleet, cluster, "job-cr", 0, 0, () -> cluster.restart(1));
   }
 
   @Test
   void slotsMovedToAnotherMasterMidRunAreFollowed(TestFleet fleet) {
     // MOVED, and ASK while keys migrate; duplicates, some after the move
-    disruptedMidRun(fleet, "job-cm", 1000, () -> cluster.moveSlots(0, 2, 1000));
+    disruptedMidRun(fleet, cluster, "job-cm", 1000, 0, () -> cluster.moveSlots(0, 2, 1000));
   }
 
   @Test
   void aFailoverToAReplicaMidRunIsFollowedAndLosesNoMarker(TestFleet fleet) throws Exception {
-    // A cluster of its own, with a replica per primary.
+    // A cluster of its own, with a replica per primary. A manual failover waits for the replica
+    // to catch up: every marker is on the new primaries, and every copy sent afterwards (the
+    // duplicates produced after the disruption) is deduplicated.
     try (LocalRedisCluster withReplicas =
         LocalRedisCluster.start(Files.createTempDirectory("itemfleet-cluster-ha-"), 3, 1)) {
       int primary = withReplicas.primaryPorts().get(0);
-      FleetHarness h = new FleetHarness(fleet, 4);
-      Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
-      TaskHandler slowish =
-          ctx -> {
-            Thread.sleep(20);
-            return RedisGateTest.counting(runs).handle(ctx);
-          };
-      FleetConfig config = FleetConfig.parse("{}", TaskSettings.DEFAULTS);
-      h.produce("job-cf", "t", FleetHarness.ids(4000));
-      try (Worker w =
-          Worker.start(
-              h.settings("w-cf", 32).withRedis(Optional.of(RedisClients.parse(withReplicas.url()))),
-              config,
-              HandlerRegistry.create(config, Map.of("t", slowish)),
-              WorkerMetrics.NONE)) {
-        await().atMost(Duration.ofSeconds(60)).until(() -> runs.size() >= 500);
-        int promoted = withReplicas.failover(primary);
-        assertThat(withReplicas.primaryPorts()).contains(promoted).doesNotContain(primary);
-        assertThat(RedisGateTest.awaitTotal(h, "job-cf", 4000))
-            .isEqualTo(new OutcomeCounts(4000, 0, 0, 0, 0));
-        // A manual failover waits for the replica to catch up: every marker is on the new
-        // primaries, and a second copy of every item is deduplicated.
-        h.produce("job-cf", "t", FleetHarness.ids(4000));
-        assertThat(RedisGateTest.awaitTotal(h, "job-cf", 8000))
-            .isEqualTo(new OutcomeCounts(4000, 0, 0, 4000, 0));
-      }
-      assertThat(runs).hasSize(4000).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+      disruptedMidRun(
+          fleet,
+          withReplicas,
+          "job-cf",
+          0,
+          4000,
+          () -> {
+            int promoted = withReplicas.failover(primary);
+            assertThat(withReplicas.primaryPorts()).contains(promoted).doesNotContain(primary);
+          });
     }
   }
 
   /**
-   * 4,000 items (and {@code duplicates} more copies of the first ones) through one worker at 20 ms
-   * each, {@code disruption} done once 500 have run: every item runs once, every copy is
-   * deduplicated.
+   * 4,000 items (and {@code before} copies of the first ones, queued behind them) through one
+   * worker on {@code on} at 20 ms each, {@code disruption} done once 500 have run; then {@code
+   * after} more copies once all have finished: every item runs once, every copy is deduplicated.
    */
   private static void disruptedMidRun(
-      TestFleet fleet, String job, int duplicates, Runnable disruption) {
+      TestFleet fleet,
+      LocalRedisCluster on,
+      String job,
+      int before,
+      int after,
+      Runnable disruption) {
     FleetHarness h = new FleetHarness(fleet, 4);
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     TaskHandler slowish =
@@ -247,13 +222,24 @@ class RedisClusterTest {
           Thread.sleep(20);
           return RedisGateTest.counting(runs).handle(ctx);
         };
+    FleetConfig config = FleetConfig.parse("{}", TaskSettings.DEFAULTS);
     h.produce(job, "t", FleetHarness.ids(4000));
-    if (duplicates > 0) h.produce(job, "t", FleetHarness.ids(duplicates));
-    try (Worker w = start(h, "w-" + job, 32, "{}", Map.of("t", slowish))) {
+    if (before > 0) h.produce(job, "t", FleetHarness.ids(before));
+    try (Worker w =
+        Worker.start(
+            h.settings("w-" + job, 32).withRedis(Optional.of(RedisClients.parse(on.url()))),
+            config,
+            HandlerRegistry.create(config, Map.of("t", slowish)),
+            WorkerMetrics.NONE)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> runs.size() >= 500);
       disruption.run();
-      assertThat(RedisGateTest.awaitTotal(h, job, 4000 + duplicates))
-          .isEqualTo(new OutcomeCounts(4000, 0, 0, duplicates, 0));
+      assertThat(RedisGateTest.awaitTotal(h, job, 4000 + before))
+          .isEqualTo(new OutcomeCounts(4000, 0, 0, before, 0));
+      if (after > 0) {
+        h.produce(job, "t", FleetHarness.ids(after));
+        assertThat(RedisGateTest.awaitTotal(h, job, 4000 + before + after))
+            .isEqualTo(new OutcomeCounts(4000, 0, 0, before + after, 0));
+      }
     }
     assertThat(runs).hasSize(4000).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
   }

@@ -285,6 +285,17 @@ class RedisGateTest {
   @Test
   void checkpointSavedByOneAttemptIsReadByTheRetry(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 1);
+    checkpointIsReadByTheRetry(h, "job-k", (id, yaml, handlers) -> start(h, id, 4, yaml, handlers));
+    try (Jedis r = redis(fleet)) {
+      assertThat(r.exists(fleet.redisKeyPrefix() + "ckpt:job-k:long-item")).isFalse();
+    }
+  }
+
+  /**
+   * An item whose first attempt saves a checkpoint and asks for a retry: the retry reads it and
+   * succeeds.
+   */
+  static void checkpointIsReadByTheRetry(FleetHarness h, String job, Starter start) {
     Map<Integer, Optional<String>> seen = new ConcurrentHashMap<>();
     TaskHandler resumable =
         ctx -> {
@@ -296,14 +307,11 @@ class RedisGateTest {
           return HandlerResult.succeeded();
         };
     String yaml = "defaults: {retryDelays: [100ms], jitter: 0}";
-    h.produce("job-k", "t", List.of("long-item"));
-    try (Worker w = start(h, "w-ckpt", 4, yaml, Map.of("t", resumable))) {
-      assertThat(awaitTotal(h, "job-k", 1).succeeded()).isEqualTo(1);
+    h.produce(job, "t", List.of("long-item"));
+    try (Worker w = start.start("w-ckpt-" + job, yaml, Map.of("t", resumable))) {
+      assertThat(awaitTotal(h, job, 1).succeeded()).isEqualTo(1);
     }
     assertThat(seen).containsEntry(1, Optional.empty()).containsEntry(2, Optional.of("page=7"));
-    try (Jedis r = redis(fleet)) {
-      assertThat(r.exists(fleet.redisKeyPrefix() + "ckpt:job-k:long-item")).isFalse();
-    }
   }
 
   @Test
