@@ -1,104 +1,104 @@
 package io.itemfleet.producer;
 
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 
 /**
- * Exact duplicate detection over a list of IDs: an open-addressing table of longs, each holding 33
- * bits of an ID's 64-bit hash (the bits that do not pick its slot) and its index in the list, so
- * that a probe touches one array, one cache line, instead of two. A hash match is confirmed by
- * comparing the strings, so a collision is never reported as a duplicate. 16 bytes per ID at the
- * table's usual load.
+ * Exact duplicate detection over a list of IDs, in input order: the first copy of an ID is never a
+ * repeat, every later copy is. A hash match is confirmed by comparing the strings, so a collision
+ * is never reported as a duplicate.
+ *
+ * <p>One table for a million IDs would be 16 MiB, far larger than the CPU's caches and TLB, so
+ * nearly every probe would wait for memory (~150 ns per ID measured). Instead the IDs are split by
+ * the top bits of their 64-bit hash into partitions of a few thousand, kept in input order, and
+ * each partition is checked with its own small open-addressing table that stays in cache: equal IDs
+ * have equal hashes, so they always meet in the same partition.
  */
 final class DuplicateFinder {
-  /** The IDs accepted so far; an entry's index points into it. */
-  private final List<String> ids;
+  private DuplicateFinder() {}
 
-  /** Per slot: {@code tag << 31 | index}, 0 when empty (a tag is never 0). */
-  private long[] table;
-
-  /** Occupied slots. */
-  private int size;
-
-  private static final long INDEX_MASK = (1L << 31) - 1;
-
-  DuplicateFinder(List<String> ids) {
-    this(ids, 0);
-  }
-
-  /** Sized for {@code expected} IDs up front, so that it never grows (rehashes) on the way. */
-  DuplicateFinder(List<String> ids, int expected) {
-    this.ids = ids;
-    int slots = 1 << 16;
-    while (slots < 2L * expected + 2 && slots < (1 << 30)) slots <<= 1;
-    table = new long[slots];
-  }
-
-  /** The 33 high bits of a hash, never 0 (its lowest bit set). */
-  private static long tag(long h) {
-    return (h >>> 31) | 1L;
+  /** The indexes of the IDs in {@code ids} equal to one earlier in the list. */
+  static BitSet repeats(List<String> ids) {
+    return repeats(ids, TwoThreads.worthIt(ids.size()));
   }
 
   /**
-   * True when {@code id} equals an ID already added; else records {@code id}, which the caller
-   * appends to the list next. One hash and one probe sequence over one array per ID.
+   * The same, on two threads when {@code parallel}: the hashing split by halves of the list, the
+   * partitions' checks split by halves of the partitions (a partition is checked by one thread).
    */
-  boolean repeatElseAdd(String id) {
-    long h = hash(id);
-    int i = probe(id, h);
-    if (i < 0) return true;
-    table[i] = tag(h) << 31 | ids.size(); // the index the caller appends it at
-    if (++size * 2 >= table.length) {
-      grow();
-    }
-    return false;
+  static BitSet repeats(List<String> ids, boolean parallel) {
+    int n = ids.size();
+    if (n < 2) return new BitSet();
+    // About 4,096 IDs per partition, at most 2^16 partitions.
+    int bits = Math.max(0, Math.min(16, 32 - Integer.numberOfLeadingZeros(n >>> 12)));
+    int partitions = 1 << bits;
+    long[] hashes = new long[n];
+    TwoThreads.run(
+        parallel, () -> hashAll(ids, hashes, 0, n / 2), () -> hashAll(ids, hashes, n / 2, n));
+    int[] starts = new int[partitions + 1]; // starts[p]: where partition p begins in byPartition
+    for (long h : hashes) starts[partition(h, bits) + 1]++;
+    for (int p = 0; p < partitions; p++) starts[p + 1] += starts[p];
+    int[] fill = starts.clone();
+    int[] byPartition = new int[n]; // indexes, grouped by partition, in input order within each
+    for (int i = 0; i < n; i++) byPartition[fill[partition(hashes[i], bits)]++] = i;
+    int middle = 0; // the first partition of the second half, by IDs
+    while (middle < partitions && starts[middle] < n / 2) middle++;
+    int split = middle;
+    BitSet first = new BitSet();
+    BitSet second = new BitSet();
+    TwoThreads.run(
+        parallel,
+        () -> check(ids, hashes, byPartition, starts, 0, split, first),
+        () -> check(ids, hashes, byPartition, starts, split, partitions, second));
+    first.or(second);
+    return first;
   }
 
-  /** True when {@code id} equals an ID already {@link #added}. */
-  boolean isRepeat(String id) {
-    return probe(id, hash(id)) < 0;
+  private static void hashAll(List<String> ids, long[] hashes, int from, int to) {
+    for (int i = from; i < to; i++) hashes[i] = hash(ids.get(i));
   }
 
-  /** The empty slot where {@code id} (hash {@code h}) would go, or -1 when it is there already. */
-  private int probe(String id, long h) {
-    long tag = tag(h);
-    int mask = table.length - 1;
-    int i = (int) h & mask;
-    for (long e = table[i]; e != 0; e = table[i = (i + 1) & mask]) {
-      if ((e >>> 31) == tag && ids.get((int) (e & INDEX_MASK)).equals(id)) {
-        return -1;
+  /** Checks partitions {@code [fromP, toP)}, each with a small table, marking repeats. */
+  private static void check(
+      List<String> ids,
+      long[] hashes,
+      int[] byPartition,
+      int[] starts,
+      int fromP,
+      int toP,
+      BitSet repeats) {
+    int largest = 0;
+    for (int p = fromP; p < toP; p++) largest = Math.max(largest, starts[p + 1] - starts[p]);
+    int slots = 16;
+    while (slots < 2 * largest) slots <<= 1;
+    int[] table = new int[slots]; // index + 1 of an ID, 0 for an empty slot
+    for (int p = fromP; p < toP; p++) {
+      int from = starts[p];
+      int to = starts[p + 1];
+      int cap = 16;
+      while (cap < 2 * (to - from)) cap <<= 1;
+      int mask = cap - 1;
+      Arrays.fill(table, 0, cap, 0);
+      for (int k = from; k < to; k++) {
+        int i = byPartition[k];
+        long h = hashes[i];
+        int s = (int) h & mask;
+        for (int e = table[s]; e != 0; e = table[s = (s + 1) & mask]) {
+          if (hashes[e - 1] == h && ids.get(e - 1).equals(ids.get(i))) {
+            repeats.set(i);
+            s = -1;
+            break;
+          }
+        }
+        if (s >= 0) table[s] = i + 1;
       }
     }
-    return i;
   }
 
-  /** Records the ID just appended to the list. */
-  void added(String id) {
-    if (size * 2 >= table.length) {
-      grow();
-    }
-    insert(hash(id), ids.size() - 1);
-    size++;
-  }
-
-  private void insert(long h, int index) {
-    int mask = table.length - 1;
-    int i = (int) h & mask;
-    while (table[i] != 0) {
-      i = (i + 1) & mask;
-    }
-    table[i] = tag(h) << 31 | index;
-  }
-
-  /** Doubles the table; the slot bits are not stored, so each ID's hash is computed again. */
-  private void grow() {
-    long[] old = table;
-    table = new long[old.length * 2];
-    for (long e : old) {
-      if (e != 0) {
-        int index = (int) (e & INDEX_MASK);
-        insert(hash(ids.get(index)), index);
-      }
-    }
+  /** The partition of a hash: its top {@code bits} bits (the table uses the low ones). */
+  private static int partition(long h, int bits) {
+    return bits == 0 ? 0 : (int) (h >>> (64 - bits));
   }
 
   /** A 64-bit mix of the string's chars; never 0. */

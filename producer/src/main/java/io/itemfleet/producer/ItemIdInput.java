@@ -8,6 +8,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 
@@ -66,91 +67,124 @@ public record ItemIdInput(
     if (all.length > maxInputBytes) {
       throw new InputTooLargeException(maxInputBytes);
     }
-    int lines = 1;
-    for (byte b : all) {
-      if (b == '\n') lines++;
+    // Two halves, split at a line's start, are read side by side on a large input.
+    int cut = all.length;
+    if (TwoThreads.worthIt(all.length)) {
+      int nl = all.length / 2;
+      while (nl < all.length && all[nl] != '\n') nl++;
+      cut = Math.min(all.length, nl + 1);
     }
-    // Sized up front for up to a million IDs (no copying or rehashing on the way); beyond, or for
-    // inputs of mostly blank lines, the structures grow as IDs arrive.
-    int expected = Math.min(lines, 1 << 20);
-    List<String> ids = new ArrayList<>(expected);
-    List<String> errors = new ArrayList<>();
-    long errorCount = 0;
-    long duplicates = 0;
-    String firstDuplicate = null;
-    DuplicateFinder seen = new DuplicateFinder(ids, expected);
-    CharsetDecoder utf8 =
-        StandardCharsets.UTF_8
-            .newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT);
-    long lineNo = 0;
-    int start = 0;
-    while (start < all.length) {
-      int end = start;
-      boolean ascii = true;
-      boolean control = false; // an ASCII control character other than the trimmed \t and \r
-      while (end < all.length && all[end] != '\n') {
-        byte b = all[end];
-        ascii &= b >= 0;
-        control |= (b >= 0 && b < 0x20 && b != '\t' && b != '\r') || b == 0x7f;
-        end++;
+    long linesBefore = 0;
+    for (int i = 0; i < cut; i++) {
+      if (all[i] == '\n') linesBefore++;
+    }
+    Part head = new Part(all, 0, cut, 0, maxIdBytes);
+    Part tail = new Part(all, cut, all.length, linesBefore, maxIdBytes);
+    TwoThreads.run(cut < all.length, head::scan, tail::scan);
+    List<String> ids = head.ids;
+    ids.addAll(tail.ids);
+    List<String> errors = new ArrayList<>(head.errors);
+    for (String e : tail.errors) {
+      if (errors.size() < MAX_ERRORS) errors.add(e);
+    }
+    long errorCount = head.errorCount + tail.errorCount;
+    // Duplicates are looked for once every line is read, partition by partition (DuplicateFinder).
+    BitSet repeats = DuplicateFinder.repeats(ids);
+    int duplicates = repeats.cardinality();
+    String firstDuplicate = duplicates == 0 ? null : ids.get(repeats.nextSetBit(0));
+    if (dropDuplicates && duplicates > 0) {
+      List<String> once = new ArrayList<>(ids.size() - duplicates);
+      for (int i = 0; i < ids.size(); i++) {
+        if (!repeats.get(i)) once.add(ids.get(i));
       }
-      lineNo++;
-      int from = start;
-      int to = end;
-      start = end + 1;
-      while (from < to && isSpace(all[from])) from++;
-      while (to > from && isSpace(all[to - 1])) to--;
-      if (from == to || all[from] == '#') {
-        continue;
-      }
-      String problem = null;
-      String id = null;
-      if (ascii) {
-        id = new String(all, from, to - from, StandardCharsets.ISO_8859_1);
-      } else {
-        try {
-          id = utf8.decode(ByteBuffer.wrap(all, from, to - from)).toString().strip();
-        } catch (CharacterCodingException e) {
-          problem = "not valid UTF-8";
-        }
-      }
-      if (problem == null && to - from > maxIdBytes) {
-        problem = "the item ID is " + (to - from) + " bytes, the limit is " + maxIdBytes;
-      }
-      // An ASCII line without control bytes needs no look at its chars; the trimmed ends may have
-      // held \t or \r, which are checked again here inside the ID.
-      boolean check = !ascii || control || hasTabOrCr(all, from, to);
-      for (int i = 0; check && problem == null && i < id.length(); i++) {
-        if (Character.isISOControl(id.charAt(i))) {
-          problem =
-              "the item ID contains control character U+"
-                  + String.format("%04X", (int) id.charAt(i));
-        }
-      }
-      if (problem != null) {
-        errorCount++;
-        if (errors.size() < MAX_ERRORS) {
-          errors.add("line " + lineNo + ": " + problem);
-        }
-        continue;
-      }
-      if (seen.repeatElseAdd(id)) {
-        duplicates++;
-        if (firstDuplicate == null) {
-          firstDuplicate = id;
-        }
-        if (dropDuplicates) {
-          continue;
-        }
-        ids.add(id); // kept, but not added to the table again: its first copy is there
-        continue;
-      }
-      ids.add(id);
+      ids = once;
     }
     return new ItemIdInput(
         ids, List.copyOf(errors), errorCount, duplicates, Optional.ofNullable(firstDuplicate));
+  }
+
+  /** The lines of one stretch of the input, read by one thread. */
+  private static final class Part {
+    private final byte[] all;
+    private final int begin;
+    private final int finish;
+    private final long firstLine;
+    private final int maxIdBytes;
+    final List<String> ids;
+    final List<String> errors = new ArrayList<>();
+    long errorCount;
+
+    Part(byte[] all, int begin, int finish, long linesBefore, int maxIdBytes) {
+      this.all = all;
+      this.begin = begin;
+      this.finish = finish;
+      this.firstLine = linesBefore;
+      this.maxIdBytes = maxIdBytes;
+      // Sized up front (no copying on the way) from a guess of at least 8 bytes per line.
+      this.ids = new ArrayList<>(Math.min((finish - begin) / 8 + 16, 1 << 20));
+    }
+
+    void scan() {
+      CharsetDecoder utf8 =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT);
+      long lineNo = firstLine;
+      int start = begin;
+      while (start < finish) {
+        int end = start;
+        boolean ascii = true;
+        boolean control = false; // an ASCII control character other than the trimmed \t and \r
+        while (end < finish && all[end] != '\n') {
+          byte b = all[end];
+          ascii &= b >= 0;
+          control |= (b >= 0 && b < 0x20 && b != '\t' && b != '\r') || b == 0x7f;
+          end++;
+        }
+        lineNo++;
+        int from = start;
+        int to = end;
+        start = end + 1;
+        while (from < to && isSpace(all[from])) from++;
+        while (to > from && isSpace(all[to - 1])) to--;
+        if (from == to || all[from] == '#') {
+          continue;
+        }
+        String problem = null;
+        String id = null;
+        if (ascii) {
+          id = new String(all, from, to - from, StandardCharsets.ISO_8859_1);
+        } else {
+          try {
+            id = utf8.decode(ByteBuffer.wrap(all, from, to - from)).toString().strip();
+          } catch (CharacterCodingException e) {
+            problem = "not valid UTF-8";
+          }
+        }
+        if (problem == null && to - from > maxIdBytes) {
+          problem = "the item ID is " + (to - from) + " bytes, the limit is " + maxIdBytes;
+        }
+        // An ASCII line without control bytes needs no look at its chars; the trimmed ends may
+        // have held \t or \r, which are checked again here inside the ID.
+        boolean check = !ascii || control || hasTabOrCr(all, from, to);
+        for (int i = 0; check && problem == null && i < id.length(); i++) {
+          if (Character.isISOControl(id.charAt(i))) {
+            problem =
+                "the item ID contains control character U+"
+                    + String.format("%04X", (int) id.charAt(i));
+          }
+        }
+        if (problem != null) {
+          errorCount++;
+          if (errors.size() < MAX_ERRORS) {
+            errors.add("line " + lineNo + ": " + problem);
+          }
+          continue;
+        }
+        ids.add(id);
+      }
+    }
   }
 
   private static boolean hasTabOrCr(byte[] b, int from, int to) {

@@ -228,9 +228,11 @@ public final class ProduceRun {
     if (ok > 0) {
       JobManifest m = new JobManifest(job, type, ok, runId, clock.instant(), labels);
       try {
-        producer
-            .send(new ProducerRecord<>(topics.jobs(), job + "/" + runId, codec.encodeJobEvent(m)))
-            .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        var sent =
+            producer.send(
+                new ProducerRecord<>(topics.jobs(), job + "/" + runId, codec.encodeJobEvent(m)));
+        producer.flush(); // out now, not after linger.ms
+        sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         manifest = Optional.of(m);
       } catch (ExecutionException e) {
         firstError.compareAndSet(null, e.getCause() instanceof Exception c ? c : e);

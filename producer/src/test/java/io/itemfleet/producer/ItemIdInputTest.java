@@ -57,7 +57,7 @@ class ItemIdInputTest {
   }
 
   @Test
-  void duplicatesAmongManyIdsAreFoundExactlyAcrossTableGrowth() throws IOException {
+  void duplicatesAmongManyIdsAreFoundExactlyAcrossPartitions() throws IOException {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < 200_000; i++) sb.append("id-").append(i).append('\n');
     for (int i = 0; i < 200_000; i += 1000) sb.append("id-").append(i).append('\n');
@@ -65,6 +65,35 @@ class ItemIdInputTest {
     assertThat(in.ids()).hasSize(200_000);
     assertThat(in.duplicates()).isEqualTo(200);
     assertThat(in.firstDuplicate()).contains("id-0");
+  }
+
+  @Test
+  void aLargeInputReadInTwoHalvesKeepsOrderLineNumbersAndCrossHalfDuplicates() throws IOException {
+    // Over TwoThreads.MIN_PARALLEL bytes: read as two halves split at a line's start.
+    int n = 40_000;
+    StringBuilder sb = new StringBuilder();
+    for (int i = 1; i <= n; i++) {
+      if (i == 3 || i == 39_990) {
+        sb.append("bad\u0001").append(i).append('\n');
+      } else if (i == 39_999) {
+        sb.append("item-5\n"); // a copy, in the second half, of an ID from the first
+      } else {
+        sb.append("item-").append(i).append('\n');
+      }
+    }
+    assertThat(sb.length()).isGreaterThan(TwoThreads.MIN_PARALLEL);
+    ItemIdInput in = read(sb.toString(), false);
+    assertThat(in.errors())
+        .containsExactly(
+            "line 3: the item ID contains control character U+0001",
+            "line 39990: the item ID contains control character U+0001");
+    assertThat(in.ids()).hasSize(n - 2);
+    assertThat(in.ids().get(0)).isEqualTo("item-1");
+    assertThat(in.ids().get(n - 3)).isEqualTo("item-40000");
+    assertThat(in.duplicates()).isEqualTo(1);
+    assertThat(in.firstDuplicate()).contains("item-5");
+    ItemIdInput dropped = read(sb.toString(), true);
+    assertThat(dropped.ids()).hasSize(n - 3).doesNotHaveDuplicates();
   }
 
   @Test
