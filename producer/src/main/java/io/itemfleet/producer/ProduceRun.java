@@ -7,7 +7,6 @@ import io.itemfleet.schemas.JobManifest;
 import io.itemfleet.schemas.MessageCodec;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.schemas.TaskOptions;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -73,14 +72,11 @@ public final class ProduceRun {
   private static final Header REPLAY_HEADER =
       new RecordHeader(FleetHeaders.REPLAY, new byte[] {'1'});
 
-  /**
-   * The fleet-job and fleet-type headers of plain records, shared by every record of the run
-   * (headers are immutable; each record gets its own list of them).
-   */
-  private final List<Header> plainHeaders;
+  /** The start of every compact record's value: the run's job and type. */
+  private final byte[] compactPrefix;
 
-  /** The same, with the replay mark. */
-  private final List<Header> replayHeaders;
+  /** The headers of a compact record: none, or the replay mark. */
+  private final List<Header> compactHeaders;
 
   /** Whether every message carries the replay header ({@code fleet replay}). */
   private final boolean replay;
@@ -110,11 +106,8 @@ public final class ProduceRun {
     this.type = type;
     this.runId = runId;
     this.labels = Map.copyOf(labels);
-    this.plainHeaders =
-        List.of(
-            new RecordHeader(FleetHeaders.JOB, job.getBytes(StandardCharsets.UTF_8)),
-            new RecordHeader(FleetHeaders.TYPE, type.getBytes(StandardCharsets.UTF_8)));
-    this.replayHeaders = List.of(plainHeaders.get(0), plainHeaders.get(1), REPLAY_HEADER);
+    this.compactPrefix = MessageCodec.compactPrefix(job, type);
+    this.compactHeaders = replay ? List.of(REPLAY_HEADER) : null;
   }
 
   /** The outcome of a run. */
@@ -135,13 +128,13 @@ public final class ProduceRun {
   }
 
   /**
-   * Enqueues one item with no payload or options. The fast path of {@code fleet produce}: an ID in
-   * the plain form (see {@link #record}) goes out as the ID with the run's shared job and type
-   * headers, without a {@link TaskMessage} or any JSON; the job and type were checked once, when
-   * the run started. Any other ID (empty, leading '{', outer whitespace) takes the checked path.
+   * Enqueues one item with no payload or options. The fast path of {@code fleet produce}: the item
+   * goes out as a compact record (see {@link #record}) built from the run's job-and-type prefix,
+   * without a {@link TaskMessage}, JSON or headers; the job and type were checked once, when the
+   * run started. An empty ID takes the checked path (and is refused there).
    */
   public void submit(String item) {
-    if (item.isEmpty() || !plainId(item)) {
+    if (item.isEmpty()) {
       submit(TaskMessage.of(job, type, item));
       return;
     }
@@ -153,19 +146,12 @@ public final class ProduceRun {
               null,
               null,
               item,
-              item.getBytes(StandardCharsets.UTF_8),
-              replay ? replayHeaders : plainHeaders),
+              MessageCodec.compact(compactPrefix, item),
+              compactHeaders),
           callback);
     } catch (RuntimeException e) {
       onCompletion(null, e);
     }
-  }
-
-  /** True when the ID travels unchanged as a plain value: no leading '{', no outer whitespace. */
-  private static boolean plainId(String item) {
-    return item.charAt(0) != '{'
-        && !Character.isWhitespace(item.charAt(0))
-        && !Character.isWhitespace(item.charAt(item.length() - 1));
   }
 
   /** Enqueues one item with per-message options and a payload ({@code NullNode} for none). */
@@ -247,27 +233,23 @@ public final class ProduceRun {
   }
 
   /**
-   * A first attempt with no payload or options travels as a plain item ID (the value) with the job
-   * and type in headers: a third of the bytes of the JSON form, and no JSON to parse in the worker.
-   * Anything else, or an ID the plain form would change (leading '{', outer whitespace), is JSON.
+   * A first attempt with no payload or options travels as a compact item: {@code RS job US type US
+   * item} in the value ({@link MessageCodec#compactPrefix}), the item ID as the key, no headers —
+   * about the bytes of a bare ID as key and value, and no JSON or headers to parse in the worker.
+   * Anything else is JSON.
    */
   private ProducerRecord<String, byte[]> record(TaskMessage task) {
     String item = task.item();
-    boolean plain =
+    boolean compact =
         task.attempt() == 0
             && task.notBefore().isEmpty()
             && task.payload().isNull()
             && task.options().isEmpty()
-            && plainId(item);
+            && !item.isEmpty();
     ProducerRecord<String, byte[]> r;
-    if (plain) {
+    if (compact) {
       return new ProducerRecord<>(
-          tasksTopic,
-          null,
-          null,
-          item,
-          item.getBytes(StandardCharsets.UTF_8),
-          replay ? replayHeaders : plainHeaders);
+          tasksTopic, null, null, item, MessageCodec.compact(compactPrefix, item), compactHeaders);
     }
     r = new ProducerRecord<>(tasksTopic, item, codec.encodeTask(task));
     if (replay) r.headers().add(REPLAY_HEADER);

@@ -61,13 +61,24 @@ public final class MessageCodec {
 
   // ---- task messages -------------------------------------------------------------------------
 
+  /** Starts a compact item ({@link #compactPrefix}): ASCII record separator. */
+  public static final byte COMPACT = 0x1e;
+
+  /** Ends the job and the type in a compact item: ASCII unit separator. */
+  public static final byte SEPARATOR = 0x1f;
+
   /**
-   * Decodes a record from the tasks or retry topics. A value that is not a JSON object is a plain
-   * item ID whose job and type come from the {@link FleetHeaders} headers.
+   * Decodes a record from the tasks or retry topics. A value that starts with {@link #COMPACT} is a
+   * compact item (job, type and item ID in the value, see {@link #compactPrefix}); any other value
+   * that is not a JSON object is a plain item ID whose job and type come from the {@link
+   * FleetHeaders} headers.
    */
   public Decoded<TaskMessage> decodeTask(byte[] value, HeaderLookup headers) {
     try {
       checkBytes(value);
+      if (value.length > 0 && value[0] == COMPACT) {
+        return new Decoded.Ok<>(compactItem(value));
+      }
       if (!startsWithBrace(value)) {
         return new Decoded.Ok<>(plainItem(value, headers));
       }
@@ -126,6 +137,93 @@ public final class MessageCodec {
             g.writeEndObject();
           }
         });
+  }
+
+  /**
+   * The start of a compact item's value: {@code RS job US type US}, to which the item ID's UTF-8
+   * bytes are appended ({@link #compact}). What {@code fleet produce} sends for an item with no
+   * options or payload: no headers to build, send, store and parse per record, and nothing
+   * ambiguous, since job and type names and item IDs never contain control characters.
+   *
+   * @throws IllegalArgumentException for a job or type name {@link Names} refuses
+   */
+  public static byte[] compactPrefix(String job, String type) {
+    Names.problem("job", job).ifPresent(p -> fail(p));
+    Names.problem("type", type).ifPresent(p -> fail(p));
+    byte[] j = job.getBytes(StandardCharsets.UTF_8);
+    byte[] t = type.getBytes(StandardCharsets.UTF_8);
+    byte[] prefix = new byte[j.length + t.length + 3];
+    prefix[0] = COMPACT;
+    System.arraycopy(j, 0, prefix, 1, j.length);
+    prefix[1 + j.length] = SEPARATOR;
+    System.arraycopy(t, 0, prefix, 2 + j.length, t.length);
+    prefix[prefix.length - 1] = SEPARATOR;
+    return prefix;
+  }
+
+  private static void fail(String problem) {
+    throw new IllegalArgumentException(problem);
+  }
+
+  /** A compact item's value: {@code prefix} (from {@link #compactPrefix}) and the item ID. */
+  public static byte[] compact(byte[] prefix, String item) {
+    byte[] id = item.getBytes(StandardCharsets.UTF_8);
+    byte[] value = java.util.Arrays.copyOf(prefix, prefix.length + id.length);
+    System.arraycopy(id, 0, value, prefix.length, id.length);
+    return value;
+  }
+
+  /**
+   * The job (part 0) or type (part 1) named by a compact item's value, when it is one and that part
+   * is there; unchecked (a poison record's attribution checks it).
+   */
+  public static Optional<String> compactPart(byte[] value, int part) {
+    if (value == null || value.length == 0 || value[0] != COMPACT) return Optional.empty();
+    int from = 1;
+    for (int p = 0; ; p++) {
+      int end = indexOf(value, SEPARATOR, from);
+      if (end < 0) return Optional.empty();
+      if (p == part)
+        return Optional.of(new String(value, from, end - from, StandardCharsets.UTF_8));
+      from = end + 1;
+    }
+  }
+
+  private static int indexOf(byte[] value, byte b, int from) {
+    for (int i = from; i < value.length; i++) {
+      if (value[i] == b) return i;
+    }
+    return -1;
+  }
+
+  /** A compact item ({@link #compactPrefix}); the value is known to be UTF-8. */
+  private TaskMessage compactItem(byte[] value) {
+    int jobEnd = indexOf(value, SEPARATOR, 1);
+    int typeEnd = jobEnd < 0 ? -1 : indexOf(value, SEPARATOR, jobEnd + 1);
+    if (typeEnd < 0) {
+      throw new Rejection(
+          Kind.INVALID_VALUE,
+          "$",
+          "a compact item (value starting with U+001E) needs job U+001F type U+001F item ID");
+    }
+    String job = text(value, 1, jobEnd);
+    String type = text(value, jobEnd + 1, typeEnd);
+    if (job.length() > MAX_NAME || type.length() > MAX_NAME) {
+      throw new Rejection(
+          Kind.INVALID_VALUE, "$", "job and type names must be 1 to " + MAX_NAME + " characters");
+    }
+    return TaskMessage.of(
+        name("job", job, "job"),
+        name("type", type, "type"),
+        itemId(text(value, typeEnd + 1, value.length), "item"));
+  }
+
+  /** UTF-8 bytes already checked as such, as a string; ASCII without a decoder. */
+  private static String text(byte[] value, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (value[i] < 0) return new String(value, from, to - from, StandardCharsets.UTF_8);
+    }
+    return new String(value, from, to - from, StandardCharsets.ISO_8859_1);
   }
 
   private TaskMessage plainItem(byte[] value, HeaderLookup headers) {

@@ -85,6 +85,63 @@ class MessageCodecTest {
   }
 
   @Test
+  void compactItemsCarryJobTypeAndIdInTheValueAndIgnoreHeaders() {
+    byte[] prefix = MessageCodec.compactPrefix("videos-2026", "thumbnail");
+    byte[] v = MessageCodec.compact(prefix, "video-123");
+    assertThat(v).isEqualTo(utf8("\u001evideos-2026\u001fthumbnail\u001fvideo-123"));
+    assertThat(codec.decodeTask(v, headers).orThrow())
+        .isEqualTo(TaskMessage.of("videos-2026", "thumbnail", "video-123"));
+    assertThat(codec.decodeTask(v, HeaderLookup.NONE).orThrow().item()).isEqualTo("video-123");
+    byte[] utf = MessageCodec.compact(MessageCodec.compactPrefix("jöb", "týpe"), "café 1");
+    assertThat(codec.decodeTask(utf, HeaderLookup.NONE).orThrow())
+        .isEqualTo(TaskMessage.of("jöb", "týpe", "café 1"));
+    assertThat(MessageCodec.compactPart(v, 0)).contains("videos-2026");
+    assertThat(MessageCodec.compactPart(v, 1)).contains("thumbnail");
+    assertThat(MessageCodec.compactPart(utf8("item-1"), 0)).isEmpty();
+  }
+
+  @Test
+  void everyBrokenCompactItemIsPoisonWithACause() {
+    Map<String, String> cases =
+        Map.of(
+            "\u001e",
+            "needs job U+001F type U+001F item ID",
+            "\u001ejob-only",
+            "needs job U+001F type U+001F item ID",
+            "\u001ejob\u001ftype-only",
+            "needs job U+001F type U+001F item ID",
+            "\u001e\u001ftype\u001fitem",
+            "job name must be 1 to",
+            "\u001ejob\u001f\u001fitem",
+            "type name must be 1 to",
+            "\u001ejob\u001ftype\u001f",
+            "the item ID is empty",
+            "\u001ejob\u001ftype\u001fa\u001fb",
+            "control character U+001F",
+            "\u001ej\u202eob\u001ftype\u001fitem",
+            "control character U+202E",
+            "\u001ejob\u001ftype\u001f" + "x".repeat(2000),
+            "the limit is");
+    cases.forEach(
+        (value, cause) ->
+            assertThat(codec.decodeTask(utf8(value), headers).failure())
+                .as("%s", value)
+                .hasValueSatisfying(e -> assertThat(e.cause()).contains(cause)));
+    byte[] notUtf8 = {0x1e, 'j', 0x1f, 't', 0x1f, (byte) 0xc3, (byte) 0x28};
+    assertThat(codec.decodeTask(notUtf8, headers).failure()).isPresent();
+  }
+
+  @Test
+  void aCompactPrefixRefusesNamesThatCouldNotBeRead() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> MessageCodec.compactPrefix("a\u001fb", "t"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("control character U+001F");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> MessageCodec.compactPrefix("j", ""))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void plainItemIdWithoutJobHeaderNamesTheHeader() {
     DecodeError e =
         codec

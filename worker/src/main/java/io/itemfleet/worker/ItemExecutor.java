@@ -340,13 +340,14 @@ final class ItemExecutor {
   }
 
   ItemResult poison(ConsumerRecord<byte[], byte[]> r, DecodeError error) {
+    // Attributed to the job and type the record names, in its compact value or its headers.
     Optional<String> job =
-        header(r, FleetHeaders.JOB)
-            .map(String::strip)
+        MessageCodec.compactPart(r.value(), 0)
+            .or(() -> header(r, FleetHeaders.JOB).map(String::strip))
             .filter(j -> Names.problem("job", j).isEmpty());
     Optional<String> type =
-        header(r, FleetHeaders.TYPE)
-            .map(String::strip)
+        MessageCodec.compactPart(r.value(), 1)
+            .or(() -> header(r, FleetHeaders.TYPE).map(String::strip))
             .filter(t -> Names.problem("type", t).isEmpty());
     Instant now = clock.instant();
     byte[] raw = r.value() == null ? new byte[0] : r.value();

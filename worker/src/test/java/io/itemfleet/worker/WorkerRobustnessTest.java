@@ -148,6 +148,44 @@ class WorkerRobustnessTest {
   }
 
   @Test
+  void compactItemsRunUnderTheJobAndTypeTheyNameAndABrokenOneIsPoisonOfItsJob(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    byte[] prefix = MessageCodec.compactPrefix("cj", "t");
+    for (int i = 0; i < 50; i++) {
+      // Headers naming another job are ignored: a compact value names its own.
+      send(
+          h,
+          h.topics.tasks(),
+          MessageCodec.compact(prefix, "c-" + i),
+          Map.of(FleetHeaders.JOB, "other"));
+    }
+    send(h, h.topics.tasks(), json("\u001ecj\u001ft\u001f"), Map.of()); // no item ID: POISON
+    java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    TaskHandler handler =
+        ctx -> {
+          seen.add(ctx.job() + "/" + ctx.type() + "/" + ctx.item());
+          return HandlerResult.succeeded();
+        };
+    String yaml = "types:\n  t: {handler: noop, retries: 0}\n";
+    try (Worker w = start(h, h.redisSettings("w-compact", 8), yaml, Map.of("t", handler))) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> h.totals("cj").counts().total() >= 51);
+    }
+    var counts = h.totals("cj").counts();
+    assertThat(counts.succeeded()).isEqualTo(50);
+    assertThat(counts.poison()).isEqualTo(1);
+    assertThat(h.totals("other").counts().total()).isZero();
+    assertThat(seen).hasSize(50).contains("cj/t/c-0", "cj/t/c-49");
+    FailureEvent poison =
+        h.failures().stream().filter(f -> f.poison().isPresent()).findFirst().orElseThrow();
+    assertThat(poison.job()).contains("cj");
+    assertThat(poison.type()).contains("t");
+    assertThat(poison.errorMessage()).contains("the item ID is empty");
+  }
+
+  @Test
   void aFarFutureRetryNeverHoldsBackADueOneOnItsTierPartition(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 1);
     MessageCodec codec = new MessageCodec();
