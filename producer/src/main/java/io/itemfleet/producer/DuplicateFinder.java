@@ -2,7 +2,6 @@ package io.itemfleet.producer;
 
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.List;
 
 /**
  * Exact duplicate detection over a list of IDs, in input order: the first copy of an ID is never a
@@ -19,7 +18,7 @@ final class DuplicateFinder {
   private DuplicateFinder() {}
 
   /** The indexes of the IDs in {@code ids} equal to one earlier in the list. */
-  static BitSet repeats(List<String> ids) {
+  static BitSet repeats(IdSpans ids) {
     return repeats(ids, TwoThreads.worthIt(ids.size()));
   }
 
@@ -27,7 +26,7 @@ final class DuplicateFinder {
    * The same, on two threads when {@code parallel}: the hashing split by halves of the list, the
    * partitions' checks split by halves of the partitions (a partition is checked by one thread).
    */
-  static BitSet repeats(List<String> ids, boolean parallel) {
+  static BitSet repeats(IdSpans ids, boolean parallel) {
     int n = ids.size();
     if (n < 2) return new BitSet();
     // About 4,096 IDs per partition, at most 2^16 partitions.
@@ -55,13 +54,14 @@ final class DuplicateFinder {
     return first;
   }
 
-  private static void hashAll(List<String> ids, long[] hashes, int from, int to) {
-    for (int i = from; i < to; i++) hashes[i] = hash(ids.get(i));
+  private static void hashAll(IdSpans ids, long[] hashes, int from, int to) {
+    byte[] b = ids.bytes();
+    for (int i = from; i < to; i++) hashes[i] = hash(b, ids.start(i), ids.length(i));
   }
 
   /** Checks partitions {@code [fromP, toP)}, each with a small table, marking repeats. */
   private static void check(
-      List<String> ids,
+      IdSpans ids,
       long[] hashes,
       int[] byPartition,
       int[] starts,
@@ -85,7 +85,7 @@ final class DuplicateFinder {
         long h = hashes[i];
         int s = (int) h & mask;
         for (int e = table[s]; e != 0; e = table[s = (s + 1) & mask]) {
-          if (hashes[e - 1] == h && ids.get(e - 1).equals(ids.get(i))) {
+          if (hashes[e - 1] == h && ids.same(e - 1, i)) {
             repeats.set(i);
             s = -1;
             break;
@@ -101,15 +101,26 @@ final class DuplicateFinder {
     return bits == 0 ? 0 : (int) (h >>> (64 - bits));
   }
 
-  /** A 64-bit mix of the string's chars; never 0. */
-  static long hash(String s) {
-    long h = 0x9E3779B97F4A7C15L;
-    for (int i = 0; i < s.length(); i++) {
-      h = (h ^ s.charAt(i)) * 0x100000001B3L;
+  /** A 64-bit mix of the bytes {@code b[from, from + length)}; never 0. */
+  static long hash(byte[] b, int from, int length) {
+    long h = 0x9E3779B97F4A7C15L ^ length;
+    int i = from;
+    int end = from + length;
+    for (; i + 8 <= end; i += 8) {
+      h = (h ^ (long) LONGS.get(b, i)) * 0x9E3779B97F4A7C15L;
+      h ^= h >>> 29;
+    }
+    for (; i < end; i++) {
+      h = (h ^ b[i]) * 0x100000001B3L;
     }
     h ^= h >>> 33;
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;
     return h == 0 ? 1 : h;
   }
+
+  /** Reads 8 bytes at once, in any alignment. */
+  private static final java.lang.invoke.VarHandle LONGS =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+          long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 }

@@ -81,7 +81,7 @@ public record ItemIdInput(
     Part head = new Part(all, 0, cut, 0, maxIdBytes);
     Part tail = new Part(all, cut, all.length, linesBefore, maxIdBytes);
     TwoThreads.run(cut < all.length, head::scan, tail::scan);
-    List<String> ids = head.ids;
+    IdSpans ids = head.ids;
     ids.addAll(tail.ids);
     List<String> errors = new ArrayList<>(head.errors);
     for (String e : tail.errors) {
@@ -93,11 +93,7 @@ public record ItemIdInput(
     int duplicates = repeats.cardinality();
     String firstDuplicate = duplicates == 0 ? null : ids.get(repeats.nextSetBit(0));
     if (dropDuplicates && duplicates > 0) {
-      List<String> once = new ArrayList<>(ids.size() - duplicates);
-      for (int i = 0; i < ids.size(); i++) {
-        if (!repeats.get(i)) once.add(ids.get(i));
-      }
-      ids = once;
+      ids = ids.without(repeats);
     }
     return new ItemIdInput(
         ids, List.copyOf(errors), errorCount, duplicates, Optional.ofNullable(firstDuplicate));
@@ -110,7 +106,7 @@ public record ItemIdInput(
     private final int finish;
     private final long firstLine;
     private final int maxIdBytes;
-    final List<String> ids;
+    final IdSpans ids;
     final List<String> errors = new ArrayList<>();
     long errorCount;
 
@@ -121,7 +117,7 @@ public record ItemIdInput(
       this.firstLine = linesBefore;
       this.maxIdBytes = maxIdBytes;
       // Sized up front (no copying on the way) from a guess of at least 8 bytes per line.
-      this.ids = new ArrayList<>(Math.min((finish - begin) / 8 + 16, 1 << 20));
+      this.ids = new IdSpans(all, Math.min((finish - begin) / 8 + 16, 1 << 20));
     }
 
     void scan() {
@@ -152,27 +148,37 @@ public record ItemIdInput(
           continue;
         }
         String problem = null;
-        String id = null;
-        if (ascii) {
-          id = new String(all, from, to - from, StandardCharsets.ISO_8859_1);
-        } else {
+        int idFrom = from;
+        int idTo = to;
+        if (!ascii) {
+          // The ID is the decoded line stripped of Unicode whitespace: its bytes are the UTF-8 of
+          // what is left, a stretch of the line (valid UTF-8 decodes and encodes back exactly).
+          String id = null;
           try {
-            id = utf8.decode(ByteBuffer.wrap(all, from, to - from)).toString().strip();
+            String line = utf8.decode(ByteBuffer.wrap(all, from, to - from)).toString();
+            id = line.strip();
+            String lead = line.substring(0, line.length() - line.stripLeading().length());
+            idFrom = from + lead.getBytes(StandardCharsets.UTF_8).length;
+            idTo = idFrom + id.getBytes(StandardCharsets.UTF_8).length;
           } catch (CharacterCodingException e) {
             problem = "not valid UTF-8";
           }
-        }
-        if (problem == null && to - from > maxIdBytes) {
+          if (problem == null && id.isEmpty()) {
+            problem = "the line holds only whitespace characters (no item ID)";
+          }
+          if (problem == null && to - from > maxIdBytes) {
+            problem = "the item ID is " + (to - from) + " bytes, the limit is " + maxIdBytes;
+          }
+          for (int i = 0; problem == null && i < id.length(); i++) {
+            if (Character.isISOControl(id.charAt(i))) problem = controlCharacter(id.charAt(i));
+          }
+        } else if (to - from > maxIdBytes) {
           problem = "the item ID is " + (to - from) + " bytes, the limit is " + maxIdBytes;
-        }
-        // An ASCII line without control bytes needs no look at its chars; the trimmed ends may
-        // have held \t or \r, which are checked again here inside the ID.
-        boolean check = !ascii || control || hasTabOrCr(all, from, to);
-        for (int i = 0; check && problem == null && i < id.length(); i++) {
-          if (Character.isISOControl(id.charAt(i))) {
-            problem =
-                "the item ID contains control character U+"
-                    + String.format("%04X", (int) id.charAt(i));
+        } else if (control || hasTabOrCr(all, from, to)) {
+          // An ASCII line without control bytes needs no look at each byte; the trimmed ends may
+          // have held \t or \r, which are checked again here inside the ID.
+          for (int i = from; problem == null && i < to; i++) {
+            if (all[i] < 0x20 || all[i] == 0x7f) problem = controlCharacter((char) all[i]);
           }
         }
         if (problem != null) {
@@ -182,9 +188,13 @@ public record ItemIdInput(
           }
           continue;
         }
-        ids.add(id);
+        ids.add(idFrom, idTo, ascii);
       }
     }
+  }
+
+  private static String controlCharacter(char c) {
+    return "the item ID contains control character U+" + String.format("%04X", (int) c);
   }
 
   private static boolean hasTabOrCr(byte[] b, int from, int to) {

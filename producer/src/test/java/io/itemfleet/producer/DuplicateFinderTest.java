@@ -11,6 +11,26 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class DuplicateFinderTest {
+  /** The IDs as spans of one byte array, the way {@link ItemIdInput} holds them. */
+  private static IdSpans spans(List<String> ids) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    List<int[]> at = new ArrayList<>();
+    for (String id : ids) {
+      byte[] b = id.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      at.add(new int[] {out.size(), out.size() + b.length});
+      out.writeBytes(b);
+      out.write('\n');
+    }
+    IdSpans s = new IdSpans(out.toByteArray(), ids.size());
+    for (int i = 0; i < ids.size(); i++) {
+      s.add(at.get(i)[0], at.get(i)[1], ids.get(i).chars().allMatch(c -> c < 0x80));
+    }
+    for (int i = 0; i < ids.size(); i += Math.max(1, ids.size() / 100)) {
+      assertThat(s.get(i)).isEqualTo(ids.get(i));
+    }
+    return s;
+  }
+
   /** What {@link DuplicateFinder#repeats} must return: every copy after an ID's first. */
   private static BitSet expected(List<String> ids) {
     Set<String> seen = new HashSet<>();
@@ -29,8 +49,9 @@ class DuplicateFinderTest {
       int distinct = Math.max(1, n / 3 * 2);
       for (int i = 0; i < n; i++) ids.add("item-" + r.nextInt(distinct));
       BitSet want = expected(ids);
-      assertThat(DuplicateFinder.repeats(ids, false)).as("n=%d, one thread", n).isEqualTo(want);
-      assertThat(DuplicateFinder.repeats(ids, true)).as("n=%d, two threads", n).isEqualTo(want);
+      IdSpans s = spans(ids);
+      assertThat(DuplicateFinder.repeats(s, false)).as("n=%d, one thread", n).isEqualTo(want);
+      assertThat(DuplicateFinder.repeats(s, true)).as("n=%d, two threads", n).isEqualTo(want);
     }
   }
 
@@ -38,10 +59,29 @@ class DuplicateFinderTest {
   void oneIdRepeatedEverywhereKeepsOnlyItsFirstCopy() {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 50_000; i++) ids.add(i % 7 == 3 ? "other-" + i : "same");
-    BitSet repeats = DuplicateFinder.repeats(ids, true);
+    BitSet repeats = DuplicateFinder.repeats(spans(ids), true);
     assertThat(repeats).isEqualTo(expected(ids));
     assertThat(repeats.get(0)).isFalse();
     assertThat(repeats.cardinality()).isEqualTo(50_000 - 7_143 - 1);
+  }
+
+  @Test
+  void idsThatDifferInOneByteAnywhereAreNotDuplicates() {
+    List<String> ids = new ArrayList<>();
+    String base = "videos/2026/11/29/camera-07/frame-000123.jpg";
+    for (int at = 0; at < base.length(); at++) {
+      for (char c : new char[] {'x', 'é', '0'}) {
+        ids.add(base.substring(0, at) + c + base.substring(at + 1));
+      }
+    }
+    ids.add(base);
+    ids.add(base.substring(0, 7)); // shorter than one 8-byte word
+    ids.add(base.substring(0, 8));
+    ids.add(base.substring(0, 9));
+    ids.add(base); // the one true duplicate
+    BitSet want = expected(ids);
+    assertThat(want.cardinality()).isGreaterThan(0);
+    assertThat(DuplicateFinder.repeats(spans(ids), false)).isEqualTo(want);
   }
 
   @Test
@@ -55,7 +95,7 @@ class DuplicateFinderTest {
     }
     assertThat(ids.stream().map(String::hashCode).distinct()).hasSize(1);
     ids.add(ids.get(17));
-    BitSet repeats = DuplicateFinder.repeats(ids);
+    BitSet repeats = DuplicateFinder.repeats(spans(ids));
     assertThat(repeats.cardinality()).isEqualTo(1);
     assertThat(repeats.get(ids.size() - 1)).isTrue();
   }

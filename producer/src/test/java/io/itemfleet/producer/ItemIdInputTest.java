@@ -97,6 +97,17 @@ class ItemIdInputTest {
   }
 
   @Test
+  void nonAsciiIdsAreStrippedOfUnicodeSpaceAndALineOfOnlySuchSpaceIsAnError() throws IOException {
+    ItemIdInput in = read("\u3000café-1\u2003\nplain\n\u3000\u3000\nnaïve\n", false);
+    assertThat(in.ids()).containsExactly("café-1", "plain", "naïve");
+    assertThat(in.errors())
+        .containsExactly("line 3: the line holds only whitespace characters (no item ID)");
+    ItemIdInput dup = read("café-1\n\u3000café-1\n", false);
+    assertThat(dup.duplicates()).isEqualTo(1);
+    assertThat(dup.firstDuplicate()).contains("café-1");
+  }
+
+  @Test
   void onlyTheFirstTenErrorsAreListedButAllAreCounted() throws IOException {
     ItemIdInput in = read("\u0001\n".repeat(25), false);
     assertThat(in.errors()).hasSize(10);
