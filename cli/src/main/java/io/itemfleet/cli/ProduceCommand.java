@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import io.itemfleet.producer.ItemIdInput;
 import io.itemfleet.producer.ItemRange;
 import io.itemfleet.producer.ProduceRun;
+import io.itemfleet.producer.RecordForm;
 import io.itemfleet.producer.TaskProducer;
 import io.itemfleet.producer.TopicAdmin;
 import io.itemfleet.schemas.Backoff;
@@ -147,6 +148,17 @@ final class ProduceCommand implements Callable<Integer> {
   Map<String, String> labels = new LinkedHashMap<>();
 
   @Option(
+      names = "--record-form",
+      paramLabel = "FORM",
+      defaultValue = "compact",
+      description =
+          "How items without options or payload are sent: compact (job, type and ID in the value;"
+              + " the default) or headers (the ID as the value, job and type in fleet-job/fleet-type"
+              + " headers: what workers built before 2026-11-29 read; use it until every worker is"
+              + " upgraded).")
+  String recordForm;
+
+  @Option(
       names = "--skip-duplicates",
       description = "Send an ID repeated in the input only once (default: send all, report them).")
   boolean skipDuplicates;
@@ -165,6 +177,7 @@ final class ProduceCommand implements Callable<Integer> {
     TaskOptions options = options();
     Function<String, JsonNode> payloadFor = payloadTemplate();
     Duration wait = duration("--connect-timeout", connectTimeout);
+    RecordForm form = recordForm();
     Map<String, Object> clientProperties = kafka.clientProperties();
     // Reach the broker and create missing topics while the input is read and checked.
     CompletableFuture<Void> ready =
@@ -206,7 +219,7 @@ final class ProduceCommand implements Callable<Integer> {
     boolean bar = Terminal.interactive();
     ProduceRun.Result result;
     try (TaskProducer producer = started) {
-      ProduceRun run = producer.startRun(job, type, labels);
+      ProduceRun run = producer.startRun(job, type, labels, form);
       boolean plainItems = options.isEmpty() && payload == null;
       long i = 0;
       long nextDraw = 0;
@@ -257,6 +270,16 @@ final class ProduceCommand implements Callable<Integer> {
             ? "A manifest for the " + result.acknowledged() + " acknowledged items was published."
             : "No manifest was published, so the job's expected total does not include them.");
     return EXIT_PARTIAL;
+  }
+
+  private RecordForm recordForm() {
+    return switch (recordForm.strip().toLowerCase(Locale.ROOT)) {
+      case "compact" -> RecordForm.COMPACT;
+      case "headers" -> RecordForm.HEADERS;
+      default ->
+          throw new UsageException(
+              "--record-form must be 'compact' or 'headers', was '" + recordForm + "'");
+    };
   }
 
   private Iterable<String> source() throws IOException {

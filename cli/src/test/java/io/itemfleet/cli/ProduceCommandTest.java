@@ -119,6 +119,42 @@ class ProduceCommandTest {
   }
 
   @Test
+  void itemsGoOutCompactByDefaultAndWithHeadersOnRequest(TestFleet f) {
+    Run compact = fleet(args(f, "--job", "c1", "--type", "sim", "--range", "1..3"));
+    assertThat(compact.code()).as(compact.err()).isZero();
+    Run headers =
+        fleet(
+            args(f, "--job", "h1", "--type", "sim", "--range", "4..6", "--record-form", "headers"));
+    assertThat(headers.code()).as(headers.err()).isZero();
+    MessageCodec codec = new MessageCodec();
+    for (ConsumerRecord<String, byte[]> r : read(f, f.topic("tasks"), 6)) {
+      int item = Integer.parseInt(r.key());
+      TaskMessage t =
+          codec
+              .decodeTask(
+                  r.value(),
+                  name ->
+                      java.util.Optional.ofNullable(r.headers().lastHeader(name))
+                          .map(h -> new String(h.value(), StandardCharsets.UTF_8)))
+              .orThrow();
+      assertThat(t.item()).isEqualTo(r.key());
+      if (item <= 3) {
+        assertThat(r.value()[0]).isEqualTo(MessageCodec.COMPACT);
+        assertThat(r.headers().toArray()).isEmpty();
+        assertThat(t.job()).isEqualTo("c1");
+      } else {
+        assertThat(new String(r.value(), StandardCharsets.UTF_8)).isEqualTo(r.key());
+        assertThat(r.headers().lastHeader("fleet-job").value()).isEqualTo("h1".getBytes());
+        assertThat(t.job()).isEqualTo("h1");
+      }
+    }
+    Run bad =
+        fleet(args(f, "--job", "x", "--type", "sim", "--range", "1..2", "--record-form", "json"));
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--record-form must be 'compact' or 'headers', was 'json'");
+  }
+
+  @Test
   void badLinesInAFileSendNothingAndExit2(TestFleet f) throws Exception {
     Path ids = tmp.resolve("ids.txt");
     Files.writeString(ids, "a\n" + "x".repeat(2000) + "\nb\n");
@@ -246,8 +282,14 @@ class ProduceCommandTest {
                             x.topic(),
                             x.partition(),
                             x.offset(),
+                            x.timestamp(),
+                            x.timestampType(),
+                            x.serializedKeySize(),
+                            x.serializedValueSize(),
                             new String(x.key(), StandardCharsets.UTF_8),
-                            x.value())));
+                            x.value(),
+                            x.headers(),
+                            x.leaderEpoch())));
       }
     }
     return out;

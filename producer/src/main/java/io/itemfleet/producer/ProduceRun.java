@@ -7,6 +7,7 @@ import io.itemfleet.schemas.JobManifest;
 import io.itemfleet.schemas.MessageCodec;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.schemas.TaskOptions;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -75,8 +76,15 @@ public final class ProduceRun {
   /** The start of every compact record's value: the run's job and type. */
   private final byte[] compactPrefix;
 
-  /** The headers of a compact record: none, or the replay mark. */
-  private final List<Header> compactHeaders;
+  /**
+   * The headers of a record without options or payload, shared by every such record of the run
+   * (headers are immutable; each record gets its own list of them): in the compact form none, or
+   * the replay mark; in the headers form the job and type, and the replay mark.
+   */
+  private final List<Header> simpleHeaders;
+
+  /** How records without options or payload are sent. */
+  private final RecordForm form;
 
   /** Whether every message carries the replay header ({@code fleet replay}). */
   private final boolean replay;
@@ -93,7 +101,8 @@ public final class ProduceRun {
       String type,
       String runId,
       Map<String, String> labels,
-      boolean replay) {
+      boolean replay,
+      RecordForm form) {
     this.replay = replay;
     // Validates job and type the way workers will.
     TaskMessage.of(job, type, "probe");
@@ -106,8 +115,17 @@ public final class ProduceRun {
     this.type = type;
     this.runId = runId;
     this.labels = Map.copyOf(labels);
+    this.form = form;
     this.compactPrefix = MessageCodec.compactPrefix(job, type);
-    this.compactHeaders = replay ? List.of(REPLAY_HEADER) : null;
+    List<Header> named =
+        List.of(
+            new RecordHeader(FleetHeaders.JOB, job.getBytes(StandardCharsets.UTF_8)),
+            new RecordHeader(FleetHeaders.TYPE, type.getBytes(StandardCharsets.UTF_8)));
+    if (form == RecordForm.COMPACT) {
+      this.simpleHeaders = replay ? List.of(REPLAY_HEADER) : null;
+    } else {
+      this.simpleHeaders = replay ? List.of(named.get(0), named.get(1), REPLAY_HEADER) : named;
+    }
   }
 
   /** The outcome of a run. */
@@ -134,24 +152,32 @@ public final class ProduceRun {
    * run started. An empty ID takes the checked path (and is refused there).
    */
   public void submit(String item) {
-    if (item.isEmpty()) {
+    if (item.isEmpty() || (form == RecordForm.HEADERS && !plainId(item))) {
       submit(TaskMessage.of(job, type, item));
       return;
     }
     submitted++;
     try {
-      producer.send(
-          new ProducerRecord<>(
-              tasksTopic,
-              null,
-              null,
-              item,
-              MessageCodec.compact(compactPrefix, item),
-              compactHeaders),
-          callback);
+      producer.send(simple(item), callback);
     } catch (RuntimeException e) {
       onCompletion(null, e);
     }
+  }
+
+  /** The record of an item without options or payload, in the run's {@link RecordForm}. */
+  private ProducerRecord<String, byte[]> simple(String item) {
+    byte[] value =
+        form == RecordForm.COMPACT
+            ? MessageCodec.compact(compactPrefix, item)
+            : item.getBytes(StandardCharsets.UTF_8);
+    return new ProducerRecord<>(tasksTopic, null, null, item, value, simpleHeaders);
+  }
+
+  /** True when the ID travels unchanged as a plain value: no leading '{', no outer whitespace. */
+  private static boolean plainId(String item) {
+    return item.charAt(0) != '{'
+        && !Character.isWhitespace(item.charAt(0))
+        && !Character.isWhitespace(item.charAt(item.length() - 1));
   }
 
   /** Enqueues one item with per-message options and a payload ({@code NullNode} for none). */
@@ -240,16 +266,16 @@ public final class ProduceRun {
    */
   private ProducerRecord<String, byte[]> record(TaskMessage task) {
     String item = task.item();
-    boolean compact =
+    boolean simple =
         task.attempt() == 0
             && task.notBefore().isEmpty()
             && task.payload().isNull()
             && task.options().isEmpty()
-            && !item.isEmpty();
+            && !item.isEmpty()
+            && (form == RecordForm.COMPACT || plainId(item));
     ProducerRecord<String, byte[]> r;
-    if (compact) {
-      return new ProducerRecord<>(
-          tasksTopic, null, null, item, MessageCodec.compact(compactPrefix, item), compactHeaders);
+    if (simple) {
+      return simple(item);
     }
     r = new ProducerRecord<>(tasksTopic, item, codec.encodeTask(task));
     if (replay) r.headers().add(REPLAY_HEADER);

@@ -87,8 +87,22 @@ public final class TaskProducer implements AutoCloseable {
    * published by {@link ProduceRun#finish} once every message is acknowledged.
    */
   public ProduceRun startRun(String job, String type, Map<String, String> labels) {
+    return startRun(job, type, labels, RecordForm.COMPACT);
+  }
+
+  /** The same, sending items without options or payload in {@code form}. */
+  public ProduceRun startRun(String job, String type, Map<String, String> labels, RecordForm form) {
     return new ProduceRun(
-        producer, topics, codec, clock, job, type, UUID.randomUUID().toString(), labels, false);
+        producer,
+        topics,
+        codec,
+        clock,
+        job,
+        type,
+        UUID.randomUUID().toString(),
+        labels,
+        false,
+        form);
   }
 
   /**
@@ -99,7 +113,16 @@ public final class TaskProducer implements AutoCloseable {
    */
   public ProduceRun startReplayRun(String job, String type) {
     return new ProduceRun(
-        producer, topics, codec, clock, job, type, UUID.randomUUID().toString(), Map.of(), true);
+        producer,
+        topics,
+        codec,
+        clock,
+        job,
+        type,
+        UUID.randomUUID().toString(),
+        Map.of(),
+        true,
+        RecordForm.COMPACT);
   }
 
   /**
