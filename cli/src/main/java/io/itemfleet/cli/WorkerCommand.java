@@ -94,7 +94,7 @@ final class WorkerCommand implements Callable<Integer> {
       names = "--redis-markers",
       defaultValue = "${env:FLEET_REDIS_MARKERS:-keys}",
       description =
-          "Where leases and done markers live: keys (one key per item) or buckets[:N] (fields of N hashes per job, default 256; several times less Redis memory per item; Redis 7+). Every worker of a fleet must use the same (env FLEET_REDIS_MARKERS, default ${DEFAULT-VALUE}).")
+          "Where leases and done markers live: keys (one key per item) or buckets[:N] (fields of N hashes per job, default 256 (1024 before 2026-11-29: a fleet that ran plain buckets sets buckets:1024); several times less Redis memory per item; Redis 7+). Every worker of a fleet must use the same (env FLEET_REDIS_MARKERS, default ${DEFAULT-VALUE}).")
   String redisMarkers;
 
   @Option(

@@ -54,5 +54,7 @@ final class TwoThreads {
     }
     if (failed[0] instanceof RuntimeException e) throw e;
     if (failed[0] instanceof Error e) throw e;
+    if (failed[0] != null)
+      throw new IllegalStateException("the check's second half failed", failed[0]);
   }
 }
