@@ -150,12 +150,12 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(
       names = "--record-form",
       paramLabel = "FORM",
-      defaultValue = "compact",
+      defaultValue = "${env:FLEET_RECORD_FORM:-compact}",
       description =
           "How items without options or payload are sent: compact (job, type and ID in the value;"
               + " the default) or headers (the ID as the value, job and type in fleet-job/fleet-type"
               + " headers: what workers built before 2026-11-29 read; use it until every worker is"
-              + " upgraded).")
+              + " upgraded). Env FLEET_RECORD_FORM.")
   String recordForm;
 
   @Option(
@@ -273,13 +273,7 @@ final class ProduceCommand implements Callable<Integer> {
   }
 
   private RecordForm recordForm() {
-    return switch (recordForm.strip().toLowerCase(Locale.ROOT)) {
-      case "compact" -> RecordForm.COMPACT;
-      case "headers" -> RecordForm.HEADERS;
-      default ->
-          throw new UsageException(
-              "--record-form must be 'compact' or 'headers', was '" + recordForm + "'");
-    };
+    return RecordForms.parse(recordForm, "--record-form");
   }
 
   private Iterable<String> source() throws IOException {

@@ -78,6 +78,7 @@ final class RecorderCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    RecordForms.fromEnvironment(); // the console's replays send in it: refuse a bad value at start
     RecorderSettings settings;
     Duration wait;
     io.itemfleet.worker.MarkerExpiry expiry = null;

@@ -63,6 +63,7 @@ final class ReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    RecordForms.fromEnvironment(); // refused before anything is read or sent
     try (HikariDataSource ds = db.openForReading()) {
       LedgerQueries q = new LedgerQueries(ds);
       Replayer replayer =

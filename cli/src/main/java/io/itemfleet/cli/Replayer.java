@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.itemfleet.producer.ProduceRun;
+import io.itemfleet.producer.RecordForm;
 import io.itemfleet.producer.TaskProducer;
 import io.itemfleet.producer.TopicAdmin;
 import io.itemfleet.recorder.FailedItem;
@@ -160,9 +161,10 @@ final class Replayer {
     List<String> omitted = new ArrayList<>();
     List<String> submitted = new ArrayList<>();
     Optional<String> sendError = Optional.empty();
+    RecordForm form = RecordForms.fromEnvironment();
     try (TaskProducer producer = new TaskProducer(kafka, topics)) {
       for (var e : byType.entrySet()) {
-        ProduceRun run = producer.startReplayRun(job, e.getKey());
+        ProduceRun run = producer.startReplayRun(job, e.getKey(), form);
         for (FailedItem f : e.getValue()) {
           if (run.failed() > 0) break; // Kafka refuses: stop, do not wait on every item
           if (payloadOmitted(f)) {

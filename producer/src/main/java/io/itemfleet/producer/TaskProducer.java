@@ -112,6 +112,11 @@ public final class TaskProducer implements AutoCloseable {
    * to the job's expected total, so totals stay exact.
    */
   public ProduceRun startReplayRun(String job, String type) {
+    return startReplayRun(job, type, RecordForm.COMPACT);
+  }
+
+  /** The same, sending items without options or payload in {@code form}. */
+  public ProduceRun startReplayRun(String job, String type, RecordForm form) {
     return new ProduceRun(
         producer,
         topics,
@@ -122,7 +127,7 @@ public final class TaskProducer implements AutoCloseable {
         UUID.randomUUID().toString(),
         Map.of(),
         true,
-        RecordForm.COMPACT);
+        form);
   }
 
   /**

@@ -3,6 +3,7 @@ package io.itemfleet.producer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.itemfleet.schemas.FleetHeaders;
 import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.schemas.HeaderLookup;
 import io.itemfleet.schemas.JobEvent;
@@ -58,6 +59,41 @@ class TaskProducerTest {
               assertThat(m.count()).isEqualTo(1000);
               assertThat(m.labels()).containsEntry("codeVersion", "1.2");
             });
+  }
+
+  @Test
+  void replayRunsCarryTheReplayMarkInEitherRecordForm(TestFleet fleet) {
+    FleetTopics topics = new FleetTopics(fleet.prefix());
+    ensure(fleet, topics, 1);
+    try (TaskProducer producer =
+        new TaskProducer(Map.of("bootstrap.servers", fleet.kafkaBootstrap()), topics)) {
+      ProduceRun compact = producer.startReplayRun("job-r", "sim", RecordForm.COMPACT);
+      compact.submit("c1");
+      assertThat(compact.finish(Duration.ofSeconds(30)).complete()).isTrue();
+      ProduceRun headed = producer.startReplayRun("job-r", "sim", RecordForm.HEADERS);
+      headed.submit("h1");
+      headed.submit("{odd"); // not a plain ID: goes as JSON in the headers form
+      assertThat(headed.finish(Duration.ofSeconds(30)).complete()).isTrue();
+    }
+    List<ConsumerRecord<String, byte[]>> tasks = readAll(fleet, topics.tasks(), 3);
+    assertThat(tasks).hasSize(3);
+    for (ConsumerRecord<String, byte[]> r : tasks) {
+      assertThat(r.headers().lastHeader(FleetHeaders.REPLAY)).as(r.key()).isNotNull();
+      TaskMessage t = codec.decodeTask(r.value(), headers(r)).orThrow();
+      assertThat(t.item()).isEqualTo(r.key());
+      assertThat(t.job()).isEqualTo("job-r");
+      switch (r.key()) {
+        case "c1" -> {
+          assertThat(r.value()[0]).isEqualTo(MessageCodec.COMPACT);
+          assertThat(r.headers().lastHeader(FleetHeaders.JOB)).isNull();
+        }
+        case "h1" -> {
+          assertThat(r.value()).isEqualTo("h1".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          assertThat(r.headers().lastHeader(FleetHeaders.JOB)).isNotNull();
+        }
+        default -> assertThat(r.value()[0]).isEqualTo((byte) '{');
+      }
+    }
   }
 
   @Test
