@@ -177,7 +177,7 @@ final class ProduceCommand implements Callable<Integer> {
     TaskOptions options = options();
     Function<String, JsonNode> payloadFor = payloadTemplate();
     Duration wait = duration("--connect-timeout", connectTimeout);
-    RecordForm form = recordForm();
+    RecordForm form = RecordForms.parse(recordForm, "--record-form");
     Map<String, Object> clientProperties = kafka.clientProperties();
     // Reach the broker and create missing topics while the input is read and checked.
     CompletableFuture<Void> ready =
@@ -270,10 +270,6 @@ final class ProduceCommand implements Callable<Integer> {
             ? "A manifest for the " + result.acknowledged() + " acknowledged items was published."
             : "No manifest was published, so the job's expected total does not include them.");
     return EXIT_PARTIAL;
-  }
-
-  private RecordForm recordForm() {
-    return RecordForms.parse(recordForm, "--record-form");
   }
 
   private Iterable<String> source() throws IOException {

@@ -147,9 +147,9 @@ public final class ProduceRun {
 
   /**
    * Enqueues one item with no payload or options. The fast path of {@code fleet produce}: the item
-   * goes out as a compact record (see {@link #record}) built from the run's job-and-type prefix,
-   * without a {@link TaskMessage}, JSON or headers; the job and type were checked once, when the
-   * run started. An empty ID takes the checked path (and is refused there).
+   * goes out in the run's {@link RecordForm} (see {@link #record}), built from what the run worked
+   * out once (the compact prefix, the shared headers), without a {@link TaskMessage} or JSON. An
+   * empty ID, or in the headers form an ID the plain value would change, takes the checked path.
    */
   public void submit(String item) {
     if (item.isEmpty() || (form == RecordForm.HEADERS && !plainId(item))) {

@@ -92,17 +92,7 @@ public final class TaskProducer implements AutoCloseable {
 
   /** The same, sending items without options or payload in {@code form}. */
   public ProduceRun startRun(String job, String type, Map<String, String> labels, RecordForm form) {
-    return new ProduceRun(
-        producer,
-        topics,
-        codec,
-        clock,
-        job,
-        type,
-        UUID.randomUUID().toString(),
-        labels,
-        false,
-        form);
+    return newRun(job, type, labels, false, form);
   }
 
   /**
@@ -117,6 +107,12 @@ public final class TaskProducer implements AutoCloseable {
 
   /** The same, sending items without options or payload in {@code form}. */
   public ProduceRun startReplayRun(String job, String type, RecordForm form) {
+    return newRun(job, type, Map.of(), true, form);
+  }
+
+  /** A run with a fresh run ID on this producer. */
+  private ProduceRun newRun(
+      String job, String type, Map<String, String> labels, boolean replay, RecordForm form) {
     return new ProduceRun(
         producer,
         topics,
@@ -125,8 +121,8 @@ public final class TaskProducer implements AutoCloseable {
         job,
         type,
         UUID.randomUUID().toString(),
-        Map.of(),
-        true,
+        labels,
+        replay,
         form);
   }
 

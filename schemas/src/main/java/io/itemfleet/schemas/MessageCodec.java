@@ -206,15 +206,10 @@ public final class MessageCodec {
           "$",
           "a compact item (value starting with U+001E) needs job U+001F type U+001F item ID");
     }
-    String job = text(value, 1, jobEnd);
-    String type = text(value, jobEnd + 1, typeEnd);
-    if (job.length() > MAX_NAME || type.length() > MAX_NAME) {
-      throw new Rejection(
-          Kind.INVALID_VALUE, "$", "job and type names must be 1 to " + MAX_NAME + " characters");
-    }
+    // name() refuses an empty or over-long name as well as control characters (Names).
     return TaskMessage.of(
-        name("job", job, "job"),
-        name("type", type, "type"),
+        name("job", text(value, 1, jobEnd), "job"),
+        name("type", text(value, jobEnd + 1, typeEnd), "type"),
         itemId(text(value, typeEnd + 1, value.length), "item"));
   }
 
