@@ -5,12 +5,15 @@ import io.itemfleet.schemas.Outcome;
 import io.itemfleet.schemas.SourceRecord;
 import io.itemfleet.worker.config.TagLimit;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -162,10 +165,14 @@ final class GateCalls {
     List<Supplier<Object>> out = new ArrayList<>(chunk.size());
     if (layout.inBuckets()) {
       // HSETNX of the lease with its deadline; a field already there (a marker, a live or expired
-      // lease) is for resolveConflicts to look at.
-      String deadline = "|" + (serverMillisNow() + leaseMillis);
+      // lease) is for resolveConflicts to look at. The arguments were encoded with the keys.
+      byte[] deadline =
+          Long.toString(serverMillisNow() + leaseMillis).getBytes(StandardCharsets.US_ASCII);
       for (Attempt a : chunk) {
-        Response<Long> r = p.hsetnx(a.keys.item(), a.keys.field(), a.keys.leaseValue() + deadline);
+        GateKeys.Encoded e = a.keys.encoded();
+        byte[] lease = Arrays.copyOf(e.lease(), e.lease().length + deadline.length);
+        System.arraycopy(deadline, 0, lease, e.lease().length, deadline.length);
+        Response<Long> r = p.hsetnx(e.item(), e.field(), lease);
         bucketTtls.ensure(p, a.keys.item(), leaseMillis);
         out.add(() -> r.get() == 1L ? "" : CONFLICT);
       }
@@ -361,20 +368,22 @@ final class GateCalls {
    * script calls.
    */
   List<Response<?>> markCalls(AbstractPipeline p, List<RedisGate.Finished> list, long ttl) {
-    List<Response<?>> out = new ArrayList<>();
+    List<Response<?>> out = new ArrayList<>(list.size());
     if (layout.inBuckets()) {
       // One HSET per bucket for all of its markers in this pass: per-command overhead, not the
       // write, is most of Redis's cost of a small command.
-      Map<String, Map<String, String>> byBucket = new LinkedHashMap<>();
+      // Fields as arrays (keys by identity) in list order: should one field come twice, Redis
+      // applies them in order and the later marker stays, as with separate writes.
+      Map<String, Map<byte[], byte[]>> byBucket = new HashMap<>();
       for (RedisGate.Finished f : list) {
-        GateKeys k = f.attempt().keys;
+        GateKeys.Encoded e = f.attempt().keys.encoded();
         byBucket
-            .computeIfAbsent(k.item(), b -> new HashMap<>())
-            .put(k.field(), markerText(f.attempt(), f.result()));
+            .computeIfAbsent(f.attempt().keys.item(), b -> new LinkedHashMap<>())
+            .put(e.field(), f.marker() != null ? f.marker() : markerBytes(f.attempt(), f.result()));
       }
       byBucket.forEach(
           (bucket, fields) -> {
-            out.add(p.hset(bucket, fields));
+            out.add(p.hset(bucket.getBytes(StandardCharsets.UTF_8), fields));
             bucketTtls.ensure(p, bucket, ttl);
           });
       return out;
@@ -423,6 +432,14 @@ final class GateCalls {
     return RedisGate.DONE + marker(a, r).encode(layout.inBuckets());
   }
 
+  /**
+   * {@link #markerText} as the bytes a pass sends; any thread may call it (lanes do, as they hand a
+   * result to the gate, so that the gate thread need not).
+   */
+  byte[] markerBytes(Attempt a, ItemResult r) {
+    return markerText(a, r).getBytes(StandardCharsets.UTF_8);
+  }
+
   DoneMarker marker(Attempt a, ItemResult r) {
     Optional<FailureEvent> f = r.failure();
     return new DoneMarker(
@@ -450,8 +467,8 @@ final class GateCalls {
     return topic.startsWith(topicPrefix) ? "~" + topic.substring(topicPrefix.length()) : topic;
   }
 
-  /** Topic names as markers in buckets write them; gate thread only, a handful of entries. */
-  private final Map<String, String> storedTopics = new HashMap<>();
+  /** Topic names as markers in buckets write them; a handful of entries, read by any thread. */
+  private final Map<String, String> storedTopics = new ConcurrentHashMap<>();
 
   void connect() {
     RedisClients.Probe probe = RedisClients.probe(url);

@@ -5,6 +5,7 @@ import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.worker.config.KeyTemplate;
 import io.itemfleet.worker.config.TagLimit;
 import io.itemfleet.worker.config.TaskSettings;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,6 +23,7 @@ import java.util.Optional;
  * @param slots the slots key of each limit (same order)
  * @param rates the rate key of each limit (same order)
  * @param leaseValue who holds the lease: the worker and the record it is running
+ * @param encoded the fast path's arguments as bytes (buckets layout), or null
  */
 record GateKeys(
     String item,
@@ -33,7 +35,17 @@ record GateKeys(
     List<String> rates,
     String leaseValue,
     TaskSettings settings,
-    boolean replay) {
+    boolean replay,
+    Encoded encoded) {
+
+  /**
+   * The key, field and lease value of an item on the buckets layout's fast path, encoded once where
+   * the keys are worked out (mostly the poll thread), so that the gate thread, which every item of
+   * a Redis-bound fleet waits on, only copies bytes into its pipeline.
+   *
+   * @param lease the lease value followed by "|", its deadline to be appended
+   */
+  record Encoded(byte[] item, byte[] field, byte[] lease) {}
 
   /**
    * True when plain commands suffice (one {@code SET NX GET} before, one {@code SET} after): no
@@ -77,15 +89,7 @@ record GateKeys(
       rates.add(limitPrefix + l.tag() + ":rate");
     }
     SourceRecord src = ItemExecutor.source(a.slot.record);
-
-    return new GateKeys(
-        place.key(),
-        place.field(),
-        cache,
-        prefix + "ckpt:" + idem,
-        limits,
-        slots,
-        rates,
+    String lease =
         RedisGate.LEASE
             + owner
             + "#"
@@ -95,8 +99,27 @@ record GateKeys(
             + "|"
             + src.partition()
             + "|"
-            + src.offset(),
+            + src.offset();
+    boolean fast = cache.isEmpty() && limits.isEmpty() && !a.slot.replay;
+    Encoded encoded =
+        fast && layout.inBuckets()
+            ? new Encoded(utf8(place.key()), utf8(place.field()), utf8(lease + "|"))
+            : null;
+    return new GateKeys(
+        place.key(),
+        place.field(),
+        cache,
+        prefix + "ckpt:" + idem,
+        limits,
+        slots,
+        rates,
+        lease,
         s,
-        a.slot.replay);
+        a.slot.replay,
+        encoded);
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 }

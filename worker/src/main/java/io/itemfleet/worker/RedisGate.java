@@ -172,8 +172,13 @@ final class RedisGate implements Admission {
   private final List<Finished> carryFinished = new ArrayList<>();
   private final List<Attempt> carryReleased = new ArrayList<>();
 
-  /** An attempt's result waiting for its done marker. */
-  record Finished(Attempt attempt, ItemResult result) {}
+  /**
+   * An attempt's result waiting for its done marker.
+   *
+   * @param marker the marker's bytes for the buckets layout's fast path, encoded by the thread that
+   *     handed the result over; null when it is not for that path (the gate checks again)
+   */
+  record Finished(Attempt attempt, ItemResult result, byte[] marker) {}
 
   /** An attempt that must wait before asking again. */
   record Waiting(Attempt attempt, long millis) {}
@@ -328,7 +333,9 @@ final class RedisGate implements Admission {
   /** Queues a result for its done marker; it is posted once the marker is written. */
   void finish(Attempt a, ItemResult result) {
     finishingCount.incrementAndGet();
-    finishing.add(new Finished(a, result));
+    byte[] marker =
+        layout.inBuckets() && fastFinish(a, result) ? calls.markerBytes(a, result) : null;
+    finishing.add(new Finished(a, result, marker));
     wake();
   }
 
@@ -454,7 +461,7 @@ final class RedisGate implements Admission {
     List<Attempt> checks = prepare(carryChecks);
     carryChecks.clear();
     carryChecks.addAll(checks); // only these are left to decide, should this pass fail
-    List<Response<?>> fin = new ArrayList<>();
+    List<Response<?>> fin = new ArrayList<>(carryFinished.size());
     List<Response<?>> others = new ArrayList<>(); // releases, cluster side calls
     List<Response<Object>> renewals;
     List<Attempt> renewed;
@@ -486,11 +493,11 @@ final class RedisGate implements Admission {
       renewed = renew ? leased.toRenew(ending) : List.of();
       renewals = new ArrayList<>(renewed.size());
       for (Attempt a : renewed) renewals.add(calls.renewCall(p, a, others));
-      List<Attempt> fast = new ArrayList<>();
-      List<Integer> fastAt = new ArrayList<>();
+      List<Attempt> fast = new ArrayList<>(checks.size());
+      int[] fastAt = new int[checks.size()]; // where each fast check's reply goes in res
       for (Attempt a : checks) {
         if (a.keys.fast()) {
-          fastAt.add(res.size());
+          fastAt[fast.size()] = res.size();
           fast.add(a);
           res.add(null); // filled in below from the batch reply
         } else {
@@ -501,7 +508,7 @@ final class RedisGate implements Admission {
       for (int from = 0; from < fast.size(); from += SCRIPT_BATCH) {
         List<Attempt> chunk = fast.subList(from, Math.min(fast.size(), from + SCRIPT_BATCH));
         List<Supplier<Object>> replies = calls.claimCalls(p, chunk);
-        for (int i = 0; i < chunk.size(); i++) res.set(fastAt.get(from + i), replies.get(i));
+        for (int i = 0; i < chunk.size(); i++) res.set(fastAt[from + i], replies.get(i));
       }
       // After the markers, on the same connection: WAIT counts the replicas that have them.
       Response<Long> acked =
