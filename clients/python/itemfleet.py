@@ -149,15 +149,47 @@ def manifest(job, type, count, run_id, labels=None, created_at=None):
     return (job + "/" + run_id).encode("utf-8"), json.dumps(value).encode("utf-8")
 
 
+RECORD_FORMS = ("compact", "headers")
+
+
+def record_form_from_environment():
+    """FLEET_RECORD_FORM, as ``fleet produce`` reads it: "compact" (the default) or "headers"."""
+    form = os.environ.get("FLEET_RECORD_FORM", "").strip() or "compact"
+    if form not in RECORD_FORMS:
+        raise ValueError("FLEET_RECORD_FORM must be 'compact' or 'headers', was %r" % form)
+    return form
+
+
+def task_record(job, type, item, record_form="compact"):
+    """The (value, headers) of one item's task record on <prefix>.tasks, keyed by the item.
+
+    "compact" (what ``fleet produce`` sends): the value is ``0x1E job 0x1F type 0x1F item``, no
+    headers. "headers": the value is the item ID, with fleet-job and fleet-type headers — the form
+    workers built before compact items read; keep it until every worker is upgraded."""
+    if record_form == "compact":
+        return b"\x1e" + job.encode("utf-8") + b"\x1f" + type.encode("utf-8") + b"\x1f" \
+            + item.encode("utf-8"), None
+    if record_form == "headers":
+        return item.encode("utf-8"), [("fleet-job", job.encode("utf-8")),
+                                      ("fleet-type", type.encode("utf-8"))]
+    raise ValueError("record_form must be 'compact' or 'headers', was %r" % (record_form,))
+
+
 def produce(job, type, items, bootstrap="localhost:9092", topic_prefix="fleet", run_id=None,
-            labels=None, config=None, timeout=120.0):
-    """Sends ``items`` (item IDs) to job ``job`` as plain records on <prefix>.tasks with the
-    fleet-job and fleet-type headers, waits until each is acknowledged, then publishes the job's
-    manifest with the number acknowledged, so the job has its total and completes.
+            labels=None, config=None, timeout=120.0, record_form=None):
+    """Sends ``items`` (item IDs) to job ``job`` on <prefix>.tasks, waits until each is
+    acknowledged, then publishes the job's manifest with the number acknowledged, so the job has
+    its total and completes.
+
+    ``record_form``: "compact" (the default, as ``fleet produce`` sends) or "headers" (for a fleet
+    whose workers predate compact items); unset, FLEET_RECORD_FORM decides (see ``task_record``).
 
     Needs confluent-kafka (``pip install confluent-kafka``, or Debian's python3-confluent-kafka).
     ``config`` adds librdkafka settings (SASL, TLS, ...). Returns the number of items acknowledged;
     raises RuntimeError, after publishing nothing, if any item failed to send."""
+    record_form = record_form or record_form_from_environment()
+    if record_form not in RECORD_FORMS:
+        raise ValueError("record_form must be 'compact' or 'headers', was %r" % (record_form,))
     import uuid
     try:
         from confluent_kafka import Producer
@@ -170,7 +202,6 @@ def produce(job, type, items, bootstrap="localhost:9092", topic_prefix="fleet", 
             "linger.ms": 10, "compression.type": "lz4"}
     conf.update(config or {})
     p = Producer(conf)
-    headers = [("fleet-job", job.encode("utf-8")), ("fleet-type", type.encode("utf-8"))]
     acked = [0]
     errors = []
 
@@ -185,9 +216,10 @@ def produce(job, type, items, bootstrap="localhost:9092", topic_prefix="fleet", 
         item = str(item).strip()
         if not item:
             continue
+        value, headers = task_record(job, type, item, record_form)
         while True:
             try:
-                p.produce(topic_prefix + ".tasks", value=item.encode("utf-8"),
+                p.produce(topic_prefix + ".tasks", value=value,
                           key=item.encode("utf-8"), headers=headers, on_delivery=delivered)
                 break
             except BufferError:

@@ -28,8 +28,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -121,6 +124,110 @@ class ForeignProducerTest {
             throw new RuntimeException(e);
           }
         });
+  }
+
+  /**
+   * The Python producer sends compact items by default, the plain form with headers when
+   * FLEET_RECORD_FORM (or record_form) asks for it, and refuses any other form before sending.
+   */
+  @Test
+  void pythonSendsCompactItemsByDefaultAndHeadersWhenAsked(TestFleet f) throws Exception {
+    String python = pythonWithKafka();
+    assumeThat(python)
+        .as("no python3 with confluent_kafka (Debian: apt-get install python3-confluent-kafka)")
+        .isNotNull();
+    Path script = tmp.resolve("forms.py");
+    Files.writeString(
+        script,
+        """
+        import sys
+        sys.path.insert(0, %s)
+        import itemfleet
+        job, form = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
+        n = itemfleet.produce(job, "t", ("i-%%d" %% i for i in range(50)),
+                              bootstrap=%s, topic_prefix=%s, record_form=form)
+        print("sent", n)
+        """
+            .formatted(q(CLIENT.toString()), q(f.kafkaBootstrap()), q(f.prefix())));
+    withFleet(
+        f,
+        ledger -> {
+          try {
+            assertThat(runPython(python, script, Map.of(), "py-compact")).contains("sent 50");
+            assertThat(
+                    runPython(python, script, Map.of("FLEET_RECORD_FORM", "headers"), "py-headed"))
+                .contains("sent 50");
+            String refused =
+                runPython(python, script, Map.of("FLEET_RECORD_FORM", "headers"), "py-no", "json");
+            assertThat(refused).contains("record_form must be 'compact' or 'headers'");
+            String refusedEnv =
+                runPython(python, script, Map.of("FLEET_RECORD_FORM", "avro"), "py-no");
+            assertThat(refusedEnv).contains("FLEET_RECORD_FORM must be 'compact' or 'headers'");
+            for (String job : List.of("py-compact", "py-headed")) {
+              await()
+                  .atMost(Duration.ofSeconds(90))
+                  .until(() -> ledger.job(job).map(JobStatus::done).orElse(false));
+              assertThat(ledger.job(job).orElseThrow().counts().succeeded()).isEqualTo(50);
+            }
+            assertThat(ledger.job("py-no")).isEmpty();
+            int compact = 0;
+            int headed = 0;
+            for (ConsumerRecord<byte[], byte[]> r : allTasks(f, 100)) {
+              if (r.headers().lastHeader(FleetHeaders.JOB) == null) {
+                assertThat(r.value()[0]).isEqualTo((byte) 0x1E);
+                assertThat(new String(r.value(), StandardCharsets.UTF_8))
+                    .isEqualTo("\u001Epy-compact\u001Ft\u001F" + new String(r.key()));
+                compact++;
+              } else {
+                assertThat(r.headers().lastHeader(FleetHeaders.JOB).value())
+                    .isEqualTo("py-headed".getBytes(StandardCharsets.UTF_8));
+                assertThat(r.value()).isEqualTo(r.key());
+                headed++;
+              }
+            }
+            assertThat(compact).isEqualTo(50);
+            assertThat(headed).isEqualTo(50);
+          } catch (Exception e) {
+            throw new RuntimeException(e);
+          }
+        });
+  }
+
+  /** Runs the script with extra environment; its output, stdout and stderr together. */
+  private String runPython(String python, Path script, Map<String, String> env, String... args)
+      throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(List.of(python, script.toString()));
+    cmd.addAll(List.of(args));
+    Path log = tmp.resolve("py-" + System.nanoTime() + ".log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().remove("FLEET_RECORD_FORM");
+    pb.environment().putAll(env);
+    Process p = pb.redirectOutput(log.toFile()).start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return Files.readString(log);
+  }
+
+  /** Every record of the fleet's tasks topic, read from the start until {@code n} are read. */
+  private static List<ConsumerRecord<byte[], byte[]>> allTasks(TestFleet f, int n) {
+    List<ConsumerRecord<byte[], byte[]>> out = new java.util.ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(
+            Map.of(
+                "bootstrap.servers",
+                f.kafkaBootstrap(),
+                "group.id",
+                "forms-" + System.nanoTime(),
+                "auto.offset.reset",
+                "earliest"),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      c.subscribe(List.of(f.prefix() + ".tasks"));
+      long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (out.size() < n && System.nanoTime() < until) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+    }
+    return out;
   }
 
   @Test
