@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.itemfleet.embedded.LocalRedisCluster;
+import io.itemfleet.embedded.LocalRedisServer;
 import io.itemfleet.handler.HandlerResult;
 import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.recorder.DbSettings;
@@ -47,6 +48,20 @@ class ReplayTest {
   @Test
   void replayedFailuresRunAgainResolveTheirRowsAndKeepTotalsExact(TestFleet f) throws Exception {
     replayScenario(f, f.redisUrl(), List.of("5"), "keys");
+  }
+
+  /**
+   * The same on one server with markers in buckets: a replayed item is checked by the GATE script,
+   * yet its done marker goes into its bucket with the others (a worker once failed on that mix).
+   */
+  @Test
+  void replayedFailuresWithMarkersInBucketsOnOneServer(TestFleet f) throws Exception {
+    Optional<String> missing = LocalRedisServer.missing();
+    assumeTrue(missing.isEmpty(), () -> "no local redis-server: " + missing.orElse(""));
+    try (LocalRedisServer redis = LocalRedisServer.start()) {
+      assumeTrue(redis.majorVersion() >= 7, "the buckets layout needs Redis 7");
+      replayScenario(f, redis.url.toString(), List.of("5"), "buckets");
+    }
   }
 
   /**

@@ -23,7 +23,7 @@ import java.util.Optional;
  * @param slots the slots key of each limit (same order)
  * @param rates the rate key of each limit (same order)
  * @param leaseValue who holds the lease: the worker and the record it is running
- * @param encoded the fast path's arguments as bytes (buckets layout), or null
+ * @param encoded the key, field and lease as bytes in the buckets layout; null in the keys layout
  */
 record GateKeys(
     String item,
@@ -39,9 +39,9 @@ record GateKeys(
     Encoded encoded) {
 
   /**
-   * The key, field and lease value of an item on the buckets layout's fast path, encoded once where
-   * the keys are worked out (mostly the poll thread), so that the gate thread, which every item of
-   * a Redis-bound fleet waits on, only copies bytes into its pipeline.
+   * The key, field and lease value of an item in the buckets layout, encoded once where the keys
+   * are worked out (mostly the poll thread), so that the gate thread, which every item of a
+   * Redis-bound fleet waits on, only copies bytes into its pipeline.
    *
    * @param lease the lease value followed by "|", its deadline to be appended
    */
@@ -100,9 +100,10 @@ record GateKeys(
             + src.partition()
             + "|"
             + src.offset();
-    boolean fast = cache.isEmpty() && limits.isEmpty() && !a.slot.replay;
+    // Every attempt in buckets, not only those claimed on the fast path: a replayed item is
+    // checked by the GATE script but its done marker goes into its bucket's HSET like any other.
     Encoded encoded =
-        fast && layout.inBuckets()
+        layout.inBuckets()
             ? new Encoded(utf8(place.key()), utf8(place.field()), utf8(lease + "|"))
             : null;
     return new GateKeys(
