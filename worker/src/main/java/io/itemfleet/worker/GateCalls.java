@@ -23,6 +23,7 @@ import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.SetParams;
 
@@ -205,7 +206,12 @@ final class GateCalls {
     Response<Object> batch = p.evalsha(claimSha, keys, args);
     for (int i = 0; i < chunk.size(); i++) {
       int at = i;
-      out.add(() -> ((List<?>) batch.get()).get(at));
+      out.add(
+          () -> {
+            Object v = ((List<?>) batch.get()).get(at);
+            if (v instanceof JedisDataException e) throw e; // this item's own error (WRONGTYPE)
+            return v;
+          });
     }
     return out;
   }

@@ -219,13 +219,19 @@ final class ItemExecutor {
    * the reason; it can never run as sent.
    */
   ItemResult badOptions(TaskMessage task, IllegalArgumentException e, ConsumerRecord<?, ?> r) {
+    return failedUnrun(task, "task.bad_options", "options cannot apply: " + e.getMessage(), r);
+  }
+
+  /** A FAILED outcome, not retried, for an item that could not be run: why, as its failure. */
+  ItemResult failedUnrun(
+      TaskMessage task, String errorClass, String message, ConsumerRecord<?, ?> r) {
     FailureEvent f =
         FailureEvent.failed(
             task,
             task.attempt(),
             false,
-            "task.bad_options",
-            "options cannot apply: " + e.getMessage(),
+            errorClass,
+            message,
             clock.instant(),
             Optional.of(source(r)));
     return ItemResult.terminal(

@@ -32,6 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
@@ -393,6 +394,13 @@ final class RedisGate implements Admission {
         redirectWait = Math.min(1_000, redirectWait * 2);
         continue;
       } catch (JedisException e) {
+        if (!down && e instanceof JedisDataException d && wrongType(d)) {
+          log.error(
+              "a key of this fleet in Redis holds another type of value than the gate writes there"
+                  + " ({}); the results waiting for their done markers are held until that key is"
+                  + " removed or renamed",
+              e.getMessage());
+        }
         if (!down) {
           log.warn(
               "Redis at {} failed ({}); pausing consumption, retrying with backoff"
@@ -467,6 +475,8 @@ final class RedisGate implements Admission {
     List<Attempt> renewed;
     // Each check's reply, read after the pipeline's sync.
     List<Supplier<Object>> res = new ArrayList<>(checks.size());
+    // Checks whose key holds another type of value (WRONGTYPE), by index.
+    Map<Integer, JedisDataException> wrongType = new HashMap<>();
     AbstractPipeline p = calls.pipeline();
     try {
       Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
@@ -531,8 +541,13 @@ final class RedisGate implements Admission {
         for (Response<?> r : fin) GateCalls.read(r::get); // surfaces NOSCRIPT and data errors
         for (Response<?> r : others) GateCalls.read(r::get);
         for (Response<Object> r : renewals) GateCalls.read(r::get);
-        for (Supplier<Object> r : res) {
-          GateCalls.read(r); // before any decision, so that a failure carries them all
+        for (int i = 0; i < res.size(); i++) {
+          try {
+            GateCalls.read(res.get(i)); // before any decision, so that a failure carries them all
+          } catch (JedisDataException e) {
+            if (!wrongType(e)) throw e;
+            wrongType.put(i, e); // this item's own key: it alone is settled, below
+          }
         }
       } catch (JedisNoScriptException e) {
         calls.loadScripts();
@@ -541,6 +556,13 @@ final class RedisGate implements Admission {
       }
     } finally {
       GateCalls.close(p);
+    }
+    List<Attempt> wrongTyped = new ArrayList<>(wrongType.size());
+    for (int i = checks.size() - 1; i >= 0 && !wrongType.isEmpty(); i--) {
+      if (wrongType.containsKey(i)) {
+        wrongTyped.add(checks.remove(i));
+        res.remove(i);
+      }
     }
     if (layout.inBuckets()) calls.resolveConflicts(checks, res);
     if (calls.cluster()) ClusterChecks.complete(calls, checks, res);
@@ -569,7 +591,34 @@ final class RedisGate implements Admission {
         complete(a, executor.crashed(a, e));
       }
     }
-    checked.addAndGet(checks.size());
+    for (Attempt a : wrongTyped) {
+      String key = a.keys.item();
+      log.warn(
+          "Redis key {} holds another type of value than this fleet writes there; the item at {}"
+              + " is FAILED without running (redis.wrong_type). Remove or rename that key, then"
+              + " replay the job",
+          key,
+          ItemExecutor.source(a.slot.record));
+      undecided.decrementAndGet();
+      a.keys = null;
+      complete(
+          a,
+          executor.failedUnrun(
+              a.decoded,
+              "redis.wrong_type",
+              "Redis key "
+                  + key
+                  + " holds another type of value than this fleet writes there, so the item"
+                  + " could not be checked and was not run; remove or rename the key, then replay"
+                  + " the job",
+              a.slot.record));
+    }
+    checked.addAndGet(checks.size() + wrongTyped.size());
+  }
+
+  /** True for Redis's error about a key holding another type of value than the command needs. */
+  static boolean wrongType(JedisDataException e) {
+    return String.valueOf(e.getMessage()).contains("WRONGTYPE");
   }
 
   /**

@@ -231,7 +231,8 @@ final class RedisScripts {
         if redis.call('SET', KEYS[i], ARGV[i], 'NX', 'PX', ms) then
           out[i] = ''
         else
-          out[i] = redis.call('GET', KEYS[i])
+          -- pcall: a key holding another type is that item's error alone, not the batch's
+          out[i] = redis.pcall('GET', KEYS[i])
         end
       end
       return out

@@ -113,6 +113,34 @@ class BucketLayoutTest {
     assertThat(runs).isEmpty();
   }
 
+  /** A bucket key holding another type of value: its items alone are FAILED, the rest run. */
+  @Test
+  void itemsOfABucketHoldingAnotherTypeFailAloneAndTheRestRun(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    List<String> items = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) items.add("w-" + i);
+    MarkerLayout.Place bad = place(fleet, "job-bwt", "w-0");
+    List<String> inBad =
+        items.stream().filter(i -> place(fleet, "job-bwt", i).key().equals(bad.key())).toList();
+    try (Jedis r = redis()) {
+      r.set(bad.key(), "not a hash");
+      r.pexpire(bad.key(), 120_000);
+    }
+    h.produce("job-bwt", "t", items);
+    try (Worker w = start(h, "w-bwt", 16, "{}", Map.of("t", RedisGateTest.counting(runs)))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-bwt", 40))
+          .isEqualTo(new OutcomeCounts(40 - inBad.size(), 0, inBad.size(), 0, 0));
+    }
+    assertThat(runs.keySet()).doesNotContainAnyElementsOf(inBad).hasSize(40 - inBad.size());
+    assertThat(
+            h.failures().stream()
+                .filter(e -> e.job().equals(Optional.of("job-bwt")))
+                .map(e -> e.errorClass() + " " + e.item().orElse("")))
+        .containsExactlyInAnyOrderElementsOf(
+            inBad.stream().map(i -> "redis.wrong_type " + i).toList());
+  }
+
   @Test
   void aLiveLeaseElsewhereMakesTheItemWaitAndAnExpiredOneDoesNot(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 1);

@@ -73,6 +73,30 @@ class NativeFastPathTest {
     }
   }
 
+  /** With native commands too, an item whose key holds a hash is FAILED alone; the rest run. */
+  @Test
+  void anItemWhoseKeyHoldsAnotherTypeFailsAloneOnTheNativePath(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    String bad = RedisKeys.defaultItemKey(fleet.prefix(), "job-nwt", "n-2");
+    try (Jedis j = new Jedis(url)) {
+      j.hset(bad, "someone", "else");
+      j.pexpire(bad, 120_000);
+    }
+    long setGets = calls("set");
+    h.produce("job-nwt", "t", List.of("n-1", "n-2", "n-3"));
+    try (Worker w = start(h, "w-nwt", Map.of("t", RedisGateTest.counting(runs)))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-nwt", 3))
+          .isEqualTo(new OutcomeCounts(2, 0, 1, 0, 0));
+    }
+    assertThat(calls("set")).isGreaterThan(setGets); // the native path, not a script
+    assertThat(runs).containsOnlyKeys("n-1", "n-3");
+    assertThat(h.failures())
+        .filteredOn(e -> e.job().equals(Optional.of("job-nwt")))
+        .singleElement()
+        .satisfies(e -> assertThat(e.errorClass()).isEqualTo("redis.wrong_type"));
+  }
+
   @Test
   void aSecondMessageIsDeduplicatedWithNativeCommandsAndNoScript(TestFleet fleet) {
     try (Jedis j = new Jedis(url)) {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.itemfleet.handler.HandlerResult;
 import io.itemfleet.handler.TaskHandler;
+import io.itemfleet.schemas.FailureEvent;
 import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.testkit.FleetTestKit;
 import io.itemfleet.testkit.TestFleet;
@@ -118,6 +119,38 @@ class RedisGateTest {
       assertThat(awaitTotal(h, "job-2", 2).deduplicated()).isEqualTo(2);
     }
     assertThat(runs.get("x").get()).isEqualTo(1);
+  }
+
+  /**
+   * An item whose key holds another type of value (here a hash) cannot be checked: it alone is
+   * FAILED without running, naming the key, and the others of its pass run as usual — before, the
+   * whole pass failed and was retried forever, stalling the fleet.
+   */
+  @Test
+  void anItemWhoseKeyHoldsAnotherTypeFailsAloneAndTheRestRun(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    String bad = RedisKeys.defaultItemKey(fleet.prefix(), "job-wt", "i-3");
+    try (Jedis r = redis(fleet)) {
+      r.hset(bad, "someone", "else");
+      r.pexpire(bad, 120_000);
+    }
+    h.produce("job-wt", "t", List.of("i-1", "i-2", "i-3", "i-4", "i-5"));
+    try (Worker w = start(h, "w-wt", 8, "{}", Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, "job-wt", 5)).isEqualTo(new OutcomeCounts(4, 0, 1, 0, 0));
+    }
+    assertThat(runs).containsOnlyKeys("i-1", "i-2", "i-4", "i-5");
+    FailureEvent f =
+        h.failures().stream()
+            .filter(e -> e.job().equals(Optional.of("job-wt")))
+            .findFirst()
+            .orElseThrow();
+    assertThat(f.item()).contains("i-3");
+    assertThat(f.errorClass()).isEqualTo("redis.wrong_type");
+    assertThat(f.errorMessage()).contains(bad).contains("replay");
+    try (Jedis r = redis(fleet)) {
+      assertThat(r.hget(bad, "someone")).isEqualTo("else"); // left as it was
+    }
   }
 
   @Test
