@@ -29,10 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -85,22 +83,16 @@ class ForeignProducerTest {
 
   @Test
   void aJobProducedFromPythonGetsItsTotalAndCompletes(TestFleet f) throws Exception {
-    String python = pythonWithKafka();
-    assumeThat(python)
-        .as("no python3 with confluent_kafka (Debian: apt-get install python3-confluent-kafka)")
-        .isNotNull();
-    Path script = tmp.resolve("produce.py");
-    Files.writeString(
-        script,
-        """
-        import sys
-        sys.path.insert(0, %s)
-        import itemfleet
-        n = itemfleet.produce("py-job", "t", ("video-%%d" %% i for i in range(1000)),
-                              bootstrap=%s, topic_prefix=%s, labels={"source": "test"})
-        print("sent", n)
-        """
-            .formatted(q(CLIENT.toString()), q(f.kafkaBootstrap()), q(f.prefix())));
+    String python = requirePython();
+    Path script =
+        clientScript(
+            "produce.py",
+            """
+            n = itemfleet.produce("py-job", "t", ("video-%%d" %% i for i in range(1000)),
+                                  bootstrap=%s, topic_prefix=%s, labels={"source": "test"})
+            print("sent", n)
+            """
+                .formatted(q(f.kafkaBootstrap()), q(f.prefix())));
     withFleet(
         f,
         ledger -> {
@@ -132,23 +124,17 @@ class ForeignProducerTest {
    */
   @Test
   void pythonSendsCompactItemsByDefaultAndHeadersWhenAsked(TestFleet f) throws Exception {
-    String python = pythonWithKafka();
-    assumeThat(python)
-        .as("no python3 with confluent_kafka (Debian: apt-get install python3-confluent-kafka)")
-        .isNotNull();
-    Path script = tmp.resolve("forms.py");
-    Files.writeString(
-        script,
-        """
-        import sys
-        sys.path.insert(0, %s)
-        import itemfleet
-        job, form = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
-        n = itemfleet.produce(job, "t", ("i-%%d" %% i for i in range(50)),
-                              bootstrap=%s, topic_prefix=%s, record_form=form)
-        print("sent", n)
-        """
-            .formatted(q(CLIENT.toString()), q(f.kafkaBootstrap()), q(f.prefix())));
+    String python = requirePython();
+    Path script =
+        clientScript(
+            "forms.py",
+            """
+            job, form = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
+            n = itemfleet.produce(job, "t", ("i-%%d" %% i for i in range(50)),
+                                  bootstrap=%s, topic_prefix=%s, record_form=form)
+            print("sent", n)
+            """
+                .formatted(q(f.kafkaBootstrap()), q(f.prefix())));
     withFleet(
         f,
         ledger -> {
@@ -172,7 +158,7 @@ class ForeignProducerTest {
             assertThat(ledger.job("py-no")).isEmpty();
             int compact = 0;
             int headed = 0;
-            for (ConsumerRecord<byte[], byte[]> r : allTasks(f, 100)) {
+            for (ConsumerRecord<byte[], byte[]> r : f.readCommitted(f.prefix() + ".tasks")) {
               if (r.headers().lastHeader(FleetHeaders.JOB) == null) {
                 assertThat(r.value()[0]).isEqualTo((byte) 0x1E);
                 assertThat(new String(r.value(), StandardCharsets.UTF_8))
@@ -193,6 +179,24 @@ class ForeignProducerTest {
         });
   }
 
+  /** The Python to run the client with; the test is skipped, saying why, without one. */
+  private static String requirePython() {
+    String python = pythonWithKafka();
+    assumeThat(python)
+        .as("no python3 with confluent_kafka (Debian: apt-get install python3-confluent-kafka)")
+        .isNotNull();
+    return python;
+  }
+
+  /** A script in the test's directory that imports the client, then runs {@code body}. */
+  private Path clientScript(String name, String body) throws java.io.IOException {
+    Path script = tmp.resolve(name);
+    Files.writeString(
+        script,
+        "import sys\nsys.path.insert(0, " + q(CLIENT.toString()) + ")\nimport itemfleet\n" + body);
+    return script;
+  }
+
   /** Runs the script with extra environment; its output, stdout and stderr together. */
   private String runPython(String python, Path script, Map<String, String> env, String... args)
       throws Exception {
@@ -205,29 +209,6 @@ class ForeignProducerTest {
     Process p = pb.redirectOutput(log.toFile()).start();
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
     return Files.readString(log);
-  }
-
-  /** Every record of the fleet's tasks topic, read from the start until {@code n} are read. */
-  private static List<ConsumerRecord<byte[], byte[]>> allTasks(TestFleet f, int n) {
-    List<ConsumerRecord<byte[], byte[]>> out = new java.util.ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(
-            Map.of(
-                "bootstrap.servers",
-                f.kafkaBootstrap(),
-                "group.id",
-                "forms-" + System.nanoTime(),
-                "auto.offset.reset",
-                "earliest"),
-            new ByteArrayDeserializer(),
-            new ByteArrayDeserializer())) {
-      c.subscribe(List.of(f.prefix() + ".tasks"));
-      long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (out.size() < n && System.nanoTime() < until) {
-        c.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-    }
-    return out;
   }
 
   @Test

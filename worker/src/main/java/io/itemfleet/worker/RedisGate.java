@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -476,7 +477,7 @@ final class RedisGate implements Admission {
     // Each check's reply, read after the pipeline's sync.
     List<Supplier<Object>> res = new ArrayList<>(checks.size());
     // Checks whose key holds another type of value (WRONGTYPE), by index.
-    Map<Integer, JedisDataException> wrongType = new HashMap<>();
+    BitSet wrongType = new BitSet();
     AbstractPipeline p = calls.pipeline();
     try {
       Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
@@ -546,7 +547,7 @@ final class RedisGate implements Admission {
             GateCalls.read(res.get(i)); // before any decision, so that a failure carries them all
           } catch (JedisDataException e) {
             if (!wrongType(e)) throw e;
-            wrongType.put(i, e); // this item's own key: it alone is settled, below
+            wrongType.set(i); // this item's own key: it alone is settled, below
           }
         }
       } catch (JedisNoScriptException e) {
@@ -557,12 +558,12 @@ final class RedisGate implements Admission {
     } finally {
       GateCalls.close(p);
     }
-    List<Attempt> wrongTyped = new ArrayList<>(wrongType.size());
-    for (int i = checks.size() - 1; i >= 0 && !wrongType.isEmpty(); i--) {
-      if (wrongType.containsKey(i)) {
-        wrongTyped.add(checks.remove(i));
-        res.remove(i);
-      }
+    List<Attempt> wrongTyped = new ArrayList<>(wrongType.cardinality());
+    for (int i = wrongType.previousSetBit(checks.size());
+        i >= 0;
+        i = wrongType.previousSetBit(i - 1)) {
+      wrongTyped.add(checks.remove(i));
+      res.remove(i);
     }
     if (layout.inBuckets()) calls.resolveConflicts(checks, res);
     if (calls.cluster()) ClusterChecks.complete(calls, checks, res);
@@ -592,26 +593,15 @@ final class RedisGate implements Admission {
       }
     }
     for (Attempt a : wrongTyped) {
-      String key = a.keys.item();
-      log.warn(
-          "Redis key {} holds another type of value than this fleet writes there; the item at {}"
-              + " is FAILED without running (redis.wrong_type). Remove or rename that key, then"
-              + " replay the job",
-          key,
-          ItemExecutor.source(a.slot.record));
+      String why =
+          "Redis key "
+              + a.keys.item()
+              + " holds another type of value than this fleet writes there, so the item could not"
+              + " be checked and was not run; remove or rename the key, then replay the job";
+      log.warn("item at {} FAILED (redis.wrong_type): {}", ItemExecutor.source(a.slot.record), why);
       undecided.decrementAndGet();
       a.keys = null;
-      complete(
-          a,
-          executor.failedUnrun(
-              a.decoded,
-              "redis.wrong_type",
-              "Redis key "
-                  + key
-                  + " holds another type of value than this fleet writes there, so the item"
-                  + " could not be checked and was not run; remove or rename the key, then replay"
-                  + " the job",
-              a.slot.record));
+      complete(a, executor.failedUnrun(a.decoded, "redis.wrong_type", why, a.slot.record));
     }
     checked.addAndGet(checks.size() + wrongTyped.size());
   }
