@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.function.Supplier;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * On a Redis Cluster, the rest of the checks of items that need more than their own key: an item,
@@ -22,6 +23,13 @@ final class ClusterChecks {
   private ClusterChecks() {}
 
   /**
+   * The verdict of a check whose cache entry or limit keys hold another type of value than the
+   * fleet writes there (WRONGTYPE), with the keys to name: the item fails alone, its lease given
+   * back, instead of failing (and repeating) the whole pass.
+   */
+  static final String WRONG_TYPE = "wrongtype";
+
+  /**
    * Completes the checks of {@code checks} whose item check said run: each {@code replies} entry
    * becomes the GATE script's verdict for the whole check ({@code cached}, {@code wait} or {@code
    * run}).
@@ -35,23 +43,38 @@ final class ClusterChecks {
       if ("run".equals(RedisGate.text(reply.get(0)))) pending.add(i);
     }
     if (pending.isEmpty()) return;
-    pending = readCaches(calls, checks, replies, pending);
-    List<Integer> refused = takeLimits(calls, checks, replies, pending);
+    List<Integer> refused = new ArrayList<>(); // leases to give back: turned away or wrong-typed
+    pending = readCaches(calls, checks, replies, pending, refused);
+    takeLimits(calls, checks, replies, pending, refused);
     if (refused.isEmpty()) return;
     AbstractPipeline p = calls.pipeline();
     try {
       List<Response<?>> out = new ArrayList<>();
       for (int i : refused) calls.finishCall(p, checks.get(i), null, out);
       p.sync();
-      for (Response<?> r : out) GateCalls.read(r::get);
+      for (Response<?> r : out) {
+        try {
+          GateCalls.read(r::get);
+        } catch (JedisDataException e) {
+          if (!RedisGate.wrongType(e))
+            throw e; // a wrong-typed slots key holds nothing to give back
+        }
+      }
     } finally {
       GateCalls.close(p);
     }
   }
 
-  /** Cache hits become {cached, value}; returns the others. */
+  /**
+   * Cache hits become {cached, value}; a cache entry of another type, {wrongtype, keys}, its lease
+   * added to {@code release}. Returns the others.
+   */
   private static List<Integer> readCaches(
-      GateCalls calls, List<Attempt> checks, List<Supplier<Object>> replies, List<Integer> in) {
+      GateCalls calls,
+      List<Attempt> checks,
+      List<Supplier<Object>> replies,
+      List<Integer> in,
+      List<Integer> release) {
     List<Integer> withCache = new ArrayList<>();
     List<Response<String>> values = new ArrayList<>();
     AbstractPipeline p = calls.pipeline();
@@ -68,9 +91,17 @@ final class ClusterChecks {
     }
     List<Integer> out = new ArrayList<>(in);
     for (int j = 0; j < withCache.size(); j++) {
-      String v = GateCalls.read(values.get(j)::get);
-      if (v == null) continue;
       int i = withCache.get(j);
+      String v;
+      try {
+        v = GateCalls.read(values.get(j)::get);
+      } catch (JedisDataException e) {
+        if (!RedisGate.wrongType(e)) throw e;
+        wrongTyped(replies, i, "Redis key " + checks.get(i).keys.cache(), release);
+        out.remove(Integer.valueOf(i));
+        continue;
+      }
+      if (v == null) continue;
       List<Object> cached = List.of("cached", v);
       replies.set(i, () -> cached);
       out.remove(Integer.valueOf(i));
@@ -78,9 +109,16 @@ final class ClusterChecks {
     return out;
   }
 
-  /** The limits' verdicts replace the replies; returns those told to wait. */
-  private static List<Integer> takeLimits(
-      GateCalls calls, List<Attempt> checks, List<Supplier<Object>> replies, List<Integer> in) {
+  /**
+   * The limits' verdicts replace the replies; those told to wait, or whose limit keys hold another
+   * type of value, are added to {@code release}.
+   */
+  private static void takeLimits(
+      GateCalls calls,
+      List<Attempt> checks,
+      List<Supplier<Object>> replies,
+      List<Integer> in,
+      List<Integer> release) {
     List<Integer> limited = new ArrayList<>();
     List<Response<Object>> verdicts = new ArrayList<>();
     AbstractPipeline p = calls.pipeline();
@@ -90,18 +128,36 @@ final class ClusterChecks {
         limited.add(i);
         verdicts.add(calls.limitsCall(p, checks.get(i)));
       }
-      if (limited.isEmpty()) return List.of();
+      if (limited.isEmpty()) return;
       p.sync();
     } finally {
       GateCalls.close(p);
     }
-    List<Integer> refused = new ArrayList<>();
     for (int j = 0; j < limited.size(); j++) {
-      Object v = GateCalls.read(verdicts.get(j)::get);
       int i = limited.get(j);
+      Object v;
+      try {
+        v = GateCalls.read(verdicts.get(j)::get);
+      } catch (JedisDataException e) {
+        if (!RedisGate.wrongType(e)) throw e;
+        GateKeys k = checks.get(i).keys;
+        List<String> keys = new ArrayList<>();
+        for (int l = 0; l < k.slots().size(); l++) {
+          keys.add(k.slots().get(l));
+          keys.add(k.rates().get(l));
+        }
+        wrongTyped(replies, i, "one of the Redis keys " + String.join(", ", keys), release);
+        continue;
+      }
       replies.set(i, () -> v);
-      if ("wait".equals(RedisGate.text(((List<?>) v).get(0)))) refused.add(i);
+      if ("wait".equals(RedisGate.text(((List<?>) v).get(0)))) release.add(i);
     }
-    return refused;
+  }
+
+  private static void wrongTyped(
+      List<Supplier<Object>> replies, int i, String keys, List<Integer> release) {
+    List<Object> verdict = List.of(WRONG_TYPE, keys);
+    replies.set(i, () -> verdict);
+    release.add(i);
   }
 }

@@ -395,13 +395,6 @@ final class RedisGate implements Admission {
         redirectWait = Math.min(1_000, redirectWait * 2);
         continue;
       } catch (JedisException e) {
-        if (!down && e instanceof JedisDataException d && wrongType(d)) {
-          log.error(
-              "a key of this fleet in Redis holds another type of value than the gate writes there"
-                  + " ({}); the results waiting for their done markers are held until that key is"
-                  + " removed or renamed",
-              e.getMessage());
-        }
         if (!down) {
           log.warn(
               "Redis at {} failed ({}); pausing consumption, retrying with backoff"
@@ -478,6 +471,8 @@ final class RedisGate implements Admission {
     List<Supplier<Object>> res = new ArrayList<>(checks.size());
     // Checks whose key holds another type of value (WRONGTYPE), by index.
     BitSet wrongType = new BitSet();
+    // Renewals that met a key of another type, by index: their leases are lost.
+    BitSet lostAtRenewal = new BitSet();
     AbstractPipeline p = calls.pipeline();
     try {
       Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
@@ -539,9 +534,44 @@ final class RedisGate implements Admission {
                   + " ms (FLEET_REDIS_REPLICAS_ACK); their results are held and the markers"
                   + " written again");
         }
-        for (Response<?> r : fin) GateCalls.read(r::get); // surfaces NOSCRIPT and data errors
-        for (Response<?> r : others) GateCalls.read(r::get);
-        for (Response<Object> r : renewals) GateCalls.read(r::get);
+        // Surfaces NOSCRIPT and data errors. A marker write, release or renewal that meets a key
+        // holding another type of value (someone else's write replaced ours mid-run) cannot be
+        // done again with any better luck: it is logged and the pass goes on, never repeated.
+        int clobbered = 0;
+        JedisDataException example = null;
+        for (Response<?> r : fin) {
+          try {
+            GateCalls.read(r::get);
+          } catch (JedisDataException e) {
+            if (!wrongType(e)) throw e;
+            clobbered++;
+            example = e;
+          }
+        }
+        for (Response<?> r : others) {
+          try {
+            GateCalls.read(r::get);
+          } catch (JedisDataException e) {
+            if (!wrongType(e)) throw e;
+          }
+        }
+        for (int i = 0; i < renewals.size(); i++) {
+          try {
+            GateCalls.read(renewals.get(i)::get);
+          } catch (JedisDataException e) {
+            if (!wrongType(e)) throw e;
+            lostAtRenewal.set(i); // the lease is gone: another type of value is there now
+          }
+        }
+        if (clobbered > 0) {
+          log.error(
+              "{} done-marker writes of this pass met a key holding another type of value than"
+                  + " this fleet writes there ({}): someone replaced the fleet's key while its items"
+                  + " ran. Their results are committed without the markers, so a later duplicate of"
+                  + " those items may run again; remove or rename the key",
+              clobbered,
+              example.getMessage());
+        }
         for (int i = 0; i < res.size(); i++) {
           try {
             GateCalls.read(res.get(i)); // before any decision, so that a failure carries them all
@@ -568,7 +598,9 @@ final class RedisGate implements Admission {
     if (layout.inBuckets()) calls.resolveConflicts(checks, res);
     if (calls.cluster()) ClusterChecks.complete(calls, checks, res);
     for (int i = 0; i < renewed.size(); i++) {
-      if (Long.valueOf(0).equals(renewals.get(i).get())) leased.lostAtRenewal(renewed.get(i));
+      if (lostAtRenewal.get(i) || Long.valueOf(0).equals(renewals.get(i).get())) {
+        leased.lostAtRenewal(renewed.get(i));
+      }
     }
     roundTrips.incrementAndGet();
     for (Finished f : carryFinished) {
@@ -593,17 +625,43 @@ final class RedisGate implements Admission {
       }
     }
     for (Attempt a : wrongTyped) {
-      String why =
-          "Redis key "
-              + a.keys.item()
-              + " holds another type of value than this fleet writes there, so the item could not"
-              + " be checked and was not run; remove or rename the key, then replay the job";
-      log.warn("item at {} FAILED (redis.wrong_type): {}", ItemExecutor.source(a.slot.record), why);
       undecided.decrementAndGet();
-      a.keys = null;
-      complete(a, executor.failedUnrun(a.decoded, "redis.wrong_type", why, a.slot.record));
+      failWrongType(a, checkedKeys(a.keys));
     }
     checked.addAndGet(checks.size() + wrongTyped.size());
+  }
+
+  /**
+   * The keys an item's check reads, for the message of a WRONGTYPE reply (Redis does not say which
+   * key it was): the item's own key, and off the fast path its cache entry and limit keys.
+   */
+  static String checkedKeys(GateKeys k) {
+    if (k.fast()) return "Redis key " + k.item();
+    List<String> keys = new ArrayList<>();
+    keys.add(k.item());
+    if (!k.cache().isEmpty()) keys.add(k.cache());
+    for (int i = 0; i < k.slots().size(); i++) {
+      keys.add(k.slots().get(i));
+      keys.add(k.rates().get(i));
+    }
+    return keys.size() == 1
+        ? "Redis key " + keys.get(0)
+        : "one of the Redis keys " + String.join(", ", keys);
+  }
+
+  /**
+   * Settles an item whose check met a key holding another type of value than the fleet writes there
+   * (WRONGTYPE): FAILED without running, naming the key, its lease (if it took one) already
+   * released. Never retried: the key stays as it is until someone removes it.
+   */
+  private void failWrongType(Attempt a, String keys) {
+    String why =
+        keys
+            + " holds another type of value than this fleet writes there, so the item could not"
+            + " be checked and was not run; remove or rename the key, then replay the job";
+    log.warn("item at {} FAILED (redis.wrong_type): {}", ItemExecutor.source(a.slot.record), why);
+    a.keys = null;
+    complete(a, executor.failedUnrun(a.decoded, "redis.wrong_type", why, a.slot.record));
   }
 
   /** True for Redis's error about a key holding another type of value than the command needs. */
@@ -731,6 +789,7 @@ final class RedisGate implements Admission {
               ItemResult.terminal(
                   Outcome.CACHED, t.job(), t.type(), false, 0, Optional.empty(), clock.instant()));
       case "leased" -> leasedElsewhere(a, Long.parseLong(text(reply.get(1))));
+      case ClusterChecks.WRONG_TYPE -> failWrongType(a, text(reply.get(1)));
       case "wait" -> {
         long ms = Long.parseLong(text(reply.get(1)));
         TagLimit l = a.keys.limits().get(Integer.parseInt(text(reply.get(2))) - 1);

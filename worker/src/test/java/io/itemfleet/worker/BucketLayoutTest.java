@@ -141,6 +141,48 @@ class BucketLayoutTest {
             inBad.stream().map(i -> "redis.wrong_type " + i).toList());
   }
 
+  /**
+   * A bucket replaced by another type of value while one of its items runs: that item's done marker
+   * cannot be written, and its result is committed without it (logged). Before, the pass's marker
+   * writes failed and were retried forever, holding every result of the pass: the fleet stalled
+   * until someone removed the key.
+   */
+  @Test
+  void aBucketReplacedMidRunDoesNotHoldTheResults(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    List<String> items = new java.util.ArrayList<>();
+    java.util.Set<String> buckets = new java.util.HashSet<>();
+    for (int i = 0; items.size() < 5; i++) {
+      if (buckets.add(place(fleet, "job-bmr", "k-" + i).key())) items.add("k-" + i);
+    }
+    String victim = items.get(2);
+    String victimBucket = place(fleet, "job-bmr", victim).key();
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    TaskHandler clobbering =
+        ctx -> {
+          runs.computeIfAbsent(ctx.item(), k -> new AtomicInteger()).incrementAndGet();
+          if (ctx.item().equals(victim)) {
+            try (Jedis r = redis()) {
+              r.del(victimBucket);
+              r.set(victimBucket, "not a hash any more");
+              r.pexpire(victimBucket, 120_000);
+            }
+          }
+          return HandlerResult.succeeded();
+        };
+    h.produce("job-bmr", "t", items);
+    try (Worker w = start(h, "w-bmr", 8, "{}", Map.of("t", clobbering))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-bmr", 5))
+          .isEqualTo(new OutcomeCounts(5, 0, 0, 0, 0));
+    }
+    assertThat(runs).hasSize(5).allSatisfy((item, n) -> assertThat(n.get()).isEqualTo(1));
+    try (Jedis r = redis()) {
+      assertThat(r.get(victimBucket)).isEqualTo("not a hash any more"); // left as it was
+      MarkerLayout.Place other = place(fleet, "job-bmr", items.get(0));
+      assertThat(r.hget(other.key(), other.field())).startsWith("D|S|");
+    }
+  }
+
   @Test
   void aLiveLeaseElsewhereMakesTheItemWaitAndAnExpiredOneDoesNot(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 1);

@@ -146,6 +146,25 @@ class RedisClusterTest {
     }
   }
 
+  /**
+   * A cache entry holding another type of value fails its item alone. Here the cache is read in a
+   * round trip of its own after the item's lease is taken; before, its WRONGTYPE reply failed the
+   * whole pass, which was retried forever (the fleet stalled). The lease is given back.
+   */
+  @Test
+  void anItemWhoseCacheKeyHoldsAnotherTypeFailsAloneOnTheCluster(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    try (UnifiedJedis r = client()) {
+      RedisGateTest.wrongTypedCacheKeyFailsItsItemAlone(
+          h,
+          "job-ccwt",
+          key -> r.hset(key, "someone", "else"),
+          (id, yaml, handlers) -> start(h, id, 16, yaml, handlers));
+      assertThat(r.hget(fleet.redisKeyPrefix() + "cache:t:c-3", "someone")).isEqualTo("else");
+      assertThat(r.get(fleet.redisKeyPrefix() + "item:job-ccwt:c-3")).isNull(); // lease given back
+    }
+  }
+
   @Test
   void aFleetWideConcurrencyLimitHoldsAcrossTwoWorkers(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 4);

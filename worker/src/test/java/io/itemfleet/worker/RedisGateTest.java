@@ -207,6 +207,55 @@ class RedisGateTest {
     assertThat(runs).hasSize(n).allSatisfy((item, k) -> assertThat(k.get()).isEqualTo(1));
   }
 
+  /**
+   * An item whose cache entry holds another type of value (the GATE script's GET of it fails) is
+   * FAILED alone, naming the cache key; before, on a Redis Cluster (where the cache is read in a
+   * round trip of its own) the whole pass failed and was retried forever.
+   */
+  @Test
+  void anItemWhoseCacheKeyHoldsAnotherTypeFailsAloneAndTheRestRun(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    try (Jedis r = redis(fleet)) {
+      wrongTypedCacheKeyFailsItsItemAlone(
+          h,
+          "job-cwt",
+          key -> r.hset(key, "someone", "else"),
+          (id, yaml, handlers) -> start(h, id, 8, yaml, handlers));
+      assertThat(r.hget(fleet.redisKeyPrefix() + "cache:t:c-3", "someone")).isEqualTo("else");
+    }
+  }
+
+  /**
+   * Five items of a caching type, the cache key of c-3 made a hash by {@code makeHash} first: c-3
+   * alone is FAILED redis.wrong_type naming its cache key, without running; the others run.
+   */
+  static void wrongTypedCacheKeyFailsItsItemAlone(
+      FleetHarness h, String job, java.util.function.Consumer<String> makeHash, Starter start) {
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    String cacheKey = h.fleet.redisKeyPrefix() + "cache:t:c-3";
+    makeHash.accept(cacheKey);
+    String yaml =
+        """
+        types:
+          t:
+            handler: simulate
+            cache: {key: "${type}:${item}", ttl: 1h}
+        """;
+    h.produce(job, "t", List.of("c-1", "c-2", "c-3", "c-4", "c-5"));
+    try (Worker w = start.start("w-" + job, yaml, Map.of("t", counting(runs)))) {
+      assertThat(awaitTotal(h, job, 5)).isEqualTo(new OutcomeCounts(4, 0, 1, 0, 0));
+    }
+    assertThat(runs).containsOnlyKeys("c-1", "c-2", "c-4", "c-5");
+    FailureEvent f =
+        h.failures().stream()
+            .filter(e -> e.job().equals(Optional.of(job)))
+            .findFirst()
+            .orElseThrow();
+    assertThat(f.item()).contains("c-3");
+    assertThat(f.errorClass()).isEqualTo("redis.wrong_type");
+    assertThat(f.errorMessage()).contains(cacheKey).contains("replay");
+  }
+
   @Test
   void redeliveryOfTheFinishingRecordReEmitsItsOutcomeAndOthersAreDeduplicated(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 1);
