@@ -86,7 +86,7 @@ final class FieldReader {
     throw new Rejection(
         Kind.INVALID_VALUE,
         field(name),
-        "must be one of " + String.join(", ", allowed) + ", was '" + s + "'");
+        "must be one of " + String.join(", ", allowed) + ", was '" + shown(s) + "'");
   }
 
   long integer(String name, long min, long max) {
@@ -270,13 +270,44 @@ final class FieldReader {
     return n;
   }
 
+  /** The earliest instant a message may carry (what PostgreSQL and every client can store). */
+  static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+
+  /** The latest instant a message may carry. */
+  static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999999Z");
+
   private Instant parseInstant(String name, String s) {
+    Instant at;
     try {
-      return Instant.parse(s);
+      at = Instant.parse(s);
     } catch (DateTimeParseException e) {
       throw new Rejection(
-          Kind.INVALID_VALUE, field(name), "not an ISO-8601 UTC instant: '" + s + "'");
+          Kind.INVALID_VALUE, field(name), "not an ISO-8601 UTC instant: '" + shown(s) + "'");
     }
+    if (at.isBefore(EARLIEST) || at.isAfter(LATEST)) {
+      throw new Rejection(
+          Kind.INVALID_VALUE,
+          field(name),
+          "must be between years 0001 and 9999, was '" + shown(s) + "'");
+    }
+    return at;
+  }
+
+  /**
+   * Input quoted in an error, its control characters written as escapes, so the message stays text.
+   */
+  static String shown(String s) {
+    StringBuilder b = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isISOControl(c)) {
+        if (b == null) b = new StringBuilder(s.length() + 8).append(s, 0, i);
+        b.append(String.format("\\u%04x", (int) c));
+      } else if (b != null) {
+        b.append(c);
+      }
+    }
+    return b == null ? s : b.toString();
   }
 
   private Duration parseDuration(String name, String s) {

@@ -16,10 +16,16 @@ public record JobManifest(
     Instant createdAt,
     Map<String, String> labels)
     implements JobEvent {
+  /**
+   * Most task messages one run may add to a job: far beyond any real run, and small enough that no
+   * number of manifests can overflow the ledger's 64-bit expected total by accident.
+   */
+  public static final long MAX_COUNT = 1_000_000_000_000_000L;
+
   public JobManifest {
     Objects.requireNonNull(createdAt, "createdAt");
     labels = Map.copyOf(labels);
-    if (job.isEmpty() || type.isEmpty() || runId.isEmpty() || count < 0) {
+    if (job.isEmpty() || type.isEmpty() || runId.isEmpty() || count < 0 || count > MAX_COUNT) {
       throw new IllegalArgumentException(
           "bad manifest: job='"
               + job

@@ -541,10 +541,10 @@ public final class MessageCodec {
             switch (r.oneOf("kind", "manifest", "completed", "resolved")) {
               case "manifest" ->
                   new JobManifest(
-                      r.string("job", MAX_NAME),
-                      r.string("type", MAX_NAME),
-                      r.integer("count", 0, Long.MAX_VALUE),
-                      r.string("runId", 128),
+                      name("job", r.string("job", MAX_NAME), r.field("job")),
+                      name("type", r.string("type", MAX_NAME), r.field("type")),
+                      r.integer("count", 0, JobManifest.MAX_COUNT),
+                      name("run", r.string("runId", 128), r.field("runId")),
                       r.instant("createdAt"),
                       r.optStringMap("labels"));
               case "resolved" ->

@@ -63,7 +63,7 @@ public final class ConsoleQueries {
                 "select minute, succeeded, cached, failed, deduplicated, poison, retries,"
                     + " handler_millis, latency from fleet_job_minutes where job = ? and minute >= ?"
                     + " order by minute")) {
-      q.setString(1, job);
+      q.setString(1, PgText.of(job));
       q.setTimestamp(2, Timestamp.from(since));
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
@@ -118,7 +118,7 @@ public final class ConsoleQueries {
             c.prepareStatement(
                 "select run_id, type, count, created_at from fleet_job_runs where job = ?"
                     + " order by created_at")) {
-      q.setString(1, job);
+      q.setString(1, PgText.of(job));
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
           out.add(
@@ -146,7 +146,7 @@ public final class ConsoleQueries {
                     + " left(last_payload::text, ?), length(last_payload::text) from fleet_failures"
                     + " where job = ? and item_key = any(?)")) {
       s.setInt(1, MAX_PAYLOAD_CHARS);
-      s.setString(2, job);
+      s.setString(2, PgText.of(job));
       s.setArray(3, c.createArrayOf("text", items.stream().map(FailedItem::itemKey).toArray()));
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {

@@ -113,8 +113,8 @@ public final class Ledger {
                 + " where job = ? and item_key = ? and resolved_at is null")) {
       for (ItemResolved r : resolutions) {
         u.setTimestamp(1, Timestamp.from(r.resolvedAt())); // when the replayed item succeeded
-        u.setString(2, r.job()); // the job
-        u.setString(3, r.item()); // the item key of a FAILED row is its item ID
+        u.setString(2, PgText.of(r.job())); // the job
+        u.setString(3, PgText.of(r.item())); // the item key of a FAILED row is its item ID
         u.addBatch();
       }
       u.executeBatch();
@@ -222,9 +222,9 @@ public final class Ledger {
           c.prepareStatement(
               "insert into fleet_job_runs (job, run_id, type, count, created_at)"
                   + " values (?, ?, ?, ?, ?) on conflict do nothing")) {
-        ins.setString(1, m.job());
-        ins.setString(2, m.runId());
-        ins.setString(3, m.type());
+        ins.setString(1, PgText.of(m.job()));
+        ins.setString(2, PgText.of(m.runId()));
+        ins.setString(3, PgText.of(m.type()));
         ins.setLong(4, m.count());
         ins.setTimestamp(5, Timestamp.from(m.createdAt()));
         inserted = ins.executeUpdate();
@@ -235,14 +235,16 @@ public final class Ledger {
               "insert into fleet_jobs (job, type, expected_total, labels, created_at, updated_at)"
                   + " values (?, ?, ?, cast(? as jsonb), ?, ?)"
                   + " on conflict (job) do update set"
-                  + " expected_total = coalesce(fleet_jobs.expected_total, 0) + excluded.expected_total,"
+                  // In numeric, capped: no sum of manifests' counts can overflow the bigint.
+                  + " expected_total = least(coalesce(fleet_jobs.expected_total, 0)::numeric"
+                  + " + excluded.expected_total, 9223372036854775807)::bigint,"
                   + " labels = fleet_jobs.labels || excluded.labels,"
                   + " created_at = least(fleet_jobs.created_at, excluded.created_at),"
                   + " updated_at = excluded.updated_at")) {
-        up.setString(1, m.job());
-        up.setString(2, m.type());
+        up.setString(1, PgText.of(m.job()));
+        up.setString(2, PgText.of(m.type()));
         up.setLong(3, m.count());
-        up.setString(4, Json.object(m.labels()));
+        up.setString(4, PgText.json(Json.object(m.labels())));
         up.setTimestamp(5, Timestamp.from(m.createdAt()));
         up.setTimestamp(6, Timestamp.from(now));
         up.executeUpdate();
@@ -294,8 +296,8 @@ public final class Ledger {
                 + " latency = fleet_add_buckets(fleet_job_minutes.latency, excluded.latency)")) {
       for (var e : minutes.entrySet()) {
         Sum s = e.getValue();
-        ins.setString(1, (String) e.getKey().get(0));
-        ins.setString(2, (String) e.getKey().get(1));
+        ins.setString(1, PgText.of((String) e.getKey().get(0)));
+        ins.setString(2, PgText.of((String) e.getKey().get(1)));
         ins.setTimestamp(3, Timestamp.from((Instant) e.getKey().get(2)));
         setCounts(ins, 4, s.counts);
         ins.setLong(9, s.retries);
@@ -321,8 +323,8 @@ public final class Ledger {
                 + " updated_at = excluded.updated_at")) {
       for (var e : perJob.entrySet()) {
         Sum s = e.getValue();
-        up.setString(1, e.getKey());
-        up.setString(2, s.type);
+        up.setString(1, PgText.of(e.getKey()));
+        up.setString(2, PgText.of(s.type));
         up.setTimestamp(3, Timestamp.from(now));
         up.setTimestamp(4, Timestamp.from(now));
         setCounts(up, 5, s.counts);
@@ -413,27 +415,27 @@ public final class Ledger {
         FailureRow row = e.getValue();
         FailureEvent f = row.last;
         String normalised = Fingerprint.normalise(f.errorMessage(), f.item().orElse(null));
-        ins.setString(1, e.getKey().get(0));
-        ins.setString(2, e.getKey().get(1));
-        ins.setString(3, f.item().orElse(null));
-        ins.setString(4, f.type().orElse(null));
+        ins.setString(1, PgText.of(e.getKey().get(0)));
+        ins.setString(2, PgText.of(e.getKey().get(1)));
+        ins.setString(3, PgText.of(f.item().orElse(null)));
+        ins.setString(4, PgText.of(f.type().orElse(null)));
         ins.setString(5, f.outcome().name());
         ins.setInt(6, f.attempts());
         ins.setBoolean(7, f.retryable());
-        ins.setString(8, f.errorClass());
-        ins.setString(9, f.errorMessage());
-        ins.setString(10, Fingerprint.of(f.errorClass(), normalised));
-        ins.setString(11, normalised);
+        ins.setString(8, PgText.of(f.errorClass()));
+        ins.setString(9, PgText.of(f.errorMessage()));
+        ins.setString(10, PgText.of(Fingerprint.of(f.errorClass(), normalised)));
+        ins.setString(11, PgText.of(normalised));
         ins.setTimestamp(12, Timestamp.from(row.first.failedAt()));
         ins.setTimestamp(13, Timestamp.from(f.failedAt()));
         ins.setInt(14, row.count);
         if (f.payload().isNull() || f.payload().isMissingNode()) {
           ins.setNull(15, Types.VARCHAR);
         } else {
-          ins.setString(15, f.payload().toString());
+          ins.setString(15, PgText.json(f.payload().toString()));
         }
         if (f.source().isPresent()) {
-          ins.setString(16, f.source().get().topic());
+          ins.setString(16, PgText.of(f.source().get().topic()));
           ins.setInt(17, f.source().get().partition());
           ins.setLong(18, f.source().get().offset());
         } else {
@@ -446,7 +448,8 @@ public final class Ledger {
         } else {
           ins.setNull(19, Types.BINARY);
         }
-        ins.setString(20, f.stackTrace().orElse(null)); // the last failure's trace, or null
+        ins.setString(
+            20, PgText.of(f.stackTrace().orElse(null))); // the last failure's trace, or null
         ins.addBatch();
       }
       ins.executeBatch();
@@ -510,7 +513,7 @@ public final class Ledger {
                 "update fleet_jobs set completion_published = true"
                     + " where job = ? and completed_at = ?")) {
       for (JobCompleted j : done) {
-        u.setString(1, j.job());
+        u.setString(1, PgText.of(j.job()));
         u.setTimestamp(2, Timestamp.from(j.completedAt()));
         u.addBatch();
       }

@@ -34,7 +34,7 @@ public final class LedgerQueries {
     try (Connection c = ds.getConnection();
         PreparedStatement q =
             c.prepareStatement("select " + JOB_COLUMNS + " from fleet_jobs where job = ?")) {
-      q.setString(1, job);
+      q.setString(1, PgText.of(job));
       try (ResultSet r = q.executeQuery()) {
         return r.next() ? Optional.of(status(r)) : Optional.empty();
       }
@@ -90,7 +90,7 @@ public final class LedgerQueries {
                   + where
                   + " order by created_at desc, job limit ? offset ?")) {
         int i = 1;
-        for (String a : args) q.setString(i++, a);
+        for (String a : args) q.setString(i++, PgText.of(a));
         q.setInt(i++, limit);
         q.setInt(i, offset);
         try (ResultSet r = q.executeQuery()) {
@@ -99,7 +99,7 @@ public final class LedgerQueries {
       }
       try (PreparedStatement q = c.prepareStatement("select count(*) from fleet_jobs" + where)) {
         int i = 1;
-        for (String a : args) q.setString(i++, a);
+        for (String a : args) q.setString(i++, PgText.of(a));
         try (ResultSet r = q.executeQuery()) {
           r.next();
           matching = r.getLong(1);
@@ -146,7 +146,7 @@ public final class LedgerQueries {
                     + " from fleet_failures where job = ? and resolved_at is null"
                     + " group by fingerprint order by count(*) desc, fingerprint")) {
       q.setInt(1, samples);
-      q.setString(2, job);
+      q.setString(2, PgText.of(job));
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
           Array items = r.getArray(6);
@@ -183,8 +183,8 @@ public final class LedgerQueries {
             + (limit > 0 ? " limit " + limit : "");
     try (Connection c = ds.getConnection();
         PreparedStatement q = c.prepareStatement(sql)) {
-      q.setString(1, job);
-      if (fingerprint.isPresent()) q.setString(2, fingerprint.get());
+      q.setString(1, PgText.of(job));
+      if (fingerprint.isPresent()) q.setString(2, PgText.of(fingerprint.get()));
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
           Timestamp replayed = r.getTimestamp(15);
@@ -219,7 +219,7 @@ public final class LedgerQueries {
             c.prepareStatement(
                 "update fleet_failures set replayed_at = ? where job = ? and item_key = any(?)")) {
       u.setTimestamp(1, Timestamp.from(at));
-      u.setString(2, job);
+      u.setString(2, PgText.of(job));
       u.setArray(3, c.createArrayOf("text", itemKeys.toArray()));
       u.executeUpdate();
     }
@@ -233,7 +233,7 @@ public final class LedgerQueries {
                 "update fleet_failures set resolved_at = ?"
                     + " where job = ? and item_key = any(?) and resolved_at is null")) {
       u.setTimestamp(1, Timestamp.from(at)); // now
-      u.setString(2, job); // the job
+      u.setString(2, PgText.of(job)); // the job
       u.setArray(3, c.createArrayOf("text", itemKeys.toArray())); // the items found done
       u.executeUpdate();
     }

@@ -291,7 +291,7 @@ class RecorderTest {
     }
   }
 
-  private static com.zaxxer.hikari.HikariDataSource dataSource(TestFleet f) {
+  static com.zaxxer.hikari.HikariDataSource dataSource(TestFleet f) {
     return LedgerDatabase.pool(new DbSettings(f.jdbcUrl(), f.dbUser(), f.dbPassword()), 2, "test");
   }
 

@@ -1,0 +1,153 @@
+package io.itemfleet.recorder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.itemfleet.schemas.FailureEvent;
+import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.JobManifest;
+import io.itemfleet.schemas.LatencyHistogram;
+import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.Outcome;
+import io.itemfleet.schemas.OutcomeCounts;
+import io.itemfleet.schemas.SourceRecord;
+import io.itemfleet.schemas.StatsDelta;
+import io.itemfleet.testkit.FleetTestKit;
+import io.itemfleet.testkit.TestFleet;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Values PostgreSQL refuses, arriving in messages any Kafka client (or a handler's output) can
+ * produce: the NUL character in text and in jsonb, instants beyond PostgreSQL's range, counts that
+ * would overflow a bigint. Before, each made the recorder's transaction fail with a data error and
+ * the recorder stop for good (and again after every restart, on the same batch): no job of the
+ * fleet was counted any more.
+ */
+@ExtendWith(FleetTestKit.class)
+class HostileValuesTest {
+  private static final MessageCodec CODEC = new MessageCodec();
+  private static final String NUL = "\u0000";
+
+  @Test
+  void nulCharactersAreStoredAsReplacementCharactersAndTheRecorderGoesOn(TestFleet f)
+      throws Exception {
+    RecorderTest.createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    out.add(
+        new ProducerRecord<>(
+            t.jobs(),
+            "j-nul",
+            CODEC.encodeJobEvent(
+                new JobManifest("j-nul", "t", 1, "run-1", now, Map.of("k" + NUL, "v" + NUL)))));
+    FailureEvent failed =
+        new FailureEvent(
+            Outcome.FAILED,
+            Optional.of("j-nul"),
+            Optional.of("t"),
+            Optional.of("i-1"),
+            1,
+            false,
+            "exec.exit" + NUL,
+            "the child printed x" + NUL + "y",
+            now,
+            Optional.of(new SourceRecord(t.tasks(), 0, 0)),
+            new ObjectMapper().readTree("{\"s\":\"a\\u0000b\",\"k\\u0000\":\"\\\\u0000\"}"),
+            Optional.empty(),
+            Optional.of("at x" + NUL));
+    out.add(new ProducerRecord<>(t.failures(), "i-1", CODEC.encodeFailure(failed)));
+    out.add(stats(t, "j-nul", now, new OutcomeCounts(0, 0, 1, 0, 0)));
+    RecorderTest.send(f, out);
+    try (Recorder rec =
+            Recorder.start(RecorderTest.settings(f, f.jdbcUrl()), Duration.ofSeconds(30));
+        var ds = RecorderTest.dataSource(f)) {
+      LedgerQueries q = new LedgerQueries(ds);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> q.job("j-nul").map(JobStatus::done).orElse(false) || rec.failure().isPresent());
+      assertThat(rec.failure()).isEmpty();
+      assertThat(q.job("j-nul").orElseThrow().labels()).containsEntry("k\uFFFD", "v\uFFFD");
+      FailedItem row = q.failedItems("j-nul", Optional.empty(), 0).get(0);
+      assertThat(row.errorClass()).isEqualTo("exec.exit\uFFFD");
+      assertThat(row.errorMessage()).isEqualTo("the child printed x\uFFFDy");
+      // A real NUL escape is replaced; an escaped backslash followed by "u0000" is text, kept.
+      assertThat(row.lastPayload().orElseThrow())
+          .contains("a\uFFFDb")
+          .contains("k\uFFFD")
+          .contains("\\\\u0000");
+      assertThat(rec.isRunning()).isTrue();
+    }
+  }
+
+  @Test
+  void aManifestFromBeyondPostgresRangeOrOverflowingCountsIsSkippedAndTheRecorderGoesOn(TestFleet f)
+      throws Exception {
+    RecorderTest.createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+    String farFuture =
+        new String(
+                CODEC.encodeJobEvent(new JobManifest("j-far", "t", 1, "run-1", now, Map.of())),
+                StandardCharsets.UTF_8)
+            .replace(now.toString(), "+300000-01-01T00:00:00Z");
+    out.add(new ProducerRecord<>(t.jobs(), "j-far", farFuture.getBytes(StandardCharsets.UTF_8)));
+    for (String run : List.of("run-1", "run-2")) {
+      // Any Kafka client can write a count the producer never would: two of these overflowed.
+      String big =
+          new String(
+                  CODEC.encodeJobEvent(new JobManifest("j-big", "t", 5, run, now, Map.of())),
+                  StandardCharsets.UTF_8)
+              .replace("\"count\":5", "\"count\":" + (Long.MAX_VALUE - 1));
+      out.add(new ProducerRecord<>(t.jobs(), "j-big", big.getBytes(StandardCharsets.UTF_8)));
+    }
+    // Then an ordinary job, which must be counted.
+    out.add(
+        new ProducerRecord<>(
+            t.jobs(),
+            "j-ok",
+            CODEC.encodeJobEvent(new JobManifest("j-ok", "t", 2, "run-1", now, Map.of()))));
+    out.add(stats(t, "j-ok", now, new OutcomeCounts(2, 0, 0, 0, 0)));
+    RecorderTest.send(f, out);
+    try (Recorder rec =
+            Recorder.start(RecorderTest.settings(f, f.jdbcUrl()), Duration.ofSeconds(30));
+        var ds = RecorderTest.dataSource(f)) {
+      LedgerQueries q = new LedgerQueries(ds);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> q.job("j-ok").map(JobStatus::done).orElse(false) || rec.failure().isPresent());
+      assertThat(rec.failure()).isEmpty();
+      assertThat(q.job("j-far")).isEmpty(); // refused at decoding, logged
+      assertThat(q.job("j-big")).isEmpty();
+      assertThat(rec.isRunning()).isTrue();
+    }
+  }
+
+  private static ProducerRecord<String, byte[]> stats(
+      FleetTopics t, String job, Instant at, OutcomeCounts counts) {
+    StatsDelta d =
+        new StatsDelta(
+            job,
+            "t",
+            at.truncatedTo(ChronoUnit.MINUTES),
+            counts,
+            0,
+            10L,
+            LatencyHistogram.empty().plus(10));
+    return new ProducerRecord<>(t.stats(), job, CODEC.encodeStats(d));
+  }
+}
