@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -38,7 +39,13 @@ public final class MessageCodec {
 
   /** Parses and writes JSON; configured once, shared by all threads. */
   private static final ObjectMapper JSON =
-      new ObjectMapper()
+      new ObjectMapper(
+              // An astral character (an emoji) as its four UTF-8 bytes, not as two escapes of six
+              // bytes each: a message read from Kafka and written again (a retry) stays as large
+              // as it was, so that it still fits in one record.
+              JsonFactory.builder()
+                  .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
+                  .build())
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -453,7 +460,7 @@ public final class MessageCodec {
           g.writeNumberField("attempts", f.attempts());
           g.writeBooleanField("retryable", f.retryable());
           g.writeObjectFieldStart("error");
-          g.writeStringField("class", f.errorClass());
+          g.writeStringField("class", truncate(f.errorClass(), MAX_NAME));
           g.writeStringField("message", truncate(f.errorMessage(), MAX_TEXT));
           if (f.stackTrace().isPresent()) {
             g.writeStringField(
@@ -721,8 +728,15 @@ public final class MessageCodec {
     return sb.append(s).append('"');
   }
 
-  private static String truncate(String s, int max) {
-    return s.length() <= max ? s : s.substring(0, max) + "…";
+  /**
+   * At most {@code max} characters, the last an ellipsis when cut (so that what is written always
+   * decodes under the same limit), never splitting a surrogate pair.
+   */
+  static String truncate(String s, int max) {
+    if (s.length() <= max) return s;
+    int end = max - 1;
+    if (Character.isHighSurrogate(s.charAt(end - 1))) end--;
+    return s.substring(0, end) + "…";
   }
 
   @FunctionalInterface

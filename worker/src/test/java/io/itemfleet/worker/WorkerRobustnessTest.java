@@ -8,6 +8,7 @@ import io.itemfleet.handler.TaskHandler;
 import io.itemfleet.schemas.FailureEvent;
 import io.itemfleet.schemas.FleetHeaders;
 import io.itemfleet.schemas.MessageCodec;
+import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.testkit.FleetTestKit;
 import io.itemfleet.testkit.TestFleet;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -145,6 +147,53 @@ class WorkerRobustnessTest {
     assertThat(poison.poison().get().raw()).hasSize(FailureEvent.MAX_RAW_BYTES);
     assertThat(poison.poison().get().size()).isEqualTo(big.length());
     assertThat(poison.poison().get().sha256()).hasSize(64);
+  }
+
+  /**
+   * Outputs that would not fit in one Kafka record. (1) A ~400 KB task of emoji asking for a retry:
+   * its retry message was written with each astral character as two JSON escapes (4 bytes became
+   * 12, 1.2 MB), over the producer's limit. (2) A handler's 2,000,000-character error class,
+   * written whole into the failure event. (3) A 300-character error class, which the recorder's
+   * decoder refuses (over 256), so the failure row was silently lost. Before, (1) and (2) failed
+   * the transaction, which rewound the worker's partitions and met the same output again: forever.
+   */
+  @Test
+  void outputsThatWouldNotFitInARecordNeverWedgeTheWorker(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    h.produce("o", "t", FleetHarness.ids(10));
+    String emoji =
+        "{\"v\":1,\"job\":\"o\",\"type\":\"t\",\"item\":\"emoji\",\"payload\":\""
+            + "\uD83D\uDE00".repeat(100_000)
+            + "\"}";
+    send(h, h.topics.tasks(), json(emoji), Map.of());
+    h.produce("o", "t", List.of("long-class", "class-300"));
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    TaskHandler handler =
+        ctx -> {
+          int n = runs.computeIfAbsent(ctx.item(), k -> new AtomicInteger()).incrementAndGet();
+          return switch (ctx.item()) {
+            case "emoji" ->
+                n == 1 ? HandlerResult.retry("test.again", "once more") : HandlerResult.succeeded();
+            case "long-class" -> HandlerResult.failed("c".repeat(2_000_000), "too long a class");
+            case "class-300" -> HandlerResult.failed("d".repeat(300), "a long class");
+            default -> HandlerResult.succeeded();
+          };
+        };
+    String yaml = "types:\n  t: {handler: noop, retries: 1, retryDelays: [10ms]}\n";
+    try (Worker w = start(h, h.settings("w-big-out", 8), yaml, Map.of("t", handler))) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> h.totals("o").counts().total() >= 13);
+      assertThat(w.isRunning()).isTrue();
+    }
+    assertThat(h.totals("o").counts()).isEqualTo(new OutcomeCounts(11, 0, 2, 0, 0));
+    assertThat(runs.get("emoji")).hasValue(2); // the retry ran, from a record that fit
+    Map<String, FailureEvent> byItem =
+        h.failures().stream().collect(Collectors.toMap(f -> f.item().orElseThrow(), f -> f));
+    assertThat(byItem.get("long-class").errorClass()).hasSize(256).startsWith("ccc");
+    assertThat(byItem.get("class-300").errorClass()).hasSize(256).startsWith("ddd");
+    assertThat(byItem.get("class-300").errorMessage()).isEqualTo("a long class");
   }
 
   @Test
