@@ -182,7 +182,7 @@ public record FailureEvent(
         source,
         payload,
         poison,
-        trace.map(t -> t.length() <= MAX_STACK_CHARS ? t : t.substring(0, MAX_STACK_CHARS)));
+        trace.map(t -> MessageCodec.truncate(t, MAX_STACK_CHARS)));
   }
 
   /** A POISON record, attributed to {@code job} when its headers named one. */

@@ -21,6 +21,46 @@ class MessageCodecTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * What the codec writes, it reads back: a cut stack trace ended one character over the decoder's
+   * limit (8,193 of 8,192) and a long error class went over its 256, so the recorder refused the
+   * event and lost the failure row; astral characters keep their 4 bytes instead of 12.
+   */
+  @Test
+  void failureEventsWithOverlongTextDecodeAfterEncodingAndEmojiKeepTheirSize() {
+    TaskMessage t = TaskMessage.of("j", "t", "i");
+    FailureEvent failed =
+        FailureEvent.failed(t, 1, false, "x".repeat(300), "m", Instant.now(), Optional.empty());
+    // As the event's constructor may leave it (redaction can lengthen a trace that was cut).
+    FailureEvent f =
+        new FailureEvent(
+            failed.outcome(),
+            failed.job(),
+            failed.type(),
+            failed.item(),
+            1,
+            false,
+            failed.errorClass(),
+            "m",
+            failed.failedAt(),
+            Optional.empty(),
+            failed.payload(),
+            Optional.empty(),
+            Optional.of("a" + "\uD83D\uDE00".repeat(6000)));
+    FailureEvent back = codec.decodeFailure(codec.encodeFailure(f)).orThrow();
+    assertThat(back.errorClass()).hasSize(256).endsWith("…");
+    assertThat(back.stackTrace().orElseThrow())
+        .hasSizeLessThanOrEqualTo(FailureEvent.MAX_STACK_CHARS)
+        .endsWith("\uDE00…"); // never half of a surrogate pair
+    assertThat(failed.withStackTrace(f.stackTrace()).stackTrace().orElseThrow())
+        .hasSizeLessThanOrEqualTo(FailureEvent.MAX_STACK_CHARS)
+        .endsWith("\uDE00…");
+    TaskMessage emoji =
+        TaskMessage.of("j", "t", "i")
+            .withPayload(new ObjectMapper().valueToTree(Map.of("s", "\uD83D\uDE00".repeat(1000))));
+    assertThat(codec.encodeTask(emoji).length).isLessThan(4000 + 200);
+  }
+
   @Test
   void plainValueIsAnItemIdWithJobAndTypeFromHeaders() {
     TaskMessage t = codec.decodeTask(utf8("  video-123 \n"), headers).orThrow();
