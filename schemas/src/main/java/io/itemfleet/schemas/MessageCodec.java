@@ -279,6 +279,17 @@ public final class MessageCodec {
           field,
           "the item ID is " + bytes + " bytes, the limit is " + limits.maxItemIdBytes());
     }
+    int lone = Names.unpairedSurrogate(item);
+    if (lone >= 0) {
+      throw new Rejection(
+          Kind.INVALID_VALUE,
+          field,
+          "the item ID contains an unpaired surrogate U+"
+              + String.format("%04X", (int) item.charAt(lone))
+              + " at index "
+              + lone
+              + " (not text: in a Redis key it would become '?' and share another item's key)");
+    }
     for (int i = 0; i < item.length(); i++) {
       if (Character.isISOControl(item.charAt(i))) {
         throw new Rejection(

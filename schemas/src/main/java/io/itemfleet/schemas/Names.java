@@ -4,9 +4,9 @@ import java.util.Optional;
 
 /**
  * What a job or task type name may be: 1 to {@value #MAX_LENGTH} characters, no control characters
- * (C0, DEL, C1) and no bidirectional overrides. Such names are printed on terminals, shown in pages
- * and used in copy-paste commands, so the rule is checked where a name enters: at {@code fleet
- * produce}, in {@link TaskMessage}, and when a worker decodes a record.
+ * (C0, DEL, C1), no bidirectional overrides and no unpaired surrogates. Such names are printed on
+ * terminals, shown in pages and used in copy-paste commands, so the rule is checked where a name
+ * enters: at {@code fleet produce}, in {@link TaskMessage}, and when a worker decodes a record.
  */
 public final class Names {
   /** Longest job or type name, in characters. */
@@ -25,6 +25,17 @@ public final class Names {
               + " characters, was "
               + value.length());
     }
+    int lone = unpairedSurrogate(value);
+    if (lone >= 0) {
+      return Optional.of(
+          "the "
+              + what
+              + " name contains an unpaired surrogate U+"
+              + String.format("%04X", (int) value.charAt(lone))
+              + " at index "
+              + lone
+              + " (not text: stored or keyed, it would become '?')");
+    }
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (Character.isISOControl(c)
@@ -40,5 +51,24 @@ public final class Names {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * The index of the first UTF-16 surrogate without its pair in {@code s}, or -1. JSON's {@code
+   * \\uD800} escapes can make one; UTF-8 cannot encode it, so two strings differing only in one
+   * would be the same bytes (each becomes '?') in Redis keys and the ledger.
+   */
+  public static int unpairedSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 }

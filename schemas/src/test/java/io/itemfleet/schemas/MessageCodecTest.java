@@ -77,6 +77,29 @@ class MessageCodecTest {
         .contains("U+007F");
   }
 
+  /**
+   * JSON escapes can make a string UTF-8 cannot encode (an unpaired surrogate). Two items differing
+   * only in one ("a\\uD800", "a\\uD801") became the same Redis key ("a?"), so the second was
+   * DEDUPLICATED without ever running; the same held for job names. Now each is POISON, naming it.
+   */
+  @Test
+  void itemIdsAndNamesWithUnpairedSurrogatesArePoisonNamingThem() {
+    for (String[] c :
+        new String[][] {
+          {"{\"v\":1,\"job\":\"j\",\"type\":\"t\",\"item\":\"a\\ud800\"}", "item"},
+          {"{\"v\":1,\"job\":\"j\",\"type\":\"t\",\"item\":\"a\\udc00b\"}", "item"},
+          {"{\"v\":1,\"job\":\"j\\ud801\",\"type\":\"t\",\"item\":\"a\"}", "job"},
+        }) {
+      DecodeError e = codec.decodeTask(utf8(c[0]), HeaderLookup.NONE).failure().orElseThrow();
+      assertThat(e.field()).as(c[0]).isEqualTo(c[1]);
+      assertThat(e.cause()).as(c[0]).contains("unpaired surrogate U+D");
+    }
+    // A pair (an emoji) is text like any other.
+    String ok = "{\"v\":1,\"job\":\"j\",\"type\":\"t\",\"item\":\"a\\ud83d\\ude00\"}";
+    assertThat(codec.decodeTask(utf8(ok), HeaderLookup.NONE).orThrow().item())
+        .isEqualTo("a\uD83D\uDE00");
+  }
+
   @Test
   void jobAndTypeNamesWithControlCharactersArePoisonNamingTheField() {
     HeaderLookup bad =
