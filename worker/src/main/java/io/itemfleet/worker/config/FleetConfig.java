@@ -57,13 +57,16 @@ public record FleetConfig(
     return new FleetConfig(defaults, Map.of(), Map.of(), Map.of());
   }
 
-  /** The limits an item with these tags counts against. */
+  /**
+   * The limits an item with these tags counts against, each once however often its tag is named (a
+   * tag repeated in a message must not take a rate token per repetition).
+   */
   public List<TagLimit> limitsFor(List<String> tags) {
     if (tags.isEmpty() || limits.isEmpty()) return List.of();
     List<TagLimit> out = new ArrayList<>();
     for (String t : tags) {
       TagLimit l = limits.get(t);
-      if (l != null) out.add(l);
+      if (l != null && !out.contains(l)) out.add(l);
     }
     return out;
   }

@@ -122,4 +122,20 @@ class FleetConfigTest {
                 .ratePerSecond())
         .contains(10.0);
   }
+
+  /**
+   * A tag named many times in one message counts once against its limit. Before, each repetition
+   * took another rate token in the same check: one message with 10,000 x "api" under a 1/s limit
+   * pushed every later "api" item ~3 hours back, fleet-wide.
+   */
+  @Test
+  void aTagNamedManyTimesCountsOnceAgainstItsLimit() {
+    FleetConfig c =
+        FleetConfig.parse(
+            "limits:\n  api: {rate: 1/s}\n  db: {concurrency: 2}\n", TaskSettings.DEFAULTS);
+    java.util.List<String> tags = new java.util.ArrayList<>();
+    for (int i = 0; i < 10_000; i++) tags.add(i % 2 == 0 ? "api" : "db");
+    tags.add("unlimited");
+    assertThat(c.limitsFor(tags)).extracting(TagLimit::tag).containsExactly("api", "db");
+  }
 }
