@@ -94,7 +94,7 @@ final class HttpHandler implements TaskHandler {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(url)
             .header("Content-Type", "application/json")
-            .header("X-Fleet-Job", ctx.job())
+            .header("X-Fleet-Job", headerValue(ctx.job()))
             .header("X-Fleet-Attempt", Integer.toString(ctx.attempt()))
             .POST(HttpRequest.BodyPublishers.ofByteArray(CODEC.encodeTask(TaskView.taskOf(ctx))));
     headers.forEach(b::header);
@@ -148,5 +148,31 @@ final class HttpHandler implements TaskHandler {
                 return Optional.empty();
               }
             });
+  }
+
+  /**
+   * A job name as the {@code X-Fleet-Job} header carries it: as it is when it is printable ASCII
+   * without '%', else percent-encoded as UTF-8 (RFC 3986), since a header value cannot hold
+   * characters beyond Latin-1 (the JDK's client refuses them) and Latin-1 ones would arrive as
+   * something else. The request body's {@code job} has the name as it is.
+   */
+  static String headerValue(String name) {
+    boolean plain = true;
+    for (int i = 0; i < name.length() && plain; i++) {
+      char c = name.charAt(i);
+      plain = c > ' ' && c < 0x7f && c != '%';
+    }
+    if (plain) return name;
+    StringBuilder b = new StringBuilder(name.length() * 3);
+    for (byte x : name.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      int c = x & 0xff;
+      if (c > ' ' && c < 0x7f && c != '%') {
+        b.append((char) c);
+      } else {
+        b.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)));
+        b.append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      }
+    }
+    return b.toString();
   }
 }
