@@ -3,10 +3,10 @@ package io.itemfleet.worker.handlers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +32,15 @@ import org.slf4j.LoggerFactory;
 final class ProcessChild {
   private static final Logger log = LoggerFactory.getLogger(ProcessChild.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * Longest reply line read from a child's stdout; a child printing more without a newline is
+   * killed (its attempts retry) instead of filling the worker's heap.
+   */
+  static final int MAX_REPLY_CHARS = 16 << 20;
+
+  /** Longest stderr line logged; the rest of a longer one is skipped. */
+  static final int MAX_LOG_LINE_CHARS = 8 << 10;
 
   /** The running process. */
   private final Process process;
@@ -137,10 +146,17 @@ final class ProcessChild {
   }
 
   private void readReplies() {
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line = r.readLine(); line != null; line = r.readLine()) {
+    try (Reader in = new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)) {
+      LineReader r = new LineReader(in, MAX_REPLY_CHARS);
+      for (String line = r.next(); line != null; line = r.next()) {
+        if (r.cut()) {
+          kill(
+              "it wrote a line over "
+                  + MAX_REPLY_CHARS
+                  + " characters (a reply is one line of JSON): "
+                  + abbreviate(line));
+          return;
+        }
         if (line.isBlank()) continue;
         JsonNode reply;
         try {
@@ -182,11 +198,10 @@ final class ProcessChild {
   }
 
   private void readStderr() {
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-      for (String line = r.readLine(); line != null; line = r.readLine()) {
-        log.info("[child {}] {}", pid(), line);
+    try (Reader in = new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)) {
+      LineReader r = new LineReader(in, MAX_LOG_LINE_CHARS);
+      for (String line = r.next(); line != null; line = r.next()) {
+        log.info("[child {}] {}{}", pid(), line, r.cut() ? "… (line cut)" : "");
       }
     } catch (IOException ignored) {
       // the child is gone

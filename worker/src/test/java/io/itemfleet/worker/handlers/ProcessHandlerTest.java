@@ -53,6 +53,8 @@ class ProcessHandlerTest {
                 os._exit(3)
             if task.item == "garbage":
                 sys.__stdout__.write("not json\\n"); sys.__stdout__.flush(); time.sleep(5)
+            if task.item == "flood":
+                sys.__stdout__.write("x" * (64 << 20)); sys.__stdout__.flush(); time.sleep(5)
             if task.item == "hang":
                 time.sleep(600)
             if task.item.startswith("slow"):
@@ -162,6 +164,24 @@ class ProcessHandlerTest {
         .isInstanceOfSatisfying(
             HandlerResult.Retry.class,
             r -> assertThat(r.message()).contains("not JSON").contains("not json"));
+  }
+
+  /**
+   * A child writing 64 MiB without a newline: its reply line is cut at 16 Mi characters and the
+   * child killed, its attempt retried. Before, the whole line was read into the heap (128 MB of
+   * chars here; a few hundred MB more and the worker died of OutOfMemoryError, and again after
+   * every restart on the same item).
+   */
+  @Test
+  void aChildFloodingStdoutWithoutANewlineIsKilledNotReadWhole() throws Exception {
+    ProcessHandler h = handler(1, 1);
+    assertThat(h.handle(ctx("flood")))
+        .isInstanceOfSatisfying(
+            HandlerResult.Retry.class,
+            r -> {
+              assertThat(r.errorClass()).isEqualTo("process.died");
+              assertThat(r.message()).contains("a line over 16777216 characters");
+            });
   }
 
   @Test
