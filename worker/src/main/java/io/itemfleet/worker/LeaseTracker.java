@@ -55,6 +55,20 @@ final class LeaseTracker {
     return out;
   }
 
+  /**
+   * Timed-out attempts whose handler has ignored its interruption for longer than {@code
+   * graceNanos} past its deadline: they are no longer renewed (removed here) and returned, so that
+   * their leases can be given up. Kept forever, such a lease made the item's retry wait forever and
+   * held back its partition's commits.
+   */
+  List<Attempt> runaways(long nowNanos, long graceNanos) {
+    List<Attempt> out = new ArrayList<>();
+    for (Attempt a : leased) {
+      if (a.overdue && nowNanos - a.deadlineNanos > graceNanos && leased.remove(a)) out.add(a);
+    }
+    return out;
+  }
+
   /** A renewal found the lease gone while the attempt still ran here. */
   void lostAtRenewal(Attempt a) {
     if (leased.remove(a)) {

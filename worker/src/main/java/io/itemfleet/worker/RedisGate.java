@@ -494,6 +494,19 @@ final class RedisGate implements Admission {
       }
       marks.forEach((ttl, list) -> fin.addAll(calls.markCalls(p, list, ttl)));
       for (Attempt a : carryReleased) calls.finishCall(p, a, null, others);
+      if (renew) {
+        // A handler that ignores its interruption keeps its lease for three lease periods past
+        // its deadline, then the lease is given up: its retry may run beside it, which is better
+        // than waiting for it forever.
+        for (Attempt a : leased.runaways(System.nanoTime(), 3 * leaseMillis * 1_000_000)) {
+          log.warn(
+              "the handler of item at {} has ignored its interruption for {} ms past its"
+                  + " time-out; its lease is given up, so its retry may run while it still runs",
+              ItemExecutor.source(a.slot.record),
+              (System.nanoTime() - a.deadlineNanos) / 1_000_000);
+          calls.finishCall(p, a, null, others);
+        }
+      }
       // Not the attempts whose marker or release is in this same pipeline: their lease is replaced
       // or dropped just before the renewal would run, and a renewal finding it gone is no loss.
       renewed = renew ? leased.toRenew(ending) : List.of();

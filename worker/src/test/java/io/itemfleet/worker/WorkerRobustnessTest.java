@@ -334,6 +334,46 @@ class WorkerRobustnessTest {
         .containsOnly(1L);
   }
 
+  /**
+   * A handler that never returns and ignores its interruption: its timed-out attempt's lease was
+   * kept (and renewed) as long as it ran, so its retry waited for it forever and the retry tier's
+   * partition stopped committing. Now the lease is given up three lease periods past the deadline,
+   * and the retry runs.
+   */
+  @Test
+  void aHandlerThatNeverReturnsHoldsItsLeaseOnlyForAWhile(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    h.produce("runaway", "t", List.of("a", "stuck", "b"));
+    AtomicBoolean letGo = new AtomicBoolean();
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    TaskHandler handler =
+        ctx -> {
+          runs.computeIfAbsent(ctx.item(), k -> new AtomicInteger()).incrementAndGet();
+          if (ctx.item().equals("stuck") && ctx.attempt() == 1) {
+            while (!letGo.get()) {
+              try {
+                Thread.sleep(20);
+              } catch (InterruptedException ignored) {
+                // a handler that ignores its interruption
+              }
+            }
+          }
+          return HandlerResult.succeeded();
+        };
+    WorkerSettings s = h.redisSettings("w-runaway", 8).withLeaseTtl(Duration.ofSeconds(1));
+    String yaml = "types:\n  t: {handler: noop, timeout: 300ms, retries: 1, retryDelays: [10ms]}\n";
+    try (Worker w = start(h, s, yaml, Map.of("t", handler))) {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> h.totals("runaway").counts().total() >= 3);
+      assertThat(h.totals("runaway").counts()).isEqualTo(new OutcomeCounts(3, 0, 0, 0, 0));
+      assertThat(runs.get("stuck")).hasValue(2);
+    } finally {
+      letGo.set(true);
+    }
+  }
+
   @Test
   void leasesOfLiveAttemptsAreRenewedUnderASaturatedCpuAndOnlyTrueLossesCount(TestFleet fleet)
       throws Exception {
