@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -45,8 +46,30 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
             .register(registry);
   }
 
+  /**
+   * Most distinct task types given meters of their own; the types of later ones are counted as
+   * {@value #OTHER}. Type names come from messages (a POISON or unknown-type record is counted
+   * under whatever type it names), so without a bound a stream of made-up names would add meters
+   * without end.
+   */
+  static final int MAX_TYPES = 1000;
+
+  /** The type label of the types past {@link #MAX_TYPES}. */
+  static final String OTHER = "(other)";
+
+  /** The types that have meters of their own. */
+  private final Set<String> types = ConcurrentHashMap.newKeySet();
+
+  private String label(String type) {
+    if (types.contains(type)) return type;
+    if (types.size() >= MAX_TYPES) return OTHER;
+    types.add(type); // a race may let a few more in; the bound stays about MAX_TYPES
+    return type;
+  }
+
   @Override
-  public void outcome(String type, Outcome outcome) {
+  public void outcome(String anyType, Outcome outcome) {
+    String type = label(anyType);
     counters
         .computeIfAbsent(
             type + "\u0000" + outcome,
@@ -60,7 +83,8 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
   }
 
   @Override
-  public void retry(String type) {
+  public void retry(String anyType) {
+    String type = label(anyType);
     counters
         .computeIfAbsent(
             type + "\u0000retry",
@@ -73,7 +97,8 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
   }
 
   @Override
-  public void handlerTime(String type, long nanos) {
+  public void handlerTime(String anyType, long nanos) {
+    String type = label(anyType);
     timers
         .computeIfAbsent(
             type,

@@ -34,4 +34,31 @@ class MetricsSurviveGcTest {
         .doesNotContain("NaN");
     java.lang.ref.Reference.reachabilityFence(m); // the worker keeps its metrics object too
   }
+
+  /**
+   * Type names come from messages, and POISON and FAILED ones are counted under whatever type they
+   * name: a stream of made-up type names made one meter each, without end (heap, /metrics size).
+   * Past {@value MicrometerWorkerMetrics#MAX_TYPES} distinct types the rest count as "(other)".
+   */
+  @Test
+  void madeUpTypeNamesCannotGrowTheMetricsWithoutBound() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    WorkerMetrics m = new MicrometerWorkerMetrics(registry);
+    int extra = 300;
+    for (int i = 0; i < MicrometerWorkerMetrics.MAX_TYPES + extra; i++) {
+      m.outcome("made-up-" + i, io.itemfleet.schemas.Outcome.POISON);
+      m.retry("made-up-" + i);
+      m.handlerTime("made-up-" + i, 1_000_000);
+    }
+    m.outcome("made-up-0", io.itemfleet.schemas.Outcome.POISON); // one seen before keeps its own
+    assertThat(registry.find("fleet.items").counters())
+        .hasSize(MicrometerWorkerMetrics.MAX_TYPES + 1);
+    assertThat(registry.find("fleet.retries").counters())
+        .hasSize(MicrometerWorkerMetrics.MAX_TYPES + 1);
+    assertThat(registry.find("fleet.item.duration").timers())
+        .hasSize(MicrometerWorkerMetrics.MAX_TYPES + 1);
+    assertThat(registry.get("fleet.items").tag("type", "(other)").counter().count())
+        .isEqualTo(extra);
+    assertThat(registry.get("fleet.items").tag("type", "made-up-0").counter().count()).isEqualTo(2);
+  }
 }
