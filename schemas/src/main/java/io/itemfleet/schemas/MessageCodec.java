@@ -281,27 +281,33 @@ public final class MessageCodec {
     }
     int lone = Names.unpairedSurrogate(item);
     if (lone >= 0) {
-      throw new Rejection(
-          Kind.INVALID_VALUE,
+      throw badChar(
           field,
-          "the item ID contains an unpaired surrogate U+"
-              + String.format("%04X", (int) item.charAt(lone))
-              + " at index "
-              + lone
-              + " (not text: in a Redis key it would become '?' and share another item's key)");
+          "an unpaired surrogate",
+          item,
+          lone,
+          " (not text: in a Redis key it would become '?' and share another item's key)");
     }
     for (int i = 0; i < item.length(); i++) {
       if (Character.isISOControl(item.charAt(i))) {
-        throw new Rejection(
-            Kind.INVALID_VALUE,
-            field,
-            "the item ID contains control character U+"
-                + String.format("%04X", (int) item.charAt(i))
-                + " at index "
-                + i);
+        throw badChar(field, "control character", item, i, "");
       }
     }
     return item;
+  }
+
+  /** "the item ID contains {what} U+XXXX at index {i}{why}". */
+  private static Rejection badChar(String field, String what, String item, int i, String why) {
+    return new Rejection(
+        Kind.INVALID_VALUE,
+        field,
+        "the item ID contains "
+            + what
+            + " U+"
+            + String.format("%04X", (int) item.charAt(i))
+            + " at index "
+            + i
+            + why);
   }
 
   private static TaskOptions options(FieldReader o) {

@@ -69,27 +69,21 @@ class HostileValuesTest {
             Optional.of("at x" + NUL));
     out.add(new ProducerRecord<>(t.failures(), "i-1", CODEC.encodeFailure(failed)));
     out.add(stats(t, "j-nul", now, new OutcomeCounts(0, 0, 1, 0, 0)));
-    RecorderTest.send(f, out);
-    try (Recorder rec =
-            Recorder.start(RecorderTest.settings(f, f.jdbcUrl()), Duration.ofSeconds(30));
-        var ds = RecorderTest.dataSource(f)) {
-      LedgerQueries q = new LedgerQueries(ds);
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(
-              () -> q.job("j-nul").map(JobStatus::done).orElse(false) || rec.failure().isPresent());
-      assertThat(rec.failure()).isEmpty();
-      assertThat(q.job("j-nul").orElseThrow().labels()).containsEntry("k\uFFFD", "v\uFFFD");
-      FailedItem row = q.failedItems("j-nul", Optional.empty(), 0).get(0);
-      assertThat(row.errorClass()).isEqualTo("exec.exit\uFFFD");
-      assertThat(row.errorMessage()).isEqualTo("the child printed x\uFFFDy");
-      // A real NUL escape is replaced; an escaped backslash followed by "u0000" is text, kept.
-      assertThat(row.lastPayload().orElseThrow())
-          .contains("a\uFFFDb")
-          .contains("k\uFFFD")
-          .contains("\\\\u0000");
-      assertThat(rec.isRunning()).isTrue();
-    }
+    recordUntilDone(
+        f,
+        out,
+        "j-nul",
+        q -> {
+          assertThat(q.job("j-nul").orElseThrow().labels()).containsEntry("k\uFFFD", "v\uFFFD");
+          FailedItem row = q.failedItems("j-nul", Optional.empty(), 0).get(0);
+          assertThat(row.errorClass()).isEqualTo("exec.exit\uFFFD");
+          assertThat(row.errorMessage()).isEqualTo("the child printed x\uFFFDy");
+          // A real NUL escape is replaced; an escaped backslash followed by "u0000" is text, kept.
+          assertThat(row.lastPayload().orElseThrow())
+              .contains("a\uFFFDb")
+              .contains("k\uFFFD")
+              .contains("\\\\u0000");
+        });
   }
 
   @Test
@@ -121,6 +115,28 @@ class HostileValuesTest {
             "j-ok",
             CODEC.encodeJobEvent(new JobManifest("j-ok", "t", 2, "run-1", now, Map.of()))));
     out.add(stats(t, "j-ok", now, new OutcomeCounts(2, 0, 0, 0, 0)));
+    recordUntilDone(
+        f,
+        out,
+        "j-ok",
+        q -> {
+          assertThat(q.job("j-far")).isEmpty(); // refused at decoding, logged
+          assertThat(q.job("j-big")).isEmpty();
+        });
+  }
+
+  /** What a test checks in the ledger. */
+  interface LedgerCheck {
+    void check(LedgerQueries q) throws Exception;
+  }
+
+  /**
+   * Sends {@code out}, runs a recorder until {@code job} is done, then checks that the recorder did
+   * not stop on the way and is still running, and hands the ledger to {@code then}.
+   */
+  private static void recordUntilDone(
+      TestFleet f, List<ProducerRecord<String, byte[]>> out, String job, LedgerCheck then)
+      throws Exception {
     RecorderTest.send(f, out);
     try (Recorder rec =
             Recorder.start(RecorderTest.settings(f, f.jdbcUrl()), Duration.ofSeconds(30));
@@ -128,11 +144,9 @@ class HostileValuesTest {
       LedgerQueries q = new LedgerQueries(ds);
       await()
           .atMost(Duration.ofSeconds(60))
-          .until(
-              () -> q.job("j-ok").map(JobStatus::done).orElse(false) || rec.failure().isPresent());
+          .until(() -> q.job(job).map(JobStatus::done).orElse(false) || rec.failure().isPresent());
       assertThat(rec.failure()).isEmpty();
-      assertThat(q.job("j-far")).isEmpty(); // refused at decoding, logged
-      assertThat(q.job("j-big")).isEmpty();
+      then.check(q);
       assertThat(rec.isRunning()).isTrue();
     }
   }
