@@ -8,7 +8,10 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -18,8 +21,15 @@ public final class MetricsServer implements AutoCloseable {
   /** The HTTP server. */
   private final HttpServer server;
 
-  private MetricsServer(HttpServer server) {
+  /** Most requests served at once. */
+  static final int MAX_THREADS = 32;
+
+  /** The threads that serve it; stopped with it. */
+  private final ExecutorService threads;
+
+  private MetricsServer(HttpServer server, ExecutorService threads) {
     this.server = server;
+    this.threads = threads;
   }
 
   /** Serves on every interface, as Prometheus exporters do. */
@@ -48,9 +58,22 @@ public final class MetricsServer implements AutoCloseable {
                 boolean ok = healthy.getAsBoolean();
                 respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "unhealthy\n");
               }));
-      s.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+      // Platform threads, not virtual ones: handlers run on virtual threads, which are never
+      // preempted, and a few spinning on the CPU can hold every carrier; /health and /metrics
+      // (fleet_handlers_overdue) must answer then. Up to 32 requests at once (the recorder's
+      // page and API are served here too), more wait their turn; idle threads end after 30 s.
+      ThreadPoolExecutor threads =
+          new ThreadPoolExecutor(
+              MAX_THREADS,
+              MAX_THREADS,
+              30,
+              TimeUnit.SECONDS,
+              new LinkedBlockingQueue<>(),
+              Thread.ofPlatform().daemon().name("fleet-http-", 0).factory());
+      threads.allowCoreThreadTimeOut(true);
+      s.setExecutor(threads);
       s.start();
-      return new MetricsServer(s);
+      return new MetricsServer(s, threads);
     } catch (IOException | IllegalArgumentException e) {
       throw new UncheckedIOException(
           "cannot serve HTTP on "
@@ -123,5 +146,6 @@ public final class MetricsServer implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
+    threads.shutdownNow();
   }
 }
