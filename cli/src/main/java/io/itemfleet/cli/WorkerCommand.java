@@ -316,7 +316,8 @@ final class WorkerCommand implements Callable<Integer> {
     MetricsServer metrics =
         metricsPort < 0
             ? null
-            : MetricsServer.start(httpBind, metricsPort, registry, worker::isHealthy);
+            : MetricsServer.start(
+                httpBind, metricsPort, registry, worker::isHealthy, worker::isLive);
     System.err.printf(
         "fleet worker %s: concurrency %d, topics %s.*, types [%s], %s%s%n",
         settings.workerId(),

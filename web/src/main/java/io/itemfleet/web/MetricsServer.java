@@ -44,6 +44,20 @@ public final class MetricsServer implements AutoCloseable {
    */
   public static MetricsServer start(
       String bind, int port, PrometheusMeterRegistry registry, BooleanSupplier healthy) {
+    return start(bind, port, registry, healthy, () -> true);
+  }
+
+  /**
+   * As above, with {@code /live} answering 200 while {@code live} holds, else 503: for a liveness
+   * probe, which must not fail for what the process waits out by itself (what {@code /health}
+   * reports), only for what a restart cures.
+   */
+  public static MetricsServer start(
+      String bind,
+      int port,
+      PrometheusMeterRegistry registry,
+      BooleanSupplier healthy,
+      BooleanSupplier live) {
     try {
       HttpServer s = HttpServer.create(new InetSocketAddress(bind, port), 0);
       s.createContext(
@@ -57,6 +71,13 @@ public final class MetricsServer implements AutoCloseable {
               ex -> {
                 boolean ok = healthy.getAsBoolean();
                 respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "unhealthy\n");
+              }));
+      s.createContext(
+          "/live",
+          readOnly(
+              ex -> {
+                boolean ok = live.getAsBoolean();
+                respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "not live\n");
               }));
       // Platform threads, not virtual ones: handlers run on virtual threads, which are never
       // preempted, and a few spinning on the CPU can hold every carrier; /health and /metrics

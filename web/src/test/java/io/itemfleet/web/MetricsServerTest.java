@@ -55,4 +55,26 @@ class MetricsServerTest {
       for (Thread t : spinners) t.join(5_000);
     }
   }
+
+  @Test
+  void liveAnswersWhatItsSupplierSaysAndHealthIsApart() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    AtomicBoolean live = new AtomicBoolean(true);
+    try (MetricsServer server =
+        MetricsServer.start("127.0.0.1", 0, registry, () -> false, live::get)) {
+      HttpClient client = HttpClient.newHttpClient();
+      assertThat(status(client, server, "/live")).isEqualTo(200);
+      assertThat(status(client, server, "/health")).isEqualTo(503);
+      live.set(false);
+      assertThat(status(client, server, "/live")).isEqualTo(503);
+    }
+  }
+
+  private static int status(HttpClient client, MetricsServer server, String path) throws Exception {
+    return client
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
 }

@@ -44,13 +44,18 @@ public final class Worker implements AutoCloseable {
       Thread thread,
       Duration drainTimeout,
       Admission admission,
-      Checkpoints checkpoints) {
+      Checkpoints checkpoints,
+      CarrierWatch watch) {
     this.loop = loop;
     this.thread = thread;
     this.drainTimeout = drainTimeout;
     this.admission = admission;
     this.checkpoints = checkpoints;
+    this.watch = watch;
   }
+
+  /** Whether lanes can run at all. */
+  private final CarrierWatch watch;
 
   public static Worker start(
       WorkerSettings settings,
@@ -109,7 +114,9 @@ public final class Worker implements AutoCloseable {
             fatal,
             Clock.systemUTC());
     Thread t = Thread.ofPlatform().name("fleet-poll-" + settings.workerId()).start(loop);
-    return new Worker(loop, t, settings.drainTimeout(), admission, checkpoints);
+    CarrierWatch watch =
+        new CarrierWatch(CarrierWatch.PERIOD, CarrierWatch.STARVED_AFTER, lanes::overdue);
+    return new Worker(loop, t, settings.drainTimeout(), admission, checkpoints, watch);
   }
 
   static Map<String, Object> consumerProperties(WorkerSettings s) {
@@ -155,7 +162,17 @@ public final class Worker implements AutoCloseable {
 
   /** Running, and able to reach Redis when it uses it; what {@code /health} reports. */
   public boolean isHealthy() {
-    return isRunning() && admission.healthy();
+    return isRunning() && admission.healthy() && !watch.starved();
+  }
+
+  /**
+   * Running, and its lanes able to run: what {@code /live} reports, for a liveness probe. Unlike
+   * {@link #isHealthy} it stays true while Redis is unreachable (the worker waits that out by
+   * itself); it turns false when handlers spinning past their time-out hold every virtual-thread
+   * carrier ({@link CarrierWatch}), which only a restart cures.
+   */
+  public boolean isLive() {
+    return isRunning() && !watch.starved();
   }
 
   /**
@@ -189,5 +206,6 @@ public final class Worker implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     if (checkpoints != null) checkpoints.close();
+    watch.close();
   }
 }
