@@ -64,6 +64,15 @@ final class ReplayCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RecordForms.fromEnvironment(); // refused before anything is read or sent
+    Optional<java.net.URI> redis;
+    try {
+      redis =
+          noRedis
+              ? Optional.empty()
+              : Optional.of(io.itemfleet.worker.RedisClients.parse(redisUrl));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--redis-url: " + e.getMessage());
+    }
     try (HikariDataSource ds = db.openForReading()) {
       LedgerQueries q = new LedgerQueries(ds);
       Replayer replayer =
@@ -71,9 +80,7 @@ final class ReplayCommand implements Callable<Integer> {
               q,
               kafka.clientProperties(),
               kafka.topics(),
-              noRedis
-                  ? Optional.empty()
-                  : Optional.of(io.itemfleet.worker.RedisClients.parse(redisUrl)),
+              redis,
               io.itemfleet.worker.MarkerLayout.parse(redisMarkers));
       Replayer.Plan plan;
       try {

@@ -224,8 +224,21 @@ final class WorkerCommand implements Callable<Integer> {
             + " / "
             + (defaultType == null ? "-" : defaultType));
     line.accept("metrics", httpBind + ":" + metricsPort);
-    line.accept("redis", noRedis ? "off (--no-redis)" : redisUrl);
+    line.accept("redis", noRedis ? "off (--no-redis)" : shownRedisUrl());
     return sb.toString();
+  }
+
+  /**
+   * The Redis URL as printed: its password masked; not at all when it does not parse (a password
+   * holding '/', '#' or a space, not percent-encoded, would slip past the mask).
+   */
+  private String shownRedisUrl() {
+    try {
+      io.itemfleet.worker.RedisClients.parse(redisUrl);
+      return Redaction.text(redisUrl);
+    } catch (IllegalArgumentException e) {
+      return "(not shown: " + e.getMessage() + ")";
+    }
   }
 
   private String from(String flag, String env) {
@@ -272,9 +285,7 @@ final class WorkerCommand implements Callable<Integer> {
         System.out.println(
             noRedis
                 ? "Redis: off (--no-redis): no deduplication, cache keys, limits or checkpoints"
-                : "Redis: "
-                    + Redaction.text(redisUrl)
-                    + " (idempotency, cache keys, limits, checkpoints)");
+                : "Redis: " + shownRedisUrl() + " (idempotency, cache keys, limits, checkpoints)");
         return 0;
       }
       String id =

@@ -56,4 +56,33 @@ class SecretsTest {
         .contains(
             "cannot reach PostgreSQL at jdbc:postgresql://127.0.0.1:1/fleet?user=postgres&password=***");
   }
+
+  /**
+   * A malformed Redis URL's error quoted the whole URL (URISyntaxException's message ends with its
+   * input), password and all, and a password holding '/' was printed as "not a port": the secret
+   * went to stderr and the container's log. Through every command that takes the URL.
+   */
+  @Test
+  void malformedRedisUrlsNeverPrintTheirPassword() {
+    for (String url :
+        java.util.List.of(
+            "redis://default:SE^CRET@127.0.0.1:6390/0",
+            "redis://:SECRET/x@127.0.0.1:6379",
+            "redis://:SE CRET@127.0.0.1:6379")) {
+      for (String[] args :
+          new String[][] {
+            {"worker", "--allow-no-types", "--bootstrap", "127.0.0.1:1", "--redis-url", url},
+            {"worker", "--print-config", "--redis-url", url},
+            {"replay", "some-job", "--dry-run", "--redis-url", url},
+          }) {
+        var r = ProduceCommandTest.fleet(args);
+        String what = String.join(" ", args);
+        assertThat(r.out() + r.err()).as(what).doesNotContain("CRET");
+        if (!args[1].equals("--print-config")) {
+          assertThat(r.code()).as(what).isNotZero();
+          assertThat(r.err()).as(what).containsIgnoringCase("redis");
+        }
+      }
+    }
+  }
 }

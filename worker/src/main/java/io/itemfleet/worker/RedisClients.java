@@ -57,7 +57,14 @@ public final class RedisClients {
     try {
       u = new URI(t);
     } catch (java.net.URISyntaxException e) {
-      throw new IllegalArgumentException("not a Redis URL: " + e.getMessage());
+      // Not e.getMessage(): it ends with the whole input, password and all.
+      throw new IllegalArgumentException(
+          "not a Redis URL: "
+              + e.getReason()
+              + " at index "
+              + e.getIndex()
+              + " (the URL is not shown, as it may hold a password; characters such as ^, space,"
+              + " / or # in a password must be percent-encoded)");
     }
     if (!"redis".equals(u.getScheme()) && !"rediss".equals(u.getScheme()) && !sentinel(u)) {
       throw new IllegalArgumentException(
@@ -139,7 +146,10 @@ public final class RedisClients {
                 ? new HostAndPort(s, 6379)
                 : new HostAndPort(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1))));
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("not a port in the Redis URL: " + s);
+        // Not s: a password holding '/' ends the authority early, and s is then part of it.
+        throw new IllegalArgumentException(
+            "not a port in the Redis URL (the URL is not shown, as it may hold a password; a"
+                + " password holding /, ? or # must be percent-encoded)");
       }
     }
     if (out.isEmpty()) throw new IllegalArgumentException("a Redis URL names a host");

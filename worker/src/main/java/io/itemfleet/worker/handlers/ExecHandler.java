@@ -86,6 +86,7 @@ final class ExecHandler implements TaskHandler {
     List<String> args = arguments(ctx);
     ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
+    ChildEnvironment.scrub(env);
     env.put("FLEET_JOB", ctx.job());
     env.put("FLEET_TYPE", ctx.type());
     env.put("FLEET_ITEM", ctx.item());

@@ -68,6 +68,7 @@ final class ProcessChild {
   /** Starts {@code command}; its stdout and stderr are read on virtual threads from now on. */
   static ProcessChild start(List<String> command, Map<String, String> env) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command);
+    ChildEnvironment.scrub(pb.environment());
     pb.environment().putAll(env);
     ProcessChild c = new ProcessChild(pb.start());
     // Platform threads: a read from a pipe blocks its carrier, and virtual threads blocked on
