@@ -289,20 +289,7 @@ final class ProduceCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new UsageException(e.getMessage());
       }
-      return () ->
-          new Iterator<>() {
-            long next = r.first();
-
-            @Override
-            public boolean hasNext() {
-              return next <= r.last();
-            }
-
-            @Override
-            public String next() {
-              return Long.toString(next++);
-            }
-          };
+      return r::ids;
     }
     ItemIdInput input;
     String where = idsFile != null ? idsFile.toString() : "stdin";

@@ -128,6 +128,15 @@ public record ItemIdInput(
               .onUnmappableCharacter(CodingErrorAction.REPORT);
       long lineNo = firstLine;
       int start = begin;
+      if (firstLine == 0
+          && finish - start >= 3
+          && all[start] == (byte) 0xEF
+          && all[start + 1] == (byte) 0xBB
+          && all[start + 2] == (byte) 0xBF) {
+        // A UTF-8 byte order mark (Notepad, Excel's "CSV UTF-8", PowerShell) is not part of the
+        // first ID: kept, "U+FEFF 123" would run as another item than "123".
+        start += 3;
+      }
       while (start < finish) {
         int end = start;
         boolean ascii = true;

@@ -36,4 +36,27 @@ public record ItemRange(long first, long last) {
   public long size() {
     return last - first + 1;
   }
+
+  /**
+   * The IDs in order, as decimal text. Counted, not compared: a range ending at {@code
+   * Long.MAX_VALUE} ends there (an {@code id <= last} loop wrapped round to negative IDs for ever).
+   */
+  public java.util.Iterator<String> ids() {
+    return new java.util.Iterator<>() {
+      private long left = size();
+      private long next = first;
+
+      @Override
+      public boolean hasNext() {
+        return left > 0;
+      }
+
+      @Override
+      public String next() {
+        if (left <= 0) throw new java.util.NoSuchElementException();
+        left--;
+        return Long.toString(next++);
+      }
+    };
+  }
 }

@@ -27,6 +27,17 @@ class ItemIdInputTest {
     assertThat(in.errors()).containsExactly("line 2: the item ID is 1025 bytes, the limit is 1024");
   }
 
+  /** A file saved with a byte order mark: before, the first ID was sent as "U+FEFF 123". */
+  @Test
+  void aLeadingByteOrderMarkIsNotPartOfTheFirstId() throws IOException {
+    byte[] bytes = {
+      (byte) 0xEF, (byte) 0xBB, (byte) 0xBF, '1', '2', '3', '\n', '4', '5', '6', '\n'
+    };
+    ItemIdInput in = ItemIdInput.read(new ByteArrayInputStream(bytes), 1024, false);
+    assertThat(in.valid()).isTrue();
+    assertThat(in.ids()).containsExactly("123", "456");
+  }
+
   @Test
   void invalidUtf8NamesItsLine() throws IOException {
     byte[] bytes = {'a', '\n', 'b', (byte) 0xC3, '(', '\n'};
@@ -112,6 +123,15 @@ class ItemIdInputTest {
     ItemIdInput in = read("\u0001\n".repeat(25), false);
     assertThat(in.errors()).hasSize(10);
     assertThat(in.errorCount()).isEqualTo(25);
+  }
+
+  @Test
+  void aRangeEndingAtTheLargestLongEndsThere() {
+    java.util.Iterator<String> ids =
+        ItemRange.parse("9223372036854775806..9223372036854775807").ids();
+    java.util.List<String> out = new java.util.ArrayList<>();
+    while (ids.hasNext() && out.size() < 10) out.add(ids.next());
+    assertThat(out).containsExactly("9223372036854775806", "9223372036854775807");
   }
 
   @Test
