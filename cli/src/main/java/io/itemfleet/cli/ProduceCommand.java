@@ -16,6 +16,7 @@ import io.itemfleet.schemas.CodecLimits;
 import io.itemfleet.schemas.Durations;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.schemas.TaskOptions;
+import io.itemfleet.worker.config.KeyTemplate;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -115,7 +116,9 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(
       names = "--idempotency-key",
       paramLabel = "TEMPLATE",
-      description = "Idempotency key; $${item}, $${job}, $${type} are replaced.")
+      description =
+          "Idempotency key; $${item}, $${job}, $${type}, $${payloadHash} are replaced (':' and"
+              + " '\\' in values escaped, as a worker fills fleet.yaml's).")
   String idempotencyKey;
 
   @Option(
@@ -127,7 +130,9 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(
       names = "--cache-key",
       paramLabel = "TEMPLATE",
-      description = "Cache key; $${item}, $${job}, $${type} are replaced.")
+      description =
+          "Cache key; $${item}, $${job}, $${type}, $${payloadHash} are replaced (':' and '\\'"
+              + " in values escaped).")
   String cacheKey;
 
   @Option(
@@ -228,10 +233,8 @@ final class ProduceCommand implements Callable<Integer> {
         if (plainItems) {
           run.submit(item); // checked by ItemIdInput or the range; no options, no payload
         } else {
-          run.submit(
-              TaskMessage.of(job, type, item)
-                  .withOptions(expand(options, item))
-                  .withPayload(payloadFor.apply(item)));
+          TaskMessage task = TaskMessage.of(job, type, item).withPayload(payloadFor.apply(item));
+          run.submit(task.withOptions(expand(options, task)));
         }
         if (bar && System.nanoTime() >= nextDraw) {
           Terminal.bar(out, "enqueue", run.acknowledged(), total, run.acknowledged() / seconds(t0));
@@ -358,10 +361,16 @@ final class ProduceCommand implements Callable<Integer> {
       }
       if (jitter != null) o = o.withJitter(jitter);
       if (timeout != null) o = o.withTimeout(duration("--timeout", timeout));
-      if (idempotencyKey != null) o = o.withIdempotencyKey(idempotencyKey);
+      if (idempotencyKey != null) {
+        KeyTemplate.validate(idempotencyKey); // names an unknown ${variable}
+        o = o.withIdempotencyKey(idempotencyKey);
+      }
       if (idempotencyTtl != null)
         o = o.withIdempotencyTtl(duration("--idempotency-ttl", idempotencyTtl));
-      if (cacheKey != null) o = o.withCacheKey(cacheKey);
+      if (cacheKey != null) {
+        KeyTemplate.validate(cacheKey);
+        o = o.withCacheKey(cacheKey);
+      }
       if (cacheTtl != null) o = o.withCacheTtl(duration("--cache-ttl", cacheTtl));
       if (persistResult != null) o = o.withPersistResult(persistResult);
       if (tags != null) o = o.withTags(tags);
@@ -388,16 +397,18 @@ final class ProduceCommand implements Callable<Integer> {
             + " job's total. Or give the JVM more heap (FLEET_JAVA_OPTS=-Xmx8g).");
   }
 
-  /** Replaces ${item}, ${job} and ${type} in the key templates. */
-  private TaskOptions expand(TaskOptions o, String item) {
+  /**
+   * Fills the key templates as a worker fills fleet.yaml's ({@link KeyTemplate}): each value's
+   * {@code :} and {@code \} escaped, so that no item ID can make another item's key (an ID "${job}"
+   * filled by plain replacement made "J:J", the key of item "J" in job "J", and one of the two was
+   * DEDUPLICATED without running).
+   */
+  private TaskOptions expand(TaskOptions o, TaskMessage task) {
     if (idempotencyKey != null && idempotencyKey.contains("${"))
-      o = o.withIdempotencyKey(fill(idempotencyKey, item));
-    if (cacheKey != null && cacheKey.contains("${")) o = o.withCacheKey(fill(cacheKey, item));
+      o = o.withIdempotencyKey(KeyTemplate.expand(idempotencyKey, task));
+    if (cacheKey != null && cacheKey.contains("${"))
+      o = o.withCacheKey(KeyTemplate.expand(cacheKey, task));
     return o;
-  }
-
-  private String fill(String template, String item) {
-    return template.replace("${item}", item).replace("${job}", job).replace("${type}", type);
   }
 
   private Function<String, JsonNode> payloadTemplate() {

@@ -238,6 +238,45 @@ class ProduceCommandTest {
             "re-running the whole input runs those again");
   }
 
+  /**
+   * Key templates are filled as a worker fills fleet.yaml's: an item ID "${job}" in job "J" made
+   * the key "J:J" by plain replacement, the key of item "J", so one of the two was DEDUPLICATED
+   * without running; and "a:b" in one job met "b" in job "a:". An unknown variable is refused.
+   */
+  @Test
+  void keyTemplatesAreFilledSoThatNoItemCanTakeAnothersKey(TestFleet f) throws Exception {
+    Path ids = tmp.resolve("keys.txt");
+    Files.writeString(ids, "${job}\nJ\n");
+    Run r =
+        fleet(
+            args(
+                f,
+                "--job",
+                "J",
+                "--type",
+                "sim",
+                "--ids-file",
+                ids.toString(),
+                "--idempotency-key",
+                "${job}:${item}",
+                "--cache-key",
+                "${type}:${item}"));
+    assertThat(r.code()).as(r.err()).isZero();
+    Map<String, String> keyOf = new java.util.HashMap<>();
+    for (ConsumerRecord<String, byte[]> rec : read(f, f.topic("tasks"), 2)) {
+      TaskMessage t = new MessageCodec().decodeTask(rec.value(), HeaderLookup.NONE).orThrow();
+      keyOf.put(t.item(), t.options().idempotencyKey().orElseThrow());
+      assertThat(t.options().cacheKey())
+          .hasValue(io.itemfleet.worker.config.KeyTemplate.expand("${type}:${item}", t));
+    }
+    assertThat(keyOf).containsOnlyKeys("${job}", "J");
+    assertThat(keyOf.get("${job}")).isNotEqualTo(keyOf.get("J")).isEqualTo("J:${job}");
+    Run bad =
+        fleet(args(f, "--job", "J2", "--type", "sim", "--range", "1..2", "--cache-key", "${nope}"));
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("unknown variable ${nope}");
+  }
+
   @Test
   void duplicatesAreReported(TestFleet f) throws Exception {
     Path ids = tmp.resolve("dups.txt");

@@ -25,7 +25,7 @@ public final class KeyTemplate {
   private static final Pattern VAR = Pattern.compile("\\$\\{([^}]*)}");
 
   /** Fails on an empty template or an unknown variable, naming it. */
-  static void validate(String template) {
+  public static void validate(String template) {
     if (template.isBlank()) throw new IllegalArgumentException("key template must not be empty");
     Matcher m = VAR.matcher(template);
     while (m.find()) {
