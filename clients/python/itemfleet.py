@@ -99,15 +99,28 @@ def _reply(request_id, handle, request, write):
     write(reply)
 
 
+_protocol = None
+
+
 def serve(handle, inflight=None):
     """Answers the worker's requests with ``handle(task)`` until stdin closes.
 
     ``inflight`` threads run attempts at once (default: the worker's ``inflight`` setting, passed
     in FLEET_PROCESS_INFLIGHT). Returns when the worker closes stdin (it stopped)."""
     n = inflight or int(os.environ.get("FLEET_PROCESS_INFLIGHT", "1"))
-    out = sys.stdout
     # Everything the handler prints goes to stderr, where the worker logs it; stdout is the protocol.
+    # Not only Python's sys.stdout: file descriptor 1 itself is moved to stderr, and the protocol
+    # keeps a copy of it, so that a tool the handler runs (subprocess.run(["ffmpeg", ...])), a C
+    # extension or os.write(1, ...) cannot write into the protocol and get the child killed.
+    try:
+        sys.stdout.flush()
+        out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+        os.dup2(2, 1)
+    except (OSError, ValueError, AttributeError):  # no real descriptor 1 (an embedding host)
+        out = sys.stdout
     sys.stdout = sys.stderr
+    global _protocol
+    _protocol = out  # private: lets the worker's tests break the protocol on purpose
     lock = threading.Lock()
 
     def write(obj):
@@ -128,6 +141,45 @@ def serve(handle, inflight=None):
 
 
 # ---- producing from Python -------------------------------------------------------------------
+
+MAX_ITEM_BYTES = 1024
+
+
+def _unpaired_surrogate(text):
+    """The index of a lone UTF-16 surrogate (which UTF-8 cannot encode), or -1."""
+    for i, c in enumerate(text):
+        if 0xD800 <= ord(c) <= 0xDFFF:
+            return i
+    return -1
+
+
+def _name_problem(value):
+    """Why ``value`` cannot be a job or type name (the workers' rule), or None."""
+    if not value or len(value) > 256:
+        return "must be 1 to 256 characters"
+    for i, c in enumerate(value):
+        o = ord(c)
+        if o < 0x20 or 0x7F <= o <= 0x9F or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069:
+            return "contains control character U+%04X at index %d" % (o, i)
+    lone = _unpaired_surrogate(value)
+    if lone >= 0:
+        return "contains an unpaired surrogate U+%04X at index %d" % (ord(value[lone]), lone)
+    return None
+
+
+def _item_problem(item):
+    """Why ``item`` cannot be an item ID (what the workers would count as POISON), or None."""
+    lone = _unpaired_surrogate(item)
+    if lone >= 0:
+        return "contains an unpaired surrogate U+%04X at index %d" % (ord(item[lone]), lone)
+    size = len(item.encode("utf-8"))
+    if size > MAX_ITEM_BYTES:
+        return "is %d bytes, the limit is %d" % (size, MAX_ITEM_BYTES)
+    for i, c in enumerate(item):
+        o = ord(c)
+        if o < 0x20 or 0x7F <= o <= 0x9F:
+            return "contains control character U+%04X at index %d" % (o, i)
+    return None
 
 def manifest(job, type, count, run_id, labels=None, created_at=None):
     """The manifest record of one produce run: (key, value bytes) for <prefix>.jobs.
@@ -196,8 +248,30 @@ def produce(job, type, items, bootstrap="localhost:9092", topic_prefix="fleet", 
     except ImportError as e:  # pragma: no cover - depends on the machine
         raise RuntimeError("itemfleet.produce needs confluent-kafka: pip install confluent-kafka") from e
     for name, value in (("job", job), ("type", type)):
-        if not value or len(value) > 256 or any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in value):
-            raise ValueError("the %s name must be 1 to 256 characters without control characters" % name)
+        problem = _name_problem(value)
+        if problem:
+            raise ValueError("the %s name %s" % (name, problem))
+    # Every item is checked before anything is sent, as fleet produce does: a bad one found half way
+    # would leave the items before it sent without a manifest (the job would never complete).
+    checked = []
+    bad = []
+    for index, item in enumerate(items):
+        if isinstance(item, (bytes, bytearray)):  # e.g. lines of open(f, "rb") or sys.stdin.buffer
+            try:
+                item = bytes(item).decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append("item %d: not valid UTF-8" % index)
+                continue
+        item = str(item).strip()
+        if not item:
+            continue
+        problem = _item_problem(item)
+        if problem:
+            bad.append("item %d (%r): %s" % (index, item[:80], problem))
+            continue
+        checked.append(item)
+    if bad:
+        raise ValueError("%d bad item ID(s), nothing sent: %s" % (len(bad), "; ".join(bad[:10])))
     conf = {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
             "linger.ms": 10, "compression.type": "lz4"}
     conf.update(config or {})
@@ -212,10 +286,7 @@ def produce(job, type, items, bootstrap="localhost:9092", topic_prefix="fleet", 
             errors.append(str(err))
 
     sent = 0
-    for item in items:
-        item = str(item).strip()
-        if not item:
-            continue
+    for item in checked:
         value, headers = task_record(job, type, item, record_form)
         while True:
             try:

@@ -179,6 +179,55 @@ class ForeignProducerTest {
         });
   }
 
+  /**
+   * produce() checks every item before sending any, as fleet produce does. Before: bytes (lines of
+   * a file opened "rb") went out as "b'1\\n'", a lone surrogate raised UnicodeEncodeError half way
+   * with earlier items sent and no manifest, control characters went out to become POISON, and a
+   * job name with a bidi override was sent (every item POISON) while produce() reported success.
+   */
+  @Test
+  void pythonChecksEveryItemBeforeSendingAnyAndReadsBytes(TestFleet f) throws Exception {
+    String python = requirePython();
+    f.createTopics(1, "tasks", "jobs");
+    Path script =
+        clientScript(
+            "checks.py",
+            """
+            mode = sys.argv[1]
+            cases = {
+                "bytes": ("py-bytes", [b"1\\n", b"2\\r\\n", bytearray(b"3")]),
+                "bad": ("py-bad", ["a", "b\\udc80", "c\\x07", "x" * 1025, "ok"]),
+                "name": ("x\\u202ey", ["a"]),
+            }
+            job, items = cases[mode]
+            try:
+                n = itemfleet.produce(job, "t", items, bootstrap=%s, topic_prefix=%s)
+                print("sent", n)
+            except ValueError as e:
+                print("refused:", e)
+            """
+                .formatted(q(f.kafkaBootstrap()), q(f.prefix())));
+    assertThat(runPython(python, script, Map.of(), "bytes")).contains("sent 3");
+    String bad = runPython(python, script, Map.of(), "bad");
+    assertThat(bad)
+        .contains("refused: 3 bad item ID(s), nothing sent")
+        .contains("item 1")
+        .contains("unpaired surrogate U+DC80")
+        .contains("control character U+0007")
+        .contains("1025 bytes");
+    assertThat(runPython(python, script, Map.of(), "name"))
+        .contains("refused: the job name contains control character U+202E");
+    List<String> items = new java.util.ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : f.readCommitted(f.prefix() + ".tasks")) {
+      items.add(new String(r.value(), StandardCharsets.UTF_8));
+    }
+    assertThat(items)
+        .containsExactlyInAnyOrder(
+            "\u001Epy-bytes\u001Ft\u001F1",
+            "\u001Epy-bytes\u001Ft\u001F2",
+            "\u001Epy-bytes\u001Ft\u001F3");
+  }
+
   /** The Python to run the client with; the test is skipped, saying why, without one. */
   private static String requirePython() {
     String python = pythonWithKafka();

@@ -52,9 +52,14 @@ class ProcessHandlerTest {
             if task.item == "crash":
                 os._exit(3)
             if task.item == "garbage":
-                sys.__stdout__.write("not json\\n"); sys.__stdout__.flush(); time.sleep(5)
+                itemfleet._protocol.write("not json\\n"); itemfleet._protocol.flush(); time.sleep(5)
+            if task.item == "tool":
+                import subprocess
+                subprocess.run(["echo", "a tool writing to its inherited stdout"])
+                os.write(1, b"and C code writing to descriptor 1\\n")
+                return "ran a tool"
             if task.item == "flood":
-                sys.__stdout__.write("x" * (64 << 20)); sys.__stdout__.flush(); time.sleep(5)
+                itemfleet._protocol.write("x" * (64 << 20)); itemfleet._protocol.flush(); time.sleep(5)
             if task.item == "hang":
                 time.sleep(600)
             if task.item.startswith("slow"):
@@ -182,6 +187,19 @@ class ProcessHandlerTest {
               assertThat(r.errorClass()).isEqualTo("process.died");
               assertThat(r.message()).contains("a line over 16777216 characters");
             });
+  }
+
+  /**
+   * A tool the handler runs inherits descriptor 1; before, only Python's sys.stdout was moved to
+   * stderr, so the tool's output went into the protocol and the worker killed the child: a handler
+   * that calls ffmpeg could never succeed.
+   */
+  @Test
+  void aToolWritingToItsInheritedStdoutDoesNotBreakTheProtocol() throws Exception {
+    ProcessHandler h = handler(1, 1);
+    assertThat(h.handle(ctx("tool")))
+        .isEqualTo(new HandlerResult.Succeeded(Optional.of("ran a tool")));
+    assertThat(h.handle(ctx("ok"))).isInstanceOf(HandlerResult.Succeeded.class);
   }
 
   @Test
