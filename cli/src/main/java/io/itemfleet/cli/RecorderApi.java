@@ -239,7 +239,7 @@ final class RecorderApi {
         ArrayNode a = StatusCommand.JSON.createArrayNode();
         for (FailedItem f :
             queries.failedItems(
-                r.job(), Optional.of(fingerprint), intParam(params, "limit", 100, 10_000))) {
+                r.job(), Optional.of(fingerprint), intParam(params, "limit", 100, 1_000))) {
           a.add(FailuresCommand.toJson(f));
         }
         send(ex, 200, a);

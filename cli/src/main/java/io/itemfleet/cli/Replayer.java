@@ -1,5 +1,7 @@
 package io.itemfleet.cli;
 
+import static io.itemfleet.recorder.LedgerQueries.PAYLOAD_BATCH;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -112,7 +114,7 @@ final class Replayer {
 
   Plan plan(String job, Optional<String> fingerprint) throws SQLException {
     if (queries.job(job).isEmpty()) throw new NoSuchJob(job);
-    List<FailedItem> rows = queries.failedItems(job, fingerprint, 0);
+    List<FailedItem> rows = queries.failedItemsBrief(job, fingerprint);
     List<FailedItem> candidates = new ArrayList<>();
     int poison = 0;
     for (FailedItem f : rows) {
@@ -165,22 +167,31 @@ final class Replayer {
     try (TaskProducer producer = new TaskProducer(kafka, topics)) {
       for (var e : byType.entrySet()) {
         ProduceRun run = producer.startReplayRun(job, e.getKey(), form);
-        for (FailedItem f : e.getValue()) {
-          if (run.failed() > 0) break; // Kafka refuses: stop, do not wait on every item
-          if (payloadOmitted(f)) {
-            omitted.add(f.itemKey());
-            continue;
+        List<FailedItem> items = e.getValue();
+        // Payloads a batch at a time: all of them at once could exceed the recorder's heap.
+        for (int from = 0; from < items.size() && run.failed() == 0; from += PAYLOAD_BATCH) {
+          List<FailedItem> batch =
+              items.subList(from, Math.min(items.size(), from + PAYLOAD_BATCH));
+          Map<String, String> payloads =
+              queries.payloads(job, batch.stream().map(FailedItem::itemKey).toList());
+          for (FailedItem f : batch) {
+            if (run.failed() > 0) break; // Kafka refuses: stop, do not wait on every item
+            JsonNode payload = payload(f.itemKey(), Optional.ofNullable(payloads.get(f.itemKey())));
+            if (payloadOmitted(payload)) {
+              omitted.add(f.itemKey());
+              continue;
+            }
+            run.submit(
+                new TaskMessage(
+                    job,
+                    e.getKey(),
+                    f.item().get(),
+                    0,
+                    Optional.empty(),
+                    payload,
+                    TaskOptions.NONE));
+            submitted.add(f.itemKey());
           }
-          run.submit(
-              new TaskMessage(
-                  job,
-                  e.getKey(),
-                  f.item().get(),
-                  0,
-                  Optional.empty(),
-                  payload(f),
-                  TaskOptions.NONE));
-          submitted.add(f.itemKey());
         }
         ProduceRun.Result r = run.finish(Duration.ofMinutes(2));
         sent += r.acknowledged();
@@ -219,19 +230,18 @@ final class Replayer {
   }
 
   /** True when the worker kept only the size and hash of the item's (oversized) payload. */
-  static boolean payloadOmitted(FailedItem f) {
-    JsonNode p = payload(f);
+  static boolean payloadOmitted(JsonNode p) {
     return p.isObject() && p.size() == 1 && p.has(FailureEvent.PAYLOAD_OMITTED);
   }
 
-  private static JsonNode payload(FailedItem f) {
-    if (f.lastPayload().isEmpty()) return NullNode.getInstance();
+  private static JsonNode payload(String itemKey, Optional<String> stored) {
+    if (stored.isEmpty()) return NullNode.getInstance();
     try {
-      return StatusCommand.JSON.readTree(f.lastPayload().get());
+      return StatusCommand.JSON.readTree(stored.get());
     } catch (java.io.IOException e) {
       // The ledger stores payloads as jsonb, so this is a damaged row: say which, send nothing.
       throw new IllegalStateException(
-          "the stored payload of item " + f.itemKey() + " is not JSON: " + e, e);
+          "the stored payload of item " + itemKey + " is not JSON: " + e, e);
     }
   }
 

@@ -51,21 +51,30 @@ class ProduceCommandTest {
 
   /** {@code fleet produce} of the item range {@code 1..n} to this test's topics; must succeed. */
   static void produceRange(TestFleet f, int partitions, String job, String type, int n) {
-    Run r =
-        fleet(
-            "produce",
-            "--bootstrap",
-            f.kafkaBootstrap(),
-            "--topic-prefix",
-            f.prefix(),
-            "--partitions",
-            Integer.toString(partitions),
-            "--job",
-            job,
-            "--type",
-            type,
-            "--range",
-            "1.." + n);
+    produceRange(f, partitions, job, type, n, new String[0]);
+  }
+
+  /** As above, with more {@code fleet produce} options. */
+  static void produceRange(
+      TestFleet f, int partitions, String job, String type, int n, String... more) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "produce",
+                "--bootstrap",
+                f.kafkaBootstrap(),
+                "--topic-prefix",
+                f.prefix(),
+                "--partitions",
+                Integer.toString(partitions),
+                "--job",
+                job,
+                "--type",
+                type,
+                "--range",
+                "1.." + n));
+    args.addAll(List.of(more));
+    Run r = fleet(args.toArray(String[]::new));
     org.assertj.core.api.Assertions.assertThat(r.code()).as(r.err()).isZero();
   }
 

@@ -83,15 +83,18 @@ class ReplayTest {
     MarkerLayout layout = MarkerLayout.parse(markers);
     AtomicBoolean broken = new AtomicBoolean(true);
     Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    Map<String, String> lastPayload = new ConcurrentHashMap<>();
     TaskHandler api =
         ctx -> {
           runs.computeIfAbsent(ctx.item(), k -> new AtomicInteger()).incrementAndGet();
+          lastPayload.put(ctx.item(), ctx.payloadJson());
           int n = Integer.parseInt(ctx.item());
           return broken.get() && n <= 20
               ? HandlerResult.failed("api.gone", "item " + n + " not found")
               : HandlerResult.succeeded();
         };
-    ProduceCommandTest.produceRange(f, 2, "rep", "t", 200);
+    // Payloads too: a replay sends each item's stored payload (read a batch at a time).
+    ProduceCommandTest.produceRange(f, 2, "rep", "t", 200, "--payload", "{\"n\":\"${item}\"}");
     FleetTopics topics = new FleetTopics(f.prefix());
     Map<String, Object> kafka = Map.of("bootstrap.servers", f.kafkaBootstrap());
     FleetConfig config = FleetConfig.empty(TaskSettings.DEFAULTS);
@@ -149,6 +152,7 @@ class ReplayTest {
       assertThat(text.out()).contains("resolved      20").doesNotContain("see: fleet failures");
     }
     assertThat(runs.get("3").get()).isEqualTo(2);
+    assertThat(lastPayload.get("3")).isEqualTo("{\"n\":\"3\"}"); // the replay's, as stored
     for (String item : doneSince) assertThat(runs.get(item).get()).isEqualTo(1);
     assertThat(runs.get("150").get()).isEqualTo(1);
   }

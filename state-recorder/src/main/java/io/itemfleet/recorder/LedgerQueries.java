@@ -133,7 +133,11 @@ public final class LedgerQueries {
         r.getLong(15));
   }
 
-  /** Unresolved failures of a job grouped by fingerprint, largest group first. */
+  /**
+   * Unresolved failures of a job grouped by fingerprint, largest group first; the {@value
+   * #MAX_GROUPS} largest (a message with a per-item word the fingerprint does not mask makes a
+   * group per item, and the page asks every few seconds).
+   */
   public List<FailureGroup> failureGroups(String job, int samples) throws SQLException {
     List<FailureGroup> out = new ArrayList<>();
     try (Connection c = ds.getConnection();
@@ -144,9 +148,10 @@ public final class LedgerQueries {
                     + " (array_agg(item_key order by last_failed_at desc))[1:?],"
                     + " min(first_failed_at), max(last_failed_at)"
                     + " from fleet_failures where job = ? and resolved_at is null"
-                    + " group by fingerprint order by count(*) desc, fingerprint")) {
+                    + " group by fingerprint order by count(*) desc, fingerprint limit ?")) {
       q.setInt(1, samples);
       q.setString(2, PgText.of(job));
+      q.setInt(3, MAX_GROUPS);
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
           Array items = r.getArray(6);
@@ -168,15 +173,60 @@ public final class LedgerQueries {
 
   /**
    * Unresolved failed items of a job, optionally of one fingerprint, oldest failure first; at most
-   * {@code limit} (0 for all).
+   * {@code limit} (0 for all), with their stack traces but not their payloads (up to 256 KiB each:
+   * a page of them could exhaust the recorder's heap; {@link #payloads} reads them a batch at a
+   * time).
    */
   public List<FailedItem> failedItems(String job, Optional<String> fingerprint, int limit)
       throws SQLException {
+    return failedItems(job, fingerprint, limit, true);
+  }
+
+  /**
+   * Every unresolved failed item of a job (or of one fingerprint), without payload or stack trace:
+   * what a replay plans with, a few hundred bytes a row however large the failures were.
+   */
+  public List<FailedItem> failedItemsBrief(String job, Optional<String> fingerprint)
+      throws SQLException {
+    return failedItems(job, fingerprint, 0, false);
+  }
+
+  /**
+   * The stored payloads (JSON text) of these items of a job, by item key; an item without one is
+   * absent. Callers pass a batch at a time ({@link #PAYLOAD_BATCH}), so memory follows the batch.
+   */
+  public java.util.Map<String, String> payloads(String job, List<String> itemKeys)
+      throws SQLException {
+    java.util.Map<String, String> out = new java.util.HashMap<>();
+    try (Connection c = ds.getConnection();
+        PreparedStatement q =
+            c.prepareStatement(
+                "select item_key, last_payload::text from fleet_failures"
+                    + " where job = ? and item_key = any(?) and last_payload is not null")) {
+      q.setString(1, PgText.of(job));
+      q.setArray(2, c.createArrayOf("text", itemKeys.stream().map(PgText::of).toArray()));
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) out.put(r.getString(1), r.getString(2));
+      }
+    }
+    return out;
+  }
+
+  /** Items whose payloads a replay reads at once. */
+  public static final int PAYLOAD_BATCH = 500;
+
+  /** Most failure groups listed for a job, the largest first. */
+  public static final int MAX_GROUPS = 200;
+
+  private List<FailedItem> failedItems(
+      String job, Optional<String> fingerprint, int limit, boolean stacks) throws SQLException {
     List<FailedItem> out = new ArrayList<>();
     String sql =
         "select job, item_key, item, type, outcome, attempts, retryable, error_class,"
             + " error_message, fingerprint, first_failed_at, last_failed_at, failure_count,"
-            + " last_payload::text, replayed_at, stack_trace from fleet_failures"
+            + " null::text, replayed_at, "
+            + (stacks ? "stack_trace" : "null::text")
+            + " from fleet_failures"
             + " where job = ? and resolved_at is null"
             + (fingerprint.isPresent() ? " and fingerprint = ?" : "")
             + " order by first_failed_at, item_key"

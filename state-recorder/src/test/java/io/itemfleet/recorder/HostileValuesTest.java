@@ -79,7 +79,7 @@ class HostileValuesTest {
           assertThat(row.errorClass()).isEqualTo("exec.exit\uFFFD");
           assertThat(row.errorMessage()).isEqualTo("the child printed x\uFFFDy");
           // A real NUL escape is replaced; an escaped backslash followed by "u0000" is text, kept.
-          assertThat(row.lastPayload().orElseThrow())
+          assertThat(q.payloads("j-nul", List.of(row.itemKey())).get(row.itemKey()))
               .contains("a\uFFFDb")
               .contains("k\uFFFD")
               .contains("\\\\u0000");
@@ -123,6 +123,46 @@ class HostileValuesTest {
           assertThat(q.job("j-far")).isEmpty(); // refused at decoding, logged
           assertThat(q.job("j-big")).isEmpty();
         });
+  }
+
+  /**
+   * Failure rows are read without their payloads (up to 256 KiB each) and groups are capped: a page
+   * of 10,000 items, a replay plan of every row, or one group per item (a message with a per-item
+   * word the fingerprint does not mask) loaded everything into the recorder's heap, which also
+   * writes the ledger. Payloads are read a batch at a time, for replay only.
+   */
+  @Test
+  void failureListsAndGroupsStayBoundedAndPayloadsAreReadByBatch(TestFleet f) throws Exception {
+    try (var ds = RecorderTest.dataSource(f)) {
+      LedgerDatabase.migrate(ds);
+      try (var c = ds.getConnection();
+          var st = c.createStatement()) {
+        st.execute(
+            "insert into fleet_failures (job, item_key, item, type, outcome, attempts, retryable,"
+                + " error_class, error_message, fingerprint, fingerprint_text, first_failed_at,"
+                + " last_failed_at, failure_count, last_payload, stack_trace)"
+                + " select 'j-many', 'i-' || n, 'i-' || n, 't', 'FAILED', 1, false, 'e',"
+                + " 'failed at /data/' || n, 'fp-' || (n % 300), 'x', now(), now(), 1,"
+                + " jsonb_build_object('blob', repeat('p', 4096), 'n', n), repeat('s', 2000)"
+                + " from generate_series(1, 1200) n");
+      }
+      LedgerQueries q = new LedgerQueries(ds);
+      assertThat(q.failureGroups("j-many", 3)).hasSize(LedgerQueries.MAX_GROUPS);
+      List<FailedItem> page = q.failedItems("j-many", Optional.of("fp-7"), 0);
+      assertThat(page).hasSize(4).allSatisfy(i -> assertThat(i.lastPayload()).isEmpty());
+      assertThat(page.get(0).stackTrace()).hasValueSatisfying(t -> assertThat(t).hasSize(2000));
+      List<FailedItem> brief = q.failedItemsBrief("j-many", Optional.empty());
+      assertThat(brief)
+          .hasSize(1200)
+          .allSatisfy(
+              i -> {
+                assertThat(i.lastPayload()).isEmpty();
+                assertThat(i.stackTrace()).isEmpty();
+              });
+      var payloads = q.payloads("j-many", List.of("i-1", "i-2", "missing"));
+      assertThat(payloads).containsOnlyKeys("i-1", "i-2");
+      assertThat(payloads.get("i-2")).contains("\"n\": 2");
+    }
   }
 
   /** What a test checks in the ledger. */
