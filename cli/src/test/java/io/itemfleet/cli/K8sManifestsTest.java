@@ -83,6 +83,32 @@ class K8sManifestsTest {
     assertThat(unknown.code).isEqualTo(2);
   }
 
+  /** Pod Security "restricted": non-root, no escalation, no capabilities, the default seccomp. */
+  @Test
+  void everyPodMeetsPodSecurityRestricted() {
+    for (String[] w :
+        new String[][] {
+          {"StatefulSet", "itemfleet-worker"},
+          {"Deployment", "itemfleet-recorder"},
+          {"Deployment", "itemfleet-alerts"}
+        }) {
+      Map<String, Object> workload = doc(w[0], w[1]);
+      String pod = w[1];
+      assertThat(at(workload, "spec", "template", "spec", "securityContext", "runAsNonRoot"))
+          .as(pod)
+          .isEqualTo(true);
+      assertThat(
+              at(workload, "spec", "template", "spec", "securityContext", "seccompProfile", "type"))
+          .as(pod)
+          .isEqualTo("RuntimeDefault");
+      Map<String, Object> c = container(workload);
+      assertThat(at(c, "securityContext", "allowPrivilegeEscalation")).as(pod).isEqualTo(false);
+      assertThat(at(c, "securityContext", "capabilities", "drop"))
+          .as(pod)
+          .isEqualTo(List.of("ALL"));
+    }
+  }
+
   @Test
   void workersAreAStatefulSetWhosePodNameIsTheStableWorkerId() {
     Map<String, Object> sts = doc("StatefulSet", "itemfleet-worker");
