@@ -12,11 +12,13 @@ import java.util.Map;
 
 /**
  * Turns failure events into alerts, deduplicated per (job, fingerprint): the first failure of a
- * fingerprint alerts at once; later ones are counted and summarised by {@link #flush()} (once per
- * window, by the caller); a POISON record always alerts at once. The fingerprint is the recorder's
- * ({@link Fingerprint}), so an alert's fingerprint is the one {@code fleet failures JOB
- * --fingerprint F} lists. Remembers at most {@link #MAX_KEYS} fingerprints (the least recently seen
- * are forgotten first: such a one alerts again as new). One thread only.
+ * fingerprint alerts at once (POISON records too, one alert per cause, not per record); later ones
+ * are counted and summarised by {@link #flush()} (once per window, by the caller). At most {@link
+ * #MAX_FIRST_PER_WINDOW} alerts go out at once per window; further new groups wait for the summary.
+ * The fingerprint is the recorder's ({@link Fingerprint}), so an alert's fingerprint is the one
+ * {@code fleet failures JOB --fingerprint F} lists. Remembers at most {@link #MAX_KEYS}
+ * fingerprints (the least recently seen are forgotten first: such a one alerts again as new). One
+ * thread only.
  */
 public final class AlertDeduplicator {
   /** Most (job, fingerprint) pairs remembered. */
@@ -59,6 +61,17 @@ public final class AlertDeduplicator {
   /** Failures counted and not yet summarised. */
   private long pending;
 
+  /**
+   * Most alerts sent at once (FIRST or POISON) between two flushes; further new groups are counted
+   * into the window's summary instead, so that a burst of distinct failures (a misconfigured
+   * producer, a message with per-item words) cannot flood the webhook and bury the real alerts
+   * behind its rate limit.
+   */
+  public static final int MAX_FIRST_PER_WINDOW = 20;
+
+  /** Alerts sent at once since the last flush. */
+  private int firstsThisWindow;
+
   /** The alerts to send now for {@code e}: none, or a FIRST or POISON alert. */
   public List<Alert> accept(FailureEvent e) {
     String job = e.job().orElse(FailureEvent.UNATTRIBUTED);
@@ -67,14 +80,14 @@ public final class AlertDeduplicator {
     String message = cut(e.errorMessage());
     String fp = Fingerprint.of(e.errorClass(), Fingerprint.normalise(e.errorMessage(), item));
     Instant at = e.failedAt();
-    if (e.outcome() == Outcome.POISON) {
-      return List.of(single(Alert.Kind.POISON, e, job, type, fp, item, message));
-    }
     Key key = new Key(job, fp);
-    if (!seen.containsKey(key)) {
+    if (!seen.containsKey(key) && firstsThisWindow < MAX_FIRST_PER_WINDOW) {
       seen.put(key, null);
-      return List.of(single(Alert.Kind.FIRST, e, job, type, fp, item, message));
+      firstsThisWindow++;
+      Alert.Kind kind = e.outcome() == Outcome.POISON ? Alert.Kind.POISON : Alert.Kind.FIRST;
+      return List.of(single(kind, e, job, type, fp, item, message));
     }
+    // Known, or one new group too many for this window: counted, and in the next summary.
     Pending p = seen.get(key);
     if (p == null) {
       p = new Pending(type, e.errorClass());
@@ -136,6 +149,7 @@ public final class AlertDeduplicator {
     }
     seen.replaceAll((k, v) -> null);
     pending = 0;
+    firstsThisWindow = 0;
     return out;
   }
 

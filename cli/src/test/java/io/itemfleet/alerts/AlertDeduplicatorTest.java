@@ -81,20 +81,39 @@ class AlertDeduplicatorTest {
     assertThat(d.flush()).singleElement().extracting(Alert::count).isEqualTo(1L);
   }
 
+  /**
+   * POISON alerts once per cause and names the record; more of the same cause are summarised.
+   * Before, every POISON record alerted at once: a producer writing a million bad records made
+   * 20,000 webhook posts, and the real alerts waited behind the webhook's rate limit for hours.
+   */
   @Test
-  void poisonAlwaysAlertsAndNamesTheRecordWhenThereIsNoItem() {
+  void poisonAlertsOncePerCauseAndNamesTheRecordWhenThereIsNoItem() {
     AlertDeduplicator d = new AlertDeduplicator();
-    for (int i = 0; i < 3; i++) {
-      assertThat(d.accept(poison(null)))
-          .singleElement()
-          .satisfies(
-              a -> {
-                assertThat(a.kind()).isEqualTo(Alert.Kind.POISON);
-                assertThat(a.job()).isEqualTo(FailureEvent.UNATTRIBUTED);
-                assertThat(a.samples()).containsExactly("p.tasks-3@17");
-              });
+    assertThat(d.accept(poison(null)))
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.kind()).isEqualTo(Alert.Kind.POISON);
+              assertThat(a.job()).isEqualTo(FailureEvent.UNATTRIBUTED);
+              assertThat(a.samples()).containsExactly("p.tasks-3@17");
+            });
+    for (int i = 0; i < 10_000; i++) assertThat(d.accept(poison(null))).isEmpty();
+    assertThat(d.flush()).singleElement().extracting(Alert::count).isEqualTo(10_000L);
+  }
+
+  /** A burst of distinct failure groups: 20 alert at once, the rest come in the summary. */
+  @Test
+  void atMostTwentyAlertsGoOutAtOncePerWindow() {
+    AlertDeduplicator d = new AlertDeduplicator();
+    int immediate = 0;
+    for (int i = 0; i < 500; i++) {
+      immediate += d.accept(failed("j", "v-" + i, "err.kind" + i, "failed")).size();
     }
-    assertThat(d.flush()).isEmpty();
+    assertThat(immediate).isEqualTo(AlertDeduplicator.MAX_FIRST_PER_WINDOW);
+    assertThat(d.flush()).hasSize(500 - AlertDeduplicator.MAX_FIRST_PER_WINDOW);
+    assertThat(d.accept(failed("j", "x", "err.new", "failed")))
+        .as("a new window may alert again")
+        .hasSize(1);
   }
 
   @Test
