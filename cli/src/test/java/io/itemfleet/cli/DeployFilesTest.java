@@ -60,7 +60,20 @@ class DeployFilesTest {
   @Test
   void theRecorderPublishesItsPageAndApiPort() throws IOException {
     assertThat(list(service("recorder").get("ports")).stream().map(String::valueOf))
-        .contains("9401:9401");
+        .contains("127.0.0.1:9401:9401");
+  }
+
+  /** A demo stack: Redis without a password, PostgreSQL with a known one — this machine only. */
+  @Test
+  void everyPublishedPortIsOnThisMachineOnly() throws IOException {
+    int published = 0;
+    for (String name : List.of("kafka", "postgres", "redis", "recorder", "prometheus", "grafana")) {
+      for (Object p : list(service(name).get("ports"))) {
+        assertThat(String.valueOf(p)).as(name).startsWith("127.0.0.1:");
+        published++;
+      }
+    }
+    assertThat(published).isEqualTo(6);
   }
 
   @Test

@@ -65,20 +65,8 @@ public final class MetricsServer implements AutoCloseable {
           readOnly(
               ex ->
                   respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape())));
-      s.createContext(
-          "/health",
-          readOnly(
-              ex -> {
-                boolean ok = healthy.getAsBoolean();
-                respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "unhealthy\n");
-              }));
-      s.createContext(
-          "/live",
-          readOnly(
-              ex -> {
-                boolean ok = live.getAsBoolean();
-                respond(ex, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "not live\n");
-              }));
+      s.createContext("/health", probe(healthy, "unhealthy\n"));
+      s.createContext("/live", probe(live, "not live\n"));
       // Platform threads, not virtual ones: handlers run on virtual threads, which are never
       // preempted, and a few spinning on the CPU can hold every carrier; /health and /metrics
       // (fleet_handlers_overdue) must answer then. Up to 32 requests at once (the recorder's
@@ -105,6 +93,15 @@ public final class MetricsServer implements AutoCloseable {
               + e.getMessage(),
           e instanceof IOException io ? io : new IOException(e));
     }
+  }
+
+  /** A probe: 200 "ok" while {@code ok} holds, else 503 with {@code otherwise}. */
+  private static com.sun.net.httpserver.HttpHandler probe(BooleanSupplier ok, String otherwise) {
+    return readOnly(
+        ex -> {
+          boolean up = ok.getAsBoolean();
+          respond(ex, up ? 200 : 503, "text/plain", up ? "ok\n" : otherwise);
+        });
   }
 
   /** {@code handler} for GET and HEAD; 405 (with {@code Allow}) for every other method. */
