@@ -63,11 +63,20 @@ final class RecorderApi {
   /** The console's views (overview, minutes, item details, fleet); empty: not served. */
   private final Optional<ConsoleApi> console;
 
+  /**
+   * True when the API has no token and listens on loopback only (as {@code fleet local} does):
+   * requests must then name this machine in {@code Host}. A web page elsewhere can point its own
+   * host name at 127.0.0.1 (DNS rebinding) and read a token-less API as "same origin"; its requests
+   * still carry that host name.
+   */
+  private final boolean localHostsOnly;
+
   private RecorderApi(
       LedgerQueries queries,
       Optional<String> token,
       Optional<Replayer> replayer,
-      Optional<ConsoleApi> console) {
+      Optional<ConsoleApi> console,
+      boolean loopbackOnly) {
     this.queries = queries;
     this.replayer = replayer;
     this.console = console;
@@ -76,6 +85,19 @@ final class RecorderApi {
             .map(String::strip)
             .filter(t -> !t.isEmpty())
             .map(t -> t.getBytes(StandardCharsets.UTF_8));
+    this.localHostsOnly = this.token.isEmpty() && loopbackOnly;
+  }
+
+  /** The {@code Host} names this machine goes by, with or without a port. */
+  private static final java.util.regex.Pattern LOCAL_HOST =
+      java.util.regex.Pattern.compile(
+          "(?i)(localhost|127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|\\[::1\\])(:\\d{1,5})?");
+
+  /** False for a request whose Host is not this machine, when only local hosts are served. */
+  private boolean hostAllowed(HttpExchange ex) {
+    if (!localHostsOnly) return true;
+    String host = ex.getRequestHeaders().getFirst("Host");
+    return host != null && LOCAL_HOST.matcher(host.strip()).matches();
   }
 
   /** Adds the API and the page to {@code server}, open to anyone who reaches it. */
@@ -104,7 +126,7 @@ final class RecorderApi {
       Optional<String> token,
       Optional<Replayer> replayer,
       Optional<ConsoleApi> console) {
-    RecorderApi api = new RecorderApi(queries, token, replayer, console);
+    RecorderApi api = new RecorderApi(queries, token, replayer, console, server.loopbackOnly());
     server.routeWithPost("/api/", api::api);
     server.route("/", api::page);
   }
@@ -113,6 +135,15 @@ final class RecorderApi {
   private record JobRequest(String job, List<String> rest, Map<String, String> params) {}
 
   private void api(HttpExchange ex) throws IOException {
+    if (!hostAllowed(ex)) {
+      send(
+          ex,
+          403,
+          error(
+              "this API has no token and serves this machine only: open it as localhost or"
+                  + " 127.0.0.1 (or set FLEET_API_TOKEN)"));
+      return;
+    }
     if (!authorized(ex)) {
       ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"itemfleet\"");
       send(ex, 401, error("this API needs Authorization: Bearer <FLEET_API_TOKEN>"));

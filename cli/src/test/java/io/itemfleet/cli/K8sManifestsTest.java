@@ -218,6 +218,8 @@ class K8sManifestsTest {
                       : doc("Deployment", "itemfleet-recorder")),
               secret);
       assertThat(at(e, "valueFrom", "secretKeyRef")).as(secret).isNotNull();
+      // Required, not optional: a missing key must stop the pod, not open the API silently.
+      assertThat(at(e, "valueFrom", "secretKeyRef", "optional")).as(secret).isNotEqualTo(true);
     }
   }
 

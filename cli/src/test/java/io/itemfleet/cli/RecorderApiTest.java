@@ -278,4 +278,46 @@ class RecorderApiTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
     return StatusCommand.JSON.readTree(r.body());
   }
+
+  /**
+   * A token-less API on loopback (as fleet local serves it) answers only requests that name this
+   * machine in Host. Before, a web page on another site could point its own host name at 127.0.0.1
+   * (DNS rebinding) and read job names, item IDs and errors as "same origin".
+   */
+  @Test
+  void aTokenlessApiOnLoopbackRefusesRequestsForOtherHosts(TestFleet f) throws Exception {
+    DbSettings db = new DbSettings(f.jdbcUrl(), f.dbUser(), f.dbPassword());
+    try (HikariDataSource pool = LedgerDatabase.pool(db, 2, "host-test");
+        MetricsServer server =
+            MetricsServer.start(
+                "127.0.0.1",
+                0,
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                () -> true)) {
+      LedgerDatabase.migrate(pool);
+      RecorderApi.serve(server, new LedgerQueries(pool));
+      int port = server.port();
+      assertThat(statusFor(port, "evil.example")).isEqualTo(403);
+      assertThat(statusFor(port, "evil.example:" + port)).isEqualTo(403);
+      assertThat(statusFor(port, "127.0.0.1:" + port)).isEqualTo(200);
+      assertThat(statusFor(port, "localhost:" + port)).isEqualTo(200);
+      assertThat(statusFor(port, "[::1]:" + port)).isEqualTo(200);
+    }
+  }
+
+  /** The status of GET /api/jobs sent with this Host header (a raw request: clients fix Host). */
+  private static int statusFor(int port, String host) throws Exception {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.getOutputStream()
+          .write(
+              ("GET /api/jobs HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String status =
+          new java.io.BufferedReader(
+                  new java.io.InputStreamReader(
+                      s.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII))
+              .readLine();
+      return Integer.parseInt(status.split(" ")[1]);
+    }
+  }
 }

@@ -142,6 +142,11 @@ public final class MetricsServer implements AutoCloseable {
         });
   }
 
+  /** True when it listens on a loopback address only (127.0.0.1, ::1): this machine's clients. */
+  public boolean loopbackOnly() {
+    return server.getAddress().getAddress().isLoopbackAddress();
+  }
+
   public int port() {
     return server.getAddress().getPort();
   }
