@@ -177,7 +177,7 @@ def _item_problem(item):
         return "is %d bytes, the limit is %d" % (size, MAX_ITEM_BYTES)
     for i, c in enumerate(item):
         o = ord(c)
-        if o < 0x20 or 0x7F <= o <= 0x9F:
+        if o < 0x20 or 0x7F <= o <= 0x9F or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069:
             return "contains control character U+%04X at index %d" % (o, i)
     return None
 

@@ -196,7 +196,7 @@ class ForeignProducerTest {
             mode = sys.argv[1]
             cases = {
                 "bytes": ("py-bytes", [b"1\\n", b"2\\r\\n", bytearray(b"3")]),
-                "bad": ("py-bad", ["a", "b\\udc80", "c\\x07", "x" * 1025, "ok"]),
+                "bad": ("py-bad", ["a", "b\\udc80", "c\\x07", "x" * 1025, "d\\u202e", "ok"]),
                 "name": ("x\\u202ey", ["a"]),
             }
             job, items = cases[mode]
@@ -210,7 +210,8 @@ class ForeignProducerTest {
     assertThat(runPython(python, script, Map.of(), "bytes")).contains("sent 3");
     String bad = runPython(python, script, Map.of(), "bad");
     assertThat(bad)
-        .contains("refused: 3 bad item ID(s), nothing sent")
+        .contains("refused: 4 bad item ID(s), nothing sent")
+        .contains("control character U+202E")
         .contains("item 1")
         .contains("unpaired surrogate U+DC80")
         .contains("control character U+0007")

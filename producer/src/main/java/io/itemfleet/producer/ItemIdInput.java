@@ -179,7 +179,9 @@ public record ItemIdInput(
             problem = "the item ID is " + (to - from) + " bytes, the limit is " + maxIdBytes;
           }
           for (int i = 0; problem == null && i < id.length(); i++) {
-            if (Character.isISOControl(id.charAt(i))) problem = controlCharacter(id.charAt(i));
+            if (io.itemfleet.schemas.Names.isControl(id.charAt(i))) {
+              problem = controlCharacter(id.charAt(i));
+            }
           }
         } else if (to - from > maxIdBytes) {
           problem = "the item ID is " + (to - from) + " bytes, the limit is " + maxIdBytes;

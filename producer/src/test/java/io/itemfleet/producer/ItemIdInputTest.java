@@ -39,6 +39,13 @@ class ItemIdInputTest {
   }
 
   @Test
+  void bidiOverridesInAnIdNameItsLine() throws IOException {
+    ItemIdInput in = read("ok\nfile\u202egnp.exe\n", false);
+    assertThat(in.errors())
+        .containsExactly("line 2: the item ID contains control character U+202E");
+  }
+
+  @Test
   void invalidUtf8NamesItsLine() throws IOException {
     byte[] bytes = {'a', '\n', 'b', (byte) 0xC3, '(', '\n'};
     ItemIdInput in = ItemIdInput.read(new ByteArrayInputStream(bytes), 1024, false);

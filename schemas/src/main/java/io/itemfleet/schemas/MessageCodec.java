@@ -289,7 +289,7 @@ public final class MessageCodec {
           " (not text: in a Redis key it would become '?' and share another item's key)");
     }
     for (int i = 0; i < item.length(); i++) {
-      if (Character.isISOControl(item.charAt(i))) {
+      if (Names.isControl(item.charAt(i))) {
         throw badChar(field, "control character", item, i, "");
       }
     }

@@ -38,9 +38,7 @@ public final class Names {
     }
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
-      if (Character.isISOControl(c)
-          || (c >= 0x202a && c <= 0x202e)
-          || (c >= 0x2066 && c <= 0x2069)) {
+      if (isControl(c)) {
         return Optional.of(
             "the "
                 + what
@@ -70,5 +68,16 @@ public final class Names {
       }
     }
     return -1;
+  }
+
+  /**
+   * True for a character no name or item ID may hold: a control character (C0, DEL, C1) or a
+   * bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069), which would make printed
+   * names and IDs read differently from what they are.
+   */
+  public static boolean isControl(char c) {
+    return Character.isISOControl(c)
+        || (c >= 0x202a && c <= 0x202e)
+        || (c >= 0x2066 && c <= 0x2069);
   }
 }

@@ -75,6 +75,9 @@ class MessageCodecTest {
     assertThat(item("café-1")).isEqualTo("café-1");
     assertThat(codec.decodeTask(utf8("a\u007fb"), headers).failure().orElseThrow().cause())
         .contains("U+007F");
+    // A bidi override reads "a" then "b" reversed in a terminal: refused, as in names.
+    assertThat(codec.decodeTask(utf8("a\u202eb"), headers).failure().orElseThrow().cause())
+        .contains("control character U+202E");
   }
 
   /**
