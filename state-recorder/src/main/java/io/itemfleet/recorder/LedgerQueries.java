@@ -183,8 +183,9 @@ public final class LedgerQueries {
   }
 
   /**
-   * Every unresolved failed item of a job (or of one fingerprint), without payload or stack trace:
-   * what a replay plans with, a few hundred bytes a row however large the failures were.
+   * Every unresolved failed item of a job (or of one fingerprint), without payload, message or
+   * stack trace: what a replay plans with, a few hundred bytes a row however large the failures
+   * were.
    */
   public List<FailedItem> failedItemsBrief(String job, Optional<String> fingerprint)
       throws SQLException {
@@ -222,8 +223,10 @@ public final class LedgerQueries {
       String job, Optional<String> fingerprint, int limit, boolean stacks) throws SQLException {
     List<FailedItem> out = new ArrayList<>();
     String sql =
-        "select job, item_key, item, type, outcome, attempts, retryable, error_class,"
-            + " error_message, fingerprint, first_failed_at, last_failed_at, failure_count,"
+        "select job, item_key, item, type, outcome, attempts, retryable, error_class, "
+            // Brief rows leave out the message too (up to 64 KiB each): a plan needs none of it.
+            + (stacks ? "error_message" : "''")
+            + ", fingerprint, first_failed_at, last_failed_at, failure_count,"
             + " null::text, replayed_at, "
             + (stacks ? "stack_trace" : "null::text")
             + " from fleet_failures"

@@ -158,6 +158,7 @@ class HostileValuesTest {
               i -> {
                 assertThat(i.lastPayload()).isEmpty();
                 assertThat(i.stackTrace()).isEmpty();
+                assertThat(i.errorMessage()).isEmpty();
               });
       var payloads = q.payloads("j-many", List.of("i-1", "i-2", "missing"));
       assertThat(payloads).containsOnlyKeys("i-1", "i-2");
