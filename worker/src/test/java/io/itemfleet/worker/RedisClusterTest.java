@@ -165,6 +165,56 @@ class RedisClusterTest {
     }
   }
 
+  /**
+   * A limit's slots key holding another type of value (the LIMITS script's ZSET calls fail): the
+   * items of that tag fail alone, naming the limit keys, their leases given back; the items of
+   * other types run. Before, the reply failed the whole pass, which was retried forever.
+   */
+  @Test
+  void itemsWhoseLimitKeysHoldAnotherTypeFailAloneOnTheCluster(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 2);
+    String slots = "{" + fleet.redisKeyPrefix() + "limits}:scarce:slots";
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    String yaml =
+        """
+        types:
+          t: {handler: simulate, tags: [scarce]}
+          u: {handler: simulate}
+        limits:
+          scarce: {concurrency: 5}
+        """;
+    try (UnifiedJedis r = client()) {
+      r.set(slots, "not a sorted set");
+      h.produce("job-lwt", "t", List.of("t-1", "t-2", "t-3"));
+      h.produce("job-lwt", "u", List.of("u-1", "u-2"));
+      try (Worker w =
+          start(
+              h,
+              "w-lwt",
+              16,
+              yaml,
+              Map.of("t", RedisGateTest.counting(runs), "u", RedisGateTest.counting(runs)))) {
+        assertThat(RedisGateTest.awaitTotal(h, "job-lwt", 5))
+            .isEqualTo(new OutcomeCounts(2, 0, 3, 0, 0));
+      }
+      assertThat(runs).containsOnlyKeys("u-1", "u-2");
+      assertThat(h.failures())
+          .filteredOn(e -> e.job().equals(Optional.of("job-lwt")))
+          .hasSize(3)
+          .allSatisfy(
+              e -> {
+                assertThat(e.errorClass()).isEqualTo("redis.wrong_type");
+                assertThat(e.errorMessage()).contains(slots);
+              });
+      assertThat(r.get(slots)).isEqualTo("not a sorted set"); // left as it was
+      for (String item : List.of("t-1", "t-2", "t-3")) {
+        assertThat(r.get(fleet.redisKeyPrefix() + "item:job-lwt:" + item))
+            .as("lease of %s given back", item)
+            .isNull();
+      }
+    }
+  }
+
   @Test
   void aFleetWideConcurrencyLimitHoldsAcrossTwoWorkers(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 4);
