@@ -97,7 +97,7 @@ final class ClusterChecks {
         v = GateCalls.read(values.get(j)::get);
       } catch (JedisDataException e) {
         if (!RedisGate.wrongType(e)) throw e;
-        wrongTyped(replies, i, "Redis key " + checks.get(i).keys.cache(), release);
+        wrongTyped(replies, i, RedisGate.named(List.of(checks.get(i).keys.cache())), release);
         out.remove(Integer.valueOf(i));
         continue;
       }
@@ -140,13 +140,7 @@ final class ClusterChecks {
         v = GateCalls.read(verdicts.get(j)::get);
       } catch (JedisDataException e) {
         if (!RedisGate.wrongType(e)) throw e;
-        GateKeys k = checks.get(i).keys;
-        List<String> keys = new ArrayList<>();
-        for (int l = 0; l < k.slots().size(); l++) {
-          keys.add(k.slots().get(l));
-          keys.add(k.rates().get(l));
-        }
-        wrongTyped(replies, i, "one of the Redis keys " + String.join(", ", keys), release);
+        wrongTyped(replies, i, RedisGate.named(checks.get(i).keys.limitKeys()), release);
         continue;
       }
       replies.set(i, () -> v);

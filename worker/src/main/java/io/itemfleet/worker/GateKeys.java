@@ -120,6 +120,16 @@ record GateKeys(
         encoded);
   }
 
+  /** The limit keys, each limit's slots key then its rate key. */
+  List<String> limitKeys() {
+    List<String> out = new ArrayList<>(2 * slots.size());
+    for (int i = 0; i < slots.size(); i++) {
+      out.add(slots.get(i));
+      out.add(rates.get(i));
+    }
+    return out;
+  }
+
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }

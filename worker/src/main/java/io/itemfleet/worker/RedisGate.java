@@ -649,14 +649,15 @@ final class RedisGate implements Admission {
    * key it was): the item's own key, and off the fast path its cache entry and limit keys.
    */
   static String checkedKeys(GateKeys k) {
-    if (k.fast()) return "Redis key " + k.item();
     List<String> keys = new ArrayList<>();
     keys.add(k.item());
     if (!k.cache().isEmpty()) keys.add(k.cache());
-    for (int i = 0; i < k.slots().size(); i++) {
-      keys.add(k.slots().get(i));
-      keys.add(k.rates().get(i));
-    }
+    keys.addAll(k.limitKeys());
+    return named(keys);
+  }
+
+  /** "Redis key K", or "one of the Redis keys K1, K2, ..." for a WRONGTYPE message. */
+  static String named(List<String> keys) {
     return keys.size() == 1
         ? "Redis key " + keys.get(0)
         : "one of the Redis keys " + String.join(", ", keys);
