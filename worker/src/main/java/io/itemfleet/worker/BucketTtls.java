@@ -1,6 +1,6 @@
 package io.itemfleet.worker;
 
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.Map;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.args.ExpiryOption;
@@ -13,7 +13,8 @@ import redis.clients.jedis.args.ExpiryOption;
  * raise is trusted for, unless this worker did so for at least as long within that minute. So while
  * a raise is trusted the bucket still has at least the TTL asked for, and it cannot have expired
  * and come back without one (the gate never empties a bucket: a released lease is overwritten with
- * an expired one, not deleted). Gate thread only; at most {@link #MAX_ENTRIES} buckets remembered.
+ * an expired one, not deleted). Gate thread only; at most {@link #MAX_ENTRIES} buckets remembered
+ * (all forgotten when full: a forgotten bucket is only raised again).
  */
 final class BucketTtls {
   /** How long a raise is trusted; the raise adds this much to the TTL asked for. */
@@ -23,13 +24,7 @@ final class BucketTtls {
 
   private record Raised(long atNanos, long ttlMillis) {}
 
-  private final Map<String, Raised> raised =
-      new LinkedHashMap<>(1024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Raised> eldest) {
-          return size() > MAX_ENTRIES;
-        }
-      };
+  private final Map<String, Raised> raised = new HashMap<>();
 
   /** Queues the TTL raise of {@code bucket} to at least {@code ttlMillis}, unless done lately. */
   void ensure(AbstractPipeline p, String bucket, long ttlMillis) {
@@ -41,6 +36,7 @@ final class BucketTtls {
     long ms = ttlMillis + TRUST_MILLIS;
     p.pexpire(bucket, ms, ExpiryOption.NX);
     p.pexpire(bucket, ms, ExpiryOption.GT);
+    if (raised.size() >= MAX_ENTRIES) raised.clear(); // forgetting costs only a raise again
     raised.put(bucket, new Raised(now, ttlMillis));
   }
 

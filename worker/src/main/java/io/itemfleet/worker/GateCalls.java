@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,7 +19,12 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.BuilderFactory;
+import redis.clients.jedis.ClusterCommandArguments;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -377,19 +381,20 @@ final class GateCalls {
     List<Response<?>> out = new ArrayList<>(list.size());
     if (layout.inBuckets()) {
       // One HSET per bucket for all of its markers in this pass: per-command overhead, not the
-      // write, is most of Redis's cost of a small command.
-      // Fields as arrays (keys by identity) in list order: should one field come twice, Redis
-      // applies them in order and the later marker stays, as with separate writes.
-      Map<String, Map<byte[], byte[]>> byBucket = new HashMap<>();
+      // write, is most of Redis's cost of a small command. The arguments are built as they come
+      // (no map of fields), in list order: should one field come twice, Redis applies them in
+      // order and the later marker stays, as with separate writes.
+      Map<String, CommandArguments> byBucket = new HashMap<>();
       for (RedisGate.Finished f : list) {
         GateKeys.Encoded e = f.attempt().keys.encoded();
         byBucket
-            .computeIfAbsent(f.attempt().keys.item(), b -> new LinkedHashMap<>())
-            .put(e.field(), f.marker() != null ? f.marker() : markerBytes(f.attempt(), f.result()));
+            .computeIfAbsent(f.attempt().keys.item(), b -> hsetArguments().key(e.item()))
+            .add(e.field())
+            .add(f.marker() != null ? f.marker() : markerBytes(f.attempt(), f.result()));
       }
       byBucket.forEach(
-          (bucket, fields) -> {
-            out.add(p.hset(bucket.getBytes(StandardCharsets.UTF_8), fields));
+          (bucket, args) -> {
+            out.add(p.executeCommand(new CommandObject<>(args, BuilderFactory.LONG)));
             bucketTtls.ensure(p, bucket, ttl);
           });
       return out;
@@ -414,6 +419,13 @@ final class GateCalls {
       out.add(p.evalsha(markSha, keys, args));
     }
     return out;
+  }
+
+  /** An HSET's arguments, of the kind a cluster pipeline routes by their key's slot there. */
+  private CommandArguments hsetArguments() {
+    return cluster
+        ? new ClusterCommandArguments(Protocol.Command.HSET)
+        : new CommandArguments(Protocol.Command.HSET);
   }
 
   /**

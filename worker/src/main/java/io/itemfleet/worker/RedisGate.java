@@ -476,6 +476,8 @@ final class RedisGate implements Admission {
     AbstractPipeline p = calls.pipeline();
     try {
       Map<Long, List<Finished>> marks = new HashMap<>(); // fast after-passes by marker TTL
+      long lastTtl = -1; // most results share one TTL: no map lookup (or boxing) for those
+      List<Finished> lastMarks = null;
       // Only a pass that renews needs to know which leases end in it: no set per ordinary pass.
       Set<Attempt> ending = renew ? Collections.newSetFromMap(new IdentityHashMap<>()) : Set.of();
       for (Finished f : carryFinished) {
@@ -484,10 +486,12 @@ final class RedisGate implements Admission {
         }
         if (renew) ending.add(f.attempt());
         if (fastFinish(f.attempt(), f.result())) {
-          marks
-              .computeIfAbsent(
-                  f.attempt().keys.settings().idempotencyTtl().toMillis(), t -> new ArrayList<>())
-              .add(f);
+          long ttl = f.attempt().keys.settings().idempotencyTtl().toMillis();
+          if (ttl != lastTtl) {
+            lastMarks = marks.computeIfAbsent(ttl, t -> new ArrayList<>());
+            lastTtl = ttl;
+          }
+          lastMarks.add(f);
         } else {
           calls.finishCall(p, f.attempt(), f.result(), fin);
         }
