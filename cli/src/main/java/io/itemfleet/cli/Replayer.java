@@ -125,8 +125,25 @@ final class Replayer {
       }
     }
     List<FailedItem> done = redis.isEmpty() ? List.of() : doneAlready(job, candidates);
-    candidates.removeAll(done);
-    return new Plan(job, fingerprint, rows.size(), candidates, done, poison, redis.isPresent());
+    return new Plan(
+        job, fingerprint, rows.size(), notDone(candidates, done), done, poison, redis.isPresent());
+  }
+
+  /**
+   * {@code candidates} without those in {@code done} (the same row objects, found done in Redis),
+   * in one pass: removing a list from a list scans it once per row, hours for a big job.
+   */
+  static List<FailedItem> notDone(List<FailedItem> candidates, List<FailedItem> done) {
+    if (done.isEmpty()) return new ArrayList<>(candidates);
+    java.util.Set<FailedItem> set =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>(2 * done.size()));
+    set.addAll(done);
+    List<FailedItem> out =
+        new ArrayList<>(candidates.size() - Math.min(done.size(), candidates.size()));
+    for (FailedItem f : candidates) {
+      if (!set.contains(f)) out.add(f);
+    }
+    return out;
   }
 
   /**
