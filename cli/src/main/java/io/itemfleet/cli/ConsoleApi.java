@@ -94,7 +94,9 @@ final class ConsoleApi {
   }
 
   JsonNode items(String job, String fingerprint, Map<String, String> p) throws Exception {
-    int limit = RecorderApi.intParam(p, "limit", 100, 10_000);
+    // At most as many as the plain failures list: each item carries its message, stack trace and a
+    // cut payload, and any client sets the limit (10,000 of them could hold gigabytes).
+    int limit = RecorderApi.intParam(p, "limit", 100, RecorderApi.MAX_ITEMS);
     ArrayNode out = StatusCommand.JSON.createArrayNode();
     for (ConsoleQueries.ItemDetail d : console.items(job, fingerprint, limit)) {
       FailedItem f = d.item();

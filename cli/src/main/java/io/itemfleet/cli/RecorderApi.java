@@ -270,7 +270,7 @@ final class RecorderApi {
         ArrayNode a = StatusCommand.JSON.createArrayNode();
         for (FailedItem f :
             queries.failedItems(
-                r.job(), Optional.of(fingerprint), intParam(params, "limit", 100, 1_000))) {
+                r.job(), Optional.of(fingerprint), intParam(params, "limit", 100, MAX_ITEMS))) {
           a.add(FailuresCommand.toJson(f));
         }
         send(ex, 200, a);
@@ -391,6 +391,9 @@ final class RecorderApi {
     }
     return out;
   }
+
+  /** Most failed items one request lists, on every endpoint that lists them. */
+  static final int MAX_ITEMS = 1_000;
 
   static int intParam(Map<String, String> params, String name, int dflt, int max) {
     String v = params.get(name);

@@ -159,6 +159,24 @@ class ConsoleBrowserTest {
         assertThat(b.findElement(By.id("items")).getText()).contains("video 3 has no frames");
         assertThat(b.getPageSource()).contains("fleet replay console-job --fingerprint");
         screenshot(b);
+        // Any client sets the items' limit: it stops where the plain failures list does (it took
+        // 10,000 items with their stack traces and payloads per request).
+        String items =
+            "http://127.0.0.1:" + open.port() + "/api/jobs/console-job/failures/" + fp + "/items";
+        var http = java.net.http.HttpClient.newHttpClient();
+        var tooMany =
+            http.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(items + "?limit=1001"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(tooMany.statusCode()).isEqualTo(400);
+        assertThat(tooMany.body()).contains("limit").contains("1000");
+        var most =
+            http.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(items + "?limit=1000"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(most.statusCode()).isEqualTo(200);
 
         // Replay with the token: confirmed, sent, and the job's total grows.
         clickId(b, "replay-btn");
