@@ -142,16 +142,30 @@ public final class LedgerQueries {
     List<FailureGroup> out = new ArrayList<>();
     try (Connection c = ds.getConnection();
         PreparedStatement q =
+            // The groups first (counts only), then each group's latest few rows: aggregating every
+            // message of a group into an array to take its first held all of a job's failure
+            // messages (up to 64 KiB each) in PostgreSQL's memory on every call, and past 1 GB
+            // failed with "array size exceeds the maximum allowed".
             c.prepareStatement(
-                "select fingerprint, min(error_class), min(fingerprint_text),"
-                    + " (array_agg(error_message order by last_failed_at desc))[1], count(*),"
-                    + " (array_agg(item_key order by last_failed_at desc))[1:?],"
-                    + " min(first_failed_at), max(last_failed_at)"
+                "with g as (select fingerprint, min(error_class) as error_class,"
+                    + " min(fingerprint_text) as fingerprint_text, count(*) as n,"
+                    + " min(first_failed_at) as first_at, max(last_failed_at) as last_at"
                     + " from fleet_failures where job = ? and resolved_at is null"
-                    + " group by fingerprint order by count(*) desc, fingerprint limit ?")) {
-      q.setInt(1, samples);
-      q.setString(2, PgText.of(job));
-      q.setInt(3, MAX_GROUPS);
+                    + " group by fingerprint order by count(*) desc, fingerprint limit ?)"
+                    + " select g.fingerprint, g.error_class, g.fingerprint_text, s.message, g.n,"
+                    + " s.items, g.first_at, g.last_at from g cross join lateral ("
+                    + " select (array_agg(t.error_message order by t.last_failed_at desc, t.item_key))[1]"
+                    + " as message,"
+                    + " (array_agg(t.item_key order by t.last_failed_at desc, t.item_key))[1:?] as items"
+                    + " from (select f.error_message, f.item_key, f.last_failed_at"
+                    + " from fleet_failures f where f.job = ? and f.fingerprint = g.fingerprint"
+                    + " and f.resolved_at is null order by f.last_failed_at desc, f.item_key limit ?) t) s"
+                    + " order by g.n desc, g.fingerprint")) {
+      q.setString(1, PgText.of(job));
+      q.setInt(2, MAX_GROUPS);
+      q.setInt(3, samples);
+      q.setString(4, PgText.of(job));
+      q.setInt(5, Math.max(1, samples));
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
           Array items = r.getArray(6);

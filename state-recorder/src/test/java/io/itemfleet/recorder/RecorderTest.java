@@ -146,6 +146,21 @@ class RecorderTest {
       assertThat(groups).hasSize(2); // 503s and 404s, whatever the item and number
       assertThat(groups.get(0).count() + groups.get(1).count()).isEqualTo(60);
       assertThat(groups.get(0).normalisedMessage()).contains("<item>");
+      for (FailureGroup g : groups) { // the latest message and the latest three items of each
+        assertThat(g.sampleItems()).hasSize(3).doesNotHaveDuplicates();
+        assertThat(g.sampleMessage()).contains(g.sampleItems().get(0));
+        assertThat(q.failedItems("job-1", Optional.of(g.fingerprint()), 0))
+            .filteredOn(i -> i.itemKey().equals(g.sampleItems().get(2)))
+            .singleElement()
+            .satisfies(
+                oldest ->
+                    assertThat(q.failedItems("job-1", Optional.of(g.fingerprint()), 0))
+                        .filteredOn(i -> !g.sampleItems().contains(i.itemKey()))
+                        .allSatisfy(
+                            i ->
+                                assertThat(i.lastFailedAt())
+                                    .isBeforeOrEqualTo(oldest.lastFailedAt())));
+      }
       // Nothing but failures and aggregates: no row per successful item.
       Map<String, Long> rows = q.rowCounts();
       assertThat(rows.get("fleet_failures")).isEqualTo(60);
