@@ -72,6 +72,30 @@ public final class AlertDeduplicator {
   /** Alerts sent at once since the last flush. */
   private int firstsThisWindow;
 
+  /**
+   * Most groups summarised one by one per window. A backlog read after an outage, or messages with
+   * per-item words the fingerprint does not mask, make a group per failure; each held its own
+   * summary until the window's flush, so memory grew with the failures read in a window (and a
+   * restart read the same backlog again). Further groups are counted into one summary ({@link
+   * #OVERFLOW_FINGERPRINT}).
+   */
+  public static final int MAX_PENDING_KEYS = 1_000;
+
+  /** The fingerprint of the summary of the groups over {@link #MAX_PENDING_KEYS} in a window. */
+  public static final String OVERFLOW_FINGERPRINT = "(more groups)";
+
+  /** Groups with failures to summarise in this window. */
+  private int pendingKeys;
+
+  /** This window's failures of groups over the cap, in one summary; null while there are none. */
+  private Pending overflow;
+
+  /** The job of those failures, or null once they came from more than one job. */
+  private String overflowJob;
+
+  /** Groups counted into {@link #overflow} this window (at most once each is not tracked). */
+  private long overflowGroups;
+
   /** The alerts to send now for {@code e}: none, or a FIRST or POISON alert. */
   public List<Alert> accept(FailureEvent e) {
     String job = e.job().orElse(FailureEvent.UNATTRIBUTED);
@@ -89,10 +113,21 @@ public final class AlertDeduplicator {
     }
     // Known, or one new group too many for this window: counted, and in the next summary.
     Pending p = seen.get(key);
-    if (p == null) {
+    if (p == null && pendingKeys >= MAX_PENDING_KEYS) {
+      if (overflow == null) {
+        overflow = new Pending(type, "(various)");
+        overflow.since = at;
+        overflowJob = job;
+      } else if (overflowJob != null && !overflowJob.equals(job)) {
+        overflowJob = null;
+      }
+      if (!seen.containsKey(key)) overflowGroups++;
+      p = overflow;
+    } else if (p == null) {
       p = new Pending(type, e.errorClass());
       p.since = at;
       seen.put(key, p);
+      pendingKeys++;
     }
     p.count++;
     pending++;
@@ -147,9 +182,34 @@ public final class AlertDeduplicator {
               p.until,
               hint(k.job(), k.fingerprint())));
     }
+    if (overflow != null) {
+      String job = overflowJob != null ? overflowJob : "(several jobs)";
+      out.add(
+          new Alert(
+              Alert.Kind.SUMMARY,
+              job,
+              overflow.type,
+              OVERFLOW_FINGERPRINT,
+              overflow.errorClass,
+              "failures of "
+                  + (overflowGroups > 0 ? overflowGroups + " or more" : "more")
+                  + " other groups, over the "
+                  + MAX_PENDING_KEYS
+                  + " a window lists one by one; last: "
+                  + overflow.message,
+              overflow.count,
+              List.copyOf(overflow.samples),
+              overflow.since,
+              overflow.until,
+              overflowJob != null ? "fleet failures " + job : "fleet failures JOB"));
+    }
     seen.replaceAll((k, v) -> null);
     pending = 0;
     firstsThisWindow = 0;
+    pendingKeys = 0;
+    overflow = null;
+    overflowJob = null;
+    overflowGroups = 0;
     return out;
   }
 

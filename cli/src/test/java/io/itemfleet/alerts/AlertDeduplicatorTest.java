@@ -116,6 +116,33 @@ class AlertDeduplicatorTest {
         .hasSize(1);
   }
 
+  /**
+   * A window with 100,000 distinct groups (a backlog read after an outage, per-item words in the
+   * messages): each held its own summary until the flush, so memory grew with the failures read in
+   * a window. Now at most 1,000 are summarised one by one and the rest in one more summary, every
+   * failure still counted once.
+   */
+  @Test
+  void groupsSummarisedOneByOnePerWindowAreCappedAndTheRestCountedInOne() {
+    AlertDeduplicator d = new AlertDeduplicator();
+    int immediate = 0;
+    for (int i = 0; i < 100_000; i++) {
+      immediate += d.accept(failed("j", "v-" + i, "err.kind" + i, "failed")).size();
+    }
+    assertThat(immediate).isEqualTo(AlertDeduplicator.MAX_FIRST_PER_WINDOW);
+    assertThat(d.size()).isLessThanOrEqualTo(AlertDeduplicator.MAX_KEYS);
+    List<Alert> summaries = d.flush();
+    assertThat(summaries).hasSize(AlertDeduplicator.MAX_PENDING_KEYS + 1);
+    assertThat(summaries.stream().mapToLong(Alert::count).sum())
+        .isEqualTo(100_000 - AlertDeduplicator.MAX_FIRST_PER_WINDOW);
+    Alert more = summaries.get(summaries.size() - 1);
+    assertThat(more.fingerprint()).isEqualTo(AlertDeduplicator.OVERFLOW_FINGERPRINT);
+    assertThat(more.job()).isEqualTo("j");
+    assertThat(more.message()).contains("over the 1000");
+    assertThat(more.samples()).hasSize(AlertDeduplicator.SAMPLES);
+    assertThat(d.flush()).as("the next window starts empty").isEmpty();
+  }
+
   @Test
   void formatsCarryTheAlertAndSlackTextCannotMentionAChannel() throws Exception {
     Alert a =
