@@ -138,8 +138,7 @@ final class Replayer {
     java.util.Set<FailedItem> set =
         java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>(2 * done.size()));
     set.addAll(done);
-    List<FailedItem> out =
-        new ArrayList<>(candidates.size() - Math.min(done.size(), candidates.size()));
+    List<FailedItem> out = new ArrayList<>(candidates.size());
     for (FailedItem f : candidates) {
       if (!set.contains(f)) out.add(f);
     }

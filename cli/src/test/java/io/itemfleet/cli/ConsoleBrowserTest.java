@@ -163,20 +163,10 @@ class ConsoleBrowserTest {
         // 10,000 items with their stack traces and payloads per request).
         String items =
             "http://127.0.0.1:" + open.port() + "/api/jobs/console-job/failures/" + fp + "/items";
-        var http = java.net.http.HttpClient.newHttpClient();
-        var tooMany =
-            http.send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(items + "?limit=1001"))
-                    .build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+        var tooMany = get(items + "?limit=1001");
         assertThat(tooMany.statusCode()).isEqualTo(400);
         assertThat(tooMany.body()).contains("limit").contains("1000");
-        var most =
-            http.send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(items + "?limit=1000"))
-                    .build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertThat(most.statusCode()).isEqualTo(200);
+        assertThat(get(items + "?limit=1000").statusCode()).isEqualTo(200);
 
         // Replay with the token: confirmed, sent, and the job's total grows.
         clickId(b, "replay-btn");
@@ -299,5 +289,13 @@ class ConsoleBrowserTest {
     Files.write(target, png);
     if (to != null && !to.isBlank()) Files.write(Path.of(to), png);
     assertThat(List.of(png.length)).allSatisfy(n -> assertThat(n).isGreaterThan(10_000));
+  }
+
+  /** A plain GET, no token. */
+  private static java.net.http.HttpResponse<String> get(String url) throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
   }
 }
