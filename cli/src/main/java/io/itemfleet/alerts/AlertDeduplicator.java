@@ -93,9 +93,6 @@ public final class AlertDeduplicator {
   /** The job of those failures, or null once they came from more than one job. */
   private String overflowJob;
 
-  /** Groups counted into {@link #overflow} this window (at most once each is not tracked). */
-  private long overflowGroups;
-
   /** The alerts to send now for {@code e}: none, or a FIRST or POISON alert. */
   public List<Alert> accept(FailureEvent e) {
     String job = e.job().orElse(FailureEvent.UNATTRIBUTED);
@@ -121,7 +118,6 @@ public final class AlertDeduplicator {
       } else if (overflowJob != null && !overflowJob.equals(job)) {
         overflowJob = null;
       }
-      if (!seen.containsKey(key)) overflowGroups++;
       p = overflow;
     } else if (p == null) {
       p = new Pending(type, e.errorClass());
@@ -191,9 +187,7 @@ public final class AlertDeduplicator {
               overflow.type,
               OVERFLOW_FINGERPRINT,
               overflow.errorClass,
-              "failures of "
-                  + (overflowGroups > 0 ? overflowGroups + " or more" : "more")
-                  + " other groups, over the "
+              "failures of further groups, over the "
                   + MAX_PENDING_KEYS
                   + " a window lists one by one; last: "
                   + overflow.message,
@@ -209,7 +203,6 @@ public final class AlertDeduplicator {
     pendingKeys = 0;
     overflow = null;
     overflowJob = null;
-    overflowGroups = 0;
     return out;
   }
 
