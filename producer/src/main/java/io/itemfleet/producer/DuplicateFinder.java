@@ -13,6 +13,11 @@ import java.util.BitSet;
  * the top bits of their 64-bit hash into partitions of a few thousand, kept in input order, and
  * each partition is checked with its own small open-addressing table that stays in cache: equal IDs
  * have equal hashes, so they always meet in the same partition.
+ *
+ * <p>The hash is seeded at random for each check. Unseeded, its steps can be run backwards, so a
+ * file of IDs that all share one hash is easy to make (printable ones take a few thousand tries
+ * each); they would all fall into one partition and one probe chain, and the check would take time
+ * quadratic in their number. Without the seed, no such file can be made in advance.
  */
 final class DuplicateFinder {
   private DuplicateFinder() {}
@@ -33,8 +38,11 @@ final class DuplicateFinder {
     int bits = Math.max(0, Math.min(16, 32 - Integer.numberOfLeadingZeros(n >>> 12)));
     int partitions = 1 << bits;
     long[] hashes = new long[n];
+    long seed = java.util.concurrent.ThreadLocalRandom.current().nextLong();
     TwoThreads.run(
-        parallel, () -> hashAll(ids, hashes, 0, n / 2), () -> hashAll(ids, hashes, n / 2, n));
+        parallel,
+        () -> hashAll(ids, hashes, seed, 0, n / 2),
+        () -> hashAll(ids, hashes, seed, n / 2, n));
     int[] starts = new int[partitions + 1]; // starts[p]: where partition p begins in byPartition
     for (long h : hashes) starts[partition(h, bits) + 1]++;
     for (int p = 0; p < partitions; p++) starts[p + 1] += starts[p];
@@ -54,9 +62,9 @@ final class DuplicateFinder {
     return first;
   }
 
-  private static void hashAll(IdSpans ids, long[] hashes, int from, int to) {
+  private static void hashAll(IdSpans ids, long[] hashes, long seed, int from, int to) {
     byte[] b = ids.bytes();
-    for (int i = from; i < to; i++) hashes[i] = hash(b, ids.start(i), ids.length(i));
+    for (int i = from; i < to; i++) hashes[i] = hash(seed, b, ids.start(i), ids.length(i));
   }
 
   /** Checks partitions {@code [fromP, toP)}, each with a small table, marking repeats. */
@@ -101,9 +109,9 @@ final class DuplicateFinder {
     return bits == 0 ? 0 : (int) (h >>> (64 - bits));
   }
 
-  /** A 64-bit mix of the bytes {@code b[from, from + length)}; never 0. */
-  static long hash(byte[] b, int from, int length) {
-    long h = 0x9E3779B97F4A7C15L ^ length;
+  /** A 64-bit mix, under {@code seed}, of the bytes {@code b[from, from + length)}; never 0. */
+  static long hash(long seed, byte[] b, int from, int length) {
+    long h = 0x9E3779B97F4A7C15L ^ length ^ seed;
     int i = from;
     int end = from + length;
     for (; i + 8 <= end; i += 8) {

@@ -99,4 +99,78 @@ class DuplicateFinderTest {
     assertThat(repeats.cardinality()).isEqualTo(1);
     assertThat(repeats.get(ids.size() - 1)).isTrue();
   }
+
+  /**
+   * A produce file crafted so that every ID has the same hash under a fixed, known hash function
+   * (the one used before hashes were seeded): all IDs fall into one partition and one probe chain,
+   * and the check turns quadratic (150,000 such IDs took over 10 s; a million, hours). With a seed
+   * chosen at random per check, the same IDs spread as any others do.
+   */
+  @Test
+  void idsCraftedToCollideUnderAFixedHashDoNotMakeTheCheckQuadratic() {
+    int n = 150_000;
+    byte[] bytes = new byte[n * 17];
+    long k = 0; // (state after the first word) ^ (second word), equal for every ID
+    int made = 0;
+    for (long counter = 0; made < n; counter++) {
+      long w1 = printable(counter);
+      long s1 = unseededStep(0x9E3779B97F4A7C15L ^ 16, w1);
+      if (made == 0) k = s1 ^ printable(0);
+      long w2 = s1 ^ k; // so that the second step sees the same value for every ID
+      if (!isPrintable(w2)) continue;
+      java.nio.ByteBuffer.wrap(bytes, made * 17, 16)
+          .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+          .putLong(w1)
+          .putLong(w2);
+      bytes[made * 17 + 16] = '\n';
+      made++;
+    }
+    IdSpans ids = new IdSpans(bytes, n);
+    for (int i = 0; i < n; i++) ids.add(i * 17, i * 17 + 16, true);
+    long first = unseededHash(bytes, 0);
+    for (int i = 0; i < n; i += 997) assertThat(unseededHash(bytes, i * 17)).isEqualTo(first);
+    assertThat(DuplicateFinder.hash(0, bytes, 0, 16)).isEqualTo(first); // seed 0: the old hash
+    assertThat(ids.get(n - 1)).matches("[!-~]{16}");
+
+    BitSet repeats =
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            java.time.Duration.ofSeconds(10), () -> DuplicateFinder.repeats(ids, false));
+    assertThat(repeats.cardinality()).isZero(); // all distinct
+  }
+
+  /**
+   * Eight printable ASCII bytes (! to ~) spelling {@code v} in base 94, as a little-endian word.
+   */
+  private static long printable(long v) {
+    long w = 0;
+    for (int i = 0; i < 8; i++) {
+      w |= (long) ('!' + (int) (v % 94)) << (8 * i);
+      v /= 94;
+    }
+    return w;
+  }
+
+  private static boolean isPrintable(long w) {
+    for (int i = 0; i < 8; i++) {
+      int b = (int) (w >>> (8 * i)) & 0xff;
+      if (b < '!' || b > '~') return false;
+    }
+    return true;
+  }
+
+  /** One 8-byte step of the hash as it was before seeding. */
+  private static long unseededStep(long h, long word) {
+    h = (h ^ word) * 0x9E3779B97F4A7C15L;
+    return h ^ (h >>> 29);
+  }
+
+  /** The whole hash as it was before seeding, of the 16-byte ID at {@code at}. */
+  private static long unseededHash(byte[] b, int at) {
+    java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    long h = unseededStep(unseededStep(0x9E3779B97F4A7C15L ^ 16, w.getLong(at)), w.getLong(at + 8));
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    return h == 0 ? 1 : h;
+  }
 }
