@@ -186,6 +186,11 @@ final class FieldReader {
   }
 
   long[] integers(String name, int size) {
+    return integers(name, size, Long.MAX_VALUE);
+  }
+
+  /** An array of exactly {@code size} integers, each in [0, max]. */
+  long[] integers(String name, int size, long max) {
     JsonNode a = required(name);
     if (!a.isArray()) {
       throw wrongType(name, "an array", a);
@@ -196,7 +201,7 @@ final class FieldReader {
     }
     long[] out = new long[size];
     for (int i = 0; i < size; i++) {
-      out[i] = checkInteger(name + "[" + i + "]", a.get(i), 0, Long.MAX_VALUE);
+      out[i] = checkInteger(name + "[" + i + "]", a.get(i), 0, max);
     }
     return out;
   }

@@ -61,7 +61,7 @@ public final class LatencyHistogram {
   public LatencyHistogram plus(LatencyHistogram other) {
     long[] c = counts.clone();
     for (int i = 0; i < BUCKETS; i++) {
-      c[i] += other.counts[i];
+      c[i] = OutcomeCounts.add(c[i], other.counts[i]);
     }
     return new LatencyHistogram(c);
   }

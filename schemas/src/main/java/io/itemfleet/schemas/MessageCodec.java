@@ -380,11 +380,12 @@ public final class MessageCodec {
                 r.string("type", MAX_NAME),
                 minute(r),
                 counts(r.object("counts")),
-                r.optInteger("retries", 0, Long.MAX_VALUE).orElse(0),
-                r.optInteger("handlerMillis", 0, Long.MAX_VALUE).orElse(0),
+                r.optInteger("retries", 0, OutcomeCounts.MAX_DELTA).orElse(0),
+                r.optInteger("handlerMillis", 0, OutcomeCounts.MAX_DELTA).orElse(0),
                 r.any("latency").isNull()
                     ? LatencyHistogram.empty()
-                    : LatencyHistogram.of(r.integers("latency", LatencyHistogram.BUCKETS))));
+                    : LatencyHistogram.of(
+                        r.integers("latency", LatencyHistogram.BUCKETS, OutcomeCounts.MAX_DELTA))));
   }
 
   public byte[] encodeStats(StatsDelta s) {
@@ -414,11 +415,11 @@ public final class MessageCodec {
 
   private static OutcomeCounts counts(FieldReader c) {
     return new OutcomeCounts(
-        c.integer("succeeded", 0, Long.MAX_VALUE),
-        c.integer("cached", 0, Long.MAX_VALUE),
-        c.integer("failed", 0, Long.MAX_VALUE),
-        c.integer("deduplicated", 0, Long.MAX_VALUE),
-        c.integer("poison", 0, Long.MAX_VALUE));
+        c.integer("succeeded", 0, OutcomeCounts.MAX_DELTA),
+        c.integer("cached", 0, OutcomeCounts.MAX_DELTA),
+        c.integer("failed", 0, OutcomeCounts.MAX_DELTA),
+        c.integer("deduplicated", 0, OutcomeCounts.MAX_DELTA),
+        c.integer("poison", 0, OutcomeCounts.MAX_DELTA));
   }
 
   private static void writeCounts(JsonGenerator g, OutcomeCounts c) throws IOException {

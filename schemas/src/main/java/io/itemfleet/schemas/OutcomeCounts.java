@@ -6,6 +6,13 @@ public record OutcomeCounts(
 
   public static final OutcomeCounts ZERO = new OutcomeCounts(0, 0, 0, 0, 0);
 
+  /**
+   * The largest count one stats delta or job event may carry (10^15; a worker reports at most a
+   * minute of its own commits): anything larger is refused at decoding, so that no message, from
+   * any Kafka client, can make a sum overflow.
+   */
+  public static final long MAX_DELTA = 1_000_000_000_000_000L;
+
   public OutcomeCounts {
     if (succeeded < 0 || cached < 0 || failed < 0 || deduplicated < 0 || poison < 0) {
       throw new IllegalArgumentException(
@@ -31,26 +38,36 @@ public record OutcomeCounts(
 
   public OutcomeCounts plus(Outcome outcome, long n) {
     return switch (outcome) {
-      case SUCCEEDED -> new OutcomeCounts(succeeded + n, cached, failed, deduplicated, poison);
-      case CACHED -> new OutcomeCounts(succeeded, cached + n, failed, deduplicated, poison);
-      case FAILED -> new OutcomeCounts(succeeded, cached, failed + n, deduplicated, poison);
-      case DEDUPLICATED -> new OutcomeCounts(succeeded, cached, failed, deduplicated + n, poison);
-      case POISON -> new OutcomeCounts(succeeded, cached, failed, deduplicated, poison + n);
+      case SUCCEEDED -> new OutcomeCounts(add(succeeded, n), cached, failed, deduplicated, poison);
+      case CACHED -> new OutcomeCounts(succeeded, add(cached, n), failed, deduplicated, poison);
+      case FAILED -> new OutcomeCounts(succeeded, cached, add(failed, n), deduplicated, poison);
+      case DEDUPLICATED ->
+          new OutcomeCounts(succeeded, cached, failed, add(deduplicated, n), poison);
+      case POISON -> new OutcomeCounts(succeeded, cached, failed, deduplicated, add(poison, n));
     };
   }
 
   public OutcomeCounts plus(OutcomeCounts o) {
     return new OutcomeCounts(
-        succeeded + o.succeeded,
-        cached + o.cached,
-        failed + o.failed,
-        deduplicated + o.deduplicated,
-        poison + o.poison);
+        add(succeeded, o.succeeded),
+        add(cached, o.cached),
+        add(failed, o.failed),
+        add(deduplicated, o.deduplicated),
+        add(poison, o.poison));
   }
 
-  /** All terminal outcomes together. */
+  /** All terminal outcomes together (at most {@link Long#MAX_VALUE}). */
   public long total() {
-    return succeeded + cached + failed + deduplicated + poison;
+    return add(add(add(add(succeeded, cached), failed), deduplicated), poison);
+  }
+
+  /**
+   * The sum of two counts of zero or more, stopping at {@link Long#MAX_VALUE} instead of wrapping
+   * round to a negative number.
+   */
+  public static long add(long a, long b) {
+    long r = a + b;
+    return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
   }
 
   private static String describe(long s, long c, long f, long d, long p) {

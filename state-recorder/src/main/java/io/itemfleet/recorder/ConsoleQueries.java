@@ -1,6 +1,7 @@
 package io.itemfleet.recorder;
 
 import io.itemfleet.schemas.LatencyHistogram;
+import io.itemfleet.schemas.OutcomeCounts;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -75,15 +76,33 @@ public final class ConsoleQueries {
     return new ArrayList<>(out.values());
   }
 
+  /**
+   * Sums over minutes of every count column, each stopping at the largest bigint as the ledger's
+   * own sums do (a sum of bigints is a numeric, which past that would not read as a long).
+   */
+  private static final String CAPPED_SUMS =
+      String.join(
+          ", ",
+          java.util.stream.Stream.of(
+                  "succeeded",
+                  "cached",
+                  "failed",
+                  "deduplicated",
+                  "poison",
+                  "retries",
+                  "handler_millis")
+              .map(col -> "least(sum(" + col + "), 9223372036854775807)::bigint")
+              .toList());
+
   /** The fleet's minutes since {@code since}, every job summed, oldest first (no latency). */
   public List<Minute> fleetMinutes(Instant since) throws SQLException {
     List<Minute> out = new ArrayList<>();
     try (Connection c = ds.getConnection();
         PreparedStatement q =
             c.prepareStatement(
-                "select minute, sum(succeeded), sum(cached), sum(failed), sum(deduplicated),"
-                    + " sum(poison), sum(retries), sum(handler_millis) from fleet_job_minutes"
-                    + " where minute >= ? group by minute order by minute")) {
+                "select minute, "
+                    + CAPPED_SUMS
+                    + " from fleet_job_minutes where minute >= ? group by minute order by minute")) {
       q.setTimestamp(1, Timestamp.from(since));
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) out.add(minute(r, false));
@@ -99,7 +118,8 @@ public final class ConsoleQueries {
     try (Connection c = ds.getConnection();
         PreparedStatement q =
             c.prepareStatement(
-                "select job, sum(succeeded + cached + failed + deduplicated + poison)"
+                "select job, least(sum(succeeded::numeric + cached + failed + deduplicated"
+                    + " + poison), 9223372036854775807)::bigint"
                     + " from fleet_job_minutes where job = any(?) and minute >= ? group by job")) {
       q.setArray(1, c.createArrayOf("text", jobs.toArray()));
       q.setTimestamp(2, Timestamp.from(since));
@@ -200,13 +220,13 @@ public final class ConsoleQueries {
   private static Minute sum(Minute a, Minute b) {
     return new Minute(
         a.minute(),
-        a.succeeded() + b.succeeded(),
-        a.cached() + b.cached(),
-        a.failed() + b.failed(),
-        a.deduplicated() + b.deduplicated(),
-        a.poison() + b.poison(),
-        a.retries() + b.retries(),
-        a.handlerMillis() + b.handlerMillis(),
+        OutcomeCounts.add(a.succeeded(), b.succeeded()),
+        OutcomeCounts.add(a.cached(), b.cached()),
+        OutcomeCounts.add(a.failed(), b.failed()),
+        OutcomeCounts.add(a.deduplicated(), b.deduplicated()),
+        OutcomeCounts.add(a.poison(), b.poison()),
+        OutcomeCounts.add(a.retries(), b.retries()),
+        OutcomeCounts.add(a.handlerMillis(), b.handlerMillis()),
         a.latency().plus(b.latency()));
   }
 

@@ -262,9 +262,9 @@ public final class Ledger {
     LatencyHistogram latency = LatencyHistogram.empty();
 
     void add(StatsDelta d) {
-      counts = counts.plus(d.counts());
-      retries += d.retries();
-      handlerMillis += d.handlerMillis();
+      counts = counts.plus(d.counts()); // sums stop at the largest long, as the SQL ones do
+      retries = OutcomeCounts.add(retries, d.retries());
+      handlerMillis = OutcomeCounts.add(handlerMillis, d.handlerMillis());
       latency = latency.plus(d.latency());
     }
   }
@@ -286,13 +286,13 @@ public final class Ledger {
                 + " deduplicated, poison, retries, handler_millis, latency)"
                 + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + " on conflict (job, minute, type) do update set"
-                + " succeeded = fleet_job_minutes.succeeded + excluded.succeeded,"
-                + " cached = fleet_job_minutes.cached + excluded.cached,"
-                + " failed = fleet_job_minutes.failed + excluded.failed,"
-                + " deduplicated = fleet_job_minutes.deduplicated + excluded.deduplicated,"
-                + " poison = fleet_job_minutes.poison + excluded.poison,"
-                + " retries = fleet_job_minutes.retries + excluded.retries,"
-                + " handler_millis = fleet_job_minutes.handler_millis + excluded.handler_millis,"
+                + " succeeded = fleet_add_counts(fleet_job_minutes.succeeded, excluded.succeeded),"
+                + " cached = fleet_add_counts(fleet_job_minutes.cached, excluded.cached),"
+                + " failed = fleet_add_counts(fleet_job_minutes.failed, excluded.failed),"
+                + " deduplicated = fleet_add_counts(fleet_job_minutes.deduplicated, excluded.deduplicated),"
+                + " poison = fleet_add_counts(fleet_job_minutes.poison, excluded.poison),"
+                + " retries = fleet_add_counts(fleet_job_minutes.retries, excluded.retries),"
+                + " handler_millis = fleet_add_counts(fleet_job_minutes.handler_millis, excluded.handler_millis),"
                 + " latency = fleet_add_buckets(fleet_job_minutes.latency, excluded.latency)")) {
       for (var e : minutes.entrySet()) {
         Sum s = e.getValue();
@@ -313,13 +313,13 @@ public final class Ledger {
                 + " deduplicated, poison, retries, handler_millis)"
                 + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + " on conflict (job) do update set"
-                + " succeeded = fleet_jobs.succeeded + excluded.succeeded,"
-                + " cached = fleet_jobs.cached + excluded.cached,"
-                + " failed = fleet_jobs.failed + excluded.failed,"
-                + " deduplicated = fleet_jobs.deduplicated + excluded.deduplicated,"
-                + " poison = fleet_jobs.poison + excluded.poison,"
-                + " retries = fleet_jobs.retries + excluded.retries,"
-                + " handler_millis = fleet_jobs.handler_millis + excluded.handler_millis,"
+                + " succeeded = fleet_add_counts(fleet_jobs.succeeded, excluded.succeeded),"
+                + " cached = fleet_add_counts(fleet_jobs.cached, excluded.cached),"
+                + " failed = fleet_add_counts(fleet_jobs.failed, excluded.failed),"
+                + " deduplicated = fleet_add_counts(fleet_jobs.deduplicated, excluded.deduplicated),"
+                + " poison = fleet_add_counts(fleet_jobs.poison, excluded.poison),"
+                + " retries = fleet_add_counts(fleet_jobs.retries, excluded.retries),"
+                + " handler_millis = fleet_add_counts(fleet_jobs.handler_millis, excluded.handler_millis),"
                 + " updated_at = excluded.updated_at")) {
       for (var e : perJob.entrySet()) {
         Sum s = e.getValue();

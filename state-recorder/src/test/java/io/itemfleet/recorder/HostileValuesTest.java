@@ -126,6 +126,83 @@ class HostileValuesTest {
   }
 
   /**
+   * Stats deltas are written by any Kafka client: counts near {@code Long.MAX_VALUE} overflowed the
+   * recorder's sums (an exception in Java when two met in one poll, "bigint out of range" in
+   * PostgreSQL when they met across polls), the ledger transaction rolled back and every restart
+   * met the same batch: the recorder stopped for good. A delta beyond the counts any worker could
+   * send is refused at decoding; the sums of many large ones stop at the largest bigint.
+   */
+  @Test
+  void statsCountsThatWouldOverflowNeverStopTheRecorder(TestFleet f) throws Exception {
+    RecorderTest.createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+    out.add(
+        new ProducerRecord<>(
+            t.jobs(),
+            "j-huge",
+            CODEC.encodeJobEvent(new JobManifest("j-huge", "t", 5, "run-1", now, Map.of()))));
+    for (int i = 0; i < 2; i++) {
+      out.add(stats(t, "j-huge", now, new OutcomeCounts(Long.MAX_VALUE, 0, 0, 0, 0)));
+    }
+    // Within the per-delta limit, but 10,000 of them pass the largest bigint many times over.
+    long big = 1_000_000_000_000_000L;
+    for (int i = 0; i < 10_000; i++) {
+      StatsDelta d =
+          new StatsDelta(
+              "j-sum",
+              "t",
+              now.truncatedTo(ChronoUnit.MINUTES),
+              new OutcomeCounts(big, 0, 0, 0, 0),
+              big,
+              big,
+              LatencyHistogram.of(filled(big)));
+      out.add(new ProducerRecord<>(t.stats(), "j-sum", CODEC.encodeStats(d)));
+    }
+    out.add(
+        new ProducerRecord<>(
+            t.jobs(),
+            "j-ok",
+            CODEC.encodeJobEvent(new JobManifest("j-ok", "t", 2, "run-1", now, Map.of()))));
+    out.add(stats(t, "j-ok", now, new OutcomeCounts(2, 0, 0, 0, 0)));
+    recordUntilDone(
+        f,
+        out,
+        "j-ok",
+        q -> {
+          // The huge deltas were refused, logged; the job is there, with nothing counted.
+          assertThat(q.job("j-huge")).hasValueSatisfying(j -> assertThat(j.done()).isFalse());
+          // Its own partition may still be on its way: the sum reaches the cap and stays there.
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .until(
+                  () ->
+                      q.job("j-sum").map(j -> j.counts().succeeded()).orElse(0L) == Long.MAX_VALUE);
+        });
+    // The console's sums over such rows read as the largest long too, not as an error.
+    try (var ds = RecorderTest.dataSource(f)) {
+      ConsoleQueries console = new ConsoleQueries(ds);
+      Instant since = now.minus(Duration.ofHours(1));
+      assertThat(console.fleetMinutes(since))
+          .singleElement()
+          .satisfies(m -> assertThat(m.succeeded()).isEqualTo(Long.MAX_VALUE));
+      assertThat(console.jobMinutes("j-sum", since))
+          .singleElement()
+          .satisfies(m -> assertThat(m.handlerMillis()).isEqualTo(Long.MAX_VALUE));
+      assertThat(console.finishedSince(List.of("j-sum", "j-ok"), since))
+          .containsEntry("j-sum", Long.MAX_VALUE)
+          .containsEntry("j-ok", 2L);
+    }
+  }
+
+  private static long[] filled(long v) {
+    long[] a = new long[LatencyHistogram.BUCKETS];
+    java.util.Arrays.fill(a, v);
+    return a;
+  }
+
+  /**
    * Failure rows are read without their payloads (up to 256 KiB each) and groups are capped: a page
    * of 10,000 items, a replay plan of every row, or one group per item (a message with a per-item
    * word the fingerprint does not mask) loaded everything into the recorder's heap, which also
