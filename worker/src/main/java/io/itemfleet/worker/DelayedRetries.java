@@ -52,7 +52,7 @@ final class DelayedRetries implements Admission.Waits {
    * when it is too large to pass on) queued to run in its partition.
    */
   void intake(Attempt a, ConsumerRecord<byte[], byte[]> r, long dueMillis, long now) {
-    boolean fits = r.value() == null || r.value().length <= ItemExecutor.MAX_RETRY_SOURCE_BYTES;
+    boolean fits = ItemExecutor.retryFits(r.value(), a.decoded); // passed on re-encoded
     if (dueMillis <= now || !fits) {
       a.state.waiting.add(a); // a foreign record too large to pass on runs now; it is not held
       return;

@@ -37,11 +37,29 @@ final class ItemExecutor {
   private static final Logger log = LoggerFactory.getLogger(ItemExecutor.class);
 
   /**
-   * Largest task record a retry is sent for: its retry message adds the attempt fields, and must
-   * stay under Kafka's default 1 MiB record limit (broker {@code message.max.bytes}, producer
-   * {@code max.request.size}).
+   * Largest retry message sent: it must stay under Kafka's default 1 MiB record limit (broker
+   * {@code message.max.bytes}, producer {@code max.request.size}) with its headers.
    */
-  static final int MAX_RETRY_SOURCE_BYTES = 1_000_000;
+  static final int MAX_RETRY_BYTES = 1_000_000;
+
+  /** Encodes retry messages to measure them; encoding does not depend on decoding limits. */
+  private static final MessageCodec ENCODER = new MessageCodec();
+
+  /**
+   * True when {@code next}, the retry of the task in {@code source}, fits in one Kafka record. Its
+   * size is its own, not its source's: a message is re-encoded from what was decoded, and that can
+   * be longer (Jackson writes {@code 1e6} as {@code 1000000.0}, three times the bytes; no form
+   * grows more than that), so a source up to a quarter of the limit needs no encoding to tell.
+   */
+  static boolean retryFits(byte[] source, TaskMessage next) {
+    if (source == null || source.length <= MAX_RETRY_BYTES / 4) return true;
+    return retryBytes(next) <= MAX_RETRY_BYTES;
+  }
+
+  /** The size of {@code next} as a retry message. */
+  static int retryBytes(TaskMessage next) {
+    return ENCODER.encodeTask(next).length;
+  }
 
   /** How long an item of an unknown type waits before a worker looks at it again. */
   static final long UNKNOWN_TYPE_DELAY_MS = 60_000;
@@ -160,10 +178,11 @@ final class ItemExecutor {
     if (handler.isEmpty()) {
       long now = clock.millis();
       long since = Math.min(unknownSince(r).orElse(now), now); // a future stamp counts as now
-      boolean fits = r.value() == null || r.value().length <= MAX_RETRY_SOURCE_BYTES;
-      if (fits && now - since < settings.unknownTypeWindow().toMillis()) {
+      TaskMessage later = task.withNotBefore(Instant.ofEpochMilli(now + UNKNOWN_TYPE_DELAY_MS));
+      boolean inWindow = now - since < settings.unknownTypeWindow().toMillis();
+      boolean fits = !inWindow || retryFits(r.value(), later);
+      if (inWindow && fits) {
         // Passed on for a worker that knows the type (a rolling deploy, a stale fleet.yaml).
-        TaskMessage later = task.withNotBefore(Instant.ofEpochMilli(now + UNKNOWN_TYPE_DELAY_MS));
         return ItemResult.deferred(later, Instant.ofEpochMilli(now), since);
       }
       FailureEvent f =
@@ -176,9 +195,14 @@ final class ItemExecutor {
                   + task.type()
                   + "' (known here: "
                   + handlers.knownTypes()
-                  + "; no worker took it within "
-                  + settings.unknownTypeWindow().toMinutes()
-                  + " min)",
+                  + (fits
+                      ? "; no worker took it within "
+                          + settings.unknownTypeWindow().toMinutes()
+                          + " min)"
+                      : "; not passed on for another worker: its message, re-encoded, would be"
+                          + " over the "
+                          + MAX_RETRY_BYTES
+                          + " bytes one Kafka record carries)"),
               clock.instant(),
               Optional.of(source(r)));
       return ItemResult.terminal(
@@ -299,17 +323,25 @@ final class ItemExecutor {
               r,
               stack);
         }
-        if (r.value() != null && r.value().length > MAX_RETRY_SOURCE_BYTES) {
-          // Its retry message would not fit in one Kafka record beside the attempt fields.
+        Duration delay =
+            retry.after().isPresent()
+                ? RetryPolicy.requestedDelay(
+                    s, attemptsMade, retry.after().get(), ThreadLocalRandom.current()::nextDouble)
+                : RetryPolicy.nextDelay(s, attemptsMade, ThreadLocalRandom.current()::nextDouble);
+        TaskMessage next = task.nextAttempt(now.plus(delay));
+        if (!retryFits(r.value(), next)) {
+          // Its retry message would not fit in one Kafka record: no transaction could carry it.
           yield failed(
               task,
               attemptsMade,
               true,
               "task.too_large_to_retry",
-              "the task message is "
+              "its retry message would be "
+                  + retryBytes(next)
+                  + " bytes (the task record is "
                   + r.value().length
-                  + " bytes, over the "
-                  + MAX_RETRY_SOURCE_BYTES
+                  + "), over the "
+                  + MAX_RETRY_BYTES
                   + " a retry can carry; not retried after: "
                   + retry.message(),
               nanos,
@@ -317,12 +349,7 @@ final class ItemExecutor {
               r,
               stack);
         }
-        Duration delay =
-            retry.after().isPresent()
-                ? RetryPolicy.requestedDelay(
-                    s, attemptsMade, retry.after().get(), ThreadLocalRandom.current()::nextDouble)
-                : RetryPolicy.nextDelay(s, attemptsMade, ThreadLocalRandom.current()::nextDouble);
-        yield ItemResult.retry(task.nextAttempt(now.plus(delay)), nanos, now);
+        yield ItemResult.retry(next, nanos, now);
       }
     };
   }

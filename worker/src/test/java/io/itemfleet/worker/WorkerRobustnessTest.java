@@ -196,6 +196,55 @@ class WorkerRobustnessTest {
     assertThat(byItem.get("class-300").errorMessage()).isEqualTo("a long class");
   }
 
+  /**
+   * A payload of numbers written with exponents ({@code 1e6}) is re-encoded longer ({@code
+   * 1000000.0}, three times the bytes): a 440 KB task, well under the limit a retry can carry, made
+   * a 1.3 MB retry message no transaction could carry, and the worker rewound every partition for
+   * ever. The size that counts is the retry message's own.
+   */
+  @Test
+  void aRetryMessageThatWouldGrowPastTheRecordLimitNeverWedgesTheWorker(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    h.produce("g", "t", FleetHarness.ids(10));
+    String floats = "1e6,".repeat(110_000) + "1e6";
+    for (String[] item : new String[][] {{"floats", "t"}, {"floats-unknown", "nosuch"}}) {
+      String task =
+          "{\"v\":1,\"job\":\"g\",\"type\":\""
+              + item[1]
+              + "\",\"item\":\""
+              + item[0]
+              + "\",\"payload\":["
+              + floats
+              + "]}";
+      assertThat(task.length()).isBetween(400_000, 500_000);
+      send(h, h.topics.tasks(), json(task), Map.of());
+    }
+    AtomicInteger runs = new AtomicInteger();
+    TaskHandler handler =
+        ctx -> {
+          if (ctx.item().equals("floats")) {
+            runs.incrementAndGet();
+            return HandlerResult.retry("test.again", "once more");
+          }
+          return HandlerResult.succeeded();
+        };
+    String yaml = "types:\n  t: {handler: noop, retries: 3, retryDelays: [10ms]}\n";
+    try (Worker w = start(h, h.settings("w-grow", 8), yaml, Map.of("t", handler))) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> h.totals("g").counts().total() >= 12);
+      assertThat(w.isRunning()).isTrue();
+    }
+    assertThat(h.totals("g").counts()).isEqualTo(new OutcomeCounts(10, 0, 2, 0, 0));
+    assertThat(runs).hasValue(1); // its retry could not be sent: FAILED, not retried
+    Map<String, FailureEvent> byItem =
+        h.failures().stream().collect(Collectors.toMap(f -> f.item().orElseThrow(), f -> f));
+    assertThat(byItem.get("floats").errorClass()).isEqualTo("task.too_large_to_retry");
+    assertThat(byItem.get("floats-unknown").errorClass()).isEqualTo("config.unknown_type");
+    assertThat(byItem.get("floats-unknown").errorMessage()).contains("not passed on");
+  }
+
   @Test
   void compactItemsRunUnderTheJobAndTypeTheyNameAndABrokenOneIsPoisonOfItsJob(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 1);
