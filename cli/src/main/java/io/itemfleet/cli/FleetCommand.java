@@ -31,6 +31,7 @@ public final class FleetCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    io.itemfleet.web.MetricsServer.limitRequestTime(); // before any HTTP server exists
     System.exit(commandLine().execute(args));
   }
 

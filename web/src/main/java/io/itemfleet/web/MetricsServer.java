@@ -24,6 +24,32 @@ public final class MetricsServer implements AutoCloseable {
   /** Most requests served at once. */
   static final int MAX_THREADS = 32;
 
+  /**
+   * How long a request may take to arrive whole, head and body. The JDK's server reads a request on
+   * one of the pool's threads and by default waits for it for ever, so 32 connections that each
+   * sent one byte held every thread, and /live, /health, /metrics and the API stopped answering for
+   * good. After this long the server closes such a connection and the thread is free again.
+   */
+  static final long MAX_REQUEST_SECONDS = 10;
+
+  /** The JDK's setting for that, in seconds; read once, as the process creates its first server. */
+  static final String MAX_REQUEST_PROPERTY = "sun.net.httpserver.maxReqTime";
+
+  static {
+    limitRequestTime();
+  }
+
+  /**
+   * Sets {@link #MAX_REQUEST_SECONDS} as the JDK server's request time limit unless the JVM was
+   * given one ({@code -Dsun.net.httpserver.maxReqTime=S}). Called before the process creates any
+   * HTTP server (the CLI's main does, first); idempotent.
+   */
+  public static void limitRequestTime() {
+    if (System.getProperty(MAX_REQUEST_PROPERTY) == null) {
+      System.setProperty(MAX_REQUEST_PROPERTY, Long.toString(MAX_REQUEST_SECONDS));
+    }
+  }
+
   /** The threads that serve it; stopped with it. */
   private final ExecutorService threads;
 

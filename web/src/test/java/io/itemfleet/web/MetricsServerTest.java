@@ -77,4 +77,42 @@ class MetricsServerTest {
             HttpResponse.BodyHandlers.discarding())
         .statusCode();
   }
+
+  /**
+   * The JDK's server reads a request's head on one of the pool's threads, and waited for it for
+   * ever: 32 connections that each sent one byte held every thread, and /live, /health, /metrics
+   * and the recorder's API stopped answering for good — no token is needed to do that. Now a
+   * request must have arrived whole within {@link MetricsServer#MAX_REQUEST_SECONDS}; its
+   * connection is closed after that and the thread freed.
+   */
+  @Test
+  void connectionsThatNeverFinishTheirRequestDoNotHoldTheServer() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<java.net.Socket> stalled = new ArrayList<>();
+    try (MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry, () -> true)) {
+      for (int i = 0; i < 2 * MetricsServer.MAX_THREADS; i++) {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", server.port());
+        s.getOutputStream().write('G');
+        s.getOutputStream().flush();
+        stalled.add(s);
+      }
+      HttpClient client = HttpClient.newHttpClient();
+      long start = System.nanoTime();
+      HttpResponse<String> r =
+          client.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/live"))
+                  .timeout(Duration.ofSeconds(3 * MetricsServer.MAX_REQUEST_SECONDS))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isLessThan(Duration.ofSeconds(2 * MetricsServer.MAX_REQUEST_SECONDS + 2));
+      // The stalled connections were closed by the server.
+      java.net.Socket first = stalled.get(0);
+      first.setSoTimeout(5_000);
+      assertThat(first.getInputStream().read()).isEqualTo(-1);
+    } finally {
+      for (java.net.Socket s : stalled) s.close();
+    }
+  }
 }
