@@ -23,7 +23,8 @@ import java.util.Optional;
  *       jobs (newest first, with rate over the last 5 minutes and ETA), how many match, and the
  *       fleet's items per minute by outcome over the last hours;
  *   <li>{@code GET /api/jobs/JOB/minutes?hours=} — the job's per-minute outcomes, retries and
- *       p50/p95/p99 handler latency (from the latency buckets), and its runs (manifests);
+ *       p50/p95/p99 handler latency (from the latency buckets), and its latest 100 runs
+ *       (manifests), with {@code runsTotal} (at least, with {@code runsTotalIsAtLeast}, 100,000);
  *   <li>{@code GET /api/jobs/JOB/failures/FINGERPRINT/items?limit=} — a group's items with
  *       attempts, first and last failure, message, stack trace, Kafka coordinates, last payload
  *       (cut at 4 KiB) and the commands to act on them;
@@ -82,6 +83,11 @@ final class ConsoleApi {
     out.put("job", job);
     Instant since = Instant.now().minus(Duration.ofHours(hours)).truncatedTo(ChronoUnit.MINUTES);
     out.set("minutes", minutes(console.jobMinutes(job, since), true));
+    // The latest runs only (a job can have one per item), and how many there are.
+    long total = console.runCount(job);
+    boolean more = total > ConsoleQueries.MAX_RUN_COUNT; // counting stopped there
+    out.put("runsTotal", more ? ConsoleQueries.MAX_RUN_COUNT : total);
+    out.put("runsTotalIsAtLeast", more);
     ArrayNode runs = out.putArray("runs");
     for (ConsoleQueries.Run r : console.runs(job)) {
       runs.addObject()

@@ -134,6 +134,10 @@ class ConsoleBrowserTest {
                         > 0);
         assertThat((String) js(b, "return document.getElementById('job-totals').textContent;"))
             .isEqualTo("1,500 / 1,500");
+        // One run: listed as it is, with no "N runs; the latest" prefix.
+        assertThat((String) js(b, "return document.getElementById('job-runs').textContent;"))
+            .doesNotContain("runs; the latest")
+            .contains("(1,500 t, ");
         assertThat(
                 b.findElements(
                     By.cssSelector(

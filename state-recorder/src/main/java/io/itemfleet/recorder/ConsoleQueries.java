@@ -130,15 +130,26 @@ public final class ConsoleQueries {
     return out;
   }
 
-  /** A job's produce runs, oldest first. */
+  /**
+   * Most runs the job view lists. A job produced one item per call of the Python client's {@code
+   * produce()} has a run per item: listing them all (the page asks every 5 s) built hundreds of MB
+   * per request in the process that writes the ledger.
+   */
+  public static final int MAX_RUNS = 100;
+
+  /** Most runs {@link #runCount} counts; past it, it answers one more ("more than"). */
+  public static final int MAX_RUN_COUNT = 100_000;
+
+  /** A job's latest {@link #MAX_RUNS} produce runs, oldest first. */
   public List<Run> runs(String job) throws SQLException {
     List<Run> out = new ArrayList<>();
     try (Connection c = ds.getConnection();
         PreparedStatement q =
             c.prepareStatement(
                 "select run_id, type, count, created_at from fleet_job_runs where job = ?"
-                    + " order by created_at")) {
+                    + " order by created_at desc, run_id desc limit ?")) {
       q.setString(1, PgText.of(job));
+      q.setInt(2, MAX_RUNS);
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
           out.add(
@@ -146,7 +157,23 @@ public final class ConsoleQueries {
         }
       }
     }
+    java.util.Collections.reverse(out);
     return out;
+  }
+
+  /** How many runs the job has, counted up to {@link #MAX_RUN_COUNT} + 1 ("more than"). */
+  public long runCount(String job) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement q =
+            c.prepareStatement(
+                "select count(*) from (select 1 from fleet_job_runs where job = ? limit ?) runs")) {
+      q.setString(1, PgText.of(job));
+      q.setInt(2, MAX_RUN_COUNT + 1);
+      try (ResultSet r = q.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
   }
 
   /**

@@ -243,6 +243,35 @@ class HostileValuesTest {
     }
   }
 
+  /**
+   * The Python client's {@code produce()} writes a manifest with a run of its own per call, so a
+   * job produced one item per call has a run per item: the console's job view, which the page asks
+   * for every 5 s, listed every one of them (500 MB of JSON for a million runs, up to 32 requests
+   * at once, in the process that writes the ledger). It lists the latest ones and says how many
+   * there are.
+   */
+  @Test
+  void aJobWithManyRunsListsTheLatestOnes(TestFleet f) throws Exception {
+    try (var ds = RecorderTest.dataSource(f)) {
+      LedgerDatabase.migrate(ds);
+      try (var c = ds.getConnection();
+          var st = c.createStatement()) {
+        st.execute(
+            "insert into fleet_job_runs (job, run_id, type, count, created_at)"
+                + " select 'j-runs', 'run-' || n, 't', 1,"
+                + " timestamptz '2026-01-01' + n * interval '1 second'"
+                + " from generate_series(1, 300000) n");
+      }
+      ConsoleQueries console = new ConsoleQueries(ds);
+      List<ConsoleQueries.Run> runs = console.runs("j-runs");
+      assertThat(runs).hasSize(ConsoleQueries.MAX_RUNS);
+      assertThat(runs.get(runs.size() - 1).runId()).isEqualTo("run-300000"); // oldest first
+      assertThat(runs.get(0).runId()).isEqualTo("run-" + (300_000 - ConsoleQueries.MAX_RUNS + 1));
+      assertThat(console.runCount("j-runs")).isEqualTo(ConsoleQueries.MAX_RUN_COUNT + 1);
+      assertThat(console.runCount("no-such-job")).isZero();
+    }
+  }
+
   /** What a test checks in the ledger. */
   interface LedgerCheck {
     void check(LedgerQueries q) throws Exception;
