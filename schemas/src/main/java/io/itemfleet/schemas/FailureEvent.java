@@ -52,6 +52,9 @@ public record FailureEvent(
   /** Longest stack trace kept, in characters (causes included, frames cut first). */
   public static final int MAX_STACK_CHARS = 8 * 1024;
 
+  /** Longest error message kept, as written to the failure topic (64 Ki characters). */
+  public static final int MAX_MESSAGE_CHARS = 64 * 1024;
+
   /**
    * The raw bytes of an undecodable record and why it could not be decoded.
    *
@@ -131,7 +134,9 @@ public record FailureEvent(
               "a failure event's outcome is FAILED or POISON, not " + outcome);
     }
     Objects.requireNonNull(stackTrace, "stackTrace");
-    errorMessage = Redaction.text(errorMessage); // handlers' messages quote URLs with credentials
+    // Handlers' messages quote URLs with credentials: redacted whole, then cut to what is written
+    // (an event waits in memory until its commit; a handler's message can be megabytes).
+    errorMessage = MessageCodec.truncate(Redaction.text(errorMessage), MAX_MESSAGE_CHARS);
     stackTrace = stackTrace.map(Redaction::text);
     if (errorClass.isEmpty() || attempts < 0) {
       throw new IllegalArgumentException(

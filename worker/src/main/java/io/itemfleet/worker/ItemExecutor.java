@@ -307,7 +307,7 @@ final class ItemExecutor {
           withValue(
               ItemResult.terminal(
                   Outcome.SUCCEEDED, task.job(), task.type(), true, nanos, Optional.empty(), now),
-              ok.result());
+              stored(s, ok.result()));
       case HandlerResult.Failed f ->
           failed(task, attemptsMade, false, f.errorClass(), f.message(), nanos, now, r, stack);
       case HandlerResult.Retry retry -> {
@@ -394,6 +394,21 @@ final class ItemExecutor {
         0,
         Optional.of(f),
         now);
+  }
+
+  /**
+   * The part of a handler's result that can be used: only a result stored with the cache entry
+   * ({@code persistResult}), and only if it is short enough to be stored. A result waits in its
+   * partition's window until everything before it commits, tens of thousands of them behind one
+   * slow item, so a result kept for nothing (a `process` child's reply can be 16 Mi characters)
+   * could fill the heap.
+   */
+  private static Optional<String> stored(TaskSettings s, Optional<String> result) {
+    return s.persistResult()
+            && result.isPresent()
+            && result.get().length() <= RedisGate.MAX_CACHED_RESULT
+        ? result
+        : Optional.empty();
   }
 
   private static ItemResult withValue(ItemResult r, Optional<String> value) {
