@@ -77,7 +77,7 @@ public final class LatencyHistogram {
   public long total() {
     long t = 0;
     for (long c : counts) {
-      t += c;
+      t = OutcomeCounts.add(t, c); // stops at the largest long, as every sum of counts does
     }
     return t;
   }

@@ -413,13 +413,18 @@ public final class MessageCodec {
     return m;
   }
 
+  /** A stats delta's counts: each at most {@link OutcomeCounts#MAX_DELTA}. */
   private static OutcomeCounts counts(FieldReader c) {
+    return counts(c, OutcomeCounts.MAX_DELTA);
+  }
+
+  private static OutcomeCounts counts(FieldReader c, long max) {
     return new OutcomeCounts(
-        c.integer("succeeded", 0, OutcomeCounts.MAX_DELTA),
-        c.integer("cached", 0, OutcomeCounts.MAX_DELTA),
-        c.integer("failed", 0, OutcomeCounts.MAX_DELTA),
-        c.integer("deduplicated", 0, OutcomeCounts.MAX_DELTA),
-        c.integer("poison", 0, OutcomeCounts.MAX_DELTA));
+        c.integer("succeeded", 0, max),
+        c.integer("cached", 0, max),
+        c.integer("failed", 0, max),
+        c.integer("deduplicated", 0, max),
+        c.integer("poison", 0, max));
   }
 
   private static void writeCounts(JsonGenerator g, OutcomeCounts c) throws IOException {
@@ -583,7 +588,7 @@ public final class MessageCodec {
                       r.string("job", MAX_NAME),
                       r.optString("type", MAX_NAME).orElse("?"),
                       r.integer("total", 0, Long.MAX_VALUE),
-                      counts(r.object("counts")),
+                      counts(r.object("counts"), Long.MAX_VALUE), // the ledger's totals
                       r.optInteger("retries", 0, Long.MAX_VALUE).orElse(0),
                       r.instant("completedAt"));
             });

@@ -371,6 +371,41 @@ class MessageCodecTest {
     assertThat(codec.decodeJobEvent(codec.encodeJobEvent(c)).orThrow()).isEqualTo(c);
   }
 
+  /**
+   * A stats delta counts at most {@link OutcomeCounts#MAX_DELTA} of anything (a minute of one
+   * worker's commits); the recorder's own completion events carry the ledger's totals, which may be
+   * larger, and read back as they were written.
+   */
+  @Test
+  void statsCountsAreCappedButCompletionTotalsAreNot() {
+    StatsDelta ok =
+        new StatsDelta(
+            "j",
+            "t",
+            Instant.parse("2026-11-21T10:05:00Z"),
+            new OutcomeCounts(OutcomeCounts.MAX_DELTA, 0, 0, 0, 0),
+            OutcomeCounts.MAX_DELTA,
+            0,
+            LatencyHistogram.empty());
+    assertThat(codec.decodeStats(codec.encodeStats(ok)).orThrow()).isEqualTo(ok);
+    String over =
+        new String(codec.encodeStats(ok), StandardCharsets.UTF_8)
+            .replace(
+                "\"succeeded\":" + OutcomeCounts.MAX_DELTA,
+                "\"succeeded\":" + (OutcomeCounts.MAX_DELTA + 1));
+    assertThat(codec.decodeStats(utf8(over)).failure().orElseThrow().field())
+        .isEqualTo("counts.succeeded");
+    JobEvent c =
+        new JobCompleted(
+            "j",
+            "t",
+            Long.MAX_VALUE,
+            new OutcomeCounts(Long.MAX_VALUE, 0, 1, 0, 0),
+            0,
+            Instant.parse("2026-11-21T10:06:00Z"));
+    assertThat(codec.decodeJobEvent(codec.encodeJobEvent(c)).orThrow()).isEqualTo(c);
+  }
+
   @Test
   void nonObjectStatsIsWrongType() {
     assertThat(codec.decodeStats(utf8("\"hello\"")).failure().orElseThrow().kind())

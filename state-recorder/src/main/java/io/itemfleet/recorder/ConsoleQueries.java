@@ -267,7 +267,7 @@ public final class ConsoleQueries {
     long rank = (long) Math.ceil(q * total);
     long seen = 0;
     for (int i = 0; i < LatencyHistogram.BUCKETS; i++) {
-      seen += h.count(i);
+      seen = OutcomeCounts.add(seen, h.count(i));
       if (seen >= rank) {
         return Optional.of(
             i < LatencyHistogram.BOUNDS_MS.length ? LatencyHistogram.BOUNDS_MS[i] : -1L);

@@ -465,7 +465,8 @@ public final class Ledger {
         c.prepareStatement(
             "update fleet_jobs set completed_at = ?, completion_published = false"
                 + " where job = any(?) and completed_at is null and expected_total is not null"
-                + " and succeeded + cached + failed + deduplicated + poison >= expected_total")) {
+                + " and succeeded::numeric + cached + failed + deduplicated + poison"
+                + " >= expected_total")) {
       done.setTimestamp(1, Timestamp.from(now));
       done.setArray(2, names);
       done.executeUpdate();
@@ -474,7 +475,8 @@ public final class Ledger {
         c.prepareStatement(
             "update fleet_jobs set completed_at = null, completion_published = false"
                 + " where job = any(?) and completed_at is not null"
-                + " and succeeded + cached + failed + deduplicated + poison < expected_total")) {
+                + " and succeeded::numeric + cached + failed + deduplicated + poison"
+                + " < expected_total")) {
       reopen.setArray(1, names);
       reopen.executeUpdate();
     }

@@ -52,7 +52,8 @@ final class DelayedRetries implements Admission.Waits {
    * when it is too large to pass on) queued to run in its partition.
    */
   void intake(Attempt a, ConsumerRecord<byte[], byte[]> r, long dueMillis, long now) {
-    boolean fits = ItemExecutor.retryFits(r.value(), a.decoded); // passed on re-encoded
+    // Passed on re-encoded, so measured so; one that did not decode is settled now (POISON).
+    boolean fits = a.decoded == null || ItemExecutor.retryFits(r.value(), a.decoded);
     if (dueMillis <= now || !fits) {
       a.state.waiting.add(a); // a foreign record too large to pass on runs now; it is not held
       return;

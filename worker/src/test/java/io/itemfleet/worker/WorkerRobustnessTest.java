@@ -245,6 +245,31 @@ class WorkerRobustnessTest {
     assertThat(byItem.get("floats-unknown").errorMessage()).contains("not passed on");
   }
 
+  /**
+   * A record on a retry topic that does not decode is settled at once (POISON); measuring whether
+   * it could be passed on must not need it decoded — a 300 KB one did, and the poll thread died on
+   * it at every restart.
+   */
+  @Test
+  void aLargeUndecodableRecordOnARetryTopicIsPoisonAndTheWorkerGoesOn(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    h.produce("rg", "t", FleetHarness.ids(10));
+    send(
+        h,
+        h.topics.retry(Duration.ofSeconds(5)),
+        json("{not json" + "z".repeat(300_000)),
+        Map.of(FleetHeaders.JOB, "rg"));
+    String yaml = "types:\n  t: {handler: noop}\n";
+    try (Worker w = start(h, h.settings("w-rg", 8), yaml, Map.of())) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> h.totals("rg").counts().total() >= 11 || !w.isRunning());
+      assertThat(w.isRunning()).isTrue();
+    }
+    assertThat(h.totals("rg").counts()).isEqualTo(new OutcomeCounts(10, 0, 0, 0, 1));
+  }
+
   @Test
   void compactItemsRunUnderTheJobAndTypeTheyNameAndABrokenOneIsPoisonOfItsJob(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 1);
