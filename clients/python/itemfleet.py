@@ -161,6 +161,8 @@ def _name_problem(value):
         o = ord(c)
         if o < 0x20 or 0x7F <= o <= 0x9F or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069:
             return "contains control character U+%04X at index %d" % (o, i)
+        if o == 0xFFFD:
+            return "contains U+FFFD, the replacement character, at index %d" % i
     lone = _unpaired_surrogate(value)
     if lone >= 0:
         return "contains an unpaired surrogate U+%04X at index %d" % (ord(value[lone]), lone)

@@ -210,6 +210,7 @@ final class ProduceCommand implements Callable<Integer> {
     Iterable<String> ids;
     try {
       ids = source();
+      checkKeys(ids, options, payloadFor);
     } catch (RuntimeException | IOException e) {
       starting.thenAccept(TaskProducer::close); // bad input: nothing sent, the producer closed
       throw e;
@@ -409,6 +410,31 @@ final class ProduceCommand implements Callable<Integer> {
     if (cacheKey != null && cacheKey.contains("${"))
       o = o.withCacheKey(KeyTemplate.expand(cacheKey, task));
     return o;
+  }
+
+  /**
+   * Fills the key templates of every item before anything is sent: a key a worker could not read
+   * (over {@link TaskOptions#MAX_KEY} characters, from a long ID) would make its item POISON.
+   */
+  private void checkKeys(
+      Iterable<String> ids, TaskOptions options, Function<String, JsonNode> payloadFor) {
+    boolean filled =
+        (idempotencyKey != null && idempotencyKey.contains("${"))
+            || (cacheKey != null && cacheKey.contains("${"));
+    if (!filled) return;
+    for (String item : ids) {
+      TaskMessage task = TaskMessage.of(job, type, item).withPayload(payloadFor.apply(item));
+      try {
+        expand(options, task);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(
+            "item '"
+                + Terminal.safe(item.length() > 80 ? item.substring(0, 80) + "…" : item)
+                + "': "
+                + e.getMessage()
+                + " once filled in; a worker reads no longer keys. Nothing was sent.");
+      }
+    }
   }
 
   private Function<String, JsonNode> payloadTemplate() {

@@ -387,4 +387,35 @@ class ProduceCommandTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("the job name contains control character U+001B at index 1");
   }
+
+  /**
+   * Options a worker cannot read made every item POISON under {@code _poison}, and the job, its
+   * manifest counting them, never completed: {@code fleet produce} refuses them before anything is
+   * sent, with the worker's own limits (no broker is needed to refuse: the address is unused).
+   */
+  @Test
+  void optionsAWorkerCouldNotReadAreRefusedBeforeAnythingIsSent() throws Exception {
+    String[] base = {"produce", "--job", "j", "--type", "t", "--bootstrap", "127.0.0.1:1"};
+    Run retries = fleet(concat(base, "--range", "1..3", "--retries", "1001"));
+    assertThat(retries.code()).isEqualTo(2);
+    assertThat(retries.err()).contains("retries must be in [0, 1000], was 1001");
+    Run tag = fleet(concat(base, "--range", "1..3", "--tag", "t".repeat(257)));
+    assertThat(tag.code()).isEqualTo(2);
+    assertThat(tag.err()).contains("a tag must be 1 to 256 characters, was 257");
+    // A key template that only a long ID makes too long: found before the first record is sent.
+    Path ids = tmp.resolve("long-ids.txt");
+    Files.writeString(ids, "short\n" + "i".repeat(1022) + "\n");
+    Run key =
+        fleet(concat(base, "--ids-file", ids.toString(), "--idempotency-key", "${job}:${item}:x"));
+    assertThat(key.code()).isEqualTo(2);
+    assertThat(key.err())
+        .contains("idempotencyKey must be 1 to 1024 characters, was 1026 once filled in")
+        .contains("Nothing was sent");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -196,6 +197,30 @@ public final class MessageCodec {
     }
   }
 
+  /**
+   * The top-level string field {@code name} of a JSON object, read as far as it takes to find it
+   * (the rest of the value need not be valid): the job and type a POISON record is counted under
+   * when it names them in its JSON. Empty when the value is not a JSON object or the field is not a
+   * string found before the first error.
+   */
+  public static Optional<String> jsonText(byte[] value, String name) {
+    if (value == null || value.length == 0 || value[0] != '{') return Optional.empty();
+    try (JsonParser p = FACTORY.createParser(value)) {
+      p.nextToken(); // START_OBJECT
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken v = p.nextToken();
+        if (field.equals(name)) {
+          return v == JsonToken.VALUE_STRING ? Optional.of(p.getText()) : Optional.empty();
+        }
+        p.skipChildren();
+      }
+    } catch (IOException | RuntimeException e) {
+      // not JSON from here on: the field was not found before
+    }
+    return Optional.empty();
+  }
+
   private static int indexOf(byte[] value, byte b, int from) {
     for (int i = from; i < value.length; i++) {
       if (value[i] == b) return i;
@@ -239,10 +264,11 @@ public final class MessageCodec {
   }
 
   private static String header(HeaderLookup headers, String name) {
+    // Taken exactly as sent, as a compact value's and a JSON task's names are, and as the
+    // manifest's is: stripped, "J " counted under "J", a job the manifest did not name.
     String v =
         headers
             .get(name)
-            .map(String::strip)
             .orElseThrow(
                 () ->
                     new Rejection(
@@ -312,17 +338,17 @@ public final class MessageCodec {
 
   private static TaskOptions options(FieldReader o) {
     return new TaskOptions(
-        o.optInt("retries", 0, 1000),
+        o.optInt("retries", 0, TaskOptions.MAX_RETRIES),
         o.optDurations("retryDelays"),
         o.optObject("backoff").map(b -> backoff(b)),
         o.optNumber("jitter", 0, 1),
         o.optDuration("timeout"),
-        o.optString("idempotencyKey", 1024),
+        o.optString("idempotencyKey", TaskOptions.MAX_KEY),
         o.optDuration("idempotencyTtl"),
-        o.optString("cacheKey", 1024),
+        o.optString("cacheKey", TaskOptions.MAX_KEY),
         o.optDuration("cacheTtl"),
         o.optBoolean("persistResult"),
-        o.optStrings("tags", MAX_NAME));
+        o.optStrings("tags", TaskOptions.MAX_TAG));
   }
 
   private static Backoff backoff(FieldReader b) {

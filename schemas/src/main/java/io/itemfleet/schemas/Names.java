@@ -47,6 +47,15 @@ public final class Names {
                 + " at index "
                 + i);
       }
+      if (c == REPLACEMENT) {
+        return Optional.of(
+            "the "
+                + what
+                + " name contains U+FFFD, the replacement character, at index "
+                + i
+                + " (bytes that were not UTF-8 somewhere on its way: 'caf\\xE9' and 'caf\\xE8'"
+                + " would be one job)");
+      }
     }
     return Optional.empty();
   }
@@ -75,6 +84,9 @@ public final class Names {
    * bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069), which would make printed
    * names and IDs read differently from what they are.
    */
+  /** U+FFFD, what a lenient decoder puts in place of bytes that are not UTF-8. */
+  static final char REPLACEMENT = '\uFFFD';
+
   public static boolean isControl(char c) {
     return Character.isISOControl(c)
         || (c >= 0x202a && c <= 0x202e)

@@ -37,14 +37,46 @@ public record TaskOptions(
           Optional.empty(),
           Optional.empty());
 
+  /** Most retries a message may ask for; a worker reads no more. */
+  public static final int MAX_RETRIES = 1000;
+
+  /** Longest idempotency or cache key a message may carry, filled in; a worker reads no longer. */
+  public static final int MAX_KEY = 1024;
+
+  /** Longest tag; a worker reads no longer. */
+  public static final int MAX_TAG = 256;
+
+  /**
+   * The bounds are the decoder's: a message a producer builds that a worker could not read would
+   * end as POISON, its job never complete.
+   */
   public TaskOptions {
     retryDelays = retryDelays.map(List::copyOf);
     tags = tags.map(List::copyOf);
-    if (retries.isPresent() && retries.getAsInt() < 0) {
-      throw new IllegalArgumentException("retries must be >= 0, was " + retries.getAsInt());
+    if (retries.isPresent() && (retries.getAsInt() < 0 || retries.getAsInt() > MAX_RETRIES)) {
+      throw new IllegalArgumentException(
+          "retries must be in [0, " + MAX_RETRIES + "], was " + retries.getAsInt());
     }
+    idempotencyKey.ifPresent(k -> checkKey("idempotencyKey", k));
+    cacheKey.ifPresent(k -> checkKey("cacheKey", k));
+    tags.ifPresent(
+        list -> {
+          for (String t : list) {
+            if (t.isEmpty() || t.length() > MAX_TAG) {
+              throw new IllegalArgumentException(
+                  "a tag must be 1 to " + MAX_TAG + " characters, was " + t.length());
+            }
+          }
+        });
     if (jitter.isPresent() && !(jitter.getAsDouble() >= 0 && jitter.getAsDouble() <= 1)) {
       throw new IllegalArgumentException("jitter must be in [0, 1], was " + jitter.getAsDouble());
+    }
+  }
+
+  private static void checkKey(String name, String key) {
+    if (key.isEmpty() || key.length() > MAX_KEY) {
+      throw new IllegalArgumentException(
+          name + " must be 1 to " + MAX_KEY + " characters, was " + key.length());
     }
   }
 

@@ -89,10 +89,14 @@ class CodecFuzzTest {
       if (d instanceof Decoded.Ok<TaskMessage> ok) {
         accepted++;
         TaskMessage t = ok.value();
-        for (String[] f :
-            new String[][] {{"job", t.job()}, {"type", t.type()}, {"item", t.item()}}) {
+        for (String[] f : new String[][] {{"job", t.job()}, {"type", t.type()}}) {
           assertThat(Names.problem(f[0], f[1])).as("case %d: %s of %s", i, f[0], hex(in)).isEmpty();
         }
+        // An item ID follows the name rules but for its length (up to 1 KiB, checked below).
+        assertThat(Names.unpairedSurrogate(t.item())).as("case %d: item", i).isNegative();
+        assertThat(t.item().chars().noneMatch(c -> Names.isControl((char) c)))
+            .as("case %d: item of %s", i, hex(in))
+            .isTrue();
         assertThat(t.item().getBytes(StandardCharsets.UTF_8).length)
             .as("case %d", i)
             .isLessThanOrEqualTo(codec.limits().maxItemIdBytes());

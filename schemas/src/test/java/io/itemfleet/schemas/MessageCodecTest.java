@@ -406,6 +406,37 @@ class MessageCodecTest {
     assertThat(codec.decodeJobEvent(codec.encodeJobEvent(c)).orThrow()).isEqualTo(c);
   }
 
+  /**
+   * A header name is taken exactly (a compact value's and a JSON task's are, and so is the
+   * manifest's), and one holding U+FFFD — what a lenient decoder leaves of bytes that were not
+   * UTF-8 — is refused, since 'caf\xE9' and 'caf\xE8' would be one job.
+   */
+  @Test
+  void headerNamesAreExactAndNeverHoldTheReplacementCharacter() {
+    var spaced =
+        codec.decodeTask(
+            utf8("i-1"), HeaderLookup.of(Map.of(FleetHeaders.JOB, " J ", FleetHeaders.TYPE, "t")));
+    assertThat(spaced.orThrow().job()).isEqualTo(" J ");
+    var replaced =
+        codec.decodeTask(
+            utf8("i-1"),
+            HeaderLookup.of(Map.of(FleetHeaders.JOB, "caf\uFFFD", FleetHeaders.TYPE, "t")));
+    assertThat(replaced.failure().orElseThrow().cause()).contains("U+FFFD");
+    assertThat(Names.problem("job", "caf\uFFFD")).isPresent();
+  }
+
+  /** The job a POISON record names in its JSON, read as far as it takes to find it. */
+  @Test
+  void jsonTextFindsATopLevelStringBeforeAnyError() {
+    assertThat(MessageCodec.jsonText(utf8("{\"v\":2,\"job\":\"j\"}"), "job")).contains("j");
+    assertThat(MessageCodec.jsonText(utf8("{\"x\":{\"job\":\"no\"},\"job\":\"j\",oops"), "job"))
+        .contains("j");
+    assertThat(MessageCodec.jsonText(utf8("{\"job\":7}"), "job")).isEmpty();
+    assertThat(MessageCodec.jsonText(utf8("{oops,\"job\":\"j\"}"), "job")).isEmpty();
+    assertThat(MessageCodec.jsonText(utf8("[\"job\"]"), "job")).isEmpty();
+    assertThat(MessageCodec.jsonText(null, "job")).isEmpty();
+  }
+
   @Test
   void nonObjectStatsIsWrongType() {
     assertThat(codec.decodeStats(utf8("\"hello\"")).failure().orElseThrow().kind())

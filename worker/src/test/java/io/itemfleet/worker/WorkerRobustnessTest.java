@@ -270,6 +270,61 @@ class WorkerRobustnessTest {
     assertThat(h.totals("rg").counts()).isEqualTo(new OutcomeCounts(10, 0, 0, 0, 1));
   }
 
+  /**
+   * Every record ends counted under the job it names, so that the job completes: a JSON task that a
+   * worker cannot read for another field than its job (retries over 1000, a version from the
+   * future) counted under {@code _poison}; a job header with spaces around it counted under the
+   * name without them (not the manifest's); a job header that is not UTF-8 was read with U+FFFD in
+   * place of its bad bytes ({@code caf\xE9} and {@code caf\xE8} one job, with one set of Redis
+   * keys).
+   */
+  @Test
+  void recordsAreCountedUnderTheJobTheyNameExactly(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    send(
+        h,
+        h.topics.tasks(),
+        json(
+            "{\"v\":1,\"job\":\"jx\",\"type\":\"t\",\"item\":\"a\",\"options\":{\"retries\":1001}}"),
+        Map.of());
+    send(
+        h,
+        h.topics.tasks(),
+        json("{\"v\":2,\"job\":\"jx\",\"type\":\"t\",\"item\":\"b\"}"),
+        Map.of());
+    send(h, h.topics.tasks(), json("c"), Map.of(FleetHeaders.JOB, " jx ", FleetHeaders.TYPE, "t"));
+    send(h, h.topics.tasks(), json("d"), Map.of(FleetHeaders.JOB, "jx", FleetHeaders.TYPE, "t"));
+    try (KafkaProducer<String, byte[]> raw =
+        new KafkaProducer<>(h.kafka(), new StringSerializer(), new ByteArraySerializer())) {
+      ProducerRecord<String, byte[]> latin1 =
+          new ProducerRecord<>(h.topics.tasks(), "e", json("e"));
+      latin1.headers().add(FleetHeaders.JOB, new byte[] {'c', 'a', 'f', (byte) 0xE9});
+      latin1.headers().add(FleetHeaders.TYPE, json("t"));
+      raw.send(latin1);
+    }
+    String yaml = "types:\n  t: {handler: noop}\n";
+    try (Worker w = start(h, h.settings("w-exact", 8), yaml, Map.of())) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  h.totals("jx").counts().total() >= 3
+                      && h.totals(" jx ").counts().total() >= 1
+                      && h.totals(FailureEvent.UNATTRIBUTED).counts().total() >= 1);
+      assertThat(w.isRunning()).isTrue();
+    }
+    assertThat(h.totals("jx").counts()).isEqualTo(new OutcomeCounts(1, 0, 0, 0, 2));
+    assertThat(h.totals(" jx ").counts()).isEqualTo(new OutcomeCounts(1, 0, 0, 0, 0));
+    assertThat(h.totals(FailureEvent.UNATTRIBUTED).counts().poison()).isEqualTo(1);
+    FailureEvent cafe =
+        h.failures().stream()
+            .filter(f -> f.poison().isPresent() && f.source().orElseThrow().offset() == 4)
+            .findFirst()
+            .orElseThrow();
+    assertThat(cafe.poison().orElseThrow().cause()).contains("U+FFFD");
+  }
+
   @Test
   void compactItemsRunUnderTheJobAndTypeTheyNameAndABrokenOneIsPoisonOfItsJob(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 1);
