@@ -81,6 +81,7 @@ final class AlertsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    SecretFlags.password(System.err, "--webhook", webhook, "FLEET_ALERTS_WEBHOOK");
     if (webhook == null || webhook.isBlank()) {
       throw new UsageException("no webhook: set FLEET_ALERTS_WEBHOOK (or --webhook) to a URL");
     }

@@ -28,6 +28,8 @@ final class DbOptions {
   String password;
 
   DbSettings settings() {
+    SecretFlags.password(System.err, "--db-password", password, "FLEET_DB_PASSWORD");
+    SecretFlags.url(System.err, "--db-url", url, "FLEET_DB_URL");
     try {
       return new DbSettings(url, user, password);
     } catch (IllegalArgumentException e) {

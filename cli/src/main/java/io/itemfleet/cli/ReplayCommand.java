@@ -63,6 +63,7 @@ final class ReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!noRedis) SecretFlags.url(System.err, "--redis-url", redisUrl, "FLEET_REDIS_URL");
     RecordForms.fromEnvironment(); // refused before anything is read or sent
     Optional<java.net.URI> redis;
     try {

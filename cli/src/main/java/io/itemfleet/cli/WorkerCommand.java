@@ -252,6 +252,7 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!noRedis) SecretFlags.url(System.err, "--redis-url", redisUrl, "FLEET_REDIS_URL");
     FleetConfig fleetConfig;
     WorkerSettings settings;
     HandlerRegistry handlers;
