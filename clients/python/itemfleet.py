@@ -253,6 +253,12 @@ def produce(job, type, items, bootstrap="localhost:9092", topic_prefix="fleet", 
         problem = _name_problem(value)
         if problem:
             raise ValueError("the %s name %s" % (name, problem))
+    if run_id is not None:
+        # The recorder refuses a manifest whose run ID breaks the name rule (or is over 128
+        # characters): checked now, before any item is sent, or the job would never complete.
+        problem = _name_problem(run_id) or (len(run_id) > 128 and "must be at most 128 characters")
+        if problem:
+            raise ValueError("the run_id %s" % problem)
     # Every item is checked before anything is sent, as fleet produce does: a bad one found half way
     # would leave the items before it sent without a manifest (the job would never complete).
     checked = []

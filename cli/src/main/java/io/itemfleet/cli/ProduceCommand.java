@@ -422,8 +422,12 @@ final class ProduceCommand implements Callable<Integer> {
         (idempotencyKey != null && idempotencyKey.contains("${"))
             || (cacheKey != null && cacheKey.contains("${"));
     if (!filled) return;
+    boolean hashed =
+        (idempotencyKey != null && idempotencyKey.contains("payloadHash"))
+            || (cacheKey != null && cacheKey.contains("payloadHash"));
     for (String item : ids) {
-      TaskMessage task = TaskMessage.of(job, type, item).withPayload(payloadFor.apply(item));
+      TaskMessage task = TaskMessage.of(job, type, item);
+      if (hashed) task = task.withPayload(payloadFor.apply(item)); // else its key does not need it
       try {
         expand(options, task);
       } catch (IllegalArgumentException e) {

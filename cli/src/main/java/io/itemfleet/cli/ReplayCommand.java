@@ -88,6 +88,8 @@ final class ReplayCommand implements Callable<Integer> {
         plan = replayer.plan(job, Optional.ofNullable(fingerprint));
       } catch (Replayer.NoSuchJob e) {
         throw StatusCommand.noSuchJob(q, job);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("fleet replay: " + Terminal.safe(e.getMessage()));
       } catch (Replayer.RedisUnavailable e) {
         throw new CliFailure(
             3, "fleet replay: " + e.getMessage() + " (use --no-redis to skip the check)");

@@ -114,6 +114,13 @@ final class Replayer {
 
   Plan plan(String job, Optional<String> fingerprint) throws SQLException {
     if (queries.job(job).isEmpty()) throw new NoSuchJob(job);
+    // A job recorded before its name's rule was tightened (U+FFFD) cannot be sent again: refused
+    // here, before anything is marked resolved.
+    io.itemfleet.schemas.Names.problem("job", job)
+        .ifPresent(
+            p -> {
+              throw new IllegalArgumentException(p + "; its failures cannot be replayed");
+            });
     List<FailedItem> rows = queries.failedItemsBrief(job, fingerprint);
     List<FailedItem> candidates = new ArrayList<>();
     int poison = 0;

@@ -37,6 +37,20 @@ class SecretFlagsTest {
   }
 
   @Test
+  void aRedisUrlWithAPasswordGivenAsAFlagIsWarnedAbout() {
+    ProduceCommandTest.Run r =
+        ProduceCommandTest.fleet(
+            "replay",
+            "some-job",
+            "--redis-url",
+            "redis://:hunter2@127.0.0.1:1",
+            "--db-url",
+            "jdbc:postgresql://127.0.0.1:1/fleet");
+    assertThat(r.err()).contains("--redis-url " + WARNING).contains("FLEET_REDIS_URL");
+    assertThat(r.err()).doesNotContain("hunter2");
+  }
+
+  @Test
   void aWebhookGivenAsAFlagIsWarnedAbout() {
     ProduceCommandTest.Run r =
         ProduceCommandTest.fleet(

@@ -204,7 +204,7 @@ public final class MessageCodec {
    * string found before the first error.
    */
   public static Optional<String> jsonText(byte[] value, String name) {
-    if (value == null || value.length == 0 || value[0] != '{') return Optional.empty();
+    if (value == null || !startsWithBrace(value)) return Optional.empty(); // as decodeTask reads
     try (JsonParser p = FACTORY.createParser(value)) {
       p.nextToken(); // START_OBJECT
       while (p.nextToken() == JsonToken.FIELD_NAME) {

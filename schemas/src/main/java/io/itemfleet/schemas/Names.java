@@ -79,14 +79,14 @@ public final class Names {
     return -1;
   }
 
+  /** U+FFFD, what a lenient decoder puts in place of bytes that are not UTF-8 (names only). */
+  static final char REPLACEMENT = '\uFFFD';
+
   /**
    * True for a character no name or item ID may hold: a control character (C0, DEL, C1) or a
    * bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069), which would make printed
    * names and IDs read differently from what they are.
    */
-  /** U+FFFD, what a lenient decoder puts in place of bytes that are not UTF-8. */
-  static final char REPLACEMENT = '\uFFFD';
-
   public static boolean isControl(char c) {
     return Character.isISOControl(c)
         || (c >= 0x202a && c <= 0x202e)

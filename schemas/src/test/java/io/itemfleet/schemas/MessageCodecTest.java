@@ -431,6 +431,7 @@ class MessageCodecTest {
     assertThat(MessageCodec.jsonText(utf8("{\"v\":2,\"job\":\"j\"}"), "job")).contains("j");
     assertThat(MessageCodec.jsonText(utf8("{\"x\":{\"job\":\"no\"},\"job\":\"j\",oops"), "job"))
         .contains("j");
+    assertThat(MessageCodec.jsonText(utf8("\n {\"job\":\"j\",\"v\":2}"), "job")).contains("j");
     assertThat(MessageCodec.jsonText(utf8("{\"job\":7}"), "job")).isEmpty();
     assertThat(MessageCodec.jsonText(utf8("{oops,\"job\":\"j\"}"), "job")).isEmpty();
     assertThat(MessageCodec.jsonText(utf8("[\"job\"]"), "job")).isEmpty();

@@ -374,16 +374,19 @@ final class ItemExecutor {
 
   ItemResult poison(ConsumerRecord<byte[], byte[]> r, DecodeError error) {
     // Attributed to the job and type the record names — in its compact value, its JSON or its
-    // headers, as a record that decodes is — so that its job, whose manifest counts it, completes.
+    // headers, else the worker's defaults, as a record that decodes is — so that its job, whose
+    // manifest counts it, completes.
     Optional<String> job =
         MessageCodec.compactPart(r.value(), 0)
             .or(() -> MessageCodec.jsonText(r.value(), "job"))
             .or(() -> header(r, FleetHeaders.JOB))
+            .or(settings::defaultJob)
             .filter(j -> Names.problem("job", j).isEmpty());
     Optional<String> type =
         MessageCodec.compactPart(r.value(), 1)
             .or(() -> MessageCodec.jsonText(r.value(), "type"))
             .or(() -> header(r, FleetHeaders.TYPE))
+            .or(settings::defaultType)
             .filter(t -> Names.problem("type", t).isEmpty());
     Instant now = clock.instant();
     byte[] raw = r.value() == null ? new byte[0] : r.value();
