@@ -253,6 +253,15 @@ final class WorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!noRedis) SecretFlags.url(System.err, "--redis-url", redisUrl, "FLEET_REDIS_URL");
+    // Checked as names are (a record's own are), or every plain item would be POISON.
+    for (String[] d : new String[][] {{"job", defaultJob}, {"type", defaultType}}) {
+      if (d[1] != null) {
+        Optional<String> problem = io.itemfleet.schemas.Names.problem(d[0], d[1]);
+        if (problem.isPresent()) {
+          throw new UsageException("--default-" + d[0] + ": " + Terminal.safe(problem.get()));
+        }
+      }
+    }
     FleetConfig fleetConfig;
     WorkerSettings settings;
     HandlerRegistry handlers;
