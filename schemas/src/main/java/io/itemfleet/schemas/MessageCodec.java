@@ -510,7 +510,7 @@ public final class MessageCodec {
           g.writeBooleanField("retryable", f.retryable());
           g.writeObjectFieldStart("error");
           g.writeStringField("class", truncate(f.errorClass(), MAX_NAME));
-          g.writeStringField("message", truncate(f.errorMessage(), FailureEvent.MAX_MESSAGE_CHARS));
+          g.writeStringField("message", f.errorMessage()); // cut when the event was made
           if (f.stackTrace().isPresent()) {
             g.writeStringField(
                 "stack", truncate(f.stackTrace().get(), FailureEvent.MAX_STACK_CHARS));

@@ -109,11 +109,7 @@ class HostileValuesTest {
       out.add(new ProducerRecord<>(t.jobs(), "j-big", big.getBytes(StandardCharsets.UTF_8)));
     }
     // Then an ordinary job, which must be counted.
-    out.add(
-        new ProducerRecord<>(
-            t.jobs(),
-            "j-ok",
-            CODEC.encodeJobEvent(new JobManifest("j-ok", "t", 2, "run-1", now, Map.of()))));
+    out.add(manifest(t, "j-ok", 2, now));
     out.add(stats(t, "j-ok", now, new OutcomeCounts(2, 0, 0, 0, 0)));
     recordUntilDone(
         f,
@@ -138,21 +134,13 @@ class HostileValuesTest {
     FleetTopics t = new FleetTopics(f.prefix());
     Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
-    out.add(
-        new ProducerRecord<>(
-            t.jobs(),
-            "j-huge",
-            CODEC.encodeJobEvent(new JobManifest("j-huge", "t", 5, "run-1", now, Map.of()))));
+    out.add(manifest(t, "j-huge", 5, now));
     for (int i = 0; i < 2; i++) {
       out.add(stats(t, "j-huge", now, new OutcomeCounts(Long.MAX_VALUE, 0, 0, 0, 0)));
     }
     // Within the per-delta limit, but 10,000 of them pass the largest bigint many times over; the
     // job has a manifest, so its completion check adds up its columns too.
-    out.add(
-        new ProducerRecord<>(
-            t.jobs(),
-            "j-sum",
-            CODEC.encodeJobEvent(new JobManifest("j-sum", "t", 5, "run-1", now, Map.of()))));
+    out.add(manifest(t, "j-sum", 5, now));
     long big = 1_000_000_000_000_000L;
     for (int i = 0; i < 10_000; i++) {
       StatsDelta d =
@@ -167,11 +155,7 @@ class HostileValuesTest {
       out.add(new ProducerRecord<>(t.stats(), "j-sum", CODEC.encodeStats(d)));
     }
     out.add(stats(t, "j-sum", now, new OutcomeCounts(0, 0, 1, 0, 0))); // one more column, past it
-    out.add(
-        new ProducerRecord<>(
-            t.jobs(),
-            "j-ok",
-            CODEC.encodeJobEvent(new JobManifest("j-ok", "t", 2, "run-1", now, Map.of()))));
+    out.add(manifest(t, "j-ok", 2, now));
     out.add(stats(t, "j-ok", now, new OutcomeCounts(2, 0, 0, 0, 0)));
     recordUntilDone(
         f,
@@ -313,6 +297,15 @@ class HostileValuesTest {
       then.check(q);
       assertThat(rec.isRunning()).isTrue();
     }
+  }
+
+  /** A one-run manifest of {@code job} (type "t"), as a producer publishes it. */
+  private static ProducerRecord<String, byte[]> manifest(
+      FleetTopics t, String job, long count, Instant at) {
+    return new ProducerRecord<>(
+        t.jobs(),
+        job,
+        CODEC.encodeJobEvent(new JobManifest(job, "t", count, "run-1", at, Map.of())));
   }
 
   private static ProducerRecord<String, byte[]> stats(
