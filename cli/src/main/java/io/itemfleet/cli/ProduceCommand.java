@@ -85,7 +85,9 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(
       names = "--tag",
       paramLabel = "TAG",
-      description = "Tag for fleet-wide limits (repeatable).")
+      description =
+          "Tag for fleet-wide limits (repeatable); added to the task type's tags, never in place"
+              + " of them.")
   List<String> tags;
 
   @Option(names = "--retries", description = "Attempts after the first.")

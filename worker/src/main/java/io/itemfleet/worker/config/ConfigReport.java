@@ -70,8 +70,8 @@ public final class ConfigReport {
     }
     out.append(
         "A message's options (retries, retryDelays, backoff, jitter, timeout, idempotencyKey,"
-            + " idempotencyTtl, cacheKey, cacheTtl, persistResult, tags) override these for that"
-            + " message.\n");
+            + " idempotencyTtl, cacheKey, cacheTtl, persistResult) override these for that"
+            + " message; its tags are added to its type's.\n");
     return out.toString();
   }
 

@@ -153,7 +153,19 @@ public record TaskSettings(
     return total;
   }
 
-  /** These settings with the message's options laid over them. */
+  /**
+   * The type's tags, then those of a message's not among them. A message adds tags and never drops
+   * its type's: those carry the fleet's limits (a downstream's rate, a database's connections), and
+   * any producer of the topic may set a message's options — {@code "tags": []} used to lift them.
+   */
+  private List<String> withTags(List<String> added) {
+    if (added.isEmpty() || tags.containsAll(added)) return tags;
+    java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(tags);
+    all.addAll(added);
+    return List.copyOf(all);
+  }
+
+  /** These settings with the message's options laid over them (a message's tags add to these). */
   public TaskSettings with(TaskOptions o) {
     if (o.isEmpty()) {
       return this;
@@ -169,7 +181,7 @@ public record TaskSettings(
         o.jitter().orElse(jitter),
         o.timeout().orElse(timeout),
         o.idempotencyTtl().orElse(idempotencyTtl),
-        o.tags().orElse(tags),
+        o.tags().map(this::withTags).orElse(tags),
         idempotencyKey,
         o.cacheKey().isPresent() ? o.cacheKey() : cacheKey,
         o.cacheTtl().orElse(cacheTtl),
