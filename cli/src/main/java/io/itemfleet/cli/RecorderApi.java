@@ -320,7 +320,7 @@ final class RecorderApi {
         "replay of job {} from the API: {} sent, {} resolved as done already",
         job,
         out.sent(),
-        plan.doneAlready().size());
+        out.resolved());
     send(ex, out.complete() ? 200 : 502, Replayer.toJson(plan, Optional.of(out)));
   }
 

@@ -100,23 +100,29 @@ final class ReplayCommand implements Callable<Integer> {
           job,
           fingerprint == null ? "" : " --fingerprint " + fingerprint,
           plan.unresolved(),
-          plan.toReplay().size(),
-          plan.doneAlready().size(),
+          plan.toReplay(),
+          plan.doneAlready(),
           plan.poison());
       if (dryRun) {
         System.out.printf(
             "dry run: nothing sent; %d items would be replayed%s%n",
-            plan.toReplay().size(),
-            plan.doneAlready().isEmpty()
-                ? ""
-                : " and " + plan.doneAlready().size() + " rows resolved");
+            plan.toReplay(),
+            plan.doneAlready() == 0 ? "" : " and " + plan.doneAlready() + " rows resolved");
         return 0;
       }
       Replayer.Outcome out;
+      Progress progress = new Progress(plan.toReplay());
       try {
-        out = replayer.run(plan);
+        out = replayer.run(plan, progress::submitted);
       } catch (IllegalStateException e) {
         throw new CliFailure(1, "fleet replay: " + e.getMessage());
+      } catch (Replayer.RedisUnavailable e) {
+        throw new CliFailure(
+            3,
+            "fleet replay: "
+                + e.getMessage()
+                + " (stopped part-way: what was sent is a new run of the job; run the replay again"
+                + " for the rest)");
       }
       for (String item : out.omitted()) {
         System.err.printf(
@@ -124,12 +130,34 @@ final class ReplayCommand implements Callable<Integer> {
                 + " send it again from its source%n",
             item, FailureEvent.MAX_PAYLOAD_BYTES);
       }
+      if (out.omittedCount() > out.omitted().size()) {
+        System.err.printf(
+            "fleet replay: skipped %d more items whose payloads were not kept%n",
+            out.omittedCount() - out.omitted().size());
+      }
       out.sendError().ifPresent(e -> System.err.println("fleet replay: could not send: " + e));
-      if (plan.toReplay().isEmpty()) return 0;
+      if (out.sent() == 0 && out.failedSends() == 0) return out.complete() ? 0 : 4;
       System.err.printf(
           "fleet replay %s: sent %d messages as a new run of the job; watch with: fleet watch %s%n",
           job, out.sent(), job);
       return out.complete() ? 0 : 4;
+    }
+  }
+
+  /** Progress on stderr while a long replay sends: at most every two seconds. */
+  private static final class Progress {
+    private final long planned;
+    private long lastNanos = System.nanoTime();
+
+    Progress(long planned) {
+      this.planned = planned;
+    }
+
+    void submitted(long n) {
+      long now = System.nanoTime();
+      if (now - lastNanos < 2_000_000_000L) return;
+      lastNanos = now;
+      System.err.printf("fleet replay: %d of about %d submitted%n", n, planned);
     }
   }
 }

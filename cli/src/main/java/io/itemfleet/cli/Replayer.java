@@ -39,23 +39,42 @@ import redis.clients.jedis.UnifiedJedis;
  * records are not replayable; an item whose payload was too large to keep is skipped and named.
  */
 final class Replayer {
-  /** What a replay would do. */
+  /**
+   * What a replay would do, counted a page of failure rows at a time: none of the rows is kept. The
+   * run reads the rows again, so its own counts may differ where failures came or resolved in
+   * between.
+   */
   record Plan(
       String job,
       Optional<String> fingerprint,
-      int unresolved,
-      List<FailedItem> toReplay,
-      List<FailedItem> doneAlready,
-      int poison,
+      long unresolved,
+      long toReplay,
+      long doneAlready,
+      long poison,
       boolean redisChecked) {}
 
-  /** What a replay did. */
+  /**
+   * What a replay did: rows resolved as done already, messages sent and refused, and the items
+   * skipped because their payload was not kept (the first {@link #MAX_OMITTED_NAMED} named).
+   */
   record Outcome(
-      Plan plan, long sent, long failedSends, List<String> omitted, Optional<String> sendError) {
+      Plan plan,
+      long resolved,
+      long sent,
+      long failedSends,
+      long omittedCount,
+      List<String> omitted,
+      Optional<String> sendError) {
     boolean complete() {
-      return failedSends == 0 && omitted.isEmpty();
+      return failedSends == 0 && omittedCount == 0;
     }
   }
+
+  /** Most omitted items named in an outcome; the rest are counted. */
+  static final int MAX_OMITTED_NAMED = 1_000;
+
+  /** Failure rows read (and done markers asked for) at a time. */
+  static final int PAGE = 1_000;
 
   /** The job is not in the ledger. */
   static final class NoSuchJob extends RuntimeException {
@@ -76,6 +95,14 @@ final class Replayer {
     RedisUnavailable(String message) {
       super(message);
     }
+  }
+
+  /** One page of a job's unresolved failures, sorted out. */
+  private record Page(int rows, int poison, List<FailedItem> toReplay, List<FailedItem> done) {}
+
+  /** What is done with each page; false stops the paging. */
+  private interface PageStep {
+    boolean accept(Page page) throws SQLException;
   }
 
   private final LedgerQueries queries;
@@ -113,6 +140,22 @@ final class Replayer {
   private final MarkerLayout layout;
 
   Plan plan(String job, Optional<String> fingerprint) throws SQLException {
+    checkJob(job);
+    long[] n = new long[4]; // unresolved, to replay, done already, poison
+    eachPage(
+        job,
+        fingerprint,
+        page -> {
+          n[0] += page.rows();
+          n[1] += page.toReplay().size();
+          n[2] += page.done().size();
+          n[3] += page.poison();
+          return true;
+        });
+    return new Plan(job, fingerprint, n[0], n[1], n[2], n[3], redis.isPresent());
+  }
+
+  private void checkJob(String job) throws SQLException {
     if (queries.job(job).isEmpty()) throw new NoSuchJob(job);
     // A job recorded before its name's rule was tightened (U+FFFD) cannot be sent again: refused
     // here, before anything is marked resolved.
@@ -121,19 +164,45 @@ final class Replayer {
             p -> {
               throw new IllegalArgumentException(p + "; its failures cannot be replayed");
             });
-    List<FailedItem> rows = queries.failedItemsBrief(job, fingerprint);
-    List<FailedItem> candidates = new ArrayList<>();
-    int poison = 0;
-    for (FailedItem f : rows) {
-      if (f.outcome().equals("FAILED") && f.item().isPresent() && f.type().isPresent()) {
-        candidates.add(f);
-      } else {
-        poison++;
+  }
+
+  /**
+   * Reads the job's unresolved failures a page at a time in item-key order, asks Redis which of
+   * each page's items are done already, and hands each page to {@code step}. Memory follows the
+   * page, however many failures the job has.
+   */
+  private void eachPage(String job, Optional<String> fingerprint, PageStep step)
+      throws SQLException {
+    UnifiedJedis r = null;
+    try {
+      if (redis.isPresent()) r = RedisClients.open(redis.get());
+      String after = "";
+      while (true) {
+        List<FailedItem> rows = queries.failedItemsBrief(job, fingerprint, after, PAGE);
+        if (rows.isEmpty()) return;
+        after = rows.get(rows.size() - 1).itemKey();
+        List<FailedItem> candidates = new ArrayList<>(rows.size());
+        int poison = 0;
+        for (FailedItem f : rows) {
+          if (f.outcome().equals("FAILED") && f.item().isPresent() && f.type().isPresent()) {
+            candidates.add(f);
+          } else {
+            poison++;
+          }
+        }
+        List<FailedItem> done = r == null ? List.of() : doneAlready(r, job, candidates);
+        if (!step.accept(new Page(rows.size(), poison, notDone(candidates, done), done))) return;
+        if (rows.size() < PAGE) return;
       }
+    } catch (redis.clients.jedis.exceptions.JedisException e) {
+      throw new RedisUnavailable(
+          "cannot read done markers from Redis at "
+              + io.itemfleet.schemas.Redaction.text(redis.get().toString())
+              + ": "
+              + e.getMessage());
+    } finally {
+      if (r != null) r.close();
     }
-    List<FailedItem> done = redis.isEmpty() ? List.of() : doneAlready(job, candidates);
-    return new Plan(
-        job, fingerprint, rows.size(), notDone(candidates, done), done, poison, redis.isPresent());
   }
 
   /**
@@ -153,82 +222,131 @@ final class Replayer {
   }
 
   /**
-   * Resolves the rows of items done already, sends the rest, marks them replayed. One replay per
-   * job at a time ({@link Busy} otherwise); Kafka is checked before anything is sent, and sending
-   * stops at the first failure.
+   * Resolves the rows of items done already, sends the rest, marks them replayed, a page at a time.
+   * One replay per job at a time ({@link Busy} otherwise); Kafka is checked before the first
+   * message is sent, and sending stops at the first failure. {@code progress} hears the count
+   * submitted so far after each page.
    */
-  Outcome run(Plan plan) throws SQLException {
+  Outcome run(Plan plan, java.util.function.LongConsumer progress) throws SQLException {
     String job = plan.job();
     if (!running.add(job)) throw new Busy(job);
     try {
-      return runAlone(plan);
+      checkJob(job);
+      return new Sending(plan, progress).run();
     } finally {
       running.remove(job);
     }
   }
 
-  private Outcome runAlone(Plan plan) throws SQLException {
-    String job = plan.job();
-    if (!plan.doneAlready().isEmpty()) {
-      queries.markResolved(
-          job, plan.doneAlready().stream().map(FailedItem::itemKey).toList(), Instant.now());
+  Outcome run(Plan plan) throws SQLException {
+    return run(plan, n -> {});
+  }
+
+  /** One replay's sending: a produce run per task type, opened at its first item. */
+  private final class Sending {
+    private final Plan plan;
+    private final java.util.function.LongConsumer progress;
+    private final RecordForm form = RecordForms.fromEnvironment();
+    private final Map<String, ProduceRun> runs = new LinkedHashMap<>();
+    private TaskProducer producer;
+    private long resolved;
+    private long submitted;
+    private long omittedCount;
+    private final List<String> omitted = new ArrayList<>();
+
+    Sending(Plan plan, java.util.function.LongConsumer progress) {
+      this.plan = plan;
+      this.progress = progress;
     }
-    if (plan.toReplay().isEmpty()) return new Outcome(plan, 0, 0, List.of(), Optional.empty());
-    try (TopicAdmin admin = new TopicAdmin(kafka, topics, Duration.ofSeconds(15))) {
-      admin.checkReachable(String.valueOf(kafka.get("bootstrap.servers")));
-    }
-    Map<String, List<FailedItem>> byType = new LinkedHashMap<>();
-    for (FailedItem f : plan.toReplay()) {
-      byType.computeIfAbsent(f.type().get(), t -> new ArrayList<>()).add(f);
-    }
-    long sent = 0;
-    long failedSends = 0;
-    List<String> omitted = new ArrayList<>();
-    List<String> submitted = new ArrayList<>();
-    Optional<String> sendError = Optional.empty();
-    RecordForm form = RecordForms.fromEnvironment();
-    try (TaskProducer producer = new TaskProducer(kafka, topics)) {
-      for (var e : byType.entrySet()) {
-        ProduceRun run = producer.startReplayRun(job, e.getKey(), form);
-        List<FailedItem> items = e.getValue();
-        // Payloads a batch at a time: all of them at once could exceed the recorder's heap.
-        for (int from = 0; from < items.size() && run.failed() == 0; from += PAYLOAD_BATCH) {
-          List<FailedItem> batch =
-              items.subList(from, Math.min(items.size(), from + PAYLOAD_BATCH));
-          Map<String, String> payloads =
-              queries.payloads(job, batch.stream().map(FailedItem::itemKey).toList());
-          for (FailedItem f : batch) {
-            if (run.failed() > 0) break; // Kafka refuses: stop, do not wait on every item
-            JsonNode payload = payload(f.itemKey(), Optional.ofNullable(payloads.get(f.itemKey())));
-            if (payloadOmitted(payload)) {
-              omitted.add(f.itemKey());
-              continue;
+
+    Outcome run() throws SQLException {
+      long sent = 0;
+      long failedSends = 0;
+      Optional<String> sendError = Optional.empty();
+      try {
+        eachPage(plan.job(), plan.fingerprint(), this::page);
+      } finally {
+        // Every run opened is finished, whatever stopped the paging: its manifest names what was
+        // sent, or the job's total would not count it.
+        try {
+          for (ProduceRun run : runs.values()) {
+            ProduceRun.Result r = run.finish(Duration.ofMinutes(2));
+            sent += r.acknowledged();
+            failedSends += r.failed();
+            if (r.firstError().isPresent() && sendError.isEmpty()) {
+              sendError = Optional.of(r.firstError().get().toString());
             }
-            run.submit(
-                new TaskMessage(
-                    job,
-                    e.getKey(),
-                    f.item().get(),
-                    0,
-                    Optional.empty(),
-                    payload,
-                    TaskOptions.NONE));
-            submitted.add(f.itemKey());
           }
+        } finally {
+          if (producer != null) producer.close();
         }
-        ProduceRun.Result r = run.finish(Duration.ofMinutes(2));
-        sent += r.acknowledged();
-        failedSends += r.failed();
-        if (r.firstError().isPresent() && sendError.isEmpty()) {
-          sendError = Optional.of(r.firstError().get().toString());
-        }
-        if (r.failed() > 0) break;
       }
+      return new Outcome(
+          plan, resolved, sent, failedSends, omittedCount, List.copyOf(omitted), sendError);
     }
-    List<String> marked = new ArrayList<>(submitted);
-    marked.addAll(omitted);
-    queries.markReplayed(job, marked, Instant.now());
-    return new Outcome(plan, sent, failedSends, omitted, sendError);
+
+    private boolean page(Page page) throws SQLException {
+      String job = plan.job();
+      if (!page.done().isEmpty()) {
+        queries.markResolved(job, page.done().stream().map(FailedItem::itemKey).toList(), now());
+        resolved += page.done().size();
+      }
+      List<String> marked = new ArrayList<>(page.toReplay().size());
+      boolean ok = true;
+      // Payloads a batch at a time: all of them at once could exceed the recorder's heap.
+      List<FailedItem> items = page.toReplay();
+      for (int from = 0; from < items.size() && ok; from += PAYLOAD_BATCH) {
+        List<FailedItem> batch = items.subList(from, Math.min(items.size(), from + PAYLOAD_BATCH));
+        Map<String, String> payloads =
+            queries.payloads(job, batch.stream().map(FailedItem::itemKey).toList());
+        for (FailedItem f : batch) {
+          JsonNode payload = payload(f.itemKey(), Optional.ofNullable(payloads.get(f.itemKey())));
+          if (payloadOmitted(payload)) {
+            if (omitted.size() < MAX_OMITTED_NAMED) omitted.add(f.itemKey());
+            omittedCount++;
+            marked.add(f.itemKey());
+            continue;
+          }
+          ProduceRun run = runFor(f.type().get());
+          if (run.failed() > 0) { // Kafka refuses: stop, do not wait on every item
+            ok = false;
+            break;
+          }
+          run.submit(
+              new TaskMessage(
+                  job,
+                  f.type().get(),
+                  f.item().get(),
+                  0,
+                  Optional.empty(),
+                  payload,
+                  TaskOptions.NONE));
+          marked.add(f.itemKey());
+          submitted++;
+        }
+      }
+      if (!marked.isEmpty()) queries.markReplayed(job, marked, now());
+      progress.accept(submitted);
+      return ok;
+    }
+
+    private ProduceRun runFor(String type) {
+      ProduceRun run = runs.get(type);
+      if (run != null) return run;
+      if (producer == null) {
+        try (TopicAdmin admin = new TopicAdmin(kafka, topics, Duration.ofSeconds(15))) {
+          admin.checkReachable(String.valueOf(kafka.get("bootstrap.servers")));
+        }
+        producer = new TaskProducer(kafka, topics);
+      }
+      run = producer.startReplayRun(plan.job(), type, form);
+      runs.put(type, run);
+      return run;
+    }
+  }
+
+  private static Instant now() {
+    return Instant.now();
   }
 
   /** A plan (and an outcome, when run) as the API answers it. */
@@ -238,14 +356,16 @@ final class Replayer {
     p.fingerprint().ifPresent(f -> n.put("fingerprint", f));
     n.put("dryRun", o.isEmpty());
     n.put("unresolved", p.unresolved());
-    n.put("toReplay", p.toReplay().size());
-    n.put("doneAlready", p.doneAlready().size());
+    n.put("toReplay", p.toReplay());
+    n.put("doneAlready", p.doneAlready());
     n.put("poison", p.poison());
     n.put("redisChecked", p.redisChecked());
     o.ifPresent(
         x -> {
+          n.put("resolved", x.resolved());
           n.put("sent", x.sent());
           n.put("failedSends", x.failedSends());
+          n.put("omittedCount", x.omittedCount());
           x.omitted().forEach(n.putArray("omittedTooLarge")::add);
           x.sendError().ifPresent(e -> n.put("sendError", e));
         });
@@ -269,35 +389,22 @@ final class Replayer {
   }
 
   /** Items whose done marker (default key, job and item) says SUCCEEDED or CACHED. */
-  private List<FailedItem> doneAlready(String job, List<FailedItem> items) {
+  private List<FailedItem> doneAlready(UnifiedJedis r, String job, List<FailedItem> items) {
     List<FailedItem> out = new ArrayList<>();
     if (items.isEmpty()) return out;
     String prefix = topics.prefix();
     // One GET per item in a pipeline, not MGET: on a Redis Cluster the keys live on many nodes.
-    try (UnifiedJedis r = RedisClients.open(redis.get())) {
-      for (int from = 0; from < items.size(); from += 1000) {
-        List<FailedItem> page = items.subList(from, Math.min(items.size(), from + 1000));
-        List<Response<String>> values = new ArrayList<>(page.size());
-        try (AbstractPipeline p = r.pipelined()) {
-          for (FailedItem f : page) {
-            MarkerLayout.Place at = layout.defaultPlace(prefix, job, f.item().get());
-            values.add(at.field().isEmpty() ? p.get(at.key()) : p.hget(at.key(), at.field()));
-          }
-          p.sync();
-        }
-        for (int i = 0; i < page.size(); i++) {
-          String v = RedisClients.read(values.get(i)::get);
-          if (RedisKeys.successMarker(v)) {
-            out.add(page.get(i));
-          }
-        }
+    List<Response<String>> values = new ArrayList<>(items.size());
+    try (AbstractPipeline p = r.pipelined()) {
+      for (FailedItem f : items) {
+        MarkerLayout.Place at = layout.defaultPlace(prefix, job, f.item().get());
+        values.add(at.field().isEmpty() ? p.get(at.key()) : p.hget(at.key(), at.field()));
       }
-    } catch (redis.clients.jedis.exceptions.JedisException e) {
-      throw new RedisUnavailable(
-          "cannot read done markers from Redis at "
-              + io.itemfleet.schemas.Redaction.text(redis.get().toString())
-              + ": "
-              + e.getMessage());
+      p.sync();
+    }
+    for (int i = 0; i < items.size(); i++) {
+      String v = RedisClients.read(values.get(i)::get);
+      if (RedisKeys.successMarker(v)) out.add(items.get(i));
     }
     return out;
   }

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -193,17 +194,18 @@ public final class LedgerQueries {
    */
   public List<FailedItem> failedItems(String job, Optional<String> fingerprint, int limit)
       throws SQLException {
-    return failedItems(job, fingerprint, limit, true);
+    return failedItems(job, fingerprint, limit, true, Optional.empty());
   }
 
   /**
-   * Every unresolved failed item of a job (or of one fingerprint), without payload, message or
-   * stack trace: what a replay plans with, a few hundred bytes a row however large the failures
-   * were.
+   * A page of a job's (or one fingerprint's) unresolved failed items in item-key order, those after
+   * {@code afterKey} ("" for the first page), without payload, message or stack trace: what a
+   * replay plans and sends with, a page at a time. Reading every row at once took a few hundred
+   * bytes a row and as much again in the driver, so a replay of a big job could exhaust the heap.
    */
-  public List<FailedItem> failedItemsBrief(String job, Optional<String> fingerprint)
-      throws SQLException {
-    return failedItems(job, fingerprint, 0, false);
+  public List<FailedItem> failedItemsBrief(
+      String job, Optional<String> fingerprint, String afterKey, int limit) throws SQLException {
+    return failedItems(job, fingerprint, limit, false, Optional.of(afterKey));
   }
 
   /**
@@ -233,9 +235,17 @@ public final class LedgerQueries {
   /** Most failure groups listed for a job, the largest first. */
   public static final int MAX_GROUPS = 200;
 
+  /**
+   * With {@code afterKey}: those after it, in item-key order (the primary key's); else oldest
+   * first.
+   */
   private List<FailedItem> failedItems(
-      String job, Optional<String> fingerprint, int limit, boolean stacks) throws SQLException {
-    List<FailedItem> out = new ArrayList<>();
+      String job,
+      Optional<String> fingerprint,
+      int limit,
+      boolean stacks,
+      Optional<String> afterKey)
+      throws SQLException {
     String sql =
         "select job, item_key, item, type, outcome, attempts, retryable, error_class, "
             // Brief rows leave out the message too (up to 64 KiB each): a plan needs none of it.
@@ -246,12 +256,36 @@ public final class LedgerQueries {
             + " from fleet_failures"
             + " where job = ? and resolved_at is null"
             + (fingerprint.isPresent() ? " and fingerprint = ?" : "")
-            + " order by first_failed_at, item_key"
+            + (afterKey.isPresent()
+                ? " and item_key > ? order by item_key"
+                : " order by first_failed_at, item_key")
             + (limit > 0 ? " limit " + limit : "");
-    try (Connection c = ds.getConnection();
-        PreparedStatement q = c.prepareStatement(sql)) {
-      q.setString(1, PgText.of(job));
-      if (fingerprint.isPresent()) q.setString(2, PgText.of(fingerprint.get()));
+    try (Connection c = ds.getConnection()) {
+      if (afterKey.isEmpty()) return readFailedItems(c, sql, job, fingerprint, afterKey);
+      // A page must come from the primary key in order, a few rows read; with statistics from
+      // before a big job's failures arrived, the planner sorted every row of the job instead, for
+      // each page: quadratic in the failures. Without sorts, the ordered index scan is the plan.
+      c.setAutoCommit(false);
+      try (Statement st = c.createStatement()) {
+        st.execute("set local enable_sort = off");
+        List<FailedItem> out = readFailedItems(c, sql, job, fingerprint, afterKey);
+        c.commit();
+        return out;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    }
+  }
+
+  private static List<FailedItem> readFailedItems(
+      Connection c, String sql, String job, Optional<String> fingerprint, Optional<String> afterKey)
+      throws SQLException {
+    List<FailedItem> out = new ArrayList<>();
+    try (PreparedStatement q = c.prepareStatement(sql)) {
+      int i = 1;
+      q.setString(i++, PgText.of(job));
+      if (fingerprint.isPresent()) q.setString(i++, PgText.of(fingerprint.get()));
+      if (afterKey.isPresent()) q.setString(i, PgText.of(afterKey.get()));
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
           Timestamp replayed = r.getTimestamp(15);

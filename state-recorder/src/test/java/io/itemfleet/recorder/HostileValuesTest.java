@@ -229,7 +229,7 @@ class HostileValuesTest {
       List<FailedItem> page = q.failedItems("j-many", Optional.of("fp-7"), 0);
       assertThat(page).hasSize(4).allSatisfy(i -> assertThat(i.lastPayload()).isEmpty());
       assertThat(page.get(0).stackTrace()).hasValueSatisfying(t -> assertThat(t).hasSize(2000));
-      List<FailedItem> brief = q.failedItemsBrief("j-many", Optional.empty());
+      List<FailedItem> brief = q.failedItemsBrief("j-many", Optional.empty(), "", 0);
       assertThat(brief)
           .hasSize(1200)
           .allSatisfy(
