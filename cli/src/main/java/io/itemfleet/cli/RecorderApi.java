@@ -316,11 +316,16 @@ final class RecorderApi {
       return;
     }
     Replayer.Outcome out = replayer.get().run(plan);
-    log.info(
-        "replay of job {} from the API: {} sent, {} resolved as done already",
-        job,
-        out.sent(),
-        out.resolved());
+    if (out.complete()) {
+      log.info(
+          "replay of job {} from the API: {} sent, {} resolved as done already",
+          job,
+          out.sent(),
+          out.resolved());
+    } else {
+      log.warn("replay of job {} from the API: {}", job, Replayer.incomplete(out));
+    }
+    // 502 when incomplete; its "error" says what was sent all the same.
     send(ex, out.complete() ? 200 : 502, Replayer.toJson(plan, Optional.of(out)));
   }
 

@@ -110,20 +110,8 @@ final class ReplayCommand implements Callable<Integer> {
             plan.doneAlready() == 0 ? "" : " and " + plan.doneAlready() + " rows resolved");
         return 0;
       }
-      Replayer.Outcome out;
-      Progress progress = new Progress(plan.toReplay());
-      try {
-        out = replayer.run(plan, progress::submitted);
-      } catch (IllegalStateException e) {
-        throw new CliFailure(1, "fleet replay: " + e.getMessage());
-      } catch (Replayer.RedisUnavailable e) {
-        throw new CliFailure(
-            3,
-            "fleet replay: "
-                + e.getMessage()
-                + " (stopped part-way: what was sent is a new run of the job; run the replay again"
-                + " for the rest)");
-      }
+      Progress progress = new Progress(plan.toReplay(), StopSignal.install());
+      Replayer.Outcome out = replayer.run(plan, progress::submitted);
       for (String item : out.omitted()) {
         System.err.printf(
             "fleet replay: skipped item %s: its payload was over %d bytes and was not kept;"
@@ -136,28 +124,54 @@ final class ReplayCommand implements Callable<Integer> {
             out.omittedCount() - out.omitted().size());
       }
       out.sendError().ifPresent(e -> System.err.println("fleet replay: could not send: " + e));
-      if (out.sent() == 0 && out.failedSends() == 0) return out.complete() ? 0 : 4;
-      System.err.printf(
-          "fleet replay %s: sent %d messages as a new run of the job; watch with: fleet watch %s%n",
-          job, out.sent(), job);
-      return out.complete() ? 0 : 4;
+      if (out.sent() > 0) {
+        System.err.printf(
+            "fleet replay %s: sent %d messages as a new run of the job; watch with: fleet watch"
+                + " %s%n",
+            job, out.sent(), job);
+      }
+      if (out.complete()) return 0;
+      System.err.println("fleet replay: " + Terminal.safe(Replayer.incomplete(out)));
+      if (out.stopped().isPresent()) {
+        System.err.println(
+            "fleet replay: running it again sends every failure still unresolved, those just sent"
+                + " included (a copy of an item that succeeded meanwhile is DEDUPLICATED)");
+        Exception why = out.stopped().get();
+        boolean unreachable =
+            why instanceof Replayer.RedisUnavailable
+                || why instanceof io.itemfleet.producer.BrokerUnreachableException;
+        return unreachable ? 3 : 1;
+      }
+      return 4;
     }
   }
 
   /** Progress on stderr while a long replay sends: at most every two seconds. */
   private static final class Progress {
     private final long planned;
+    private final StopSignal stop;
     private long lastNanos = System.nanoTime();
 
-    Progress(long planned) {
+    Progress(long planned, StopSignal stop) {
       this.planned = planned;
+      this.stop = stop;
     }
 
-    void submitted(long n) {
+    /**
+     * After each page: progress at most every two seconds; false on SIGINT or SIGTERM, so that the
+     * replay stops there and still publishes the manifests of what it sent.
+     */
+    boolean submitted(long n) {
+      if (stop.requested()) {
+        System.err.printf("fleet replay: %s: stopping after %d messages%n", stop.name(), n);
+        return false;
+      }
       long now = System.nanoTime();
-      if (now - lastNanos < 2_000_000_000L) return;
-      lastNanos = now;
-      System.err.printf("fleet replay: %d of about %d submitted%n", n, planned);
+      if (now - lastNanos >= 2_000_000_000L) {
+        lastNanos = now;
+        System.err.printf("fleet replay: %d of about %d submitted%n", n, planned);
+      }
+      return true;
     }
   }
 }

@@ -1,29 +1,18 @@
 package io.itemfleet.cli;
 
-import static io.itemfleet.recorder.LedgerQueries.PAYLOAD_BATCH;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.itemfleet.producer.ProduceRun;
-import io.itemfleet.producer.RecordForm;
-import io.itemfleet.producer.TaskProducer;
-import io.itemfleet.producer.TopicAdmin;
 import io.itemfleet.recorder.FailedItem;
 import io.itemfleet.recorder.LedgerQueries;
 import io.itemfleet.schemas.FailureEvent;
 import io.itemfleet.schemas.FleetTopics;
-import io.itemfleet.schemas.TaskMessage;
-import io.itemfleet.schemas.TaskOptions;
 import io.itemfleet.worker.MarkerLayout;
 import io.itemfleet.worker.RedisClients;
 import io.itemfleet.worker.RedisKeys;
 import java.net.URI;
 import java.sql.SQLException;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -54,19 +43,41 @@ final class Replayer {
       boolean redisChecked) {}
 
   /**
-   * What a replay did: rows resolved as done already, messages sent and refused, and the items
-   * skipped because their payload was not kept (the first {@link #MAX_OMITTED_NAMED} named).
+   * What a replay did: rows resolved as done already, messages sent (acknowledged) and refused,
+   * messages sent whose run's manifest could not be published ({@code unannounced}: the job's total
+   * does not count them), rows that cannot be sent again ({@code unsendable}: a name the rules now
+   * refuse), the items skipped because their payload was not kept (the first {@link
+   * #MAX_OMITTED_NAMED} named), and what stopped it part-way, if anything did.
    */
   record Outcome(
       Plan plan,
       long resolved,
       long sent,
       long failedSends,
+      long unannounced,
+      long unsendable,
       long omittedCount,
       List<String> omitted,
-      Optional<String> sendError) {
+      Optional<String> sendError,
+      Optional<Exception> stopped) {
     boolean complete() {
-      return failedSends == 0 && omittedCount == 0;
+      return failedSends == 0
+          && unannounced == 0
+          && unsendable == 0
+          && omittedCount == 0
+          && stopped.isEmpty();
+    }
+  }
+
+  /** Hears how far a replay got after each page; false stops it there (a signal, say). */
+  interface Listener {
+    boolean submitted(long n);
+  }
+
+  /** A replay stopped on request part-way. */
+  static final class Stopped extends RuntimeException {
+    Stopped(String why) {
+      super(why);
     }
   }
 
@@ -98,10 +109,10 @@ final class Replayer {
   }
 
   /** One page of a job's unresolved failures, sorted out. */
-  private record Page(int rows, int poison, List<FailedItem> toReplay, List<FailedItem> done) {}
+  record Page(int rows, int poison, List<FailedItem> toReplay, List<FailedItem> done) {}
 
   /** What is done with each page; false stops the paging. */
-  private interface PageStep {
+  interface PageStep {
     boolean accept(Page page) throws SQLException;
   }
 
@@ -171,8 +182,7 @@ final class Replayer {
    * each page's items are done already, and hands each page to {@code step}. Memory follows the
    * page, however many failures the job has.
    */
-  private void eachPage(String job, Optional<String> fingerprint, PageStep step)
-      throws SQLException {
+  void eachPage(String job, Optional<String> fingerprint, PageStep step) throws SQLException {
     UnifiedJedis r = null;
     try {
       if (redis.isPresent()) r = RedisClients.open(redis.get());
@@ -201,7 +211,13 @@ final class Replayer {
               + ": "
               + e.getMessage());
     } finally {
-      if (r != null) r.close();
+      if (r != null) {
+        try {
+          r.close();
+        } catch (RuntimeException e) {
+          // Closing a connection that failed: the markers were read or the failure says why not.
+        }
+      }
     }
   }
 
@@ -222,131 +238,23 @@ final class Replayer {
   }
 
   /**
-   * Resolves the rows of items done already, sends the rest, marks them replayed, a page at a time.
-   * One replay per job at a time ({@link Busy} otherwise); Kafka is checked before the first
-   * message is sent, and sending stops at the first failure. {@code progress} hears the count
-   * submitted so far after each page.
+   * Resolves the rows of items done already, sends the rest, marks them replayed, a page at a time
+   * ({@link ReplaySending}). One replay per job at a time ({@link Busy} otherwise). Whatever stops
+   * it part-way is in the outcome, beside what it had sent by then.
    */
-  Outcome run(Plan plan, java.util.function.LongConsumer progress) throws SQLException {
+  Outcome run(Plan plan, Listener listener) throws SQLException {
     String job = plan.job();
     if (!running.add(job)) throw new Busy(job);
     try {
       checkJob(job);
-      return new Sending(plan, progress).run();
+      return new ReplaySending(this, queries, kafka, topics, plan, listener).run();
     } finally {
       running.remove(job);
     }
   }
 
   Outcome run(Plan plan) throws SQLException {
-    return run(plan, n -> {});
-  }
-
-  /** One replay's sending: a produce run per task type, opened at its first item. */
-  private final class Sending {
-    private final Plan plan;
-    private final java.util.function.LongConsumer progress;
-    private final RecordForm form = RecordForms.fromEnvironment();
-    private final Map<String, ProduceRun> runs = new LinkedHashMap<>();
-    private TaskProducer producer;
-    private long resolved;
-    private long submitted;
-    private long omittedCount;
-    private final List<String> omitted = new ArrayList<>();
-
-    Sending(Plan plan, java.util.function.LongConsumer progress) {
-      this.plan = plan;
-      this.progress = progress;
-    }
-
-    Outcome run() throws SQLException {
-      long sent = 0;
-      long failedSends = 0;
-      Optional<String> sendError = Optional.empty();
-      try {
-        eachPage(plan.job(), plan.fingerprint(), this::page);
-      } finally {
-        // Every run opened is finished, whatever stopped the paging: its manifest names what was
-        // sent, or the job's total would not count it.
-        try {
-          for (ProduceRun run : runs.values()) {
-            ProduceRun.Result r = run.finish(Duration.ofMinutes(2));
-            sent += r.acknowledged();
-            failedSends += r.failed();
-            if (r.firstError().isPresent() && sendError.isEmpty()) {
-              sendError = Optional.of(r.firstError().get().toString());
-            }
-          }
-        } finally {
-          if (producer != null) producer.close();
-        }
-      }
-      return new Outcome(
-          plan, resolved, sent, failedSends, omittedCount, List.copyOf(omitted), sendError);
-    }
-
-    private boolean page(Page page) throws SQLException {
-      String job = plan.job();
-      if (!page.done().isEmpty()) {
-        queries.markResolved(job, page.done().stream().map(FailedItem::itemKey).toList(), now());
-        resolved += page.done().size();
-      }
-      List<String> marked = new ArrayList<>(page.toReplay().size());
-      boolean ok = true;
-      // Payloads a batch at a time: all of them at once could exceed the recorder's heap.
-      List<FailedItem> items = page.toReplay();
-      for (int from = 0; from < items.size() && ok; from += PAYLOAD_BATCH) {
-        List<FailedItem> batch = items.subList(from, Math.min(items.size(), from + PAYLOAD_BATCH));
-        Map<String, String> payloads =
-            queries.payloads(job, batch.stream().map(FailedItem::itemKey).toList());
-        for (FailedItem f : batch) {
-          JsonNode payload = payload(f.itemKey(), Optional.ofNullable(payloads.get(f.itemKey())));
-          if (payloadOmitted(payload)) {
-            if (omitted.size() < MAX_OMITTED_NAMED) omitted.add(f.itemKey());
-            omittedCount++;
-            marked.add(f.itemKey());
-            continue;
-          }
-          ProduceRun run = runFor(f.type().get());
-          if (run.failed() > 0) { // Kafka refuses: stop, do not wait on every item
-            ok = false;
-            break;
-          }
-          run.submit(
-              new TaskMessage(
-                  job,
-                  f.type().get(),
-                  f.item().get(),
-                  0,
-                  Optional.empty(),
-                  payload,
-                  TaskOptions.NONE));
-          marked.add(f.itemKey());
-          submitted++;
-        }
-      }
-      if (!marked.isEmpty()) queries.markReplayed(job, marked, now());
-      progress.accept(submitted);
-      return ok;
-    }
-
-    private ProduceRun runFor(String type) {
-      ProduceRun run = runs.get(type);
-      if (run != null) return run;
-      if (producer == null) {
-        try (TopicAdmin admin = new TopicAdmin(kafka, topics, Duration.ofSeconds(15))) {
-          admin.checkReachable(String.valueOf(kafka.get("bootstrap.servers")));
-        }
-        producer = new TaskProducer(kafka, topics);
-      }
-      run = producer.startReplayRun(plan.job(), type, form);
-      runs.put(type, run);
-      return run;
-    }
-  }
-
-  private static Instant now() {
-    return Instant.now();
+    return run(plan, n -> true);
   }
 
   /** A plan (and an outcome, when run) as the API answers it. */
@@ -365,11 +273,40 @@ final class Replayer {
           n.put("resolved", x.resolved());
           n.put("sent", x.sent());
           n.put("failedSends", x.failedSends());
+          n.put("unannounced", x.unannounced());
+          n.put("unsendable", x.unsendable());
           n.put("omittedCount", x.omittedCount());
           x.omitted().forEach(n.putArray("omittedTooLarge")::add);
           x.sendError().ifPresent(e -> n.put("sendError", e));
+          x.stopped().ifPresent(e -> n.put("stoppedBy", String.valueOf(e.getMessage())));
+          if (!x.complete()) n.put("error", incomplete(x));
         });
     return n;
+  }
+
+  /** Why a replay is incomplete, in a sentence that says what it did send. */
+  static String incomplete(Outcome x) {
+    List<String> why = new ArrayList<>();
+    x.stopped().ifPresent(e -> why.add("stopped part-way: " + e.getMessage()));
+    if (x.failedSends() > 0) {
+      why.add(
+          x.failedSends()
+              + " messages refused"
+              + x.sendError().map(e -> " (" + e + ")").orElse(""));
+    }
+    if (x.unannounced() > 0) {
+      why.add(
+          x.unannounced()
+              + " sent messages without a published manifest (the job's total does not count them)");
+    }
+    if (x.unsendable() > 0) why.add(x.unsendable() + " rows whose names the rules now refuse");
+    if (x.omittedCount() > 0) why.add(x.omittedCount() + " items whose payloads were not kept");
+    return "replay incomplete: sent "
+        + x.sent()
+        + " messages as new runs of the job, resolved "
+        + x.resolved()
+        + " rows; "
+        + String.join("; ", why);
   }
 
   /** True when the worker kept only the size and hash of the item's (oversized) payload. */
@@ -377,7 +314,7 @@ final class Replayer {
     return p.isObject() && p.size() == 1 && p.has(FailureEvent.PAYLOAD_OMITTED);
   }
 
-  private static JsonNode payload(String itemKey, Optional<String> stored) {
+  static JsonNode payload(String itemKey, Optional<String> stored) {
     if (stored.isEmpty()) return NullNode.getInstance();
     try {
       return StatusCommand.JSON.readTree(stored.get());

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.itemfleet.recorder.DbSettings;
 import io.itemfleet.recorder.LedgerDatabase;
 import io.itemfleet.schemas.FleetTopics;
+import io.itemfleet.schemas.JobManifest;
+import io.itemfleet.schemas.MessageCodec;
 import io.itemfleet.testkit.FleetTestKit;
 import io.itemfleet.testkit.TestFleet;
 import io.itemfleet.worker.MarkerLayout;
@@ -14,6 +16,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -82,22 +85,77 @@ class ReplayAtScaleTest {
               + POISON
               + " poison";
       Path dryLog = dir.resolve("dry.log");
-      assertThat(run(f, dryLog, job, "--dry-run")).as(Files.readString(dryLog)).isZero();
+      assertThat(exit(run(f, dryLog, job, "--dry-run"), dryLog))
+          .as(Files.readString(dryLog))
+          .isZero();
       assertThat(Files.readString(dryLog))
           .contains(summary)
           .contains(
               "dry run: nothing sent; 270000 items would be replayed and 30000 rows resolved");
       assertThat(count(ds, "replayed_at is not null or resolved_at is not null")).isZero();
 
+      // One group of a big job: its rows, not the job's (items 1 to 1,000; every tenth done).
+      Path groupLog = dir.resolve("group.log");
+      assertThat(exit(run(f, groupLog, job, "--dry-run", "--fingerprint", "fp-small"), groupLog))
+          .as(Files.readString(groupLog))
+          .isZero();
+      assertThat(Files.readString(groupLog))
+          .contains("1000 unresolved failures; 900 to replay, 100 done already (Redis), 0 poison");
+
+      // A row recorded before a name rule was tightened is counted, and never stops the rest.
+      try (Connection c = ds.getConnection();
+          Statement st = c.createStatement()) {
+        st.execute(
+            "update fleet_failures set type = 'bad\uFFFDtype' where job = '"
+                + job
+                + "' and item_key = 'item-3'");
+      }
+
+      // SIGINT part-way: the replay stops after a page and publishes the manifests of what it
+      // sent, so the job's total counts every message it sent.
+      Path stopLog = dir.resolve("stop.log");
+      Process stopped = run(f, stopLog, job);
+      long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (!Files.readString(stopLog).contains(" submitted") && stopped.isAlive()) {
+        assertThat(System.nanoTime()).as(Files.readString(stopLog)).isLessThan(until);
+        Thread.sleep(50);
+      }
+      assertThat(stopped.isAlive()).as(Files.readString(stopLog)).isTrue();
+      new ProcessBuilder("kill", "-INT", Long.toString(stopped.pid())).start().waitFor();
+      assertThat(stopped.waitFor(2, TimeUnit.MINUTES)).isTrue();
+      String stopText = Files.readString(stopLog);
+      assertThat(stopped.exitValue()).as(stopText).isEqualTo(1);
+      assertThat(stopText).contains("SIGINT: stopping after").contains("stopped part-way");
+      long partial = messages(f, topics.tasks());
+      assertThat(partial).as(stopText).isBetween(1L, 269_999L);
+      assertThat(manifested(f, topics, job)).as(stopText).isEqualTo(partial);
+
+      // The whole replay: every failure still unresolved, those sent above included; the row of
+      // item-3 is not sent (exit 4).
       Path runLog = dir.resolve("run.log");
-      assertThat(run(f, runLog, job)).as(Files.readString(runLog)).isZero();
+      assertThat(exit(run(f, runLog, job), runLog)).as(Files.readString(runLog)).isEqualTo(4);
       assertThat(Files.readString(runLog))
-          .contains(summary)
-          .contains("sent 270000 messages as a new run of the job");
+          .contains("270000 to replay") // the rows resolved before the SIGINT are left out
+          .contains("sent 269999 messages as a new run of the job")
+          .contains("1 rows whose names the rules now refuse");
       assertThat(count(ds, "resolved_at is not null")).isEqualTo(30_000);
-      assertThat(count(ds, "replayed_at is not null")).isEqualTo(270_000);
-      assertThat(messages(f, topics.tasks())).isEqualTo(270_000);
+      assertThat(count(ds, "replayed_at is not null")).isEqualTo(269_999);
+      assertThat(messages(f, topics.tasks())).isEqualTo(partial + 269_999);
+      assertThat(manifested(f, topics, job)).isEqualTo(partial + 269_999);
     }
+  }
+
+  /** The counts of the job's manifests on the jobs topic. */
+  private static long manifested(TestFleet f, FleetTopics topics, String job) {
+    MessageCodec codec = new MessageCodec();
+    long n = 0;
+    for (var r : f.readCommitted(topics.jobs())) {
+      if (codec.decodeJobEvent(r.value()).orThrow() instanceof JobManifest m
+          && m.job().equals(job)) {
+        n += m.count();
+      }
+    }
+    return n;
   }
 
   private static String failures(String job, String outcome, int from, int to) {
@@ -108,11 +166,12 @@ class ReplayAtScaleTest {
         + " select '"
         + job
         + "', 'item-' || n, "
-        + (failed ? "'item-' || n, 't'" : "null, null")
+        + (failed ? "'item-' || n, case when n % 2 = 0 then 't' else 'u' end" : "null, null")
         + ", '"
         + outcome
         + "', 4, false, 'api.gone', 'item ' || n || ' not found at the upstream service',"
-        + " md5('api.gone') || md5('x'), 'item <n> not found at the upstream service', now(),"
+        + " case when n <= 1000 then 'fp-small' else md5('api.gone') || md5('x') end,"
+        + " 'item <n> not found at the upstream service', now(),"
         + " now(), 1, "
         + (failed ? "jsonb_build_object('n', n, 'note', repeat('p', 100))" : "null")
         + " from generate_series("
@@ -122,7 +181,7 @@ class ReplayAtScaleTest {
         + ") n";
   }
 
-  private static int run(TestFleet f, Path log, String job, String... more) throws Exception {
+  private static Process run(TestFleet f, Path log, String job, String... more) throws Exception {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -141,7 +200,11 @@ class ReplayAtScaleTest {
                 "--topic-prefix",
                 f.prefix()));
     args.addAll(List.of(more));
-    Process p = FleetProcess.start(SMALL_HEAP, log, args.toArray(String[]::new));
+    return FleetProcess.start(SMALL_HEAP, log, args.toArray(String[]::new));
+  }
+
+  /** The exit code of a replay, which must end within five minutes. */
+  private static int exit(Process p, Path log) throws Exception {
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
       p.destroyForcibly();
       throw new AssertionError("fleet replay did not end in 5 minutes: " + Files.readString(log));

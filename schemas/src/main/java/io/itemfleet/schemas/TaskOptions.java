@@ -8,7 +8,7 @@ import java.util.OptionalInt;
 
 /**
  * Per-message settings. An empty value means "not set here": the task type's setting, then the
- * worker default, applies.
+ * worker default, applies. Tags are the exception: a message's tags are added to its type's.
  */
 public record TaskOptions(
     OptionalInt retries,

@@ -265,14 +265,30 @@ public final class LedgerQueries {
       // A page must come from the primary key in order, a few rows read; with statistics from
       // before a big job's failures arrived, the planner sorted every row of the job instead, for
       // each page: quadratic in the failures. Without sorts, the ordered index scan is the plan.
+      // With a fingerprint, the (job, fingerprint, item_key) index gives that group's rows in
+      // order.
       c.setAutoCommit(false);
-      try (Statement st = c.createStatement()) {
-        st.execute("set local enable_sort = off");
-        List<FailedItem> out = readFailedItems(c, sql, job, fingerprint, afterKey);
+      try {
+        List<FailedItem> out;
+        try (Statement st = c.createStatement()) {
+          st.execute("set local enable_sort = off");
+          out = readFailedItems(c, sql, job, fingerprint, afterKey);
+        }
         c.commit();
         return out;
+      } catch (SQLException | RuntimeException e) {
+        try {
+          c.rollback();
+        } catch (SQLException again) {
+          e.addSuppressed(again);
+        }
+        throw e;
       } finally {
-        c.setAutoCommit(true);
+        try {
+          c.setAutoCommit(true);
+        } catch (SQLException ignored) {
+          // the connection is broken; the pool drops it, and the first error is the one thrown
+        }
       }
     }
   }

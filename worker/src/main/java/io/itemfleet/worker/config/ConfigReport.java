@@ -10,7 +10,8 @@ import java.util.stream.Collectors;
 /**
  * What {@code fleet worker --print-config} shows: every task type's effective settings and where
  * each came from (fleet.yaml's type, fleet.yaml's defaults, a worker flag or environment variable,
- * or the built-in default). Message options override all of these, per message.
+ * or the built-in default). Message options override all of these, per message, but for tags, which
+ * a message adds to its type's.
  */
 public final class ConfigReport {
   private ConfigReport() {}

@@ -8,7 +8,8 @@ import java.util.Optional;
 
 /**
  * The effective settings of one attempt: worker defaults, overridden by the task type in
- * fleet.yaml, overridden by the message's options. Validated on construction.
+ * fleet.yaml, overridden by the message's options (a message's tags are added to its type's, never
+ * in their place). Validated on construction.
  *
  * @param retries attempts after the first
  * @param retryDelays delay before retry n is element min(n, size)-1; empty when {@code backoff}
