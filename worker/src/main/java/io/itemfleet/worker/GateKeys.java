@@ -1,6 +1,5 @@
 package io.itemfleet.worker;
 
-import io.itemfleet.schemas.SourceRecord;
 import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.worker.config.KeyTemplate;
 import io.itemfleet.worker.config.TagLimit;
@@ -69,14 +68,18 @@ record GateKeys(
       TaskSettings s,
       List<TagLimit> limits,
       boolean cluster,
-      MarkerLayout layout) {
+      MarkerLayout layout,
+      BucketKeys bucketKeys) {
     boolean defaultKey =
         t.options().idempotencyKey().isEmpty()
             && s.idempotencyKey().equals(TaskSettings.DEFAULT_IDEMPOTENCY_KEY);
     String idem =
         t.options().idempotencyKey().orElseGet(() -> KeyTemplate.expand(s.idempotencyKey(), t));
     MarkerLayout.Place place =
-        layout.place(prefix, idem, defaultKey ? Optional.of(t.job()) : Optional.empty(), t.item());
+        layout.inBuckets() && defaultKey
+            ? new MarkerLayout.Place(
+                bucketKeys.key(layout, prefix, t.job(), layout.bucket(t.item())), t.item())
+            : layout.place(prefix, idem, Optional.empty(), t.item());
     String cache =
         t.options().cacheKey().isPresent()
             ? prefix + "cache:" + t.options().cacheKey().get()
@@ -88,18 +91,7 @@ record GateKeys(
       slots.add(limitPrefix + l.tag() + ":slots");
       rates.add(limitPrefix + l.tag() + ":rate");
     }
-    SourceRecord src = ItemExecutor.source(a.slot.record);
-    String lease =
-        RedisGate.LEASE
-            + owner
-            + "#"
-            + a.state.epoch
-            + "|"
-            + src.topic()
-            + "|"
-            + src.partition()
-            + "|"
-            + src.offset();
+    String lease = a.state.lease(owner, a.slot.record.offset());
     // Every attempt in buckets, not only those claimed on the fast path: a replayed item is
     // checked by the GATE script but its done marker goes into its bucket's HSET like any other.
     Encoded encoded =

@@ -1,9 +1,9 @@
 package io.itemfleet.worker;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,13 +12,13 @@ import org.slf4j.LoggerFactory;
  * The attempts holding a lease in Redis on behalf of this worker: renewed every third of the lease
  * by the gate thread until their done marker replaces the lease or the lease is released. A lease
  * found gone at renewal (it expired, or another worker took the item over) is counted once as lost
- * and not renewed again. Added to by the gate thread; removed from by the gate thread and by lanes
- * releasing attempts that will not run.
+ * and not renewed again. Gate thread only (a lane's release reaches it through the gate's queue),
+ * so a plain set: its adds and removes were a concurrent map's, twice per item.
  */
 final class LeaseTracker {
   private static final Logger log = LoggerFactory.getLogger(LeaseTracker.class);
 
-  private final Set<Attempt> leased = ConcurrentHashMap.newKeySet();
+  private final Set<Attempt> leased = new HashSet<>();
 
   /** Leases found lost at renewal. */
   private final AtomicLong lost = new AtomicLong();
@@ -63,8 +63,12 @@ final class LeaseTracker {
    */
   List<Attempt> runaways(long nowNanos, long graceNanos) {
     List<Attempt> out = new ArrayList<>();
-    for (Attempt a : leased) {
-      if (a.overdue && nowNanos - a.deadlineNanos > graceNanos && leased.remove(a)) out.add(a);
+    for (java.util.Iterator<Attempt> it = leased.iterator(); it.hasNext(); ) {
+      Attempt a = it.next();
+      if (a.overdue && nowNanos - a.deadlineNanos > graceNanos) {
+        it.remove();
+        out.add(a);
+      }
     }
     return out;
   }

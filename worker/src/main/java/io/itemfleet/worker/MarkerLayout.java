@@ -94,15 +94,18 @@ public record MarkerLayout(int bucketsPerJob) {
    */
   Place place(String prefix, String idem, Optional<String> job, String item) {
     if (!inBuckets()) return new Place(prefix + RedisKeys.ITEM + idem, "");
-    if (job.isPresent()) {
-      return new Place(prefix + "m:" + KeyTemplate.defaultKey(job.get(), "") + bucket(item), item);
-    }
+    if (job.isPresent()) return new Place(jobBucket(prefix, job.get(), bucket(item)), item);
     return new Place(prefix + "mk:" + bucket(idem), idem);
   }
 
   /** The place of an item's marker under the default key ({@code fleet replay}'s reads). */
   public Place defaultPlace(String topicPrefix, String job, String item) {
     return place(topicPrefix + ":", KeyTemplate.defaultKey(job, item), Optional.of(job), item);
+  }
+
+  /** The key of a job's bucket {@code n}; {@code prefix} ends with ":". */
+  String jobBucket(String prefix, String job, int n) {
+    return prefix + "m:" + KeyTemplate.defaultKey(job, "") + n;
   }
 
   /** The keys of a job's buckets, to expire them together. */
@@ -115,7 +118,7 @@ public record MarkerLayout(int bucketsPerJob) {
    * as MurmurHash3's finalizer does, since the low bits of similar IDs' hash codes ("item-1",
    * "item-2", ...) fall into few buckets.
    */
-  private int bucket(String s) {
+  int bucket(String s) {
     int h = s.hashCode();
     h ^= h >>> 16;
     h *= 0x85ebca6b;

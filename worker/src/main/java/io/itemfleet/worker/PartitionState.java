@@ -36,6 +36,36 @@ final class PartitionState {
    */
   int farDelayed;
 
+  private record LeasePrefix(String owner, String text) {}
+
+  /** The lease value up to the record's offset, built once per assignment; see {@link #lease}. */
+  private volatile LeasePrefix leasePrefix;
+
+  /**
+   * The lease value of a record of this partition taken by {@code owner} in this assignment: {@code
+   * L|<owner>#<epoch>|<topic>|<partition>|<offset>}. All but the offset is the same for every
+   * record of the assignment and is built once (read by the poll and gate threads; a race at worst
+   * builds it twice).
+   */
+  String lease(String owner, long offset) {
+    LeasePrefix p = leasePrefix;
+    if (p == null || !p.owner().equals(owner)) {
+      String text =
+          RedisGate.LEASE
+              + owner
+              + "#"
+              + epoch
+              + "|"
+              + partition.topic()
+              + "|"
+              + partition.partition()
+              + "|";
+      p = new LeasePrefix(owner, text);
+      leasePrefix = p;
+    }
+    return p.text() + offset;
+  }
+
   PartitionState(TopicPartition partition, long epoch) {
     this.partition = partition;
     this.epoch = epoch;

@@ -123,6 +123,9 @@ final class RedisGate implements Admission {
   /** Attempts holding a lease, renewed every third of the lease. */
   private final LeaseTracker leased = new LeaseTracker();
 
+  /** The last job's bucket keys, built once per bucket (poll thread, gate thread). */
+  private final BucketKeys bucketKeys = new BucketKeys();
+
   /** Results handed to {@link #finish} and not yet posted. */
   private final AtomicInteger finishingCount = new AtomicInteger();
 
@@ -255,7 +258,15 @@ final class RedisGate implements Admission {
         TaskSettings s = executor.settingsFor(t);
         a.preparedKeys =
             GateKeys.of(
-                prefix, owner, a, t, s, config.limitsFor(s.tags()), calls.cluster(), layout);
+                prefix,
+                owner,
+                a,
+                t,
+                s,
+                config.limitsFor(s.tags()),
+                calls.cluster(),
+                layout,
+                bucketKeys);
       }
     } catch (RuntimeException e) {
       // Left as it is: the gate decodes or keys it again and settles it, as it always did.
@@ -345,8 +356,7 @@ final class RedisGate implements Admission {
   @Override
   public void release(Attempt a) {
     if (!gated(a)) return;
-    leased.ended(a);
-    released.add(a);
+    released.add(a); // the gate thread ends its lease in the tracker as it takes it from the queue
     wake();
   }
 
@@ -365,7 +375,10 @@ final class RedisGate implements Admission {
       try {
         drainInto(submitted, carryChecks);
         drainInto(finishing, carryFinished);
-        drainInto(released, carryReleased);
+        for (Attempt a = released.poll(); a != null; a = released.poll()) {
+          leased.ended(a);
+          carryReleased.add(a);
+        }
         boolean renew = System.nanoTime() >= nextRenew && !leased.isEmpty();
         if (carryChecks.isEmpty() && carryFinished.isEmpty() && carryReleased.isEmpty() && !renew) {
           idle = true;
@@ -760,7 +773,7 @@ final class RedisGate implements Admission {
     a.keys =
         prepared != null
             ? prepared
-            : GateKeys.of(prefix, owner, a, t, s, limits, calls.cluster(), layout);
+            : GateKeys.of(prefix, owner, a, t, s, limits, calls.cluster(), layout, bucketKeys);
     out.add(a);
   }
 

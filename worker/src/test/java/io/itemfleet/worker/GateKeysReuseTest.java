@@ -1,0 +1,71 @@
+package io.itemfleet.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The per-item pieces of Redis keys the gate now builds once and reuses (bucket keys per job, the
+ * lease value up to the offset per assignment) are the very strings it built per item before, and
+ * the lease tracker, now the gate thread's alone, still gives up runaways while it is iterated.
+ */
+class GateKeysReuseTest {
+
+  @Test
+  void bucketKeysAreThoseTheLayoutPlacesItemsIn() {
+    MarkerLayout layout = MarkerLayout.buckets(16);
+    BucketKeys keys = new BucketKeys();
+    // Jobs alternate, so the one-job memory is replaced again and again; names with the escaped
+    // characters of the default key (':' and '\').
+    for (String job : List.of("j1", "a:b", "j1", "c\\d", "j1")) {
+      for (int i = 0; i < 200; i++) {
+        String item = "item-" + i;
+        MarkerLayout.Place before = layout.place("fleet:", "unused", Optional.of(job), item);
+        String key = keys.key(layout, "fleet:", job, layout.bucket(item));
+        assertThat(key).isEqualTo(before.key());
+        assertThat(keys.key(layout, "other:", job, layout.bucket(item)))
+            .isEqualTo(layout.place("other:", "unused", Optional.of(job), item).key());
+      }
+    }
+    // Past the remembered bucket count: built each time, still the same key.
+    MarkerLayout wide = MarkerLayout.buckets(BucketKeys.MAX_BUCKETS + 1);
+    assertThat(keys.key(wide, "fleet:", "j1", wide.bucket("x")))
+        .isEqualTo(wide.place("fleet:", "unused", Optional.of("j1"), "x").key());
+  }
+
+  @Test
+  void leaseValuesAreBuiltAsBeforeForEachOwnerAndOffset() {
+    PartitionState s = new PartitionState(new TopicPartition("fleet.tasks", 7), 42);
+    assertThat(s.lease("w1", 5)).isEqualTo("L|w1#42|fleet.tasks|7|5");
+    assertThat(s.lease("w1", 123456789012L)).isEqualTo("L|w1#42|fleet.tasks|7|123456789012");
+    assertThat(s.lease("w12", 5)).isEqualTo("L|w12#42|fleet.tasks|7|5");
+    assertThat(s.lease("w1", 6)).isEqualTo("L|w1#42|fleet.tasks|7|6");
+  }
+
+  @Test
+  void runawaysAreGivenUpWhileTheTrackerIsIterated() {
+    LeaseTracker t = new LeaseTracker();
+    PartitionState s = new PartitionState(new TopicPartition("fleet.tasks", 0), 1);
+    List<Attempt> all = new java.util.ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      Attempt a =
+          new Attempt(
+              s,
+              new PartitionState.Slot(
+                  new ConsumerRecord<>("fleet.tasks", 0, i, new byte[0], new byte[0])),
+              null);
+      a.deadlineNanos = 0;
+      a.overdue = i % 2 == 0;
+      t.held(a);
+      all.add(a);
+    }
+    List<Attempt> given = t.runaways(1_000_000_000L, 1);
+    assertThat(given).hasSize(25).allMatch(a -> a.overdue);
+    assertThat(t.size()).isEqualTo(25);
+    assertThat(t.runaways(1_000_000_000L, 1)).isEmpty();
+  }
+}
