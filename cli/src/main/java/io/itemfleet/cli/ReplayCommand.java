@@ -25,8 +25,11 @@ import picocli.CommandLine.Parameters;
       "SUCCEEDED or CACHED are skipped (and their rows resolved). A failure row is marked",
       "resolved when its replayed item succeeds (the recorder does it). POISON records cannot",
       "be replayed: they never decoded into a task.",
-      "Exit codes: 0 replayed (or nothing to do), 1 no such job, 2 usage, 3 unreachable,",
-      "4 some messages could not be sent."
+      "SIGINT or SIGTERM stops it after the page being sent (its manifests published); a",
+      "second one exits at once.",
+      "Exit codes: 0 replayed (or nothing to do), 1 no such job or stopped part-way, 2 usage,",
+      "3 Kafka or Redis unreachable, 4 messages refused or not announced, rows not sendable,",
+      "payloads not kept."
     })
 final class ReplayCommand implements Callable<Integer> {
   @Mixin DbOptions db;
@@ -110,7 +113,8 @@ final class ReplayCommand implements Callable<Integer> {
             plan.doneAlready() == 0 ? "" : " and " + plan.doneAlready() + " rows resolved");
         return 0;
       }
-      Progress progress = new Progress(plan.toReplay(), StopSignal.install());
+      // A second signal exits at once: the messages of the run being sent then have no manifest.
+      Progress progress = new Progress(plan.toReplay(), StopSignal.install(() -> System.exit(130)));
       Replayer.Outcome out = replayer.run(plan, progress::submitted);
       for (String item : out.omitted()) {
         System.err.printf(

@@ -25,11 +25,14 @@ import java.util.Optional;
  * One replay's sending, a page of failure rows at a time: the rows found done are resolved, the
  * rest sent with their stored payloads and marked replayed. Messages go out in produce runs, one
  * per task type, finished (their manifests published, so the job's total counts them) every {@link
- * #RUN_CHUNK} messages and at the end, whatever stopped the paging: a process killed part-way
- * leaves at most one chunk without a manifest. Kafka is checked before the first message; sending
- * stops at the first refusal.
+ * #RUN_CHUNK} messages (checked after each page of 1,000) and at the end, whatever stopped the
+ * paging: a process killed part-way leaves at most one chunk without a manifest. Kafka is checked
+ * before the first message; sending stops at the first refusal.
  */
 final class ReplaySending {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(ReplaySending.class);
+
   /** Messages sent between manifests. */
   static final int RUN_CHUNK = 50_000;
 
@@ -43,6 +46,7 @@ final class ReplaySending {
   private final Map<String, ProduceRun> runs = new LinkedHashMap<>();
   private TaskProducer producer;
   private long inChunk;
+  private long pages;
   private long resolved;
   private long submitted;
   private long sent;
@@ -74,6 +78,7 @@ final class ReplaySending {
       replayer.eachPage(plan.job(), plan.fingerprint(), this::page);
     } catch (SQLException | RuntimeException e) {
       stopped = Optional.of(e);
+      if (!expected(e)) log.error("replay of job {} stopped part-way", plan.job(), e);
     } finally {
       try {
         finishRuns();
@@ -94,7 +99,19 @@ final class ReplaySending {
         stopped);
   }
 
+  /** Failures a replay meets in the course of things; anything else is logged with its trace. */
+  private static boolean expected(Exception e) {
+    return e instanceof SQLException
+        || e instanceof Replayer.RedisUnavailable
+        || e instanceof Replayer.Stopped
+        || e instanceof io.itemfleet.producer.BrokerUnreachableException;
+  }
+
   private boolean page(Replayer.Page page) throws SQLException {
+    // Asked before each page but the first, so that a stop never comes after the last page.
+    if (pages++ > 0 && !listener.submitted(submitted)) {
+      throw new Replayer.Stopped("stopped on request after " + submitted + " messages");
+    }
     String job = plan.job();
     if (!page.done().isEmpty()) {
       queries.markResolved(
@@ -115,15 +132,28 @@ final class ReplaySending {
           if (!ok) break;
         }
       }
-    } finally {
-      if (!marked.isEmpty()) queries.markReplayed(job, marked, Instant.now());
+    } catch (SQLException | RuntimeException e) {
+      markReplayed(marked, e);
+      throw e;
     }
+    markReplayed(marked, null);
     if (!ok) return false;
-    if (inChunk >= RUN_CHUNK) finishRuns();
-    if (!listener.submitted(submitted)) {
-      throw new Replayer.Stopped("stopped on request after " + submitted + " messages");
+    if (inChunk >= RUN_CHUNK) {
+      finishRuns();
+      if (failedSends > 0) return false; // refusals seen only as the chunk finished: stop too
     }
     return true;
+  }
+
+  /** Marks what this page sent, also when the page failed ({@code failure} keeps its place). */
+  private void markReplayed(List<String> marked, Exception failure) throws SQLException {
+    if (marked.isEmpty()) return;
+    try {
+      queries.markReplayed(plan.job(), marked, Instant.now());
+    } catch (SQLException | RuntimeException e) {
+      if (failure == null) throw e;
+      failure.addSuppressed(e);
+    }
   }
 
   /** Sends one row's item again; false once Kafka has refused a message (sending stops). */

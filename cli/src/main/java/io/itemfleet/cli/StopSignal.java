@@ -16,10 +16,19 @@ final class StopSignal {
 
   /** Installs the handlers; where a platform refuses one, that signal keeps the JVM's default. */
   static StopSignal install() {
+    return install(() -> {});
+  }
+
+  /** The same, running {@code onSecond} on a second signal (one that came after the first). */
+  static StopSignal install(Runnable onSecond) {
     StopSignal s = new StopSignal();
     for (String name : new String[] {"TERM", "INT"}) {
       try {
-        Signal.handle(new Signal(name), sig -> s.received.compareAndSet(null, "SIG" + name));
+        Signal.handle(
+            new Signal(name),
+            sig -> {
+              if (!s.received.compareAndSet(null, "SIG" + name)) onSecond.run();
+            });
       } catch (IllegalArgumentException unsupported) {
         // e.g. a JVM started with -Xrs: the shutdown hook still drains
       }

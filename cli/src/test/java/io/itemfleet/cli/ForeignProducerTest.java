@@ -198,6 +198,7 @@ class ForeignProducerTest {
                 "bytes": ("py-bytes", [b"1\\n", b"2\\r\\n", bytearray(b"3")]),
                 "bad": ("py-bad", ["a", "b\\udc80", "c\\x07", "x" * 1025, "d\\u202e", "ok"]),
                 "name": ("x\\u202ey", ["a"]),
+                "fffd": ("caf\\ufffd", ["a"]),
             }
             job, items = cases[mode]
             try:
@@ -218,6 +219,9 @@ class ForeignProducerTest {
         .contains("1025 bytes");
     assertThat(runPython(python, script, Map.of(), "name"))
         .contains("refused: the job name contains control character U+202E");
+    // Bytes that were not UTF-8 on their way ('caf\xE9', 'caf\xE8' decoded leniently) are one job.
+    assertThat(runPython(python, script, Map.of(), "fffd"))
+        .contains("refused: the job name contains U+FFFD, the replacement character, at index 3");
     List<String> items = new java.util.ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : f.readCommitted(f.prefix() + ".tasks")) {
       items.add(new String(r.value(), StandardCharsets.UTF_8));

@@ -211,7 +211,16 @@ public final class MessageCodec {
         String field = p.currentName();
         JsonToken v = p.nextToken();
         if (field.equals(name)) {
-          return v == JsonToken.VALUE_STRING ? Optional.of(p.getText()) : Optional.empty();
+          if (v != JsonToken.VALUE_STRING) return Optional.empty();
+          String text = p.getText();
+          // The parser reads some bytes that are not UTF-8 (an overlong ')' as C0 A9): the
+          // field's own bytes, from its opening quote to past its closing one, must be UTF-8.
+          long from = p.currentTokenLocation().getByteOffset();
+          long to = p.currentLocation().getByteOffset();
+          if (from < 0 || to > value.length || to < from) return Optional.empty();
+          return isUtf8(value, (int) from, (int) (to - from))
+              ? Optional.of(text)
+              : Optional.empty();
         }
         p.skipChildren();
       }
@@ -687,6 +696,20 @@ public final class MessageCodec {
           "the value is " + value.length + " bytes, the limit is " + limits.maxMessageBytes());
     }
     checkUtf8(value);
+  }
+
+  /** True when {@code length} bytes of {@code value} from {@code offset} are strict UTF-8. */
+  private static boolean isUtf8(byte[] value, int offset, int length) {
+    try {
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(value, offset, length));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
   }
 
   private static void checkUtf8(byte[] value) {

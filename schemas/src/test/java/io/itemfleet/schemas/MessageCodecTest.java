@@ -438,6 +438,34 @@ class MessageCodecTest {
     assertThat(MessageCodec.jsonText(null, "job")).isEmpty();
   }
 
+  /**
+   * Bytes that are not UTF-8 in the field's own text: the JSON parser reads an overlong encoding
+   * ({@code C0 A9}) as ')' and a sequence past U+10FFFF as surrogates, so a record the strict check
+   * refused was counted under a job it never named ("c)"). Such a field is no name at all; bytes
+   * that are not UTF-8 elsewhere in the record do not hide a field that is.
+   */
+  @Test
+  void jsonTextReadsOnlyAFieldWhoseOwnBytesAreUtf8() {
+    byte[] overlong = bytes("{\"job\":\"c", 0xC0, 0xA9, "\"}");
+    byte[] tooHigh = bytes("{\"job\":\"c", 0xF5, 0x80, 0x80, 0x80, "\"}");
+    byte[] badPayload = bytes("{\"job\":\"j\",\"payload\":\"p", 0xC0, 0xA9, "\"}");
+    assertThat(MessageCodec.jsonText(overlong, "job")).isEmpty();
+    assertThat(MessageCodec.jsonText(tooHigh, "job")).isEmpty();
+    assertThat(MessageCodec.jsonText(badPayload, "job")).contains("j");
+    assertThat(MessageCodec.jsonText(utf8("{\"job\":\"caf\u00e9 \\u00e9\"}"), "job"))
+        .contains("caf\u00e9 \u00e9");
+  }
+
+  /** Text and single bytes, in order. */
+  private static byte[] bytes(Object... parts) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (Object p : parts) {
+      if (p instanceof String t) out.writeBytes(utf8(t));
+      else out.write((Integer) p);
+    }
+    return out.toByteArray();
+  }
+
   @Test
   void nonObjectStatsIsWrongType() {
     assertThat(codec.decodeStats(utf8("\"hello\"")).failure().orElseThrow().kind())

@@ -265,8 +265,9 @@ public final class LedgerQueries {
       // A page must come from the primary key in order, a few rows read; with statistics from
       // before a big job's failures arrived, the planner sorted every row of the job instead, for
       // each page: quadratic in the failures. Without sorts, the ordered index scan is the plan.
-      // With a fingerprint, the (job, fingerprint, item_key) index gives that group's rows in
-      // order.
+      // With a fingerprint, the job's rows are read in that order and filtered: a group's pages
+      // read the job's failures once per pass, never sorting the group for each page (an index
+      // for it would have to be built at start-up on ledgers of millions of rows).
       c.setAutoCommit(false);
       try {
         List<FailedItem> out;

@@ -1,33 +1,35 @@
 package io.itemfleet.worker;
 
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
- * The bucket keys of the job most recently keyed ({@link MarkerLayout} buckets), built once per
- * bucket instead of once per item: building them (a concatenation with the bucket's number) was
- * among the poll thread's largest costs per item, and a key string shared by a bucket's items keeps
- * its hash, so the gate's maps find it at once. One job is remembered, the last one keyed (a poll
- * batch is mostly one job), and only up to {@link #MAX_BUCKETS} buckets per job. Used by the poll
- * thread and, for attempts it could not key, the gate thread: a racing reader at worst builds a key
- * again (strings are safely published).
+ * The bucket keys of recent jobs ({@link MarkerLayout} buckets), built once per bucket instead of
+ * once per item: building them (a concatenation with the bucket's number) was among the poll
+ * thread's largest costs per item, and a key string shared by a bucket's items keeps its hash, so
+ * the gate's maps find it at once. Up to {@link #MAX_JOBS} jobs are remembered (all forgotten when
+ * full: forgetting costs only building keys again), and only layouts of up to {@link #MAX_BUCKETS}
+ * buckets per job. Used by the poll thread and, for attempts it could not key, the gate thread: a
+ * racing reader at worst builds a key again (strings are safely published).
  */
 final class BucketKeys {
   static final int MAX_BUCKETS = 4_096;
 
-  private record Job(String prefix, String job, String[] keys) {}
+  static final int MAX_JOBS = 256;
 
-  private volatile Job last;
+  private final ConcurrentHashMap<String, String[]> byJob = new ConcurrentHashMap<>();
 
-  /** The key of {@code job}'s bucket {@code n} under {@code prefix}. */
+  /** The key of {@code job}'s bucket {@code n} under {@code prefix} (one prefix per instance). */
   String key(MarkerLayout layout, String prefix, String job, int n) {
     if (layout.bucketsPerJob() > MAX_BUCKETS) return layout.jobBucket(prefix, job, n);
-    Job j = last;
-    if (j == null || !j.job().equals(job) || !j.prefix().equals(prefix)) {
-      j = new Job(prefix, job, new String[layout.bucketsPerJob()]);
-      last = j;
+    String[] keys = byJob.get(job);
+    if (keys == null) {
+      if (byJob.size() >= MAX_JOBS) byJob.clear();
+      keys = byJob.computeIfAbsent(job, j -> new String[layout.bucketsPerJob()]);
     }
-    String k = j.keys()[n];
+    String k = keys[n];
     if (k == null) {
       k = layout.jobBucket(prefix, job, n);
-      j.keys()[n] = k;
+      keys[n] = k;
     }
     return k;
   }

@@ -19,17 +19,20 @@ class GateKeysReuseTest {
   void bucketKeysAreThoseTheLayoutPlacesItemsIn() {
     MarkerLayout layout = MarkerLayout.buckets(16);
     BucketKeys keys = new BucketKeys();
-    // Jobs alternate, so the one-job memory is replaced again and again; names with the escaped
-    // characters of the default key (':' and '\').
+    // Jobs alternate; names with the escaped characters of the default key (':' and '\').
     for (String job : List.of("j1", "a:b", "j1", "c\\d", "j1")) {
       for (int i = 0; i < 200; i++) {
         String item = "item-" + i;
         MarkerLayout.Place before = layout.place("fleet:", "unused", Optional.of(job), item);
         String key = keys.key(layout, "fleet:", job, layout.bucket(item));
         assertThat(key).isEqualTo(before.key());
-        assertThat(keys.key(layout, "other:", job, layout.bucket(item)))
-            .isEqualTo(layout.place("other:", "unused", Optional.of(job), item).key());
       }
+    }
+    // More jobs than are remembered: forgotten and built again, the same keys.
+    for (int j = 0; j < 3 * BucketKeys.MAX_JOBS; j++) {
+      String job = "job-" + (j % (BucketKeys.MAX_JOBS + 7));
+      assertThat(keys.key(layout, "fleet:", job, layout.bucket("i")))
+          .isEqualTo(layout.place("fleet:", "unused", Optional.of(job), "i").key());
     }
     // Past the remembered bucket count: built each time, still the same key.
     MarkerLayout wide = MarkerLayout.buckets(BucketKeys.MAX_BUCKETS + 1);
