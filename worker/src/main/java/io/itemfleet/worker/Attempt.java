@@ -57,6 +57,17 @@ final class Attempt {
   /** When the handler started (System.nanoTime); published with {@link #deadlineNanos}. */
   long startNanos;
 
+  /**
+   * The lease tracker's links: the attempts holding a lease form a list through these, so that
+   * taking and ending a lease is two pointer writes, not a hash set's add and remove. Gate thread
+   * only ({@link LeaseTracker}).
+   */
+  Attempt leasePrev;
+
+  Attempt leaseNext;
+
+  boolean leaseHeld;
+
   /** 1 once a result was claimed; flipped through {@link #FINISHED}. */
   @SuppressWarnings("unused")
   private volatile int finished;

@@ -16,15 +16,27 @@ final class BucketKeys {
 
   static final int MAX_JOBS = 256;
 
+  private record Job(String job, String[] keys) {}
+
   private final ConcurrentHashMap<String, String[]> byJob = new ConcurrentHashMap<>();
+
+  /** The job keyed last: most items are of the same job as the one before, no map lookup then. */
+  private volatile Job last;
 
   /** The key of {@code job}'s bucket {@code n} under {@code prefix} (one prefix per instance). */
   String key(MarkerLayout layout, String prefix, String job, int n) {
     if (layout.bucketsPerJob() > MAX_BUCKETS) return layout.jobBucket(prefix, job, n);
-    String[] keys = byJob.get(job);
-    if (keys == null) {
-      if (byJob.size() >= MAX_JOBS) byJob.clear();
-      keys = byJob.computeIfAbsent(job, j -> new String[layout.bucketsPerJob()]);
+    Job j = last;
+    String[] keys;
+    if (j != null && j.job().equals(job)) {
+      keys = j.keys();
+    } else {
+      keys = byJob.get(job);
+      if (keys == null) {
+        if (byJob.size() >= MAX_JOBS) byJob.clear();
+        keys = byJob.computeIfAbsent(job, x -> new String[layout.bucketsPerJob()]);
+      }
+      last = new Job(job, keys);
     }
     String k = keys[n];
     if (k == null) {

@@ -71,4 +71,38 @@ class GateKeysReuseTest {
     assertThat(t.size()).isEqualTo(25);
     assertThat(t.runaways(1_000_000_000L, 1)).isEmpty();
   }
+
+  @Test
+  void theLeaseListHoldsEachAttemptOnceAndUnlinksFromAnyPlace() {
+    LeaseTracker t = new LeaseTracker();
+    PartitionState s = new PartitionState(new TopicPartition("fleet.tasks", 0), 1);
+    List<Attempt> a = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      a.add(
+          new Attempt(
+              s,
+              new PartitionState.Slot(
+                  new ConsumerRecord<>("fleet.tasks", 0, i, new byte[0], new byte[0])),
+              null));
+      t.held(a.get(i));
+    }
+    t.held(a.get(2)); // twice: still once
+    assertThat(t.size()).isEqualTo(6);
+    t.ended(a.get(0)); // head
+    t.ended(a.get(5)); // tail
+    t.ended(a.get(3)); // middle
+    t.ended(a.get(3)); // not held any more: nothing happens
+    assertThat(t.all()).containsExactly(a.get(1), a.get(2), a.get(4));
+    assertThat(t.toRenew(java.util.Set.of(a.get(2)))).containsExactly(a.get(1), a.get(4));
+    t.lostAtRenewal(a.get(4));
+    t.lostAtRenewal(a.get(4));
+    assertThat(t.lost()).isEqualTo(1);
+    t.held(a.get(0)); // taken again after it ended: at the end
+    assertThat(t.all()).containsExactly(a.get(1), a.get(2), a.get(0));
+    t.ended(a.get(1));
+    t.ended(a.get(2));
+    t.ended(a.get(0));
+    assertThat(t.isEmpty()).isTrue();
+    assertThat(t.all()).isEmpty();
+  }
 }
