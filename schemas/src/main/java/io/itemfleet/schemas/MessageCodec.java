@@ -208,14 +208,15 @@ public final class MessageCodec {
     try (JsonParser p = FACTORY.createParser(value)) {
       p.nextToken(); // START_OBJECT
       while (p.nextToken() == JsonToken.FIELD_NAME) {
+        long from = p.currentTokenLocation().getByteOffset(); // the name's opening quote
         String field = p.currentName();
         JsonToken v = p.nextToken();
         if (field.equals(name)) {
           if (v != JsonToken.VALUE_STRING) return Optional.empty();
           String text = p.getText();
-          // The parser reads some bytes that are not UTF-8 (an overlong ')' as C0 A9): the
-          // field's own bytes, from its opening quote to past its closing one, must be UTF-8.
-          long from = p.currentTokenLocation().getByteOffset();
+          // The parser reads some bytes that are not UTF-8 (an overlong ')' as C0 A9), in names
+          // as in values: the field's own bytes, from its name's opening quote to past its
+          // value's closing one, must be UTF-8.
           long to = p.currentLocation().getByteOffset();
           if (from < 0 || to > value.length || to < from) return Optional.empty();
           return isUtf8(value, (int) from, (int) (to - from))

@@ -449,8 +449,10 @@ class MessageCodecTest {
     byte[] overlong = bytes("{\"job\":\"c", 0xC0, 0xA9, "\"}");
     byte[] tooHigh = bytes("{\"job\":\"c", 0xF5, 0x80, 0x80, 0x80, "\"}");
     byte[] badPayload = bytes("{\"job\":\"j\",\"payload\":\"p", 0xC0, 0xA9, "\"}");
+    byte[] overlongName = bytes("{\"", 0xC1, 0xAA, "ob\":\"victim\"}"); // 'j' as C1 AA
     assertThat(MessageCodec.jsonText(overlong, "job")).isEmpty();
     assertThat(MessageCodec.jsonText(tooHigh, "job")).isEmpty();
+    assertThat(MessageCodec.jsonText(overlongName, "job")).isEmpty();
     assertThat(MessageCodec.jsonText(badPayload, "job")).contains("j");
     assertThat(MessageCodec.jsonText(utf8("{\"job\":\"caf\u00e9 \\u00e9\"}"), "job"))
         .contains("caf\u00e9 \u00e9");

@@ -84,6 +84,8 @@ public final class LedgerDatabase {
             .locations("classpath:db/migration/recorder")
             .table("fleet_schema_history")
             .baselineOnMigrate(false)
+            // Version 6 was withdrawn (see V7): a ledger that applied it must still start.
+            .ignoreMigrationPatterns("*:missing")
             .load()
             .migrate();
     if (result.migrationsExecuted > 0) {

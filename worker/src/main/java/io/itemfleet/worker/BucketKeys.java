@@ -6,15 +6,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * The bucket keys of recent jobs ({@link MarkerLayout} buckets), built once per bucket instead of
  * once per item: building them (a concatenation with the bucket's number) was among the poll
  * thread's largest costs per item, and a key string shared by a bucket's items keeps its hash, so
- * the gate's maps find it at once. Up to {@link #MAX_JOBS} jobs are remembered (all forgotten when
- * full: forgetting costs only building keys again), and only layouts of up to {@link #MAX_BUCKETS}
- * buckets per job. Used by the poll thread and, for attempts it could not key, the gate thread: a
- * racing reader at worst builds a key again (strings are safely published).
+ * the gate's maps find it at once. Up to {@link #MAX_KEYS} keys of recent jobs are remembered (64
+ * jobs of the default 256 buckets; all forgotten when full: forgetting costs only building keys
+ * again, and at most a few MB are held), and only layouts of up to {@link #MAX_BUCKETS} buckets per
+ * job. One instance serves one prefix and one layout (its gate's). Used by the poll thread and, for
+ * attempts it could not key, the gate thread: a racing reader at worst builds a key again (strings
+ * are safely published).
  */
 final class BucketKeys {
   static final int MAX_BUCKETS = 4_096;
 
-  static final int MAX_JOBS = 256;
+  /** Most keys remembered, all jobs together: jobs × buckets per job. */
+  static final int MAX_KEYS = 16_384;
 
   private record Job(String job, String[] keys) {}
 
@@ -33,7 +36,7 @@ final class BucketKeys {
     } else {
       keys = byJob.get(job);
       if (keys == null) {
-        if (byJob.size() >= MAX_JOBS) byJob.clear();
+        if (byJob.size() >= Math.max(1, MAX_KEYS / layout.bucketsPerJob())) byJob.clear();
         keys = byJob.computeIfAbsent(job, x -> new String[layout.bucketsPerJob()]);
       }
       last = new Job(job, keys);

@@ -29,8 +29,9 @@ class GateKeysReuseTest {
       }
     }
     // More jobs than are remembered: forgotten and built again, the same keys.
-    for (int j = 0; j < 3 * BucketKeys.MAX_JOBS; j++) {
-      String job = "job-" + (j % (BucketKeys.MAX_JOBS + 7));
+    int jobs = BucketKeys.MAX_KEYS / layout.bucketsPerJob();
+    for (int j = 0; j < 3 * jobs; j++) {
+      String job = "job-" + (j % (jobs + 7));
       assertThat(keys.key(layout, "fleet:", job, layout.bucket("i")))
           .isEqualTo(layout.place("fleet:", "unused", Optional.of(job), "i").key());
     }
