@@ -259,6 +259,11 @@ def produce(job, type, items, bootstrap="localhost:9092", topic_prefix="fleet", 
         problem = _name_problem(run_id) or (len(run_id) > 128 and "must be at most 128 characters")
         if problem:
             raise ValueError("the run_id %s" % problem)
+    for key, value in (labels or {}).items():
+        # The recorder refuses a manifest with a label value that is not a string of 1 to 4096
+        # characters: checked now too, for the same reason.
+        if not isinstance(value, str) or not 1 <= len(value) <= 4096:
+            raise ValueError("label %s: the value must be a string of 1 to 4096 characters" % key)
     # Every item is checked before anything is sent, as fleet produce does: a bad one found half way
     # would leave the items before it sent without a manifest (the job would never complete).
     checked = []

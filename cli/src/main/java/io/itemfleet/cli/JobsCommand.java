@@ -64,9 +64,15 @@ final class JobsCommand implements Runnable {
     @Override
     public Integer call() {
       if (count < 0) throw new UsageException("--count must be >= 0, was " + count);
-      if (runId.isBlank() || runId.length() > 128) {
-        throw new UsageException("--run-id must be 1 to 128 characters");
+      if (runId.isBlank()) throw new UsageException("--run-id must be 1 to 128 characters");
+      // What the recorder would refuse, refused here: its manifest would be skipped and the job
+      // would never get its total.
+      var runProblem = JobManifest.runIdProblem(runId);
+      if (runProblem.isPresent()) {
+        throw new UsageException("--run-id: " + Terminal.safe(runProblem.get()));
       }
+      var labelProblem = JobManifest.labelsProblem(labels);
+      if (labelProblem.isPresent()) throw new UsageException(Terminal.safe(labelProblem.get()));
       try (TopicAdmin admin =
           new TopicAdmin(kafka.clientProperties(), kafka.topics(), Duration.ofSeconds(30))) {
         admin.checkReachable(kafka.bootstrap);

@@ -181,6 +181,9 @@ final class ProduceCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintStream out = System.out;
     long t0 = System.nanoTime();
+    // A label the recorder refuses would leave the job without a total: refused before sending.
+    var labelProblem = io.itemfleet.schemas.JobManifest.labelsProblem(labels);
+    if (labelProblem.isPresent()) throw new UsageException(Terminal.safe(labelProblem.get()));
     TaskOptions options = options();
     Function<String, JsonNode> payloadFor = payloadTemplate();
     Duration wait = duration("--connect-timeout", connectTimeout);

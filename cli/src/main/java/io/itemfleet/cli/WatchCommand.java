@@ -41,6 +41,10 @@ final class WatchCommand implements Callable<Integer> {
       description = "Give up after this long (e.g. 10m); 0 waits forever (default).")
   String timeout;
 
+  private static final Duration MIN_INTERVAL = Duration.ofMillis(100);
+  private static final Duration MAX_INTERVAL = Duration.ofDays(1);
+  private static final Duration MAX_TIMEOUT = Duration.ofDays(3650);
+
   @Override
   public Integer call() throws Exception {
     Duration every;
@@ -50,6 +54,15 @@ final class WatchCommand implements Callable<Integer> {
       limit = "0".equals(timeout) ? Duration.ZERO : Durations.parse(timeout);
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
+    }
+    // A zero interval polled the ledger in a tight loop; durations past what a nanosecond clock
+    // counts (about 292 years) threw from toNanos() instead of saying so.
+    if (every.compareTo(MIN_INTERVAL) < 0 || every.compareTo(MAX_INTERVAL) > 0) {
+      throw new UsageException("--interval must be between 100ms and 1d, was " + interval);
+    }
+    if (limit.isNegative() || limit.compareTo(MAX_TIMEOUT) > 0) {
+      throw new UsageException(
+          "--timeout must be at most 3650d (0 waits for ever), was " + timeout);
     }
     long deadline = limit.isZero() ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
     try (HikariDataSource ds = db.openForReading()) {

@@ -199,10 +199,13 @@ class ForeignProducerTest {
                 "bad": ("py-bad", ["a", "b\\udc80", "c\\x07", "x" * 1025, "d\\u202e", "ok"]),
                 "name": ("x\\u202ey", ["a"]),
                 "fffd": ("caf\\ufffd", ["a"]),
+                "label": ("py-label", ["a"]),
             }
             job, items = cases[mode]
+            labels = {"note": ""} if mode == "label" else None
             try:
-                n = itemfleet.produce(job, "t", items, bootstrap=%s, topic_prefix=%s)
+                n = itemfleet.produce(
+                    job, "t", items, bootstrap=%s, topic_prefix=%s, labels=labels)
                 print("sent", n)
             except ValueError as e:
                 print("refused:", e)
@@ -222,6 +225,9 @@ class ForeignProducerTest {
     // Bytes that were not UTF-8 on their way ('caf\xE9', 'caf\xE8' decoded leniently) are one job.
     assertThat(runPython(python, script, Map.of(), "fffd"))
         .contains("refused: the job name contains U+FFFD, the replacement character, at index 3");
+    // A label the recorder refuses would leave the job without its total: refused first.
+    assertThat(runPython(python, script, Map.of(), "label"))
+        .contains("refused: label note: the value must be a string of 1 to 4096 characters");
     List<String> items = new java.util.ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : f.readCommitted(f.prefix() + ".tasks")) {
       items.add(new String(r.value(), StandardCharsets.UTF_8));

@@ -413,6 +413,32 @@ class ProduceCommandTest {
         .contains("Nothing was sent");
   }
 
+  /**
+   * Manifest labels and run IDs the recorder refuses (an empty label value, one over 4,096
+   * characters, a run ID breaking the name rule) are refused before anything is sent: before, every
+   * item went out, the command exited 0, and the recorder skipped the manifest, so the job never
+   * got its total and never completed.
+   */
+  @Test
+  void manifestLabelsAndRunIdsTheRecorderRefusesAreRefusedFirst() {
+    String[] base = {"produce", "--job", "j", "--type", "t", "--bootstrap", "127.0.0.1:1"};
+    Run empty = fleet(concat(base, "--range", "1..3", "--label", "note="));
+    assertThat(empty.code()).as(empty.err()).isEqualTo(2);
+    assertThat(empty.err()).contains("label note: the value must be 1 to 4096 characters, was 0");
+    Run longValue = fleet(concat(base, "--range", "1..3", "--label", "k=" + "v".repeat(4097)));
+    assertThat(longValue.code()).isEqualTo(2);
+    assertThat(longValue.err()).contains("was 4097");
+    String[] close = {
+      "jobs", "close", "j", "--type", "t", "--count", "3", "--bootstrap", "127.0.0.1:1"
+    };
+    Run badRun = fleet(concat(close, "--run-id", "r\u202eun"));
+    assertThat(badRun.code()).as(badRun.err()).isEqualTo(2);
+    assertThat(badRun.err()).contains("--run-id").contains("control character U+202E");
+    Run badLabel = fleet(concat(close, "--run-id", "r1", "--label", "k="));
+    assertThat(badLabel.code()).isEqualTo(2);
+    assertThat(badLabel.err()).contains("label k: the value must be 1 to 4096 characters");
+  }
+
   private static String[] concat(String[] a, String... b) {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);

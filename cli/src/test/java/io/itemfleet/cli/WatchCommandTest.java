@@ -23,6 +23,34 @@ import org.junit.jupiter.api.io.TempDir;
 class WatchCommandTest {
   @TempDir Path tmp;
 
+  /**
+   * Durations a watch cannot use are usage errors (exit 2), checked before the ledger is opened: a
+   * --timeout past about 292 years threw ArithmeticException out of toNanos(), and --interval 0s
+   * polled the ledger in a tight loop.
+   */
+  @Test
+  void intervalsAndTimeoutsAWatchCannotUseAreUsageErrors() {
+    String[] db = {"--db-url", "jdbc:postgresql://127.0.0.1:1/none"};
+    var huge =
+        ProduceCommandTest.fleet(concat(new String[] {"watch", "j", "--timeout", "200000d"}, db));
+    assertThat(huge.code()).as(huge.err()).isEqualTo(2);
+    assertThat(huge.err()).contains("--timeout");
+    var zero =
+        ProduceCommandTest.fleet(concat(new String[] {"watch", "j", "--interval", "0s"}, db));
+    assertThat(zero.code()).as(zero.err()).isEqualTo(2);
+    assertThat(zero.err()).contains("--interval");
+    var longInterval =
+        ProduceCommandTest.fleet(
+            concat(new String[] {"watch", "j", "--interval", "9999999999d"}, db));
+    assertThat(longInterval.code()).as(longInterval.err()).isEqualTo(2);
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
   @Test
   void watchWaitsThroughADatabaseOutageAndEndsWhenTheJobIsDone() throws Exception {
     EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(tmp.resolve("pg"), true, 0);
