@@ -1,6 +1,5 @@
 package io.itemfleet.alerts;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,7 +25,17 @@ public final class Webhook {
     }
   }
 
+  /** The longest one delivery may take, from connecting to the last byte of the answer. */
+  static final Duration DEADLINE = Duration.ofSeconds(30);
+
+  private final Duration deadline;
+
   public Webhook(URI url, WebhookFormat format) {
+    this(url, format, DEADLINE);
+  }
+
+  Webhook(URI url, WebhookFormat format, Duration deadline) {
+    this.deadline = deadline;
     if (url.getScheme() == null
         || !(url.getScheme().equals("http") || url.getScheme().equals("https"))
         || url.getHost() == null) {
@@ -50,11 +59,23 @@ public final class Webhook {
             .POST(HttpRequest.BodyPublishers.ofByteArray(format.body(alerts)))
             .build();
     HttpResponse<Void> res;
+    // The request's time-out covers only the wait for the answer's headers: a receiver that sends
+    // them and never finishes the body held the delivery (and the alerter) for ever. The whole
+    // exchange has a deadline; past it the request is cancelled and the delivery retried.
+    var exchange = http.sendAsync(req, HttpResponse.BodyHandlers.discarding());
     try {
-      res = http.send(req, HttpResponse.BodyHandlers.discarding());
-    } catch (IOException e) {
+      res = exchange.get(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      exchange.cancel(true);
       throw new DeliveryFailed(
-          where() + ": " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
+          where() + ": no complete answer within " + deadline.toSeconds() + " s", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable c = e.getCause() == null ? e : e.getCause();
+      throw new DeliveryFailed(
+          where() + ": " + c.getClass().getSimpleName() + " " + c.getMessage(), c);
+    } catch (InterruptedException e) {
+      exchange.cancel(true);
+      throw e;
     }
     if (res.statusCode() / 100 != 2) {
       throw new DeliveryFailed(where() + " answered " + res.statusCode(), null);

@@ -91,7 +91,10 @@ public enum WebhookFormat {
       ann.put("count", Long.toString(a.count()));
       ann.put("samples", String.join(", ", a.samples()));
       ann.put("hint", a.hint());
-      o.put("startsAt", a.since().toString());
+      // Never in the future: the time is the failure event's, which any Kafka client (or a worker
+      // whose clock runs fast) writes; Alertmanager refuses an alert that ends before it starts.
+      java.time.Instant now = java.time.Instant.now();
+      o.put("startsAt", (a.since().isAfter(now) ? now : a.since()).toString());
     }
     return bytes(list);
   }
