@@ -15,19 +15,23 @@ import org.junit.jupiter.api.Test;
 
 /** What a webhook receiver can do to a delivery. */
 class WebhookTest {
-  private static final Alert ALERT =
-      new Alert(
-          Alert.Kind.FIRST,
-          "j",
-          "t",
-          "fp",
-          "api.gone",
-          "not found",
-          1,
-          List.of("i"),
-          Instant.parse("2026-11-30T00:00:00Z"),
-          Instant.parse("2026-11-30T00:00:00Z"),
-          "fleet failures j");
+  private static final Alert ALERT = alertAt(Instant.parse("2026-11-30T00:00:00Z"));
+
+  /** An alert of one failure at {@code at}. */
+  private static Alert alertAt(Instant at) {
+    return new Alert(
+        Alert.Kind.FIRST,
+        "j",
+        "t",
+        "fp",
+        "api.gone",
+        "not found",
+        1,
+        List.of("i"),
+        at,
+        at,
+        "fleet failures j");
+  }
 
   /**
    * A receiver (or a proxy) that answers 200 and then never finishes its body: the request's
@@ -82,19 +86,7 @@ class WebhookTest {
    */
   @Test
   void anAlertmanagerAlertNeverStartsInTheFuture() throws Exception {
-    Alert future =
-        new Alert(
-            Alert.Kind.FIRST,
-            "j",
-            "t",
-            "fp",
-            "api.gone",
-            "not found",
-            1,
-            List.of("i"),
-            Instant.parse("9999-12-31T23:59:59Z"),
-            Instant.parse("9999-12-31T23:59:59Z"),
-            "fleet failures j");
+    Alert future = alertAt(Instant.parse("9999-12-31T23:59:59Z"));
     Instant before = Instant.now();
     var body = new ObjectMapper().readTree(WebhookFormat.ALERTMANAGER.body(List.of(future, ALERT)));
     Instant starts = Instant.parse(body.get(0).get("startsAt").asText());

@@ -56,12 +56,7 @@ class GateKeysReuseTest {
     PartitionState s = new PartitionState(new TopicPartition("fleet.tasks", 0), 1);
     List<Attempt> all = new java.util.ArrayList<>();
     for (int i = 0; i < 50; i++) {
-      Attempt a =
-          new Attempt(
-              s,
-              new PartitionState.Slot(
-                  new ConsumerRecord<>("fleet.tasks", 0, i, new byte[0], new byte[0])),
-              null);
+      Attempt a = attempt(s, i);
       a.deadlineNanos = 0;
       a.overdue = i % 2 == 0;
       t.held(a);
@@ -79,12 +74,7 @@ class GateKeysReuseTest {
     PartitionState s = new PartitionState(new TopicPartition("fleet.tasks", 0), 1);
     List<Attempt> a = new java.util.ArrayList<>();
     for (int i = 0; i < 6; i++) {
-      a.add(
-          new Attempt(
-              s,
-              new PartitionState.Slot(
-                  new ConsumerRecord<>("fleet.tasks", 0, i, new byte[0], new byte[0])),
-              null));
+      a.add(attempt(s, i));
       t.held(a.get(i));
     }
     t.held(a.get(2)); // twice: still once
@@ -105,5 +95,14 @@ class GateKeysReuseTest {
     t.ended(a.get(0));
     assertThat(t.isEmpty()).isTrue();
     assertThat(t.all()).isEmpty();
+  }
+
+  /** An attempt at the record at {@code offset} of partition 0. */
+  private static Attempt attempt(PartitionState s, long offset) {
+    return new Attempt(
+        s,
+        new PartitionState.Slot(
+            new ConsumerRecord<>("fleet.tasks", 0, offset, new byte[0], new byte[0])),
+        null);
   }
 }
