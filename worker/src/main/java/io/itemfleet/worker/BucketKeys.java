@@ -6,12 +6,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * The bucket keys of recent jobs ({@link MarkerLayout} buckets), built once per bucket instead of
  * once per item: building them (a concatenation with the bucket's number) was among the poll
  * thread's largest costs per item, and a key string shared by a bucket's items keeps its hash, so
- * the gate's maps find it at once. Up to {@link #MAX_KEYS} keys of recent jobs are remembered (64
- * jobs of the default 256 buckets; all forgotten when full: forgetting costs only building keys
- * again, and at most a few MB are held), and only layouts of up to {@link #MAX_BUCKETS} buckets per
- * job. One instance serves one prefix and one layout (its gate's). Used by the poll thread and, for
- * attempts it could not key, the gate thread: a racing reader at worst builds a key again (strings
- * are safely published).
+ * the gate's maps find it at once; its bytes are encoded once too. Up to {@link #MAX_KEYS} keys of
+ * recent jobs are remembered (64 jobs of the default 256 buckets; all forgotten when full:
+ * forgetting costs only building keys again, and at most a few MB are held), and only layouts of up
+ * to {@link #MAX_BUCKETS} buckets per job. One instance serves one prefix and one layout (its
+ * gate's). Used by the poll thread and, for attempts it could not key, the gate thread: a racing
+ * reader at worst builds a key again (keys are records of final fields, safely published).
  */
 final class BucketKeys {
   static final int MAX_BUCKETS = 4_096;
@@ -19,33 +19,40 @@ final class BucketKeys {
   /** Most keys remembered, all jobs together: jobs × buckets per job. */
   static final int MAX_KEYS = 16_384;
 
-  private record Job(String job, String[] keys) {}
+  /** A bucket's key, as text and as the bytes a pipeline sends. */
+  record Key(String text, RawBytes bytes) {}
 
-  private final ConcurrentHashMap<String, String[]> byJob = new ConcurrentHashMap<>();
+  private record Job(String job, Key[] keys) {}
+
+  private final ConcurrentHashMap<String, Key[]> byJob = new ConcurrentHashMap<>();
 
   /** The job keyed last: most items are of the same job as the one before, no map lookup then. */
   private volatile Job last;
 
   /** The key of {@code job}'s bucket {@code n} under {@code prefix} (one prefix per instance). */
-  String key(MarkerLayout layout, String prefix, String job, int n) {
-    if (layout.bucketsPerJob() > MAX_BUCKETS) return layout.jobBucket(prefix, job, n);
+  Key key(MarkerLayout layout, String prefix, String job, int n) {
+    if (layout.bucketsPerJob() > MAX_BUCKETS) return built(layout.jobBucket(prefix, job, n));
     Job j = last;
-    String[] keys;
+    Key[] keys;
     if (j != null && j.job().equals(job)) {
       keys = j.keys();
     } else {
       keys = byJob.get(job);
       if (keys == null) {
         if (byJob.size() >= Math.max(1, MAX_KEYS / layout.bucketsPerJob())) byJob.clear();
-        keys = byJob.computeIfAbsent(job, x -> new String[layout.bucketsPerJob()]);
+        keys = byJob.computeIfAbsent(job, x -> new Key[layout.bucketsPerJob()]);
       }
       last = new Job(job, keys);
     }
-    String k = keys[n];
+    Key k = keys[n];
     if (k == null) {
-      k = layout.jobBucket(prefix, job, n);
+      k = built(layout.jobBucket(prefix, job, n));
       keys[n] = k;
     }
     return k;
+  }
+
+  private static Key built(String key) {
+    return new Key(key, RawBytes.utf8(key));
   }
 }

@@ -177,7 +177,9 @@ final class GateCalls {
         GateKeys.Encoded e = a.keys.encoded();
         byte[] lease = Arrays.copyOf(e.lease(), e.lease().length + deadline.length);
         System.arraycopy(deadline, 0, lease, e.lease().length, deadline.length);
-        Response<Long> r = p.hsetnx(e.item(), e.field(), lease);
+        CommandArguments args =
+            arguments(Protocol.Command.HSETNX).key(e.item()).add(e.field()).add(RawBytes.of(lease));
+        Response<Long> r = p.executeCommand(new CommandObject<>(args, BuilderFactory.LONG));
         bucketTtls.ensure(p, a.keys.item(), leaseMillis);
         out.add(() -> r.get() == 1L ? "" : CONFLICT);
       }
@@ -388,9 +390,12 @@ final class GateCalls {
       for (RedisGate.Finished f : list) {
         GateKeys.Encoded e = f.attempt().keys.encoded();
         byBucket
-            .computeIfAbsent(f.attempt().keys.item(), b -> hsetArguments().key(e.item()))
+            .computeIfAbsent(
+                f.attempt().keys.item(), b -> arguments(Protocol.Command.HSET).key(e.item()))
             .add(e.field())
-            .add(f.marker() != null ? f.marker() : markerBytes(f.attempt(), f.result()));
+            .add(
+                RawBytes.of(
+                    f.marker() != null ? f.marker() : markerBytes(f.attempt(), f.result())));
       }
       byBucket.forEach(
           (bucket, args) -> {
@@ -422,10 +427,12 @@ final class GateCalls {
   }
 
   /** An HSET's arguments, of the kind a cluster pipeline routes by their key's slot there. */
-  private CommandArguments hsetArguments() {
-    return cluster
-        ? new ClusterCommandArguments(Protocol.Command.HSET)
-        : new CommandArguments(Protocol.Command.HSET);
+  /**
+   * A command's arguments, to be given keys and values as {@link RawBytes} (which Jedis sends
+   * without copying them); on a cluster the kind that works out the key's slot.
+   */
+  private CommandArguments arguments(Protocol.Command command) {
+    return cluster ? new ClusterCommandArguments(command) : new CommandArguments(command);
   }
 
   /**

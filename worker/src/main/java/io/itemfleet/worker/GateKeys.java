@@ -4,7 +4,6 @@ import io.itemfleet.schemas.TaskMessage;
 import io.itemfleet.worker.config.KeyTemplate;
 import io.itemfleet.worker.config.TagLimit;
 import io.itemfleet.worker.config.TaskSettings;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -44,7 +43,7 @@ record GateKeys(
    *
    * @param lease the lease value followed by "|", its deadline to be appended
    */
-  record Encoded(byte[] item, byte[] field, byte[] lease) {}
+  record Encoded(RawBytes item, RawBytes field, byte[] lease) {}
 
   /**
    * True when plain commands suffice (one {@code SET NX GET} before, one {@code SET} after): no
@@ -75,28 +74,35 @@ record GateKeys(
             && s.idempotencyKey().equals(TaskSettings.DEFAULT_IDEMPOTENCY_KEY);
     String idem =
         t.options().idempotencyKey().orElseGet(() -> KeyTemplate.expand(s.idempotencyKey(), t));
-    MarkerLayout.Place place =
+    BucketKeys.Key bucket =
         layout.inBuckets() && defaultKey
-            ? new MarkerLayout.Place(
-                bucketKeys.key(layout, prefix, t.job(), layout.bucket(t.item())), t.item())
+            ? bucketKeys.key(layout, prefix, t.job(), layout.bucket(t.item()))
+            : null;
+    MarkerLayout.Place place =
+        bucket != null
+            ? new MarkerLayout.Place(bucket.text(), t.item())
             : layout.place(prefix, idem, Optional.empty(), t.item());
     String cache =
         t.options().cacheKey().isPresent()
             ? prefix + "cache:" + t.options().cacheKey().get()
             : s.cacheKey().map(k -> prefix + "cache:" + KeyTemplate.expand(k, t)).orElse("");
-    List<String> slots = new ArrayList<>(limits.size());
-    List<String> rates = new ArrayList<>(limits.size());
+    List<String> slots = limits.isEmpty() ? List.of() : new ArrayList<>(limits.size());
+    List<String> rates = limits.isEmpty() ? List.of() : new ArrayList<>(limits.size());
     String limitPrefix = cluster ? "{" + prefix + "limits}:" : prefix + "limit:";
     for (TagLimit l : limits) {
       slots.add(limitPrefix + l.tag() + ":slots");
       rates.add(limitPrefix + l.tag() + ":rate");
     }
-    String lease = a.state.lease(owner, a.slot.record.offset());
+    long offset = a.slot.record.offset();
+    String lease = a.state.lease(owner, offset);
     // Every attempt in buckets, not only those claimed on the fast path: a replayed item is
     // checked by the GATE script but its done marker goes into its bucket's HSET like any other.
     Encoded encoded =
         layout.inBuckets()
-            ? new Encoded(utf8(place.key()), utf8(place.field()), utf8(lease + "|"))
+            ? new Encoded(
+                bucket != null ? bucket.bytes() : RawBytes.utf8(place.key()),
+                RawBytes.utf8(place.field()),
+                a.state.leaseBytes(owner, offset))
             : null;
     return new GateKeys(
         place.key(),
@@ -120,9 +126,5 @@ record GateKeys(
       out.add(rates.get(i));
     }
     return out;
-  }
-
-  private static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -1,6 +1,8 @@
 package io.itemfleet.worker;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
@@ -36,7 +38,7 @@ final class PartitionState {
    */
   int farDelayed;
 
-  private record LeasePrefix(String owner, String text) {}
+  private record LeasePrefix(String owner, String text, byte[] bytes) {}
 
   /** The lease value up to the record's offset, built once per assignment; see {@link #lease}. */
   private volatile LeasePrefix leasePrefix;
@@ -48,6 +50,30 @@ final class PartitionState {
    * builds it twice).
    */
   String lease(String owner, long offset) {
+    return leasePrefix(owner).text() + offset;
+  }
+
+  /**
+   * {@link #lease} followed by "|", as UTF-8 bytes: the start of the value a bucket claim writes
+   * (its deadline follows), built without a string of its own.
+   */
+  byte[] leaseBytes(String owner, long offset) {
+    if (offset < 0) return (lease(owner, offset) + "|").getBytes(StandardCharsets.UTF_8);
+    byte[] prefix = leasePrefix(owner).bytes();
+    int digits = 1;
+    for (long v = offset; v >= 10; v /= 10) digits++;
+    byte[] out = Arrays.copyOf(prefix, prefix.length + digits + 1);
+    int at = prefix.length + digits;
+    out[at] = '|';
+    long v = offset;
+    do {
+      out[--at] = (byte) ('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    return out;
+  }
+
+  private LeasePrefix leasePrefix(String owner) {
     LeasePrefix p = leasePrefix;
     if (p == null || !p.owner().equals(owner)) {
       String text =
@@ -60,10 +86,10 @@ final class PartitionState {
               + "|"
               + partition.partition()
               + "|";
-      p = new LeasePrefix(owner, text);
+      p = new LeasePrefix(owner, text, text.getBytes(StandardCharsets.UTF_8));
       leasePrefix = p;
     }
-    return p.text() + offset;
+    return p;
   }
 
   PartitionState(TopicPartition partition, long epoch) {

@@ -1,5 +1,6 @@
 package io.itemfleet.worker;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -24,21 +25,23 @@ class GateKeysReuseTest {
       for (int i = 0; i < 200; i++) {
         String item = "item-" + i;
         MarkerLayout.Place before = layout.place("fleet:", "unused", Optional.of(job), item);
-        String key = keys.key(layout, "fleet:", job, layout.bucket(item));
-        assertThat(key).isEqualTo(before.key());
+        BucketKeys.Key key = keys.key(layout, "fleet:", job, layout.bucket(item));
+        assertThat(key.text()).isEqualTo(before.key());
+        assertThat(key.bytes().getRaw()).isEqualTo(before.key().getBytes(UTF_8));
       }
     }
     // More jobs than are remembered: forgotten and built again, the same keys.
     int jobs = BucketKeys.MAX_KEYS / layout.bucketsPerJob();
     for (int j = 0; j < 3 * jobs; j++) {
       String job = "job-" + (j % (jobs + 7));
-      assertThat(keys.key(layout, "fleet:", job, layout.bucket("i")))
+      assertThat(keys.key(layout, "fleet:", job, layout.bucket("i")).text())
           .isEqualTo(layout.place("fleet:", "unused", Optional.of(job), "i").key());
     }
     // Past the remembered bucket count: built each time, still the same key.
     MarkerLayout wide = MarkerLayout.buckets(BucketKeys.MAX_BUCKETS + 1);
-    assertThat(keys.key(wide, "fleet:", "j1", wide.bucket("x")))
-        .isEqualTo(wide.place("fleet:", "unused", Optional.of("j1"), "x").key());
+    BucketKeys.Key w = keys.key(wide, "fleet:", "j1", wide.bucket("x"));
+    assertThat(w.text()).isEqualTo(wide.place("fleet:", "unused", Optional.of("j1"), "x").key());
+    assertThat(w.bytes().getRaw()).isEqualTo(w.text().getBytes(UTF_8));
   }
 
   @Test
@@ -48,6 +51,17 @@ class GateKeysReuseTest {
     assertThat(s.lease("w1", 123456789012L)).isEqualTo("L|w1#42|fleet.tasks|7|123456789012");
     assertThat(s.lease("w12", 5)).isEqualTo("L|w12#42|fleet.tasks|7|5");
     assertThat(s.lease("w1", 6)).isEqualTo("L|w1#42|fleet.tasks|7|6");
+    // The claim's bytes: the same value and "|", for every number of digits, and for a non-ASCII
+    // topic and owner.
+    PartitionState u = new PartitionState(new TopicPartition("fléet.tâsks", 3), 9);
+    for (long offset : new long[] {0, 7, 9, 10, 99, 100, 123456789012L, Long.MAX_VALUE}) {
+      for (PartitionState p : List.of(s, u)) {
+        for (String owner : List.of("w1", "wörker|x")) {
+          assertThat(new String(p.leaseBytes(owner, offset), UTF_8))
+              .isEqualTo(p.lease(owner, offset) + "|");
+        }
+      }
+    }
   }
 
   @Test
