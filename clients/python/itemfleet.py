@@ -28,23 +28,26 @@ repository). Print your own output to stderr: the worker logs it with the child'
 else written to stdout breaks the protocol, and the worker restarts the child.
 """
 
+import datetime
 import json
+import os
+import signal
 import sys
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-import os
 
 __all__ = ["serve", "Task", "Retry", "Fail"]
 
 
 class Retry(Exception):
-    """The attempt failed and another may succeed (after ``after`` seconds, if given)."""
+    """The attempt failed and another may succeed (after ``after`` seconds or a
+    ``datetime.timedelta``, if given)."""
 
     def __init__(self, message="", error_class="handler.retry", after=None):
         super().__init__(message)
-        self.error_class = error_class
-        self.after = after
+        self.error_class = str(error_class)
+        self.after = after.total_seconds() if isinstance(after, datetime.timedelta) else after
 
 
 class Fail(Exception):
@@ -52,7 +55,7 @@ class Fail(Exception):
 
     def __init__(self, message="", error_class="handler.failed"):
         super().__init__(message)
-        self.error_class = error_class
+        self.error_class = str(error_class)
 
 
 class Task:
@@ -92,11 +95,21 @@ def _reply(request_id, handle, request, write):
     except Fail as e:
         reply = {"id": request_id, "outcome": "failed",
                  "error": {"class": e.error_class, "message": str(e)}}
-    except Exception as e:  # a bug in the handler: retried, with the traceback's end as message
+    except BaseException as e:  # pylint: disable=broad-except
+        # A bug in the handler, and also sys.exit() (a click or argparse main() ends with it) or a
+        # KeyboardInterrupt: retried, with the traceback's end as message. Every request gets its
+        # reply; before, these escaped, no reply was sent and the attempt waited for its time-out.
         tb = traceback.format_exc()
         reply = {"id": request_id, "outcome": "retry",
                  "error": {"class": type(e).__name__, "message": (str(e) + "\n" + tb)[-4000:]}}
-    write(reply)
+    try:
+        write(reply)
+    except (TypeError, ValueError) as e:
+        # The answer is not JSON (a retryAfter of another type, NaN, an error class that is not
+        # text): retried, saying why, instead of never answering.
+        write({"id": request_id, "outcome": "retry",
+               "error": {"class": "itemfleet.bad_reply",
+                         "message": "the handler's answer could not be sent as JSON: %s" % e}})
 
 
 _protocol = None
@@ -112,6 +125,9 @@ def serve(handle, inflight=None):
     # Not only Python's sys.stdout: file descriptor 1 itself is moved to stderr, and the protocol
     # keeps a copy of it, so that a tool the handler runs (subprocess.run(["ffmpeg", ...])), a C
     # extension or os.write(1, ...) cannot write into the protocol and get the child killed.
+    # The same for the requests: descriptor 0 is read through a copy and replaced by /dev/null, so
+    # that a tool that reads its stdin (ssh, ffmpeg without -nostdin) cannot take request bytes.
+    # Both streams are UTF-8, as the worker writes and reads them, whatever the locale.
     try:
         sys.stdout.flush()
         out = os.fdopen(os.dup(1), "w", encoding="utf-8")
@@ -119,18 +135,32 @@ def serve(handle, inflight=None):
     except (OSError, ValueError, AttributeError):  # no real descriptor 1 (an embedding host)
         out = sys.stdout
     sys.stdout = sys.stderr
+    try:
+        requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        sys.stdin = open(os.devnull, "r", encoding="utf-8")
+    except (OSError, ValueError, AttributeError):  # no real descriptor 0 (an embedding host)
+        requests = sys.stdin
+    # The worker decides when its children stop (it closes their stdin): a Ctrl-C in the terminal
+    # of a foreground worker reaches the children too, and must not break an item half-way.
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        pass
     global _protocol
     _protocol = out  # private: lets the worker's tests break the protocol on purpose
     lock = threading.Lock()
 
     def write(obj):
-        line = json.dumps(obj, separators=(",", ":")) + "\n"
+        line = json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n"
         with lock:
             out.write(line)
             out.flush()
 
     with ThreadPoolExecutor(max_workers=max(1, n)) as pool:
-        for line in sys.stdin:
+        for line in requests:
             if not line.strip():
                 continue
             request = json.loads(line)

@@ -10,9 +10,13 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,10 +28,11 @@ import org.slf4j.LoggerFactory;
  * any order, matched by {@code id}), and may send checkpoint lines before it. Its stderr goes to
  * the worker's log with its pid.
  *
- * <p>Threads: attempts (lanes) write requests under this object's lock; one platform thread reads
+ * <p>Threads: attempts (lanes) write requests under {@link #writing}; one platform thread reads
  * replies and completes their futures; one reads stderr. A child that exits or writes a line that
- * is not a reply is {@linkplain #kill killed}; every attempt in flight on it then gets a retryable
- * result.
+ * is not a reply is {@linkplain #kill killed}, without waiting for a write under way (a child that
+ * stopped reading its stdin can block one for ever; killing it ends that write); every attempt in
+ * flight on it then gets a retryable result.
  */
 final class ProcessChild {
   private static final Logger log = LoggerFactory.getLogger(ProcessChild.class);
@@ -45,8 +50,11 @@ final class ProcessChild {
   /** The running process. */
   private final Process process;
 
-  /** Its stdin; written under this object's lock, one whole line at a time. */
+  /** Its stdin; written under {@link #writing}, one whole line at a time. */
   private final OutputStream stdin;
+
+  /** Held while a request line is written (a lock that does not pin a virtual thread's carrier). */
+  private final ReentrantLock writing = new ReentrantLock();
 
   /** Attempts sent and not answered yet, by request id. */
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -55,7 +63,13 @@ final class ProcessChild {
   private final AtomicLong ids = new AtomicLong();
 
   /** Set once the child is being killed: no more requests are sent to it. */
-  private volatile String deathCause;
+  private final AtomicReference<String> deathCause = new AtomicReference<>();
+
+  /**
+   * Requests whose attempt ended without their reply because a checkpoint they sent could not be
+   * saved: the child's later lines for them are dropped, not taken for a broken protocol.
+   */
+  private final Set<Long> abandoned = ConcurrentHashMap.newKeySet();
 
   /** An attempt in flight: its reply, and where the checkpoints it saves meanwhile go. */
   record Pending(CompletableFuture<JsonNode> reply, Consumer<String> onCheckpoint) {}
@@ -84,7 +98,7 @@ final class ProcessChild {
 
   /** True while the child runs and has not been condemned. */
   boolean alive() {
-    return deathCause == null && process.isAlive();
+    return deathCause.get() == null && process.isAlive();
   }
 
   /** Attempts in flight on this child. */
@@ -95,9 +109,13 @@ final class ProcessChild {
   /**
    * Sends one request and returns the future of its reply; {@code onCheckpoint} receives the
    * checkpoints the child saves for it meanwhile. The future fails with {@link ChildGone} when the
-   * child dies first.
+   * child dies first, and with {@link CheckpointLost} when a checkpoint it sent cannot be saved.
+   *
+   * @throws InterruptedException when the attempt ends (its time-out) while waiting to write: the
+   *     request was not sent
    */
-  CompletableFuture<JsonNode> send(ObjectNode request, Consumer<String> onCheckpoint) {
+  CompletableFuture<JsonNode> send(ObjectNode request, Consumer<String> onCheckpoint)
+      throws InterruptedException {
     long id = ids.incrementAndGet();
     request.put("id", id);
     CompletableFuture<JsonNode> reply = new CompletableFuture<>();
@@ -110,19 +128,27 @@ final class ProcessChild {
       reply.completeExceptionally(e);
       return reply;
     }
-    synchronized (this) {
-      String dead = deathCause;
+    try {
+      writing.lockInterruptibly();
+    } catch (InterruptedException e) {
+      pending.remove(id);
+      throw e;
+    }
+    try {
+      // Read after the request is in pending, as kill sets it before failing pending: either
+      // this sees the death, or kill sees the request.
+      String dead = deathCause.get();
       if (dead != null) {
         pending.remove(id);
         reply.completeExceptionally(new ChildGone(dead));
         return reply;
       }
-      try {
-        stdin.write(line);
-        stdin.flush();
-      } catch (IOException e) {
-        kill("its stdin is closed (" + e.getMessage() + ")");
-      }
+      stdin.write(line);
+      stdin.flush();
+    } catch (IOException e) {
+      kill("its stdin is closed (" + e.getMessage() + ")");
+    } finally {
+      writing.unlock();
     }
     return reply;
   }
@@ -134,10 +160,7 @@ final class ProcessChild {
 
   /** Kills the child and fails every attempt in flight on it with {@code cause}. */
   void kill(String cause) {
-    synchronized (this) {
-      if (deathCause != null) return;
-      deathCause = cause;
-    }
+    if (!deathCause.compareAndSet(null, cause)) return;
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
     for (var e : pending.entrySet()) {
@@ -167,13 +190,19 @@ final class ProcessChild {
           return;
         }
         JsonNode id = reply.get("id");
-        Pending p = id == null || !id.canConvertToLong() ? null : pending.get(id.asLong());
+        boolean whole = id != null && id.isIntegralNumber() && id.canConvertToLong();
+        Pending p = whole ? pending.get(id.asLong()) : null;
+        boolean checkpoint = !reply.hasNonNull("outcome") && reply.hasNonNull("checkpoint");
+        if (p == null && whole && abandoned.contains(id.asLong())) {
+          if (!checkpoint) abandoned.remove(id.asLong()); // its last line
+          continue;
+        }
         if (p == null) {
           kill("it answered no request in flight: " + abbreviate(line));
           return;
         }
-        if (!reply.hasNonNull("outcome") && reply.hasNonNull("checkpoint")) {
-          p.onCheckpoint().accept(reply.get("checkpoint").asText());
+        if (checkpoint) {
+          save(id.asLong(), p, reply.get("checkpoint").asText());
           continue;
         }
         pending.remove(id.asLong());
@@ -183,15 +212,29 @@ final class ProcessChild {
     } catch (IOException e) {
       kill("its stdout failed: " + e.getMessage());
     } catch (RuntimeException e) {
-      kill("a checkpoint could not be saved: " + e); // e.g. Redis down: the attempts retry
+      kill("its replies could not be read: " + e);
+    }
+  }
+
+  /**
+   * Saves a checkpoint the child sent. One that cannot be saved (Redis down, too long, a worker
+   * without Redis) fails its own attempt alone, retryably: before, it killed the child and every
+   * other attempt on it, again on every retry of that item.
+   */
+  private void save(long id, Pending p, String checkpoint) {
+    try {
+      p.onCheckpoint().accept(checkpoint);
+    } catch (RuntimeException e) {
+      if (pending.remove(id) != null) {
+        abandoned.add(id);
+        p.reply().completeExceptionally(new CheckpointLost(String.valueOf(e.getMessage())));
+      }
     }
   }
 
   private String exitCode() {
     try {
-      return process.waitFor(200, java.util.concurrent.TimeUnit.MILLISECONDS)
-          ? " with code " + process.exitValue()
-          : "";
+      return process.waitFor(200, TimeUnit.MILLISECONDS) ? " with code " + process.exitValue() : "";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "";
@@ -216,6 +259,13 @@ final class ProcessChild {
   /** The child died (or was killed) before it answered. */
   static final class ChildGone extends RuntimeException {
     ChildGone(String cause) {
+      super(cause);
+    }
+  }
+
+  /** A checkpoint the child sent for the attempt could not be saved; the attempt retries. */
+  static final class CheckpointLost extends RuntimeException {
+    CheckpointLost(String cause) {
       super(cause);
     }
   }

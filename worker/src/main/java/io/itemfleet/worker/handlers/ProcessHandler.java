@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * newline-delimited JSON on stdin/stdout ({@link ProcessChild}). A child that exits or writes
  * garbage is killed, and the attempts in flight on it retry ({@code process.died}); a child whose
  * attempt times out is killed too (it may be stuck). Dead children are started again on demand,
- * with a backoff per slot (100 ms doubling to 10 s, reset by an answer).
+ * with a backoff per slot (100 ms doubling to 10 s, reset by an answer); an attempt that finds no
+ * child to take it waits for the next start (within its time-out) instead of spending a retry.
  */
 public final class ProcessHandler implements TaskHandler, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ProcessHandler.class);
@@ -50,6 +52,9 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
 
   /** Each slot's current backoff, ms. Guarded by this. */
   private final long[] backoff;
+
+  /** Set by close: attempts waiting for a child give up. Guarded by this. */
+  private boolean closed;
 
   /** Attempts in flight over all children, at most processes × inflight. */
   private final Semaphore capacity;
@@ -91,17 +96,23 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
     try {
       ProcessChild child;
       try {
-        child = pick();
+        child = awaitChild();
       } catch (IOException e) {
         return HandlerResult.retry(
             "process.start", "cannot start " + command.get(0) + ": " + e.getMessage());
       }
       if (child == null) {
         return HandlerResult.retry(
-            "process.unavailable",
-            "no child of " + command.get(0) + " is running (restarting with backoff)");
+            "process.unavailable", "the process handler of type " + type + " is closed");
       }
-      CompletableFuture<JsonNode> reply = child.send(request(ctx), ctx::saveCheckpoint);
+      CompletableFuture<JsonNode> reply;
+      try {
+        reply = child.send(request(ctx), ctx::saveCheckpoint);
+      } catch (InterruptedException e) {
+        // Timed out waiting to write: the child stopped reading its stdin; start afresh.
+        child.kill("an attempt of item " + ctx.item() + " timed out waiting to write its request");
+        throw e;
+      }
       JsonNode r;
       try {
         r = reply.get();
@@ -111,6 +122,11 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
         child.kill("an attempt of item " + ctx.item() + " timed out");
         throw e;
       } catch (ExecutionException e) {
+        if (e.getCause() instanceof ProcessChild.CheckpointLost lost) {
+          return HandlerResult.retry(
+              "process.checkpoint",
+              "a checkpoint of this attempt could not be saved: " + lost.getMessage());
+        }
         return HandlerResult.retry(
             "process.died",
             "child "
@@ -124,6 +140,28 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
       return result(r, child);
     } finally {
       capacity.release();
+    }
+  }
+
+  /**
+   * A live child with room, waiting for a slot's backoff to end when there is none (the attempt's
+   * time-out interrupts the wait). Before, such an attempt returned a retry at once: after one
+   * crash every waiting lane spent an attempt within the 100 ms backoff, and a child failing at
+   * start-up for a minute used up the retries of a whole job. Null once the handler is closed.
+   */
+  private ProcessChild awaitChild() throws IOException, InterruptedException {
+    while (true) {
+      long waitNanos;
+      synchronized (this) {
+        if (closed) return null;
+        ProcessChild c = pick();
+        if (c != null) return c;
+        long now = System.nanoTime();
+        long next = Long.MAX_VALUE;
+        for (long t : notBefore) next = Math.min(next, t);
+        waitNanos = Math.clamp(next - now, 1_000_000L, 100_000_000L);
+      }
+      TimeUnit.NANOSECONDS.sleep(waitNanos); // a child with room may also free up meanwhile
     }
   }
 
@@ -142,10 +180,17 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
         c = null;
       }
       if (c == null && System.nanoTime() >= notBefore[i]) {
-        c =
-            ProcessChild.start(
-                command,
-                Map.of("FLEET_TYPE", type, "FLEET_PROCESS_INFLIGHT", Integer.toString(inflight)));
+        try {
+          c =
+              ProcessChild.start(
+                  command,
+                  Map.of("FLEET_TYPE", type, "FLEET_PROCESS_INFLIGHT", Integer.toString(inflight)));
+        } catch (IOException e) {
+          // Not again at once for the next attempt: the slot backs off as after a crash.
+          notBefore[i] = System.nanoTime() + backoff[i] * 1_000_000;
+          backoff[i] = Math.min(MAX_BACKOFF_MS, backoff[i] * 2);
+          throw e;
+        }
         children[i] = c;
         log.info("started child {} of type {}: {}", c.pid(), type, command);
       }
@@ -161,6 +206,7 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
   /** Kills every child (they would also exit on their own once the worker's JVM ends). */
   @Override
   public synchronized void close() {
+    closed = true;
     for (int i = 0; i < children.length; i++) {
       if (children[i] != null) children[i].kill("the handler is closed");
       children[i] = null;

@@ -64,6 +64,19 @@ class ProcessHandlerTest {
                 time.sleep(600)
             if task.item.startswith("slow"):
                 time.sleep(0.3)
+            if task.item == "pid":
+                return str(os.getpid())
+            if task.item == "reads-stdin":
+                import subprocess
+                r = subprocess.run(["head", "-c", "1"], stdout=subprocess.PIPE, timeout=5)
+                return "read %%d bytes from stdin" %% len(r.stdout)
+            if task.item == "exit":
+                sys.exit(3)
+            if task.item == "timedelta":
+                import datetime
+                raise itemfleet.Retry("later", after=datetime.timedelta(seconds=5))
+            if task.item == "nan":
+                raise itemfleet.Retry("later", after=float("nan"))
             if task.item == "resume":
                 if task.checkpoint is None:
                     task.save_checkpoint("half")
@@ -130,6 +143,49 @@ class ProcessHandlerTest {
 
   private static TaskContext ctx(String item) {
     return ctx(item, 1, new ConcurrentHashMap<>());
+  }
+
+  /** A first attempt whose payload is {@code chars} characters long. */
+  private static TaskContext ctxWithPayload(String item, int chars) {
+    TaskMessage t =
+        new TaskMessage(
+            "j",
+            "t",
+            item,
+            0,
+            Optional.empty(),
+            JsonNodeFactory.instance.objectNode().put("k", "x".repeat(chars)),
+            io.itemfleet.schemas.TaskOptions.NONE);
+    return TaskView.of(t);
+  }
+
+  /** A context whose checkpoints cannot be saved (as on a worker without Redis, or Redis down). */
+  private static TaskContext ctxWithoutCheckpoints(String item) {
+    TaskContext c = ctx(item);
+    return new TaskView() {
+      @Override
+      public TaskMessage task() {
+        return ((TaskView) c).task();
+      }
+
+      @Override
+      public void saveCheckpoint(String progress) {
+        throw new IllegalStateException("checkpoints need Redis");
+      }
+    };
+  }
+
+  /** {@code h.handle(c)} on its own thread, given at most {@code seconds}; interrupted after. */
+  private static HandlerResult within(int seconds, ProcessHandler h, TaskContext c)
+      throws Exception {
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      Future<HandlerResult> f = pool.submit(() -> h.handle(c));
+      try {
+        return f.get(seconds, TimeUnit.SECONDS);
+      } finally {
+        f.cancel(true); // as the watchdog's interrupt at a time-out
+      }
+    }
   }
 
   @Test
@@ -256,5 +312,143 @@ class ProcessHandlerTest {
     assertThat(saved).containsEntry("resume", "half");
     assertThat(h.handle(ctx("resume", 2, saved)))
         .isEqualTo(new HandlerResult.Succeeded(Optional.of("resumed from half")));
+  }
+
+  /**
+   * Defect (process review, 1): a child that stopped reading its stdin, with more than a pipe's
+   * worth of requests for it, blocked a request's write while the write held the child's lock, and
+   * the kill of a timed-out attempt waited for that lock: the child was never killed and every lane
+   * that chose it hung for ever (on JDK 21 holding its carrier thread). Now the kill does not wait
+   * for the write, and killing the child ends it.
+   */
+  @Test
+  void aChildThatStopsReadingItsStdinIsKilledAtTheTimeOutsAndNoLaneHangs() throws Exception {
+    ProcessHandler h = new ProcessHandler("t", List.of("sleep", "600"), 1, 100);
+    made.add(h);
+    List<Thread> lanes = new ArrayList<>();
+    List<Object> ended = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int i = 0; i < 20; i++) {
+      TaskContext c = ctxWithPayload("big-" + i, 16 << 10); // 20 × 16 KiB: a pipe holds 64 KiB
+      lanes.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      ended.add(h.handle(c));
+                    } catch (InterruptedException e) {
+                      ended.add(e); // timed out
+                    } catch (Exception e) {
+                      ended.add(e);
+                    }
+                  }));
+    }
+    Thread.sleep(1_000);
+    lanes.forEach(Thread::interrupt); // every attempt times out
+    for (Thread t : lanes) t.join(10_000);
+    assertThat(lanes).noneMatch(Thread::isAlive);
+    assertThat(ended).hasSize(20);
+  }
+
+  /**
+   * Defect (process review, 3): an attempt that found no child to take it (the slot backing off
+   * after a crash) returned process.unavailable at once, spending an attempt: after one crash every
+   * waiting lane spent one within 100 ms. Now it waits for the child's next start.
+   */
+  @Test
+  void anAttemptThatFindsNoChildWaitsForTheNextStartInsteadOfSpendingARetry() throws Exception {
+    Path flag = tmp.resolve("started-once-" + System.nanoTime());
+    ProcessHandler h =
+        new ProcessHandler(
+            "t",
+            List.of(
+                "sh",
+                "-c",
+                "if [ -e \"$0\" ]; then exec python3 \"$1\"; fi; touch \"$0\"; exit 1",
+                flag.toString(),
+                script.toString()),
+            1,
+            1);
+    made.add(h);
+    assertThat(within(20, h, ctx("ok")))
+        .isInstanceOfSatisfying(
+            HandlerResult.Retry.class, r -> assertThat(r.errorClass()).isEqualTo("process.died"));
+    // At once, within the slot's backoff: the attempt waits for the start, then runs.
+    assertThat(within(20, h, ctx("ok"))).isInstanceOf(HandlerResult.Succeeded.class);
+  }
+
+  /**
+   * Defect (process review, 5): a checkpoint that could not be saved killed the child, and with it
+   * every other attempt in flight on it, on every retry of that item. Now its own attempt alone
+   * retries (process.checkpoint), and the child's later reply for it is dropped.
+   */
+  @Test
+  void aCheckpointThatCannotBeSavedFailsOnlyItsOwnAttempt() throws Exception {
+    ProcessHandler h = handler(1, 4);
+    HandlerResult pid = h.handle(ctx("pid"));
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      Future<HandlerResult> sibling = pool.submit(() -> h.handle(ctx("slow-sibling")));
+      Thread.sleep(50);
+      assertThat(within(20, h, ctxWithoutCheckpoints("resume")))
+          .isInstanceOfSatisfying(
+              HandlerResult.Retry.class,
+              r -> {
+                assertThat(r.errorClass()).isEqualTo("process.checkpoint");
+                assertThat(r.message()).contains("checkpoints need Redis");
+              });
+      assertThat(sibling.get(20, TimeUnit.SECONDS)).isInstanceOf(HandlerResult.Succeeded.class);
+    }
+    Thread.sleep(200); // the child's own reply to "resume" (a retry) arrives and is dropped
+    assertThat(h.handle(ctx("pid"))).isEqualTo(pid); // the same child
+  }
+
+  /**
+   * A child that exits while a process it started in the background still holds its stdout: its
+   * attempts retry at once. (A review expected them to wait for their time-outs, the end of the
+   * pipe never coming; the JDK closes a child's pipes as it exits, which this keeps checked.)
+   */
+  @Test
+  void aChildThatExitsLeavingABackgroundProcessIsNoticedAtOnce() throws Exception {
+    ProcessHandler h = new ProcessHandler("t", List.of("sh", "-c", "sleep 15 <&0 & exit 0"), 1, 1);
+    made.add(h);
+    assertThat(within(10, h, ctx("ok")))
+        .isInstanceOfSatisfying(
+            HandlerResult.Retry.class, r -> assertThat(r.errorClass()).isEqualTo("process.died"));
+  }
+
+  /**
+   * Defect (process review, 2): a tool the handler ran read the request stream (descriptor 0),
+   * taking bytes of later requests or, as here, waiting on it. serve() now gives tools /dev/null.
+   */
+  @Test
+  void aToolReadingItsInheritedStdinGetsNothingOfTheRequests() throws Exception {
+    ProcessHandler h = handler(1, 1);
+    assertThat(within(20, h, ctx("reads-stdin")))
+        .isEqualTo(new HandlerResult.Succeeded(Optional.of("read 0 bytes from stdin")));
+    assertThat(h.handle(ctx("ok"))).isInstanceOf(HandlerResult.Succeeded.class);
+  }
+
+  /**
+   * Defect (process review, 6): sys.exit() in a handler, or an answer that is not JSON (a timedelta
+   * or NaN retryAfter), sent no reply: the attempt waited for its time-out, then the child was
+   * killed with its siblings. Each now gets a retry reply saying why.
+   */
+  @Test
+  void sysExitAndAnswersThatAreNotJsonStillGetAReply() throws Exception {
+    ProcessHandler h = handler(1, 2);
+    HandlerResult pid = h.handle(ctx("pid"));
+    assertThat(within(20, h, ctx("exit")))
+        .isInstanceOfSatisfying(
+            HandlerResult.Retry.class, r -> assertThat(r.errorClass()).isEqualTo("SystemExit"));
+    assertThat(within(20, h, ctx("timedelta")))
+        .isEqualTo(
+            new HandlerResult.Retry("handler.retry", "later", Optional.of(Duration.ofSeconds(5))));
+    assertThat(within(20, h, ctx("nan")))
+        .isInstanceOfSatisfying(
+            HandlerResult.Retry.class,
+            r -> {
+              assertThat(r.errorClass()).isEqualTo("itemfleet.bad_reply");
+              assertThat(r.message()).contains("could not be sent as JSON");
+            });
+    assertThat(h.handle(ctx("pid"))).isEqualTo(pid); // the same child
   }
 }
