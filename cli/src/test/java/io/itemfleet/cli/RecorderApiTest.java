@@ -29,6 +29,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -221,6 +222,26 @@ class RecorderApiTest {
       assertThat(dry.get("dryRun").asBoolean()).isTrue();
       assertThat(dry.get("toReplay").asInt()).isEqualTo(4);
       assertThat(dry.has("sent")).isFalse();
+      // Defect (API review, 1): an option the API did not know, or a dryRun without "=true", was
+      // ignored, so what was meant as a dry run sent every failure for real. A bare ?dryRun is a
+      // dry run; anything else unknown is refused.
+      JsonNode bare = json(post(base + "/api/jobs/rp-job/replay?dryRun", "Bearer t0k"), 200);
+      assertThat(bare.get("dryRun").asBoolean()).isTrue();
+      for (String query :
+          List.of(
+              "dryRun=1",
+              "dryRun=TRUE",
+              "dry-run=true",
+              "dryrun=true",
+              "fp=abc",
+              "dryRun=true&limit=5")) {
+        assertThat(
+                json(post(base + "/api/jobs/rp-job/replay?" + query, "Bearer t0k"), 400)
+                    .get("error")
+                    .asText())
+            .as(query)
+            .contains("nothing was sent");
+      }
       Thread.sleep(1_000);
       assertThat(q.job("rp-job").get().total()).contains(20L); // a dry run sends nothing
 

@@ -35,18 +35,33 @@ public final class MetricsServer implements AutoCloseable {
   /** The JDK's setting for that, in seconds; read once, as the process creates its first server. */
   static final String MAX_REQUEST_PROPERTY = "sun.net.httpserver.maxReqTime";
 
+  /**
+   * How long a response may take to be sent whole. A thread writing a response blocks while the
+   * client does not read it, and the JDK's server waits for ever by default: 32 clients asking for
+   * a large answer (the API's job list) and never reading it held every thread, as slow requests
+   * did. After this long the server closes the connection and the thread is free again.
+   */
+  static final long MAX_RESPONSE_SECONDS = 30;
+
+  /** The JDK's setting for that, in seconds; read once, as the process creates its first server. */
+  static final String MAX_RESPONSE_PROPERTY = "sun.net.httpserver.maxRspTime";
+
   static {
     limitRequestTime();
   }
 
   /**
-   * Sets {@link #MAX_REQUEST_SECONDS} as the JDK server's request time limit unless the JVM was
-   * given one ({@code -Dsun.net.httpserver.maxReqTime=S}). Called before the process creates any
-   * HTTP server (the CLI's main does, first); idempotent.
+   * Sets {@link #MAX_REQUEST_SECONDS} and {@link #MAX_RESPONSE_SECONDS} as the JDK server's request
+   * and response time limits unless the JVM was given its own ({@code
+   * -Dsun.net.httpserver.maxReqTime=S}, {@code -Dsun.net.httpserver.maxRspTime=S}). Called before
+   * the process creates any HTTP server (the CLI's main does, first); idempotent.
    */
   public static void limitRequestTime() {
     if (System.getProperty(MAX_REQUEST_PROPERTY) == null) {
       System.setProperty(MAX_REQUEST_PROPERTY, Long.toString(MAX_REQUEST_SECONDS));
+    }
+    if (System.getProperty(MAX_RESPONSE_PROPERTY) == null) {
+      System.setProperty(MAX_RESPONSE_PROPERTY, Long.toString(MAX_RESPONSE_SECONDS));
     }
   }
 

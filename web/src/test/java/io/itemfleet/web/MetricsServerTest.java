@@ -1,5 +1,6 @@
 package io.itemfleet.web;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -116,6 +117,72 @@ class MetricsServerTest {
       assertThat(first.getInputStream().read()).isEqualTo(-1);
     } finally {
       for (java.net.Socket s : stalled) s.close();
+    }
+  }
+
+  /**
+   * Defect (API review, 2): a response's time was not limited. A thread writing a response blocks
+   * while its client does not read, so 32 clients asking for a large answer and never reading it
+   * held every thread, and /live failed. Now the server closes such a connection after the response
+   * limit ({@link MetricsServer#MAX_RESPONSE_SECONDS}; 3 s in this module's tests) and the thread
+   * is free again.
+   */
+  @Test
+  void clientsThatNeverReadTheirResponseDoNotHoldTheServer() throws Exception {
+    long limit = Long.parseLong(System.getProperty(MetricsServer.MAX_RESPONSE_PROPERTY));
+    assertThat(limit).as("set for these tests in web/pom.xml").isLessThan(10);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<java.net.Socket> stalled = new ArrayList<>();
+    try (MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry, () -> true)) {
+      server.route(
+          "/big",
+          ex -> {
+            ex.sendResponseHeaders(200, 0);
+            try (var out = ex.getResponseBody()) {
+              byte[] chunk = new byte[64 << 10];
+              for (int i = 0; i < 1024; i++) out.write(chunk); // 64 MiB, more than sockets hold
+            }
+          });
+      for (int i = 0; i < MetricsServer.MAX_THREADS; i++) {
+        java.net.Socket s = new java.net.Socket();
+        s.setReceiveBufferSize(4096);
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+        s.getOutputStream()
+            .write("GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(US_ASCII));
+        s.getOutputStream().flush();
+        stalled.add(s); // and never read
+      }
+      Thread.sleep(500); // every thread is writing /big now
+      HttpClient client = HttpClient.newHttpClient();
+      long start = System.nanoTime();
+      HttpResponse<String> r =
+          client.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/live"))
+                  .timeout(Duration.ofSeconds(30))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isLessThan(Duration.ofSeconds(2 * limit + 5));
+    } finally {
+      for (java.net.Socket s : stalled) s.close();
+    }
+  }
+
+  @Test
+  void theResponseLimitIsSetUnlessTheJvmWasGivenOne() {
+    String before = System.getProperty(MetricsServer.MAX_RESPONSE_PROPERTY);
+    try {
+      System.clearProperty(MetricsServer.MAX_RESPONSE_PROPERTY);
+      MetricsServer.limitRequestTime();
+      assertThat(System.getProperty(MetricsServer.MAX_RESPONSE_PROPERTY))
+          .isEqualTo(Long.toString(MetricsServer.MAX_RESPONSE_SECONDS));
+      System.setProperty(MetricsServer.MAX_RESPONSE_PROPERTY, "7");
+      MetricsServer.limitRequestTime();
+      assertThat(System.getProperty(MetricsServer.MAX_RESPONSE_PROPERTY)).isEqualTo("7");
+    } finally {
+      if (before == null) System.clearProperty(MetricsServer.MAX_RESPONSE_PROPERTY);
+      else System.setProperty(MetricsServer.MAX_RESPONSE_PROPERTY, before);
     }
   }
 }
