@@ -371,7 +371,17 @@ final class RecorderApi {
     try (InputStream in = RecorderApi.class.getResourceAsStream("/recorder-page.html")) {
       byte[] html = in.readAllBytes();
       ex.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-      ex.getResponseHeaders().set("Content-Security-Policy", "default-src 'self' 'unsafe-inline'");
+      // The page's script and styles are inline ('unsafe-inline'); no other origin may frame it
+      // (clickjacking of the replay button), and no link from it sends the page's address on.
+      ex.getResponseHeaders()
+          .set(
+              "Content-Security-Policy",
+              "default-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none';"
+                  + " frame-ancestors 'none'");
+      ex.getResponseHeaders().set("X-Frame-Options", "DENY");
+      ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+      ex.getResponseHeaders().set("Referrer-Policy", "no-referrer");
+      ex.getResponseHeaders().set("Cache-Control", "no-store");
       if (ex.getRequestMethod().equals("HEAD")) {
         ex.sendResponseHeaders(200, -1);
         ex.close();
@@ -391,6 +401,9 @@ final class RecorderApi {
   private static void send(HttpExchange ex, int code, JsonNode body) throws IOException {
     byte[] bytes = StatusCommand.JSON.writeValueAsBytes(body);
     ex.getResponseHeaders().set("Content-Type", "application/json");
+    // Payloads, messages and stack traces: never sniffed as another type, never kept by a cache.
+    ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+    ex.getResponseHeaders().set("Cache-Control", "no-store");
     if (ex.getRequestMethod().equals("HEAD")) {
       ex.sendResponseHeaders(code, -1);
       ex.close();

@@ -31,6 +31,29 @@ public final class RecorderWeb implements AutoCloseable {
       FleetTopics topics,
       Optional<String> token,
       Optional<URI> redis) {
+    Optional<String> given = token.map(String::strip).filter(t -> !t.isEmpty());
+    given
+        .flatMap(RecorderWeb::tokenProblem)
+        .ifPresent(
+            p -> {
+              throw new CliFailure(2, p);
+            });
+    if (given.isPresent() && given.get().length() < MIN_TOKEN_CHARS) {
+      System.err.println(
+          "fleet: warning: FLEET_API_TOKEN is "
+              + given.get().length()
+              + " characters; use at least "
+              + MIN_TOKEN_CHARS
+              + " random ones (openssl rand -hex 16): nothing limits how many a client may try");
+    }
+    if (given.isEmpty() && !server.loopbackOnly()) {
+      System.err.println(
+          "fleet: warning: the API (job names, items, error messages, stack traces) is open to"
+              + " anyone who can reach port "
+              + server.port()
+              + ", and a web page a browser on this network opens can read it through DNS"
+              + " rebinding; set FLEET_API_TOKEN, or FLEET_HTTP_BIND=127.0.0.1");
+    }
     HikariDataSource pool = LedgerDatabase.pool(db, 2, "fleet-api");
     FleetView fleet;
     try {
@@ -54,6 +77,29 @@ public final class RecorderWeb implements AutoCloseable {
                     System.getenv().getOrDefault("FLEET_REDIS_MARKERS", "keys")))),
         Optional.of(new ConsoleApi(queries, new ConsoleQueries(pool), Optional.of(fleet))));
     return new RecorderWeb(pool, fleet);
+  }
+
+  /** Shorter tokens are accepted with a warning. */
+  static final int MIN_TOKEN_CHARS = 16;
+
+  /**
+   * Why {@code token} cannot be the API's, or empty. An HTTP header carries a token's bytes as they
+   * are, and the JDK's server reads them as ISO-8859-1: a token beyond printable ASCII (a space, an
+   * accented letter, €) never matched what a client sent, and every request got 401.
+   */
+  static Optional<String> tokenProblem(String token) {
+    for (int i = 0; i < token.length(); i++) {
+      char c = token.charAt(i);
+      if (c < 0x21 || c > 0x7e) {
+        return Optional.of(
+            "FLEET_API_TOKEN has a character other than printable ASCII at index "
+                + i
+                + " (a space, a control character or a letter beyond ASCII), which an HTTP"
+                + " header cannot carry as it is; use letters, digits and punctuation only"
+                + " (openssl rand -hex 16)");
+      }
+    }
+    return Optional.empty();
   }
 
   private RecorderWeb(HikariDataSource pool, FleetView fleet) {

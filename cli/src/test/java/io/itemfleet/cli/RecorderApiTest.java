@@ -92,6 +92,14 @@ class RecorderApiTest {
       assertThat(page.headers().firstValue("Content-Type"))
           .hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
       assertThat(page.body()).contains("ItemFleet").contains("/api/jobs");
+      // Review (API, 8): JSON with payloads and stack traces is never sniffed or cached, and no
+      // other site may frame the page (its replay button).
+      HttpResponse<String> answer = get(base + "/api/jobs/api-job");
+      assertThat(answer.headers().firstValue("X-Content-Type-Options")).contains("nosniff");
+      assertThat(answer.headers().firstValue("Cache-Control")).contains("no-store");
+      assertThat(page.headers().firstValue("Content-Security-Policy"))
+          .hasValueSatisfying(c -> assertThat(c).contains("frame-ancestors 'none'"));
+      assertThat(page.headers().firstValue("X-Frame-Options")).contains("DENY");
     }
   }
 
