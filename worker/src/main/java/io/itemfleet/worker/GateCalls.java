@@ -462,8 +462,59 @@ final class GateCalls {
    * result to the gate, so that the gate thread need not).
    */
   byte[] markerBytes(Attempt a, ItemResult r) {
+    if (layout.inBuckets() && r.failure().isEmpty() && a.slot.record.offset() >= 0) {
+      return plainMarkerBytes(a, r);
+    }
     return markerText(a, r).getBytes(StandardCharsets.UTF_8);
   }
+
+  /**
+   * {@link #markerText}'s bytes for a result without a failure (no error class or message), the
+   * marker of nearly every item: {@code D|<code>|<topic>|<partition>|<offset>|<attempts>||},
+   * written into one array instead of built as a string and encoded.
+   */
+  private byte[] plainMarkerBytes(Attempt a, ItemResult r) {
+    var record = a.slot.record;
+    byte[] topic =
+        storedTopicBytes.computeIfAbsent(
+            record.topic(),
+            t -> stored(new SourceRecord(t, 0, 0)).topic().getBytes(StandardCharsets.UTF_8));
+    int attempts = a.decoded == null ? 1 : a.decoded.attempt() + 1;
+    int partition = record.partition();
+    long offset = record.offset();
+    int length =
+        4 // D|S|
+            + topic.length
+            + 1
+            + Digits.count(partition)
+            + 1
+            + Digits.count(offset)
+            + 1
+            + Digits.count(attempts)
+            + 2;
+    byte[] out = new byte[length];
+    out[0] = 'D';
+    out[1] = '|';
+    out[2] = (byte) r.outcome().orElseThrow().name().charAt(0); // DoneMarker.code, not a string
+    out[3] = '|';
+    System.arraycopy(topic, 0, out, 4, topic.length);
+    int at = 4 + topic.length;
+    out[at++] = '|';
+    at += Digits.count(partition);
+    Digits.putBefore(out, at, partition);
+    out[at++] = '|';
+    at += Digits.count(offset);
+    Digits.putBefore(out, at, offset);
+    out[at++] = '|';
+    at += Digits.count(attempts);
+    Digits.putBefore(out, at, attempts);
+    out[at++] = '|';
+    out[at] = '|';
+    return out;
+  }
+
+  /** {@link #storedTopics}' names as UTF-8 bytes, for {@link #plainMarkerBytes}. */
+  private final Map<String, byte[]> storedTopicBytes = new ConcurrentHashMap<>();
 
   DoneMarker marker(Attempt a, ItemResult r) {
     Optional<FailureEvent> f = r.failure();

@@ -16,7 +16,8 @@ import java.util.Optional;
  *     ("D|outcome|record|..."); in the buckets layout, the hash holding them
  * @param field the item's field of that hash in the buckets layout, "" in the keys layout
  * @param cache the cache entry's key, or "" when the type does not cache
- * @param checkpoint the handler's progress checkpoint key
+ * @param prefix the fleet's key prefix ("<topic prefix>:"), for {@link #checkpoint}
+ * @param task the message, for {@link #checkpoint}
  * @param limits the fleet-wide limits the item counts against
  * @param slots the slots key of each limit (same order)
  * @param rates the rate key of each limit (same order)
@@ -27,7 +28,8 @@ record GateKeys(
     String item,
     String field,
     String cache,
-    String checkpoint,
+    String prefix,
+    TaskMessage task,
     List<TagLimit> limits,
     List<String> slots,
     List<String> rates,
@@ -44,6 +46,19 @@ record GateKeys(
    * @param lease the lease value followed by "|", its deadline to be appended
    */
   record Encoded(RawBytes item, RawBytes field, byte[] lease) {}
+
+  /**
+   * The handler's progress checkpoint key, {@code <prefix>ckpt:<idempotency key>}: built when it is
+   * asked for, as most items never checkpoint (it was two strings per item on the poll thread).
+   */
+  String checkpoint() {
+    return prefix + "ckpt:" + idempotencyKey(task, settings);
+  }
+
+  /** The item's idempotency key: the message's own, else the type's template filled in. */
+  static String idempotencyKey(TaskMessage t, TaskSettings s) {
+    return t.options().idempotencyKey().orElseGet(() -> KeyTemplate.expand(s.idempotencyKey(), t));
+  }
 
   /**
    * True when plain commands suffice (one {@code SET NX GET} before, one {@code SET} after): no
@@ -72,8 +87,6 @@ record GateKeys(
     boolean defaultKey =
         t.options().idempotencyKey().isEmpty()
             && s.idempotencyKey().equals(TaskSettings.DEFAULT_IDEMPOTENCY_KEY);
-    String idem =
-        t.options().idempotencyKey().orElseGet(() -> KeyTemplate.expand(s.idempotencyKey(), t));
     BucketKeys.Key bucket =
         layout.inBuckets() && defaultKey
             ? bucketKeys.key(layout, prefix, t.job(), layout.bucket(t.item()))
@@ -81,17 +94,21 @@ record GateKeys(
     MarkerLayout.Place place =
         bucket != null
             ? new MarkerLayout.Place(bucket.text(), t.item())
-            : layout.place(prefix, idem, Optional.empty(), t.item());
+            : layout.place(prefix, idempotencyKey(t, s), Optional.empty(), t.item());
     String cache =
         t.options().cacheKey().isPresent()
             ? prefix + "cache:" + t.options().cacheKey().get()
             : s.cacheKey().map(k -> prefix + "cache:" + KeyTemplate.expand(k, t)).orElse("");
-    List<String> slots = limits.isEmpty() ? List.of() : new ArrayList<>(limits.size());
-    List<String> rates = limits.isEmpty() ? List.of() : new ArrayList<>(limits.size());
-    String limitPrefix = cluster ? "{" + prefix + "limits}:" : prefix + "limit:";
-    for (TagLimit l : limits) {
-      slots.add(limitPrefix + l.tag() + ":slots");
-      rates.add(limitPrefix + l.tag() + ":rate");
+    List<String> slots = List.of();
+    List<String> rates = List.of();
+    if (!limits.isEmpty()) {
+      slots = new ArrayList<>(limits.size());
+      rates = new ArrayList<>(limits.size());
+      String limitPrefix = cluster ? "{" + prefix + "limits}:" : prefix + "limit:";
+      for (TagLimit l : limits) {
+        slots.add(limitPrefix + l.tag() + ":slots");
+        rates.add(limitPrefix + l.tag() + ":rate");
+      }
     }
     long offset = a.slot.record.offset();
     String lease = a.state.lease(owner, offset);
@@ -108,7 +125,8 @@ record GateKeys(
         place.key(),
         place.field(),
         cache,
-        prefix + "ckpt:" + idem,
+        prefix,
+        t,
         limits,
         slots,
         rates,

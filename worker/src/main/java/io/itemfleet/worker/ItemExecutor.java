@@ -219,7 +219,7 @@ final class ItemExecutor {
     TaskView context =
         checkpoints == null || keys == null
             ? TaskView.of(t)
-            : new CheckpointingContext(t, checkpoints, keys.checkpoint(), s.idempotencyTtl(), a);
+            : new CheckpointingContext(t, checkpoints, keys, s.idempotencyTtl(), a);
     try {
       result = handler.get().handle(context);
       if (result == null) {

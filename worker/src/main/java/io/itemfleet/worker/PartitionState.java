@@ -60,16 +60,10 @@ final class PartitionState {
   byte[] leaseBytes(String owner, long offset) {
     if (offset < 0) return (lease(owner, offset) + "|").getBytes(StandardCharsets.UTF_8);
     byte[] prefix = leasePrefix(owner).bytes();
-    int digits = 1;
-    for (long v = offset; v >= 10; v /= 10) digits++;
-    byte[] out = Arrays.copyOf(prefix, prefix.length + digits + 1);
-    int at = prefix.length + digits;
-    out[at] = '|';
-    long v = offset;
-    do {
-      out[--at] = (byte) ('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
+    int end = prefix.length + Digits.count(offset);
+    byte[] out = Arrays.copyOf(prefix, end + 1);
+    Digits.putBefore(out, end, offset);
+    out[end] = '|';
     return out;
   }
 

@@ -1,6 +1,7 @@
 package io.itemfleet.worker;
 
 import io.itemfleet.schemas.LatencyHistogram;
+import io.itemfleet.schemas.Outcome;
 import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.schemas.StatsDelta;
 import java.time.Instant;
@@ -9,14 +10,19 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Adds item results up into one stats delta per job, type and minute. Used by one thread. */
 final class StatsAccumulator {
   private record Key(String job, String type, Instant minute) {}
 
+  private static final Outcome[] OUTCOMES = Outcome.values();
+
   /** Running totals for one key. */
   private static final class Totals {
-    OutcomeCounts counts = OutcomeCounts.ZERO;
+    /** Items by outcome (ordinal): counted in place, made an {@link OutcomeCounts} at drain. */
+    final long[] outcomes = new long[OUTCOMES.length];
+
     long retries;
     long handlerMillis;
     final long[] latency = new long[LatencyHistogram.BUCKETS];
@@ -50,7 +56,8 @@ final class StatsAccumulator {
       lastType = r.type();
       lastMinute = minute;
     }
-    r.outcome().ifPresent(o -> t.counts = t.counts.plus(o, 1));
+    Optional<Outcome> o = r.outcome(); // no record or lambda per item: this runs for every item
+    if (o.isPresent()) t.outcomes[o.get().ordinal()]++;
     if (r.retry().isPresent()) {
       t.retries++;
     }
@@ -59,6 +66,14 @@ final class StatsAccumulator {
       t.handlerMillis += ms;
       t.latency[LatencyHistogram.bucketOf(ms)]++;
     }
+  }
+
+  private static OutcomeCounts counts(long[] byOrdinal) {
+    OutcomeCounts c = OutcomeCounts.ZERO;
+    for (Outcome o : OUTCOMES) {
+      if (byOrdinal[o.ordinal()] != 0) c = c.plus(o, byOrdinal[o.ordinal()]);
+    }
+    return c;
   }
 
   boolean isEmpty() {
@@ -75,7 +90,7 @@ final class StatsAccumulator {
                     k.job(),
                     k.type(),
                     k.minute(),
-                    t.counts,
+                    counts(t.outcomes),
                     t.retries,
                     t.handlerMillis,
                     LatencyHistogram.of(t.latency))));

@@ -111,6 +111,47 @@ class GateKeysReuseTest {
     assertThat(t.all()).isEmpty();
   }
 
+  @Test
+  void plainMarkerBytesAreTheMarkerTextsBytes() {
+    for (String topic : List.of("fleet.tasks", "fleet.retry.5s", "other.tasks", "fléet.tasks")) {
+      GateCalls calls =
+          new GateCalls(
+              java.net.URI.create("redis://127.0.0.1:1"),
+              30_000,
+              MarkerLayout.buckets(16),
+              "fleet");
+      for (int partition : new int[] {0, 9, 10, 1234}) {
+        PartitionState s = new PartitionState(new TopicPartition(topic, partition), 1);
+        for (long offset : new long[] {0, 5, 10, 99, 123456789012L, Long.MAX_VALUE}) {
+          for (int attempt : new int[] {0, 1, 9, 999}) {
+            for (io.itemfleet.schemas.Outcome o : io.itemfleet.schemas.Outcome.values()) {
+              Attempt a =
+                  new Attempt(
+                      s,
+                      new PartitionState.Slot(
+                          new ConsumerRecord<>(topic, partition, offset, new byte[0], new byte[0])),
+                      null);
+              a.decoded =
+                  new io.itemfleet.schemas.TaskMessage(
+                      "j",
+                      "t",
+                      "i",
+                      attempt,
+                      Optional.empty(),
+                      com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(),
+                      io.itemfleet.schemas.TaskOptions.NONE);
+              ItemResult r =
+                  ItemResult.terminal(
+                      o, "j", "t", false, 0, Optional.empty(), java.time.Instant.EPOCH);
+              assertThat(new String(calls.markerBytes(a, r), UTF_8))
+                  .isEqualTo(calls.markerText(a, r));
+            }
+          }
+        }
+      }
+    }
+  }
+
   /** An attempt at the record at {@code offset} of partition 0. */
   private static Attempt attempt(PartitionState s, long offset) {
     return new Attempt(
