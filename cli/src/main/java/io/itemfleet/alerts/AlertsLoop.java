@@ -200,23 +200,72 @@ public final class AlertsLoop implements Runnable {
   /** Why the last delivery failed, for the log. */
   private String lastError = "";
 
-  /** One request with the outbox's first alerts; true (and they leave the outbox) on a 2xx. */
+  /**
+   * One request with the outbox's first alerts; true (and they leave the outbox) on a 2xx. When the
+   * receiver refuses that body for good ({@link Webhook.DeliveryFailed#refusedForGood}), each alert
+   * of it is sent alone, and one refused alone is dropped, logged whole and counted: before, the
+   * body was retried for ever, and no later alert was ever delivered.
+   */
   private boolean postFirstChunk() throws InterruptedException {
     List<Alert> chunk = outbox.subList(0, Math.min(MAX_PER_REQUEST, outbox.size()));
     try {
       webhook.post(List.copyOf(chunk));
     } catch (Webhook.DeliveryFailed e) {
-      metrics.webhookErrors.increment();
-      metrics.webhookUp.set(0);
-      lastError = e.getMessage();
+      if (e.refusedForGood()) return postOneByOne(chunk.size(), e);
+      failed(e);
       return false;
     }
+    delivered(chunk);
+    return true;
+  }
+
+  /** The outbox's first {@code n} alerts, each in a request of its own. */
+  private boolean postOneByOne(int n, Webhook.DeliveryFailed whole) throws InterruptedException {
+    if (n == 1) {
+      drop(outbox.get(0), whole);
+      return true;
+    }
+    for (int i = 0; i < n; i++) {
+      List<Alert> one = outbox.subList(0, 1);
+      try {
+        webhook.post(List.copyOf(one));
+      } catch (Webhook.DeliveryFailed e) {
+        if (!e.refusedForGood()) {
+          failed(e);
+          return false; // the rest stay, and are retried as a chunk
+        }
+        drop(one.get(0), e);
+        continue;
+      }
+      delivered(one);
+    }
+    return true;
+  }
+
+  private void drop(Alert a, Webhook.DeliveryFailed e) {
+    metrics.webhookErrors.increment();
+    metrics.dropped.increment();
+    log.error(
+        "webhook {} refused this alert for good ({}); it is dropped, not retried: {}",
+        webhook.where(),
+        e.getMessage(),
+        a.text());
+    outbox.remove(0);
+  }
+
+  private void failed(Webhook.DeliveryFailed e) {
+    metrics.webhookErrors.increment();
+    metrics.webhookUp.set(0);
+    lastError = e.getMessage();
+  }
+
+  /** {@code sent} got a 2xx answer: counted, and out of the outbox. */
+  private void delivered(List<Alert> sent) {
     metrics.webhookUp.set(1);
     Map<Alert.Kind, Integer> byKind = new EnumMap<>(Alert.Kind.class);
-    chunk.forEach(a -> byKind.merge(a.kind(), 1, Integer::sum));
+    sent.forEach(a -> byKind.merge(a.kind(), 1, Integer::sum));
     byKind.forEach(metrics::sent);
-    chunk.clear();
-    return true;
+    sent.clear();
   }
 
   /** Waits, polling with every partition paused so that the group keeps this member. */

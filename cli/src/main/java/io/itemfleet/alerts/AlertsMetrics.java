@@ -10,6 +10,7 @@ public final class AlertsMetrics {
   final Counter events;
   final Counter malformed;
   final Counter webhookErrors;
+  final Counter dropped;
   private final MeterRegistry registry;
   final AtomicLong webhookUp = new AtomicLong(1);
   final AtomicLong pending = new AtomicLong();
@@ -27,6 +28,12 @@ public final class AlertsMetrics {
     webhookErrors =
         Counter.builder("fleet_alerts_webhook_errors")
             .description("webhook deliveries that got no 2xx answer (each is retried)")
+            .register(registry);
+    dropped =
+        Counter.builder("fleet_alerts_dropped")
+            .description(
+                "alerts the receiver refused for good when sent alone (400, 413, 415, 422);"
+                    + " logged, not retried")
             .register(registry);
     Gauge.builder("fleet_alerts_webhook_up", webhookUp, AtomicLong::get)
         .strongReference(true)

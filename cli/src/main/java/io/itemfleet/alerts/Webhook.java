@@ -20,8 +20,25 @@ public final class Webhook {
 
   /** A delivery that did not get a 2xx answer. */
   public static final class DeliveryFailed extends Exception {
+    /** The receiver's answer, or 0 when there was none. */
+    final int status;
+
     DeliveryFailed(String message, Throwable cause) {
+      this(message, cause, 0);
+    }
+
+    DeliveryFailed(String message, Throwable cause, int status) {
       super(message, cause);
+      this.status = status;
+    }
+
+    /**
+     * True when the receiver refused this very body (400, 413, 415, 422): sending it again gets the
+     * same answer. An outage, a time-out, a rate limit, a wrong URL or token (401, 403, 404, a
+     * redirect) are not: they pass, or someone fixes them, and the delivery is retried.
+     */
+    boolean refusedForGood() {
+      return status == 400 || status == 413 || status == 415 || status == 422;
     }
   }
 
@@ -78,7 +95,7 @@ public final class Webhook {
       throw e;
     }
     if (res.statusCode() / 100 != 2) {
-      throw new DeliveryFailed(where() + " answered " + res.statusCode(), null);
+      throw new DeliveryFailed(where() + " answered " + res.statusCode(), null, res.statusCode());
     }
   }
 }
