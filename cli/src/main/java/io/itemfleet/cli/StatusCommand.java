@@ -80,8 +80,8 @@ final class StatusCommand implements Callable<Integer> {
               Terminal.safe(s.job()),
               Terminal.safe(s.type()),
               Terminal.count(s.finished()) + "/" + s.total().map(Terminal::count).orElse("?"),
-              Terminal.count(s.counts().succeeded() + s.counts().cached()),
-              Terminal.count(s.counts().failed() + s.counts().poison()),
+              Terminal.count(s.counts().succeededOrCached()),
+              Terminal.count(s.counts().failedOrPoison()),
               Terminal.count(s.retries()),
               s.done() ? "done" : "running");
         }

@@ -122,7 +122,7 @@ final class WatchCommand implements Callable<Integer> {
         }
         lastFinished = j.finished();
         lastAt = now;
-        long failed = j.counts().failed() + j.counts().poison();
+        long failed = j.counts().failedOrPoison();
         if (j.total().isEmpty() && !noTotalExplained) {
           noTotalExplained = true;
           System.err.printf(

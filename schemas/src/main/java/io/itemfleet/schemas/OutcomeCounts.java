@@ -56,6 +56,21 @@ public record OutcomeCounts(
         add(poison, o.poison));
   }
 
+  /**
+   * Succeeded and cached together, as {@code fleet status} shows them (at most the largest long).
+   */
+  public long succeededOrCached() {
+    return add(succeeded, cached);
+  }
+
+  /**
+   * Failed and poison together, as {@code fleet status} and {@code watch} show them (at most the
+   * largest long).
+   */
+  public long failedOrPoison() {
+    return add(failed, poison);
+  }
+
   /** All terminal outcomes together (at most {@link Long#MAX_VALUE}). */
   public long total() {
     return add(add(add(add(succeeded, cached), failed), deduplicated), poison);

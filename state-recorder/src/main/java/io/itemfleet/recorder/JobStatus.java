@@ -31,7 +31,7 @@ public record JobStatus(
 
   /** Failures still open: FAILED and POISON outcomes not resolved since. */
   public long unresolved() {
-    return Math.max(0, counts.failed() + counts.poison() - resolved);
+    return Math.max(0, counts.failedOrPoison() - resolved); // no wrap to a negative sum
   }
 
   /** Terminal outcomes so far. */
