@@ -81,8 +81,23 @@ final class ExecHandler implements TaskHandler {
     return args;
   }
 
+  /**
+   * Why an item's ID must not be appended to the command, or null: an ID starting with '-' would
+   * reach the program as an option (an ID such as {@code --output=/etc/x} comes from whoever
+   * produces to the topic), unless the command has a {@code --} argument before it.
+   */
+  String optionLikeItem(TaskContext ctx) {
+    boolean placed = command.stream().anyMatch(a -> a.contains("${item}"));
+    if (placed || !ctx.item().startsWith("-") || command.contains("--")) return null;
+    return "the item ID starts with '-', and appended to the command it would be read as an option;"
+        + " put \"--\" and \"${item}\" in the command (command: [prog, --, \"${item}\"]), then"
+        + " replay the job";
+  }
+
   @Override
   public HandlerResult handle(TaskContext ctx) throws InterruptedException {
+    String optionLike = optionLikeItem(ctx);
+    if (optionLike != null) return HandlerResult.failed("exec.option_like_item", optionLike);
     List<String> args = arguments(ctx);
     ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true);
     Map<String, String> env = pb.environment();

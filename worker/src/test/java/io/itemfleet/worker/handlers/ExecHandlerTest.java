@@ -54,9 +54,33 @@ class ExecHandlerTest {
   }
 
   @Test
-  void itemIdIsAppendedWhenNotPlaced() {
+  void itemIdIsAppendedWhenNotPlaced() throws Exception {
     ExecHandler h = new ExecHandler(List.of("echo", "--"), Set.of());
     assertThat(h.arguments(ctx("-rf"))).containsExactly("echo", "--", "-rf");
+    assertThat(h.handle(ctx("-rf"))).isInstanceOf(HandlerResult.Succeeded.class);
+  }
+
+  /**
+   * Known gap of the fourth review: a command without ${item} got the ID appended, and an ID
+   * starting with '-' (which any producer can send) reached the program as an option. Such an item
+   * is now FAILED, saying how to place the ID, and the program does not run.
+   */
+  @Test
+  void anAppendedIdThatLooksLikeAnOptionIsRefusedWithoutRunning() throws Exception {
+    java.nio.file.Path ran = java.nio.file.Files.createTempFile("exec-ran", ".txt");
+    java.nio.file.Files.delete(ran);
+    ExecHandler h = new ExecHandler(List.of("touch"), Set.of());
+    assertThat(h.handle(ctx("--version")))
+        .isInstanceOfSatisfying(
+            HandlerResult.Failed.class,
+            f -> {
+              assertThat(f.errorClass()).isEqualTo("exec.option_like_item");
+              assertThat(f.message()).contains("--").contains("${item}");
+            });
+    // An ordinary ID is appended and runs as before.
+    assertThat(h.handle(ctx(ran.toString()))).isInstanceOf(HandlerResult.Succeeded.class);
+    assertThat(ran).exists();
+    java.nio.file.Files.delete(ran);
   }
 
   @Test
