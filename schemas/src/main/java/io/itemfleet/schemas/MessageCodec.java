@@ -485,8 +485,11 @@ public final class MessageCodec {
           boolean failed = outcome.equals("FAILED");
           if (failed && r.any("attempts").isNull()) throw r.missing("attempts");
           if (!failed && poison.isEmpty()) throw r.missing("poison");
-          Optional<String> job = r.optString("job", MAX_NAME);
-          Optional<String> type = r.optString("type", MAX_NAME);
+          // Names as a task's are checked (any Kafka client can write this topic, and the names
+          // reach the ledger, the console and alert text): a bidi override or a control character
+          // in a job name could make an alert read as another job's.
+          Optional<String> job = r.optString("job", MAX_NAME).map(j -> name("job", j, "job"));
+          Optional<String> type = r.optString("type", MAX_NAME).map(t -> name("type", t, "type"));
           Optional<String> item = r.optString("item", limits.maxItemIdBytes());
           if (failed && job.isEmpty()) throw r.missing("job");
           if (failed && type.isEmpty()) throw r.missing("type");
