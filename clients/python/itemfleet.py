@@ -135,6 +135,7 @@ def serve(handle, inflight=None):
     except (OSError, ValueError, AttributeError):  # no real descriptor 1 (an embedding host)
         out = sys.stdout
     sys.stdout = sys.stderr
+    requests = None
     try:
         requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
         null = os.open(os.devnull, os.O_RDONLY)
@@ -142,11 +143,14 @@ def serve(handle, inflight=None):
         os.close(null)
         sys.stdin = open(os.devnull, "r", encoding="utf-8")
     except (OSError, ValueError, AttributeError):  # no real descriptor 0 (an embedding host)
-        requests = sys.stdin
+        if requests is None:
+            requests = sys.stdin
     # The worker decides when its children stop (it closes their stdin): a Ctrl-C in the terminal
-    # of a foreground worker reaches the children too, and must not break an item half-way.
+    # of a foreground worker reaches the children too, and must not break an item half-way. A
+    # handler that does nothing, not SIG_IGN: an ignored signal stays ignored in the tools the
+    # handler runs (exec keeps it), which could then not be stopped with SIGINT.
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, lambda signum, frame: None)
     except ValueError:  # not the main thread
         pass
     global _protocol

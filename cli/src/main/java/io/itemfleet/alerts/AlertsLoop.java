@@ -203,54 +203,65 @@ public final class AlertsLoop implements Runnable {
   /**
    * One request with the outbox's first alerts; true (and they leave the outbox) on a 2xx. When the
    * receiver refuses that body for good ({@link Webhook.DeliveryFailed#refusedForGood}), each alert
-   * of it is sent alone, and one refused alone is dropped, logged whole and counted: before, the
-   * body was retried for ever, and no later alert was ever delivered.
+   * of it is sent alone (see {@link #postOneByOne}): before, the body was retried for ever, and no
+   * later alert was ever delivered.
    */
   private boolean postFirstChunk() throws InterruptedException {
     List<Alert> chunk = outbox.subList(0, Math.min(MAX_PER_REQUEST, outbox.size()));
     try {
       webhook.post(List.copyOf(chunk));
     } catch (Webhook.DeliveryFailed e) {
-      if (e.refusedForGood()) return postOneByOne(chunk.size(), e);
       failed(e);
-      return false;
+      return e.refusedForGood() && postOneByOne(chunk.size());
     }
-    delivered(chunk);
+    delivered(List.copyOf(chunk));
+    chunk.clear();
     return true;
   }
 
-  /** The outbox's first {@code n} alerts, each in a request of its own. */
-  private boolean postOneByOne(int n, Webhook.DeliveryFailed whole) throws InterruptedException {
-    if (n == 1) {
-      drop(outbox.get(0), whole);
-      return true;
-    }
-    for (int i = 0; i < n; i++) {
-      List<Alert> one = outbox.subList(0, 1);
+  /**
+   * The outbox's first {@code n} alerts, each in a request of its own. Those refused alone for good
+   * are dropped — logged whole and counted — but only once the receiver has taken some alert (in
+   * this pass, or before since start): a receiver that refuses every body (a wrong {@code
+   * --format}) is an outage, retried with {@code webhook_up} 0, and nothing is dropped.
+   */
+  private boolean postOneByOne(int n) throws InterruptedException {
+    List<Alert> refused = new ArrayList<>();
+    Webhook.DeliveryFailed why = null;
+    for (Alert a : List.copyOf(outbox.subList(0, n))) {
       try {
-        webhook.post(List.copyOf(one));
+        webhook.post(List.of(a));
       } catch (Webhook.DeliveryFailed e) {
-        if (!e.refusedForGood()) {
-          failed(e);
-          return false; // the rest stay, and are retried as a chunk
-        }
-        drop(one.get(0), e);
+        failed(e);
+        if (!e.refusedForGood()) return false; // the rest stay, and are retried
+        refused.add(a);
+        why = e;
         continue;
       }
-      delivered(one);
+      outbox.remove(a);
+      delivered(List.of(a));
     }
+    if (refused.isEmpty()) return true;
+    if (!accepted) {
+      lastError = why.getMessage() + ", to every alert so far (is --format the receiver's?)";
+      return false;
+    }
+    for (Alert a : refused) drop(a, why);
     return true;
   }
 
+  /** Set once the receiver took any alert: its refusals of single alerts are then theirs. */
+  private boolean accepted;
+
   private void drop(Alert a, Webhook.DeliveryFailed e) {
-    metrics.webhookErrors.increment();
     metrics.dropped.increment();
     log.error(
-        "webhook {} refused this alert for good ({}); it is dropped, not retried: {}",
+        "webhook {} refused this alert for good ({}) while it takes others; it is dropped, not"
+            + " retried: {}",
         webhook.where(),
         e.getMessage(),
         a.text());
-    outbox.remove(0);
+    outbox.remove(a);
   }
 
   private void failed(Webhook.DeliveryFailed e) {
@@ -259,13 +270,13 @@ public final class AlertsLoop implements Runnable {
     lastError = e.getMessage();
   }
 
-  /** {@code sent} got a 2xx answer: counted, and out of the outbox. */
+  /** {@code sent} got a 2xx answer: counted (the caller takes them out of the outbox). */
   private void delivered(List<Alert> sent) {
+    accepted = true;
     metrics.webhookUp.set(1);
     Map<Alert.Kind, Integer> byKind = new EnumMap<>(Alert.Kind.class);
     sent.forEach(a -> byKind.merge(a.kind(), 1, Integer::sum));
     byKind.forEach(metrics::sent);
-    sent.clear();
   }
 
   /** Waits, polling with every partition paused so that the group keeps this member. */

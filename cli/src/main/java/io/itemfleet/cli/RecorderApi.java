@@ -312,6 +312,7 @@ final class RecorderApi {
     // dry-run or fp) or a dryRun that is not true or false refuses the request. Before, any of
     // those
     // was ignored, and what was meant as a dry run sent every failure for real.
+    params = replayParams(ex.getRequestURI().getRawQuery()); // bare names kept, repeats refused
     for (String name : params.keySet()) {
       if (!REPLAY_PARAMS.contains(name)) {
         send(
@@ -419,18 +420,39 @@ final class RecorderApi {
   private static final java.util.Set<String> REPLAY_PARAMS =
       java.util.Set.of("dryRun", "fingerprint", "name");
 
-  /** The query's parameters; one without '=' (a bare {@code ?dryRun}) has the value "". */
+  /**
+   * The query's parameters; one without '=' is left out, and a repeated one keeps its last value.
+   */
   private static Map<String, String> params(String rawQuery) {
+    return params(rawQuery, false);
+  }
+
+  /**
+   * The query's parameters as a replay reads them: one without '=' (a bare {@code ?dryRun}) has the
+   * value "", and one given twice ({@code dryRun=true&dryRun=false}) is refused.
+   */
+  private static Map<String, String> replayParams(String rawQuery) {
+    return params(rawQuery, true);
+  }
+
+  private static Map<String, String> params(String rawQuery, boolean strict) {
     Map<String, String> out = new HashMap<>();
     if (rawQuery == null) return out;
     for (String pair : rawQuery.split("&")) {
       int eq = pair.indexOf('=');
-      if (eq < 0 && !pair.isEmpty()) {
+      if (strict && eq != 0 && !pair.isEmpty()) {
+        String name;
+        String value;
         try {
-          out.put(URLDecoder.decode(pair, StandardCharsets.UTF_8), "");
+          name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+          value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(
               "bad percent-encoding in the query '" + echo(pair) + "': " + e.getMessage());
+        }
+        if (out.put(name, value) != null) {
+          throw new IllegalArgumentException(
+              "the option '" + echo(name) + "' is given twice; nothing was sent");
         }
       } else if (eq > 0) {
         try {

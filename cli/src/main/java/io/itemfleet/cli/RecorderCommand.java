@@ -117,6 +117,10 @@ final class RecorderCommand implements Callable<Integer> {
       admin.checkReachable(kafka.bootstrap);
       admin.ensureTopics(kafka.partitions, (short) 1);
     }
+    if (metricsPort >= 0) {
+      // Before the recorder starts: a token no request can match stops the command at once.
+      RecorderWeb.checkToken(Optional.ofNullable(System.getenv("FLEET_API_TOKEN")));
+    }
     Recorder recorder;
     try {
       io.itemfleet.worker.MarkerExpiry e = expiry;

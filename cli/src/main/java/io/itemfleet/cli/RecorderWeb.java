@@ -31,13 +31,13 @@ public final class RecorderWeb implements AutoCloseable {
       FleetTopics topics,
       Optional<String> token,
       Optional<URI> redis) {
+    checkToken(token);
     Optional<String> given = token.map(String::strip).filter(t -> !t.isEmpty());
-    given
-        .flatMap(RecorderWeb::tokenProblem)
-        .ifPresent(
-            p -> {
-              throw new CliFailure(2, p);
-            });
+    if (given.isPresent() && beyondAscii(given.get())) {
+      System.err.println(
+          "fleet: warning: FLEET_API_TOKEN has letters beyond ASCII: only clients that send"
+              + " headers as ISO-8859-1 can match it (curl and browsers send UTF-8)");
+    }
     if (given.isPresent() && given.get().length() < MIN_TOKEN_CHARS) {
       System.err.println(
           "fleet: warning: FLEET_API_TOKEN is "
@@ -83,23 +83,45 @@ public final class RecorderWeb implements AutoCloseable {
   static final int MIN_TOKEN_CHARS = 16;
 
   /**
-   * Why {@code token} cannot be the API's, or empty. An HTTP header carries a token's bytes as they
-   * are, and the JDK's server reads them as ISO-8859-1: a token beyond printable ASCII (a space, an
-   * accented letter, €) never matched what a client sent, and every request got 401.
+   * Why {@code token} can never be the API's, or empty. An HTTP header carries a token's bytes as
+   * they are, and the JDK's server reads them as ISO-8859-1: a token with a character beyond
+   * ISO-8859-1 (€, any letter past U+00FF) or a control character never matched what any client
+   * sent, and every request got 401. (One with letters of U+0080 to U+00FF matches only clients
+   * that send headers as ISO-8859-1: it gets a warning.)
    */
   static Optional<String> tokenProblem(String token) {
     for (int i = 0; i < token.length(); i++) {
       char c = token.charAt(i);
-      if (c < 0x21 || c > 0x7e) {
+      if (c < 0x20 && c != '\t' || c == 0x7f || c > 0xff) {
         return Optional.of(
-            "FLEET_API_TOKEN has a character other than printable ASCII at index "
+            "FLEET_API_TOKEN has a character at index "
                 + i
-                + " (a space, a control character or a letter beyond ASCII), which an HTTP"
-                + " header cannot carry as it is; use letters, digits and punctuation only"
-                + " (openssl rand -hex 16)");
+                + " (a control character, or one beyond ISO-8859-1) that no HTTP header"
+                + " carries as it is, so no request could ever match it; use letters, digits and"
+                + " punctuation (openssl rand -hex 16)");
       }
     }
     return Optional.empty();
+  }
+
+  /** True when {@code token} has letters of U+0080 to U+00FF, which most clients send as UTF-8. */
+  static boolean beyondAscii(String token) {
+    return token.chars().anyMatch(c -> c > 0x7e);
+  }
+
+  /**
+   * Checks FLEET_API_TOKEN as {@link #serve} will, for a command to call before it starts anything
+   * else; throws the {@link CliFailure} serve would.
+   */
+  static void checkToken(Optional<String> token) {
+    token
+        .map(String::strip)
+        .filter(t -> !t.isEmpty())
+        .flatMap(RecorderWeb::tokenProblem)
+        .ifPresent(
+            p -> {
+              throw new CliFailure(2, p);
+            });
   }
 
   private RecorderWeb(HikariDataSource pool, FleetView fleet) {

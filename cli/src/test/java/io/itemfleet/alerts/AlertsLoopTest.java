@@ -47,6 +47,7 @@ class AlertsLoopTest {
   private final AtomicBoolean down = new AtomicBoolean();
   private final AtomicInteger refused = new AtomicInteger();
   private final AtomicInteger refusedForGood = new AtomicInteger();
+  private final AtomicBoolean refuseAll = new AtomicBoolean();
   private HttpServer receiver;
 
   @BeforeEach
@@ -56,7 +57,8 @@ class AlertsLoopTest {
         "/hook",
         ex -> {
           byte[] body = ex.getRequestBody().readAllBytes();
-          if (new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("refuse-me")) {
+          if (refuseAll.get()
+              || new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("refuse-me")) {
             refusedForGood.incrementAndGet();
             ex.sendResponseHeaders(400, -1); // this body, whenever it is sent
           } else if (down.get()) {
@@ -216,6 +218,36 @@ class AlertsLoopTest {
       await().atMost(Duration.ofSeconds(20)).until(() -> committedLag(f) == 0);
       assertThat(counted()).containsOnly(Map.entry("j/api.gone", 3L));
       assertThat(registry.get("fleet_alerts_dropped").counter().count()).isEqualTo(1);
+    } finally {
+      loop.stop();
+      loop.awaitTermination(Duration.ofSeconds(30));
+    }
+  }
+
+  /**
+   * A receiver that refuses every body (a wrong --format: Slack answers an Alertmanager body with
+   * 400) is an outage, not a reason to drop: nothing is dropped or committed, webhook_up is 0, and
+   * everything is delivered once it takes them.
+   */
+  @Test
+  void aReceiverThatRefusesEveryBodyDropsNothing(TestFleet f) throws Exception {
+    f.createTopics(2, "failures");
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    refuseAll.set(true);
+    AlertsLoop loop = loop(f, Duration.ofSeconds(1), registry);
+    send(f, events("j", "api.gone", 2, 0), List.of());
+    loop.start();
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> refusedForGood.get() >= 3);
+      assertThat(registry.get("fleet_alerts_dropped").counter().count()).isZero();
+      assertThat(registry.get("fleet_alerts_webhook_up").gauge().value()).isZero();
+      assertThat(committedLag(f)).isEqualTo(2);
+      refuseAll.set(false);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> counted().getOrDefault("j/api.gone", 0L) >= 2);
+      await().atMost(Duration.ofSeconds(20)).until(() -> committedLag(f) == 0);
+      assertThat(registry.get("fleet_alerts_dropped").counter().count()).isZero();
     } finally {
       loop.stop();
       loop.awaitTermination(Duration.ofSeconds(30));

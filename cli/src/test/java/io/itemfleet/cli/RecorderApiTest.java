@@ -242,7 +242,8 @@ class RecorderApiTest {
               "dry-run=true",
               "dryrun=true",
               "fp=abc",
-              "dryRun=true&limit=5")) {
+              "dryRun=true&limit=5",
+              "dryRun=true&dryRun=false")) {
         assertThat(
                 json(post(base + "/api/jobs/rp-job/replay?" + query, "Bearer t0k"), 400)
                     .get("error")

@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,10 +28,11 @@ import org.slf4j.LoggerFactory;
  * any order, matched by {@code id}), and may send checkpoint lines before it. Its stderr goes to
  * the worker's log with its pid.
  *
- * <p>Threads: attempts (lanes) write requests under {@link #writing}; one platform thread reads
- * replies and completes their futures; one reads stderr. A child that exits or writes a line that
- * is not a reply is {@linkplain #kill killed}, without waiting for a write under way (a child that
- * stopped reading its stdin can block one for ever; killing it ends that write); every attempt in
+ * <p>Threads: attempts (lanes) queue request lines, which one platform thread writes to the child's
+ * stdin in order, so that a lane never blocks in a pipe write (a child that stopped reading its
+ * stdin blocked one for ever, past its time-out); one platform thread reads replies and completes
+ * their futures; one reads stderr. A child that exits or writes a line that is not a reply is
+ * {@linkplain #kill killed}, which also ends a write blocked on a full pipe; every attempt in
  * flight on it then gets a retryable result.
  */
 final class ProcessChild {
@@ -50,11 +51,16 @@ final class ProcessChild {
   /** The running process. */
   private final Process process;
 
-  /** Its stdin; written under {@link #writing}, one whole line at a time. */
+  /** Its stdin; written by the writer thread only, one whole line at a time. */
   private final OutputStream stdin;
 
-  /** Held while a request line is written (a lock that does not pin a virtual thread's carrier). */
-  private final ReentrantLock writing = new ReentrantLock();
+  /**
+   * Request lines for the writer thread, in the order attempts sent them; at most the handler's
+   * attempts in flight (its capacity). An empty line tells the writer to stop.
+   */
+  private final LinkedBlockingQueue<byte[]> toWrite = new LinkedBlockingQueue<>();
+
+  private static final byte[] STOP = new byte[0];
 
   /** Attempts sent and not answered yet, by request id. */
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -89,7 +95,22 @@ final class ProcessChild {
     // pipes for a child's whole life could starve the lanes of carriers.
     Thread.ofPlatform().daemon().name("fleet-process-out-" + c.pid()).start(c::readReplies);
     Thread.ofPlatform().daemon().name("fleet-process-err-" + c.pid()).start(c::readStderr);
+    Thread.ofPlatform().daemon().name("fleet-process-in-" + c.pid()).start(c::writeRequests);
     return c;
+  }
+
+  /** The writer thread: request lines to stdin until the child dies. */
+  private void writeRequests() {
+    try {
+      for (byte[] line = toWrite.take(); line != STOP; line = toWrite.take()) {
+        stdin.write(line);
+        stdin.flush();
+      }
+    } catch (IOException e) {
+      kill("its stdin is closed (" + e.getMessage() + ")");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // not expected: the thread is the child's own
+    }
   }
 
   long pid() {
@@ -110,12 +131,9 @@ final class ProcessChild {
    * Sends one request and returns the future of its reply; {@code onCheckpoint} receives the
    * checkpoints the child saves for it meanwhile. The future fails with {@link ChildGone} when the
    * child dies first, and with {@link CheckpointLost} when a checkpoint it sent cannot be saved.
-   *
-   * @throws InterruptedException when the attempt ends (its time-out) while waiting to write: the
-   *     request was not sent
+   * Never blocks: the line is queued for the writer thread.
    */
-  CompletableFuture<JsonNode> send(ObjectNode request, Consumer<String> onCheckpoint)
-      throws InterruptedException {
+  CompletableFuture<JsonNode> send(ObjectNode request, Consumer<String> onCheckpoint) {
     long id = ids.incrementAndGet();
     request.put("id", id);
     CompletableFuture<JsonNode> reply = new CompletableFuture<>();
@@ -128,28 +146,15 @@ final class ProcessChild {
       reply.completeExceptionally(e);
       return reply;
     }
-    try {
-      writing.lockInterruptibly();
-    } catch (InterruptedException e) {
+    // Read after the request is in pending, as kill sets it before failing pending: either this
+    // sees the death, or kill sees the request.
+    String dead = deathCause.get();
+    if (dead != null) {
       pending.remove(id);
-      throw e;
+      reply.completeExceptionally(new ChildGone(dead));
+      return reply;
     }
-    try {
-      // Read after the request is in pending, as kill sets it before failing pending: either
-      // this sees the death, or kill sees the request.
-      String dead = deathCause.get();
-      if (dead != null) {
-        pending.remove(id);
-        reply.completeExceptionally(new ChildGone(dead));
-        return reply;
-      }
-      stdin.write(line);
-      stdin.flush();
-    } catch (IOException e) {
-      kill("its stdin is closed (" + e.getMessage() + ")");
-    } finally {
-      writing.unlock();
-    }
+    toWrite.add(line);
     return reply;
   }
 
@@ -162,7 +167,9 @@ final class ProcessChild {
   void kill(String cause) {
     if (!deathCause.compareAndSet(null, cause)) return;
     process.descendants().forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
+    process.destroyForcibly(); // ends a write blocked on a full pipe too
+    toWrite.clear();
+    toWrite.add(STOP);
     for (var e : pending.entrySet()) {
       e.getValue().reply().completeExceptionally(new ChildGone(cause));
     }

@@ -105,14 +105,7 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
         return HandlerResult.retry(
             "process.unavailable", "the process handler of type " + type + " is closed");
       }
-      CompletableFuture<JsonNode> reply;
-      try {
-        reply = child.send(request(ctx), ctx::saveCheckpoint);
-      } catch (InterruptedException e) {
-        // Timed out waiting to write: the child stopped reading its stdin; start afresh.
-        child.kill("an attempt of item " + ctx.item() + " timed out waiting to write its request");
-        throw e;
-      }
+      CompletableFuture<JsonNode> reply = child.send(request(ctx), ctx::saveCheckpoint);
       JsonNode r;
       try {
         r = reply.get();
@@ -156,9 +149,13 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
         if (closed) return null;
         ProcessChild c = pick();
         if (c != null) return c;
+        // Until the earliest restart of an empty slot (a live child's slot has no restart to wait
+        // for), at most 100 ms: a child with room may free up meanwhile.
         long now = System.nanoTime();
-        long next = Long.MAX_VALUE;
-        for (long t : notBefore) next = Math.min(next, t);
+        long next = now + 100_000_000L;
+        for (int i = 0; i < children.length; i++) {
+          if (children[i] == null) next = Math.min(next, notBefore[i]);
+        }
         waitNanos = Math.clamp(next - now, 1_000_000L, 100_000_000L);
       }
       TimeUnit.NANOSECONDS.sleep(waitNanos); // a child with room may also free up meanwhile

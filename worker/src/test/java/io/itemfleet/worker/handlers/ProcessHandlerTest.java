@@ -350,6 +350,35 @@ class ProcessHandlerTest {
   }
 
   /**
+   * The same with a single attempt (a review of the first fix): its own request, over a pipe's
+   * worth, blocked the lane in the write, where a time-out's interrupt does not reach, and no other
+   * lane was there to kill the child. Requests are written by the child's own writer thread now.
+   */
+  @Test
+  void aSingleAttemptWhoseRequestCannotBeWrittenStillTimesOut() throws Exception {
+    ProcessHandler h = new ProcessHandler("t", List.of("sleep", "600"), 1, 1);
+    made.add(h);
+    List<Object> ended = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread lane =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    ended.add(h.handle(ctxWithPayload("huge", 256 << 10)));
+                  } catch (InterruptedException e) {
+                    ended.add(e);
+                  } catch (Exception e) {
+                    ended.add(e);
+                  }
+                });
+    Thread.sleep(1_000);
+    lane.interrupt(); // its time-out
+    lane.join(10_000);
+    assertThat(lane.isAlive()).isFalse();
+    assertThat(ended).singleElement().isInstanceOf(InterruptedException.class);
+  }
+
+  /**
    * Defect (process review, 3): an attempt that found no child to take it (the slot backing off
    * after a crash) returned process.unavailable at once, spending an attempt: after one crash every
    * waiting lane spent one within 100 ms. Now it waits for the child's next start.
