@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: attempts (lanes) queue request lines, which one platform thread writes to the child's
  * stdin in order, so that a lane never blocks in a pipe write (a child that stopped reading its
  * stdin blocked one for ever, past its time-out); one platform thread reads replies and completes
- * their futures; one reads stderr. A child that exits or writes a line that is not a reply is
+ * their futures; one reads stderr; one waits for the child's exit (a process it started may hold
+ * its stdout open after it is gone). A child that exits or writes a line that is not a reply is
  * {@linkplain #kill killed}, which also ends a write blocked on a full pipe; every attempt in
  * flight on it then gets a retryable result.
  */
@@ -61,6 +63,9 @@ final class ProcessChild {
   private final LinkedBlockingQueue<byte[]> toWrite = new LinkedBlockingQueue<>();
 
   private static final byte[] STOP = new byte[0];
+
+  /** Counted down when the reply reader has read to the end of the child's stdout. */
+  private final CountDownLatch repliesRead = new CountDownLatch(1);
 
   /** Attempts sent and not answered yet, by request id. */
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -96,7 +101,25 @@ final class ProcessChild {
     Thread.ofPlatform().daemon().name("fleet-process-out-" + c.pid()).start(c::readReplies);
     Thread.ofPlatform().daemon().name("fleet-process-err-" + c.pid()).start(c::readStderr);
     Thread.ofPlatform().daemon().name("fleet-process-in-" + c.pid()).start(c::writeRequests);
+    Thread.ofPlatform().daemon().name("fleet-process-exit-" + c.pid()).start(c::watchExit);
     return c;
+  }
+
+  /**
+   * Waits for the child to exit. Its stdout normally ends with it, and the reply reader settles its
+   * attempts; but a process it started that still holds the pipe keeps the end from coming (the JDK
+   * closes a child's stdout at its exit only when no read is under way), and its attempts waited
+   * for their time-outs. A second after the exit, if the reader has not reached the end, the child
+   * is killed: its attempts retry.
+   */
+  private void watchExit() {
+    try {
+      int code = process.waitFor();
+      if (repliesRead.await(1, TimeUnit.SECONDS)) return;
+      kill("it exited with code " + code + ", and a process it started still holds its stdout");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // not expected: the thread is the child's own
+    }
   }
 
   /** The writer thread: request lines to stdin until the child dies. */
@@ -165,13 +188,26 @@ final class ProcessChild {
 
   /** Kills the child and fails every attempt in flight on it with {@code cause}. */
   void kill(String cause) {
+    kill(cause, false);
+  }
+
+  /**
+   * Kills the child for one attempt of its own ({@code cause}: that attempt timed out, or answered
+   * nonsense), which already left {@link #pending}: the attempts still in flight are not to blame,
+   * and their {@link ChildGone} says so, so that they may be sent to a new child.
+   */
+  void killFor(String cause) {
+    kill(cause, true);
+  }
+
+  private void kill(String cause, boolean othersInnocent) {
     if (!deathCause.compareAndSet(null, cause)) return;
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly(); // ends a write blocked on a full pipe too
     toWrite.clear();
     toWrite.add(STOP);
     for (var e : pending.entrySet()) {
-      e.getValue().reply().completeExceptionally(new ChildGone(cause));
+      e.getValue().reply().completeExceptionally(new ChildGone(cause, othersInnocent));
     }
     pending.clear();
   }
@@ -220,6 +256,8 @@ final class ProcessChild {
       kill("its stdout failed: " + e.getMessage());
     } catch (RuntimeException e) {
       kill("its replies could not be read: " + e);
+    } finally {
+      repliesRead.countDown();
     }
   }
 
@@ -265,8 +303,16 @@ final class ProcessChild {
 
   /** The child died (or was killed) before it answered. */
   static final class ChildGone extends RuntimeException {
+    /** True when the child was killed for another attempt: this one may go to a new child. */
+    final boolean innocent;
+
     ChildGone(String cause) {
+      this(cause, false);
+    }
+
+    ChildGone(String cause, boolean innocent) {
       super(cause);
+      this.innocent = innocent;
     }
   }
 

@@ -94,46 +94,68 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
   public HandlerResult handle(TaskContext ctx) throws InterruptedException {
     capacity.acquire();
     try {
-      ProcessChild child;
-      try {
-        child = awaitChild();
-      } catch (IOException e) {
-        return HandlerResult.retry(
-            "process.start", "cannot start " + command.get(0) + ": " + e.getMessage());
-      }
-      if (child == null) {
-        return HandlerResult.retry(
-            "process.unavailable", "the process handler of type " + type + " is closed");
-      }
-      CompletableFuture<JsonNode> reply = child.send(request(ctx), ctx::saveCheckpoint);
-      JsonNode r;
-      try {
-        r = reply.get();
-      } catch (InterruptedException e) {
-        // Timed out: the child may be stuck on it; start afresh (its other attempts retry).
-        child.forget(reply);
-        child.kill("an attempt of item " + ctx.item() + " timed out");
-        throw e;
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof ProcessChild.CheckpointLost lost) {
-          return HandlerResult.retry(
-              "process.checkpoint",
-              "a checkpoint of this attempt could not be saved: " + lost.getMessage());
-        }
-        return HandlerResult.retry(
-            "process.died",
-            "child "
-                + child.pid()
-                + " of "
-                + command.get(0)
-                + " ended: "
-                + e.getCause().getMessage());
-      }
-      answered(child);
-      return result(r, child);
+      HandlerResult r = attempt(ctx, true);
+      return r != null ? r : attempt(ctx, false);
     } finally {
       capacity.release();
     }
+  }
+
+  /**
+   * Sends the attempt to a child and returns its result; null, with {@code mayResend}, when the
+   * child was killed for another attempt of its own (a time-out, a bad reply) before it answered
+   * this one. That attempt is sent to a new child once, within its time-out: before, every attempt
+   * in flight on the child spent a retry for the one that was to blame.
+   */
+  private HandlerResult attempt(TaskContext ctx, boolean mayResend) throws InterruptedException {
+    ProcessChild child;
+    try {
+      child = awaitChild();
+    } catch (IOException e) {
+      return HandlerResult.retry(
+          "process.start", "cannot start " + command.get(0) + ": " + e.getMessage());
+    }
+    if (child == null) {
+      return HandlerResult.retry(
+          "process.unavailable", "the process handler of type " + type + " is closed");
+    }
+    CompletableFuture<JsonNode> reply = child.send(request(ctx), ctx::saveCheckpoint);
+    JsonNode r;
+    try {
+      r = reply.get();
+    } catch (InterruptedException e) {
+      // Timed out: the child may be stuck on it; start afresh (its other attempts go to a new
+      // child).
+      child.forget(reply);
+      child.killFor("an attempt of item " + ctx.item() + " timed out");
+      throw e;
+    } catch (ExecutionException e) {
+      if (mayResend && e.getCause() instanceof ProcessChild.ChildGone gone && gone.innocent) {
+        log.info(
+            "child {} of type {} was killed for another attempt ({}); item {} goes to a new"
+                + " child",
+            child.pid(),
+            type,
+            gone.getMessage(),
+            ctx.item());
+        return null;
+      }
+      if (e.getCause() instanceof ProcessChild.CheckpointLost lost) {
+        return HandlerResult.retry(
+            "process.checkpoint",
+            "a checkpoint of this attempt could not be saved: " + lost.getMessage());
+      }
+      return HandlerResult.retry(
+          "process.died",
+          "child "
+              + child.pid()
+              + " of "
+              + command.get(0)
+              + " ended: "
+              + e.getCause().getMessage());
+    }
+    answered(child);
+    return result(r, child);
   }
 
   /**
@@ -254,7 +276,7 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
         return HandlerResult.failed(errorClass.isEmpty() ? "process.failed" : errorClass, message);
       }
       default -> {
-        child.kill(
+        child.killFor(
             "it answered with outcome '" + outcome + "' (succeeded, retry or failed expected)");
         return HandlerResult.retry(
             "process.bad_reply", "child " + child.pid() + " answered outcome '" + outcome + "'");
