@@ -127,8 +127,11 @@ final class RecorderApi {
       Optional<Replayer> replayer,
       Optional<ConsoleApi> console) {
     RecorderApi api = new RecorderApi(queries, token, replayer, console, server.loopbackOnly());
-    server.routeWithPost("/api/", api::api);
-    server.route("/", api::page);
+    // Half the server's threads at most, so that the probes and /metrics are always answered.
+    java.util.concurrent.Semaphore slots =
+        new java.util.concurrent.Semaphore(MetricsServer.MAX_ROUTED_AT_ONCE);
+    server.routeWithPost("/api/", MetricsServer.limited(slots, api::api));
+    server.route("/", MetricsServer.limited(slots, api::page));
   }
 
   /** What a request under {@code /api/job…} asks about one job. */

@@ -145,6 +145,38 @@ public final class MetricsServer implements AutoCloseable {
         });
   }
 
+  /**
+   * Most requests of the routes a process adds (the recorder's API and page) served at once; more
+   * get 503 at once. The rest of the {@link #MAX_THREADS} threads stay for /live, /health and
+   * /metrics: before, 32 slow API requests (large jobs, dry runs of large replays) held every
+   * thread, and the liveness probe restarted the recorder in a loop.
+   */
+  public static final int MAX_ROUTED_AT_ONCE = MAX_THREADS / 2;
+
+  /**
+   * {@code handler}, answering 503 (with {@code Retry-After: 1}) while {@code slots} has no permit
+   * left; one permit per request being served.
+   */
+  public static com.sun.net.httpserver.HttpHandler limited(
+      java.util.concurrent.Semaphore slots, com.sun.net.httpserver.HttpHandler handler) {
+    return ex -> {
+      if (!slots.tryAcquire()) {
+        ex.getResponseHeaders().set("Retry-After", "1");
+        respond(
+            ex,
+            503,
+            "text/plain",
+            "busy: " + MAX_ROUTED_AT_ONCE + " requests are being answered; try again\n");
+        return;
+      }
+      try {
+        handler.handle(ex);
+      } finally {
+        slots.release();
+      }
+    };
+  }
+
   /** {@code handler} for GET and HEAD; 405 (with {@code Allow}) for every other method. */
   public static com.sun.net.httpserver.HttpHandler readOnly(
       com.sun.net.httpserver.HttpHandler handler) {

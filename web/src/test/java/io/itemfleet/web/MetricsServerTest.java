@@ -185,4 +185,67 @@ class MetricsServerTest {
       else System.setProperty(MetricsServer.MAX_RESPONSE_PROPERTY, before);
     }
   }
+
+  /**
+   * Review (API, 6): the API shares the server's 32 threads with /live, /health and /metrics, so 32
+   * slow API requests (a large job, a dry run of a large replay) held every thread and the liveness
+   * probe failed. Routes limited to half the threads answer 503 beyond that, and /live is answered
+   * while they are busy.
+   */
+  @Test
+  void slowRoutedRequestsLeaveThreadsForTheProbes() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.Semaphore slots =
+        new java.util.concurrent.Semaphore(MetricsServer.MAX_ROUTED_AT_ONCE);
+    try (MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry, () -> true);
+        var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      server.route(
+          "/slow",
+          MetricsServer.limited(
+              slots,
+              ex -> {
+                try {
+                  release.await();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                ex.sendResponseHeaders(204, -1);
+                ex.close();
+              }));
+      HttpClient client = HttpClient.newHttpClient();
+      List<java.util.concurrent.Future<HttpResponse<String>>> slow = new ArrayList<>();
+      for (int i = 0; i < 2 * MetricsServer.MAX_THREADS; i++) {
+        slow.add(
+            pool.submit(
+                () ->
+                    client.send(
+                        HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + server.port() + "/slow"))
+                            .timeout(Duration.ofSeconds(60))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString())));
+      }
+      long until = System.nanoTime() + 20_000_000_000L;
+      while (slots.availablePermits() > 0 && System.nanoTime() < until) Thread.sleep(20);
+      assertThat(slots.availablePermits()).as("every routed slot is busy").isZero();
+      HttpResponse<String> live =
+          client.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/live"))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(live.statusCode()).isEqualTo(200);
+      release.countDown();
+      long busy = 0;
+      long served = 0;
+      for (var f : slow) {
+        int code = f.get(60, java.util.concurrent.TimeUnit.SECONDS).statusCode();
+        if (code == 503) busy++;
+        if (code == 204) served++;
+      }
+      assertThat(served).isGreaterThanOrEqualTo(MetricsServer.MAX_ROUTED_AT_ONCE);
+      assertThat(busy + served).isEqualTo(2L * MetricsServer.MAX_THREADS);
+    }
+  }
 }
