@@ -286,14 +286,52 @@ final class ProcessChild {
     }
   }
 
+  /**
+   * Most stderr lines of one child logged per {@link #LOG_WINDOW_SECONDS}; the rest of the window's
+   * are counted, and their number logged. A child printing in a tight loop spent the worker's CPU
+   * on its log and filled the log for everything else.
+   */
+  static final int MAX_LOG_LINES_PER_WINDOW = 1_000;
+
+  static final long LOG_WINDOW_SECONDS = 10;
+
   private void readStderr() {
+    long windowStart = System.nanoTime();
+    int logged = 0;
+    long skipped = 0;
     try (Reader in = new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)) {
       LineReader r = new LineReader(in, MAX_LOG_LINE_CHARS);
       for (String line = r.next(); line != null; line = r.next()) {
-        log.info("[child {}] {}{}", pid(), line, r.cut() ? "… (line cut)" : "");
+        long now = System.nanoTime();
+        if (now - windowStart >= LOG_WINDOW_SECONDS * 1_000_000_000L) {
+          logSkipped(skipped);
+          windowStart = now;
+          logged = 0;
+          skipped = 0;
+        }
+        if (logged < MAX_LOG_LINES_PER_WINDOW) {
+          log.info("[child {}] {}{}", pid(), line, r.cut() ? "… (line cut)" : "");
+          if (++logged == MAX_LOG_LINES_PER_WINDOW) {
+            log.warn(
+                "[child {}] wrote {} lines to stderr within {} s; the rest of them are counted,"
+                    + " not logged",
+                pid(),
+                MAX_LOG_LINES_PER_WINDOW,
+                LOG_WINDOW_SECONDS);
+          }
+        } else {
+          skipped++;
+        }
       }
     } catch (IOException ignored) {
       // the child is gone
+    }
+    logSkipped(skipped);
+  }
+
+  private void logSkipped(long skipped) {
+    if (skipped > 0) {
+      log.warn("[child {}] {} more lines of stderr were not logged", pid(), skipped);
     }
   }
 

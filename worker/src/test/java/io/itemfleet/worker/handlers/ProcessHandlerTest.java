@@ -64,6 +64,10 @@ class ProcessHandlerTest {
                 time.sleep(600)
             if task.item.startswith("slow"):
                 time.sleep(0.3)
+            if task.item == "chatty":
+                for i in range(20000):
+                    print("chatty-line", i)
+                return "said a lot"
             if task.item == "pid":
                 return str(os.getpid())
             if task.item == "reads-stdin":
@@ -500,5 +504,52 @@ class ProcessHandlerTest {
               assertThat(r.message()).contains("could not be sent as JSON");
             });
     assertThat(h.handle(ctx("pid"))).isEqualTo(pid); // the same child
+  }
+
+  /**
+   * Review (process, 10): a child's stderr was logged line by line without a limit, so a child
+   * printing in a tight loop spent the worker's CPU on its log and flooded it. At most 1,000 lines
+   * per child are logged per 10 s; the number of the others is logged.
+   */
+  @Test
+  void aChildFloodingStderrIsLoggedUpToItsBudgetAndTheRestCounted() throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ProcessChild.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    logger.addAppender(seen);
+    try {
+      ProcessHandler h = handler(1, 1);
+      assertThat(h.handle(ctx("chatty")))
+          .isEqualTo(new HandlerResult.Succeeded(Optional.of("said a lot")));
+      h.close(); // the child's stderr ends: what was not logged is counted now
+      long until = System.nanoTime() + 20_000_000_000L;
+      while (System.nanoTime() < until && !said(seen, "more lines of stderr were not logged")) {
+        Thread.sleep(50);
+      }
+      List<String> messages = messages(seen);
+      assertThat(messages.stream().filter(m -> m.contains("chatty-line")).count())
+          .isLessThanOrEqualTo(ProcessChild.MAX_LOG_LINES_PER_WINDOW);
+      assertThat(messages)
+          .anySatisfy(
+              m -> assertThat(m).containsPattern("\\d+ more lines of stderr were not logged"));
+    } finally {
+      logger.detachAppender(seen);
+    }
+  }
+
+  /** What {@code seen} logged so far (its list is appended to under the appender's lock). */
+  private static List<String> messages(
+      ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen) {
+    synchronized (seen) {
+      return seen.list.stream().map(e -> e.getFormattedMessage()).toList();
+    }
+  }
+
+  private static boolean said(
+      ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen,
+      String text) {
+    return messages(seen).stream().anyMatch(m -> m.contains(text));
   }
 }
