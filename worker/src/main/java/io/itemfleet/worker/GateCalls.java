@@ -477,8 +477,7 @@ final class GateCalls {
     var record = a.slot.record;
     byte[] topic =
         storedTopicBytes.computeIfAbsent(
-            record.topic(),
-            t -> stored(new SourceRecord(t, 0, 0)).topic().getBytes(StandardCharsets.UTF_8));
+            record.topic(), t -> storedTopic(t).getBytes(StandardCharsets.UTF_8));
     int attempts = a.decoded == null ? 1 : a.decoded.attempt() + 1;
     int partition = record.partition();
     long offset = record.offset();
