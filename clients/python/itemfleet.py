@@ -119,7 +119,9 @@ def serve(handle, inflight=None):
     """Answers the worker's requests with ``handle(task)`` until stdin closes.
 
     ``inflight`` threads run attempts at once (default: the worker's ``inflight`` setting, passed
-    in FLEET_PROCESS_INFLIGHT). Returns when the worker closes stdin (it stopped)."""
+    in FLEET_PROCESS_INFLIGHT). Returns when the worker closes stdin (it stopped). When the worker
+    asks (FLEET_PROCESS_READY=1: the type sets startTimeout), it first says it is ready: load your
+    models before calling serve()."""
     n = inflight or int(os.environ.get("FLEET_PROCESS_INFLIGHT", "1"))
     # Everything the handler prints goes to stderr, where the worker logs it; stdout is the protocol.
     # Not only Python's sys.stdout: file descriptor 1 itself is moved to stderr, and the protocol
@@ -163,6 +165,11 @@ def serve(handle, inflight=None):
             out.write(line)
             out.flush()
 
+    # A type with startTimeout asks its children to say when they are ready: the handler module
+    # has been imported by now (its models loaded), so serve() says it at once. Until then the
+    # worker sends nothing, and the start-up does not count against the attempts' time-out.
+    if os.environ.get("FLEET_PROCESS_READY") == "1":
+        write({"ready": True})
     with ThreadPoolExecutor(max_workers=max(1, n)) as pool:
         for line in requests:
             if not line.strip():

@@ -54,6 +54,15 @@ final class Attempt {
    */
   volatile boolean overdue;
 
+  /**
+   * The handler's context asks for the time-out to start at {@code nanoTime} (a {@code process}
+   * child still starting, see {@code TaskView.timeoutStartsAt}): the deadline becomes that plus the
+   * type's timeout. Lane thread only; the watchdog reads the deadline as it always does.
+   */
+  void timeoutStartsAt(long nanoTime) {
+    deadlineNanos = nanoTime + settings.timeout().toNanos();
+  }
+
   /** When the handler started (System.nanoTime); published with {@link #deadlineNanos}. */
   long startNanos;
 

@@ -25,4 +25,9 @@ record CheckpointingContext(
     store.save(keys.checkpoint(), progress, ttl);
     owner.checkpointed = true;
   }
+
+  @Override
+  public void timeoutStartsAt(long nanoTime) {
+    owner.timeoutStartsAt(nanoTime);
+  }
 }

@@ -218,7 +218,7 @@ final class ItemExecutor {
     final TaskMessage t = task;
     TaskView context =
         checkpoints == null || keys == null
-            ? TaskView.of(t)
+            ? new RunningTask(t, a)
             : new CheckpointingContext(t, checkpoints, keys, s.idempotencyTtl(), a);
     try {
       result = handler.get().handle(context);

@@ -212,6 +212,60 @@ class WorkerEngineTest {
         .satisfies(f -> assertThat(f.errorClass()).isEqualTo("timeout"));
   }
 
+  @Test
+  void aProcessChildSlowerToStartThanItsTimeOutRunsEveryItemWithStartTimeout(
+      TestFleet fleet, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    org.assertj.core.api.Assumptions.assumeThat(python3())
+        .as("python3 is not installed: the process handler test skips")
+        .isTrue();
+    java.nio.file.Path client =
+        java.nio.file.Path.of("..", "clients", "python").toAbsolutePath().normalize();
+    java.nio.file.Path script = dir.resolve("slow.py");
+    // Loads for 3 s (a model, say) before it serves; every item's time-out is 1 s.
+    java.nio.file.Files.writeString(
+        script,
+        """
+        import sys, time
+        sys.path.insert(0, %s)
+        import itemfleet
+        time.sleep(3)
+        itemfleet.serve(lambda task: None)
+        """
+            .formatted("'" + client + "'"));
+    FleetHarness h = new FleetHarness(fleet, 2);
+    String yaml =
+        """
+        types:
+          t:
+            handler: process
+            command: ["python3", "%s"]
+            inflight: 4
+            timeout: 1s
+            startTimeout: 60s
+            retries: 0
+        """
+            .formatted(script);
+    h.produce("job-s", "t", FleetHarness.ids(20));
+    try (Worker w = start(h, "w-s", 8, yaml, Map.of())) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> h.totals("job-s").counts().total() == 20);
+    }
+    // Before: startTimeout did not exist (the worker refused the key); without it, every attempt
+    // sent during the 3 s start timed out, and each time-out killed the child mid-start.
+    assertThat(h.totals("job-s").counts().succeeded()).isEqualTo(20);
+    assertThat(h.totals("job-s").retries()).isZero();
+  }
+
+  private static boolean python3() {
+    try {
+      return new ProcessBuilder("python3", "--version").start().waitFor() == 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
   private static long committed(Admin admin, FleetHarness h) throws Exception {
     Map<TopicPartition, OffsetAndMetadata> m =
         admin

@@ -3,19 +3,23 @@ package io.itemfleet.worker.handlers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.itemfleet.schemas.Durations;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -85,17 +89,42 @@ final class ProcessChild {
   /** An attempt in flight: its reply, and where the checkpoints it saves meanwhile go. */
   record Pending(CompletableFuture<JsonNode> reply, Consumer<String> onCheckpoint) {}
 
-  private ProcessChild(Process process) {
+  /** The environment variable that asks a child to say when it is ready ({@code startTimeout}). */
+  static final String READY_VARIABLE = "FLEET_PROCESS_READY";
+
+  /**
+   * Done once the child may take requests: at once without {@code startTimeout}; with it, when the
+   * child writes {@code {"ready": true}}. Failed when the child dies first.
+   */
+  private final CompletableFuture<Void> ready = new CompletableFuture<>();
+
+  /** How long the child may take to say it is ready; null when it need not say so. */
+  private final Duration startTimeout;
+
+  /** When the child must have said it is ready by (System.nanoTime); with startTimeout only. */
+  private final long readyBy;
+
+  private ProcessChild(Process process, Duration startTimeout, long startedNanos) {
     this.process = process;
     this.stdin = process.getOutputStream();
+    this.startTimeout = startTimeout;
+    this.readyBy = startTimeout == null ? startedNanos : startedNanos + startTimeout.toNanos();
+    if (startTimeout == null) ready.complete(null);
   }
 
-  /** Starts {@code command}; its stdout and stderr are read on virtual threads from now on. */
-  static ProcessChild start(List<String> command, Map<String, String> env) throws IOException {
+  /**
+   * Starts {@code command}; its stdout and stderr are read on their own threads from now on. With a
+   * {@code startTimeout}, the child gets {@code FLEET_PROCESS_READY=1} and takes no request until
+   * it writes {@code {"ready": true}}; one that has not within the time is killed.
+   */
+  static ProcessChild start(List<String> command, Map<String, String> env, Duration startTimeout)
+      throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command);
     ChildEnvironment.scrub(pb.environment());
     pb.environment().putAll(env);
-    ProcessChild c = new ProcessChild(pb.start());
+    if (startTimeout != null) pb.environment().put(READY_VARIABLE, "1");
+    long started = System.nanoTime();
+    ProcessChild c = new ProcessChild(pb.start(), startTimeout, started);
     // Platform threads: a read from a pipe blocks its carrier, and virtual threads blocked on
     // pipes for a child's whole life could starve the lanes of carriers.
     Thread.ofPlatform().daemon().name("fleet-process-out-" + c.pid()).start(c::readReplies);
@@ -114,6 +143,17 @@ final class ProcessChild {
    */
   private void watchExit() {
     try {
+      if (startTimeout != null) {
+        try {
+          ready.get(startTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+          kill(
+              "it did not write {\"ready\": true} within its startTimeout of "
+                  + Durations.format(startTimeout));
+        } catch (ExecutionException e) {
+          // it died before it was ready; the reply reader or kill said why
+        }
+      }
       int code = process.waitFor();
       if (repliesRead.await(1, TimeUnit.SECONDS)) return;
       kill("it exited with code " + code + ", and a process it started still holds its stdout");
@@ -143,6 +183,21 @@ final class ProcessChild {
   /** True while the child runs and has not been condemned. */
   boolean alive() {
     return deathCause.get() == null && process.isAlive();
+  }
+
+  /** True once the child may take requests (it said it is ready, or need not say so). */
+  boolean ready() {
+    return ready.isDone() && !ready.isCompletedExceptionally();
+  }
+
+  /** When the child must have said it is ready by (System.nanoTime). */
+  long readyBy() {
+    return readyBy;
+  }
+
+  /** Why the child was killed, or null while it has not been. */
+  String deathCause() {
+    return deathCause.get();
   }
 
   /** Attempts in flight on this child. */
@@ -206,6 +261,7 @@ final class ProcessChild {
     process.destroyForcibly(); // ends a write blocked on a full pipe too
     toWrite.clear();
     toWrite.add(STOP);
+    ready.completeExceptionally(new ChildGone(cause));
     for (var e : pending.entrySet()) {
       e.getValue().reply().completeExceptionally(new ChildGone(cause, othersInnocent));
     }
@@ -232,6 +288,24 @@ final class ProcessChild {
           kill("it wrote a line that is not JSON: " + abbreviate(line));
           return;
         }
+        JsonNode said = reply.get("ready");
+        boolean readyLine = said != null && said.isBoolean() && said.booleanValue();
+        if (!ready.isDone()) {
+          if (!readyLine || reply.size() != 1) {
+            kill(
+                "it wrote a line before {\"ready\": true} (its type sets startTimeout, so it must"
+                    + " say it is ready first): "
+                    + abbreviate(line));
+            return;
+          }
+          ready.complete(null);
+          log.info(
+              "child {} is ready after {} ms",
+              pid(),
+              (System.nanoTime() - (readyBy - startTimeout.toNanos())) / 1_000_000);
+          continue;
+        }
+        if (readyLine && reply.size() == 1) continue; // said again: nothing to do
         JsonNode id = reply.get("id");
         boolean whole = id != null && id.isIntegralNumber() && id.canConvertToLong();
         Pending p = whole ? pending.get(id.asLong()) : null;

@@ -59,7 +59,27 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
   /** Attempts in flight over all children, at most processes × inflight. */
   private final Semaphore capacity;
 
+  /**
+   * How long a child may take to say it is ready ({@code startTimeout}); null when children take
+   * requests as soon as they start, as before the setting existed.
+   */
+  private final Duration startTimeout;
+
+  /** Longest {@code startTimeout}. */
+  static final Duration MAX_START_TIMEOUT = Duration.ofHours(1);
+
   public ProcessHandler(String type, List<String> command, int processes, int inflight) {
+    this(type, command, processes, inflight, null);
+  }
+
+  /**
+   * With a {@code startTimeout}, each child is started with {@code FLEET_PROCESS_READY=1} and gets
+   * requests only once it writes {@code {"ready": true}}; attempts waiting for it meanwhile have
+   * their time-out start when their request is sent (holding it for at most {@code startTimeout}).
+   */
+  public ProcessHandler(
+      String type, List<String> command, int processes, int inflight, Duration startTimeout) {
+    this.startTimeout = startTimeout;
     this.type = type;
     this.command = List.copyOf(command);
     this.inflight = inflight;
@@ -75,7 +95,14 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
     if (cmd.isEmpty()) throw new IllegalArgumentException("command: must name a program");
     int processes = whole(c, "processes", 1, 64);
     int inflight = whole(c, "inflight", 16, 10_000);
-    return new ProcessHandler(type, cmd, processes, inflight);
+    Duration startTimeout = c.duration("startTimeout", null);
+    if (startTimeout != null
+        && (startTimeout.isZero() || startTimeout.compareTo(MAX_START_TIMEOUT) > 0)) {
+      throw c.error(
+          "startTimeout",
+          "must be more than 0 and at most 1h, was '" + c.raw("startTimeout") + "'");
+    }
+    return new ProcessHandler(type, cmd, processes, inflight, startTimeout);
   }
 
   private static int whole(HandlerConfig c, String key, int dflt, int max) {
@@ -92,13 +119,60 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
 
   @Override
   public HandlerResult handle(TaskContext ctx) throws InterruptedException {
-    capacity.acquire();
+    StartHold hold = new StartHold(ctx instanceof TaskView v ? v : null);
+    while (!capacity.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+      hold.whileStarting(); // the attempts taking every place wait for a start too
+    }
     try {
-      HandlerResult r = attempt(ctx, true);
-      return r != null ? r : attempt(ctx, false);
+      HandlerResult r = attempt(ctx, hold, true);
+      return r != null ? r : attempt(ctx, hold, false);
     } finally {
       capacity.release();
     }
+  }
+
+  /**
+   * One attempt's hold of its time-out while the children it waits for are starting ({@code
+   * startTimeout}): at most {@code startTimeout} in all, from when the attempt began.
+   */
+  private final class StartHold {
+    private final TaskView clock;
+    private final long atMost;
+    private boolean held;
+
+    StartHold(TaskView clock) {
+      this.clock = startTimeout == null ? null : clock;
+      this.atMost = startTimeout == null ? 0 : System.nanoTime() + startTimeout.toNanos();
+    }
+
+    /**
+     * While a child is starting, the attempt's time-out starts no earlier than when that child must
+     * be ready by (or the hold's end).
+     */
+    void whileStarting() {
+      if (clock == null) return;
+      long starting = earliestReadyBy();
+      if (starting == Long.MAX_VALUE) return;
+      long from = Math.min(starting, atMost);
+      if (from > System.nanoTime()) {
+        clock.timeoutStartsAt(from);
+        held = true;
+      }
+    }
+
+    /** The attempt's request goes out now: its time-out starts now, if it was held. */
+    void sent() {
+      if (held) clock.timeoutStartsAt(System.nanoTime());
+    }
+  }
+
+  /** When the first child still starting must be ready by; MAX_VALUE when none is starting. */
+  private synchronized long earliestReadyBy() {
+    long starting = Long.MAX_VALUE;
+    for (ProcessChild k : children) {
+      if (k != null && !k.ready() && k.alive()) starting = Math.min(starting, k.readyBy());
+    }
+    return starting;
   }
 
   /**
@@ -107,10 +181,11 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
    * this one. That attempt is sent to a new child once, within its time-out: before, every attempt
    * in flight on the child spent a retry for the one that was to blame.
    */
-  private HandlerResult attempt(TaskContext ctx, boolean mayResend) throws InterruptedException {
+  private HandlerResult attempt(TaskContext ctx, StartHold hold, boolean mayResend)
+      throws InterruptedException {
     ProcessChild child;
     try {
-      child = awaitChild();
+      child = awaitChild(hold);
     } catch (IOException e) {
       return HandlerResult.retry(
           "process.start", "cannot start " + command.get(0) + ": " + e.getMessage());
@@ -159,18 +234,27 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
   }
 
   /**
-   * A live child with room, waiting for a slot's backoff to end when there is none (the attempt's
-   * time-out interrupts the wait). Before, such an attempt returned a retry at once: after one
-   * crash every waiting lane spent an attempt within the 100 ms backoff, and a child failing at
-   * start-up for a minute used up the retries of a whole job. Null once the handler is closed.
+   * A live, ready child with room, waiting for a slot's backoff to end when there is none (the
+   * attempt's time-out interrupts the wait). Before, such an attempt returned a retry at once:
+   * after one crash every waiting lane spent an attempt within the 100 ms backoff, and a child
+   * failing at start-up for a minute used up the retries of a whole job. Null once the handler is
+   * closed.
+   *
+   * <p>With {@code startTimeout}, a child still starting holds the attempt's time-out (up to {@code
+   * startTimeout} in all), and the time-out starts when the request is sent: before, a start-up
+   * longer than the time-out (a large model loading) timed out the attempts sent to it, and each
+   * time-out killed the child, which then started again from the beginning, for ever.
    */
-  private ProcessChild awaitChild() throws IOException, InterruptedException {
+  private ProcessChild awaitChild(StartHold hold) throws IOException, InterruptedException {
     while (true) {
       long waitNanos;
       synchronized (this) {
         if (closed) return null;
         ProcessChild c = pick();
-        if (c != null) return c;
+        if (c != null) {
+          hold.sent();
+          return c;
+        }
         // Until the earliest restart of an empty slot (a live child's slot has no restart to wait
         // for), at most 100 ms: a child with room may free up meanwhile.
         long now = System.nanoTime();
@@ -178,6 +262,7 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
         for (int i = 0; i < children.length; i++) {
           if (children[i] == null) next = Math.min(next, notBefore[i]);
         }
+        hold.whileStarting();
         waitNanos = Math.clamp(next - now, 1_000_000L, 100_000_000L);
       }
       TimeUnit.NANOSECONDS.sleep(waitNanos); // a child with room may also free up meanwhile
@@ -190,8 +275,13 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
     for (int i = 0; i < children.length; i++) {
       ProcessChild c = children[i];
       if (c != null && !c.alive()) {
+        String cause = c.deathCause();
         log.warn(
-            "child {} of type {} is gone; it is started again in {} ms", c.pid(), type, backoff[i]);
+            "child {} of type {} is gone ({}); it is started again in {} ms",
+            c.pid(),
+            type,
+            cause != null ? cause : "it exited",
+            backoff[i]);
         c.kill("it is gone");
         children[i] = null;
         notBefore[i] = System.nanoTime() + backoff[i] * 1_000_000;
@@ -203,7 +293,8 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
           c =
               ProcessChild.start(
                   command,
-                  Map.of("FLEET_TYPE", type, "FLEET_PROCESS_INFLIGHT", Integer.toString(inflight)));
+                  Map.of("FLEET_TYPE", type, "FLEET_PROCESS_INFLIGHT", Integer.toString(inflight)),
+                  startTimeout);
         } catch (IOException e) {
           // Not again at once for the next attempt: the slot backs off as after a crash.
           notBefore[i] = System.nanoTime() + backoff[i] * 1_000_000;
@@ -214,6 +305,7 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
         log.info("started child {} of type {}: {}", c.pid(), type, command);
       }
       if (c != null
+          && c.ready()
           && c.inFlight() < inflight
           && (best == null || c.inFlight() < best.inFlight())) {
         best = c;

@@ -37,6 +37,15 @@ public interface TaskView extends TaskContext {
     return task().payload().toString();
   }
 
+  /**
+   * Starts the attempt's time-out (again) at {@code nanoTime} ({@link System#nanoTime}): its
+   * deadline becomes that plus the type's {@code timeout}. For a built-in handler whose attempt
+   * waits for something that is not its own work — a {@code process} child that is still starting
+   * ({@code startTimeout}) — so that the wait does not use up the time-out. Contexts without an
+   * attempt behind them (tests, {@link #of}) ignore it.
+   */
+  default void timeoutStartsAt(long nanoTime) {}
+
   /** A plain context of {@code task}, without checkpoints. */
   static TaskView of(TaskMessage task) {
     return () -> task;

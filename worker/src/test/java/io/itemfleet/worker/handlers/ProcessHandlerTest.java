@@ -539,6 +539,183 @@ class ProcessHandlerTest {
     }
   }
 
+  /**
+   * A handler that takes {@code seconds} to start (a large model loading at import) before it calls
+   * serve(); it answers with its pid.
+   */
+  private static Path slowToStart(double seconds) throws Exception {
+    Path p = tmp.resolve("slow-" + System.nanoTime() + ".py");
+    Files.writeString(
+        p,
+        """
+        import os, sys, time
+        sys.path.insert(0, %s)
+        import itemfleet
+        time.sleep(%s)
+        itemfleet.serve(lambda task: str(os.getpid()))
+        """
+            .formatted("'" + CLIENT + "'", seconds));
+    return p;
+  }
+
+  private ProcessHandler fromConfig(Map<String, Object> config) {
+    ProcessHandler h =
+        ProcessHandler.from("t", io.itemfleet.handler.HandlerConfig.of("types.t", config));
+    made.add(h);
+    return h;
+  }
+
+  /**
+   * {@code h.handle} of {@code item} with a time-out of {@code timeoutMillis}, enforced as the
+   * worker's watchdog does (an interrupt past the deadline), a deadline the handler may move as the
+   * worker's contexts let it. Null when the attempt timed out.
+   */
+  private static HandlerResult timed(ProcessHandler h, String item, long timeoutMillis)
+      throws Exception {
+    long timeoutNanos = timeoutMillis * 1_000_000;
+    java.util.concurrent.atomic.AtomicLong deadline =
+        new java.util.concurrent.atomic.AtomicLong(System.nanoTime() + timeoutNanos);
+    TaskMessage t =
+        new TaskMessage(
+            "j",
+            "t",
+            item,
+            0,
+            Optional.empty(),
+            JsonNodeFactory.instance.objectNode(),
+            io.itemfleet.schemas.TaskOptions.NONE);
+    TaskView ctx =
+        new TaskView() {
+          @Override
+          public TaskMessage task() {
+            return t;
+          }
+
+          // No @Override: this test compiles, and fails, on code without the method.
+          public void timeoutStartsAt(long nanoTime) {
+            deadline.set(nanoTime + timeoutNanos);
+          }
+        };
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      Future<HandlerResult> f = pool.submit(() -> h.handle(ctx));
+      while (true) {
+        try {
+          return f.get(20, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          if (System.nanoTime() > deadline.get()) {
+            f.cancel(true); // the watchdog's interrupt
+            return null;
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void aChildSlowerToStartThanTheTimeOutIsWaitedForWithStartTimeout() throws Exception {
+    // Before: the attempts sent to a child loading for longer than their time-out timed out, and
+    // each time-out killed the child, which then started loading again: nothing ever ran.
+    ProcessHandler h =
+        fromConfig(
+            Map.of(
+                "command",
+                List.of("python3", slowToStart(2.5).toString()),
+                "inflight",
+                4,
+                "startTimeout",
+                "30s"));
+    List<Future<HandlerResult>> results = new ArrayList<>();
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 4; i++) {
+        String item = "i" + i;
+        results.add(pool.submit(() -> timed(h, item, 1_000)));
+      }
+      List<HandlerResult> done = new ArrayList<>();
+      for (Future<HandlerResult> f : results) done.add(f.get(60, TimeUnit.SECONDS));
+      assertThat(done).allSatisfy(r -> assertThat(r).isInstanceOf(HandlerResult.Succeeded.class));
+      // one child served them all: it was never killed and started again
+      assertThat(done.stream().map(r -> ((HandlerResult.Succeeded) r).result()).distinct())
+          .hasSize(1);
+    }
+    // Once it is ready, the time-out is the attempt's own again.
+    assertThat(timed(h, "after", 1_000)).isInstanceOf(HandlerResult.Succeeded.class);
+  }
+
+  @Test
+  void aChildThatNeverSaysItIsReadyIsKilledAtItsStartTimeoutAndHoldsAttemptsNoLonger()
+      throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ProcessHandler.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    logger.addAppender(seen);
+    try {
+      // A program that knows nothing of the ready line, given a startTimeout by mistake.
+      ProcessHandler h =
+          fromConfig(
+              Map.of(
+                  "command",
+                  List.of("python3", "-c", "import time; time.sleep(600)"),
+                  "startTimeout",
+                  "1s"));
+      long t0 = System.nanoTime();
+      assertThat(timed(h, "x", 500)).isNull(); // timed out: held for the start, then its own
+      long tookMs = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(tookMs).isBetween(1_000L, 10_000L);
+      long until = System.nanoTime() + 10_000_000_000L;
+      while (System.nanoTime() < until && !said(seen, "within its startTimeout of 1s")) {
+        Thread.sleep(50);
+        if (!said(seen, "within its startTimeout of 1s")) timed(h, "y", 200); // looks at the slot
+      }
+      assertThat(messages(seen))
+          .anySatisfy(m -> assertThat(m).contains("did not write {\"ready\": true} within"));
+    } finally {
+      logger.detachAppender(seen);
+    }
+  }
+
+  @Test
+  void aChildThatWritesAnythingButTheReadyLineFirstIsKilled() throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ProcessHandler.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    logger.addAppender(seen);
+    try {
+      ProcessHandler h =
+          fromConfig(
+              Map.of(
+                  "command",
+                  List.of(
+                      "python3",
+                      "-c",
+                      "import time; print('{\"ready\": \"yes\"}', flush=True); time.sleep(600)"),
+                  "startTimeout",
+                  "30s"));
+      long until = System.nanoTime() + 10_000_000_000L;
+      while (System.nanoTime() < until && !said(seen, "before {\"ready\": true}")) {
+        timed(h, "x", 300);
+      }
+      assertThat(messages(seen))
+          .anySatisfy(
+              m -> assertThat(m).contains("wrote a line before {\"ready\": true}").contains("yes"));
+    } finally {
+      logger.detachAppender(seen);
+    }
+  }
+
+  @Test
+  void startTimeoutMustBeADurationUpToAnHour() {
+    for (Object bad : List.of("0s", "2h", "soon", -1)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> fromConfig(Map.of("command", List.of("true"), "startTimeout", bad)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("startTimeout");
+    }
+  }
+
   /** What {@code seen} logged so far (its list is appended to under the appender's lock). */
   private static List<String> messages(
       ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen) {
