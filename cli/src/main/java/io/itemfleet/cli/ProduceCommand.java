@@ -368,13 +368,13 @@ final class ProduceCommand implements Callable<Integer> {
       if (jitter != null) o = o.withJitter(jitter);
       if (timeout != null) o = o.withTimeout(duration("--timeout", timeout));
       if (idempotencyKey != null) {
-        KeyTemplate.validate(idempotencyKey); // names an unknown ${variable}
+        validateKey("--idempotency-key", idempotencyKey); // an unknown ${variable}, a constant
         o = o.withIdempotencyKey(idempotencyKey);
       }
       if (idempotencyTtl != null)
         o = o.withIdempotencyTtl(duration("--idempotency-ttl", idempotencyTtl));
       if (cacheKey != null) {
-        KeyTemplate.validate(cacheKey);
+        validateKey("--cache-key", cacheKey);
         o = o.withCacheKey(cacheKey);
       }
       if (cacheTtl != null) o = o.withCacheTtl(duration("--cache-ttl", cacheTtl));
@@ -385,6 +385,14 @@ final class ProduceCommand implements Callable<Integer> {
       throw new UsageException(e.getMessage());
     }
     return o;
+  }
+
+  private static void validateKey(String option, String template) {
+    try {
+      KeyTemplate.validate(template);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+    }
   }
 
   /**

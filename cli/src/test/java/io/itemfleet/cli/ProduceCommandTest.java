@@ -284,6 +284,13 @@ class ProduceCommandTest {
         fleet(args(f, "--job", "J2", "--type", "sim", "--range", "1..2", "--cache-key", "${nope}"));
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("unknown variable ${nope}");
+    // One key for every item of the run: all but the first would be DEDUPLICATED unrun.
+    Run shared =
+        fleet(
+            args(
+                f, "--job", "J3", "--type", "sim", "--range", "1..2", "--idempotency-key", "$job"));
+    assertThat(shared.code()).isEqualTo(2);
+    assertThat(shared.err()).contains("--idempotency-key: '$' not followed by {name}");
   }
 
   @Test

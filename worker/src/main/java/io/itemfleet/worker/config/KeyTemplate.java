@@ -24,19 +24,45 @@ public final class KeyTemplate {
 
   private static final Pattern VAR = Pattern.compile("\\$\\{([^}]*)}");
 
-  /** Fails on an empty template or an unknown variable, naming it. */
+  /**
+   * Fails, naming the problem, on an empty template, an unknown variable, a {@code $} that does not
+   * start a {@code ${name}} (a shell-style {@code $job:$item}, an unclosed {@code ${item}), and a
+   * template naming neither {@code ${item}} nor {@code ${payloadHash}}. Before, the last two were
+   * taken as constant text: every item of the type shared one key, and all but the first were
+   * skipped (DEDUPLICATED, or CACHED) without running, for the key's TTL.
+   */
   public static void validate(String template) {
     if (template.isBlank()) throw new IllegalArgumentException("key template must not be empty");
-    Matcher m = VAR.matcher(template);
-    while (m.find()) {
-      if (!VARIABLES.contains(m.group(1))) {
+    boolean perItem = false;
+    for (int i = template.indexOf('$'); i >= 0; i = template.indexOf('$', i + 1)) {
+      int close = template.indexOf('}', i);
+      if (i + 1 >= template.length() || template.charAt(i + 1) != '{' || close < 0) {
+        throw new IllegalArgumentException(
+            "'$' not followed by {name} at index "
+                + i
+                + " in key template '"
+                + template
+                + "': variables are written ${job}, ${type}, ${item}, ${payloadHash}");
+      }
+      String name = template.substring(i + 2, close);
+      if (!VARIABLES.contains(name)) {
         throw new IllegalArgumentException(
             "unknown variable ${"
-                + m.group(1)
+                + name
                 + "} in key template '"
                 + template
                 + "' (known: ${job}, ${type}, ${item}, ${payloadHash})");
       }
+      perItem |= name.equals("item") || name.equals("payloadHash");
+      i = close;
+    }
+    if (!perItem) {
+      throw new IllegalArgumentException(
+          "key template '"
+              + template
+              + "' names neither ${item} nor ${payloadHash}: every item of the type would share"
+              + " one key, and all but the first would be skipped (DEDUPLICATED or CACHED) without"
+              + " running");
     }
   }
 

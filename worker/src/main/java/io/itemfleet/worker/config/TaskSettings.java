@@ -106,8 +106,16 @@ public record TaskSettings(
           "idempotencyTtl must be in [1s, 365d], was " + text(idempotencyTtl));
     if (cacheTtl.compareTo(Duration.ofSeconds(1)) < 0 || cacheTtl.compareTo(MAX_TTL) > 0)
       throw new IllegalArgumentException("cache ttl must be in [1s, 365d], was " + text(cacheTtl));
-    KeyTemplate.validate(idempotencyKey);
-    cacheKey.ifPresent(KeyTemplate::validate);
+    validateKey("idempotencyKey", idempotencyKey);
+    cacheKey.ifPresent(k -> validateKey("cache key", k));
+  }
+
+  private static void validateKey(String setting, String template) {
+    try {
+      KeyTemplate.validate(template);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(setting + ": " + e.getMessage(), e);
+    }
   }
 
   private static String text(Duration d) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.itemfleet.schemas.TaskMessage;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class KeyTemplateTest {
@@ -28,6 +29,34 @@ class KeyTemplateTest {
     assertThat(KeyTemplate.expand("${type}:${item}", t)).isEqualTo("t\\:1:x\\:y");
     assertThat(KeyTemplate.expand("${job}:${item}", t))
         .isEqualTo(KeyTemplate.defaultKey("j", "x:y"));
+  }
+
+  @Test
+  void aTemplateEveryItemWouldShareIsRefusedAtStart() {
+    // Before, these were accepted as constant keys: every item of the type after the first was
+    // DEDUPLICATED (or CACHED) without running, for the idempotency TTL — work silently skipped.
+    for (String shared :
+        List.of("$job:$item", "${job}:${item", "fixed", "${job}", "${type}:x", "$")) {
+      assertThatThrownBy(() -> KeyTemplate.validate(shared))
+          .as(shared)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(shared);
+    }
+    assertThatThrownBy(() -> KeyTemplate.validate("$job:$item"))
+        .hasMessageContaining("'$' not followed by {");
+    assertThatThrownBy(() -> KeyTemplate.validate("${job}"))
+        .hasMessageContaining("neither ${item} nor ${payloadHash}");
+    // A constant key in a whole fleet.yaml is refused too, naming the setting.
+    assertThatThrownBy(
+            () ->
+                FleetConfig.parse(
+                    "defaults: {idempotencyKey: '$job:$item'}\ntypes:\n  t: {handler: noop}\n",
+                    TaskSettings.DEFAULTS))
+        .hasMessageContaining("idempotencyKey");
+    for (String fine :
+        List.of("${job}:${item}", "${type}:${item}", "${payloadHash}", "v2:${item}")) {
+      KeyTemplate.validate(fine);
+    }
   }
 
   @Test
