@@ -95,7 +95,7 @@ public record FleetConfig(
   /** Reads fleet.yaml; {@code base} supplies what its {@code defaults:} leaves out. */
   public static FleetConfig load(Path file, TaskSettings base) {
     try (Reader r = Files.newBufferedReader(file)) {
-      Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+      Object doc = yaml().load(r);
       return parse(doc == null ? Map.of() : doc, base, file.toString());
     } catch (java.nio.file.NoSuchFileException e) {
       throw new ConfigException("fleet.yaml not found: " + file + " (--config, FLEET_CONFIG)");
@@ -108,8 +108,24 @@ public record FleetConfig(
 
   /** Parses YAML text; for tests and embedded use. */
   public static FleetConfig parse(String yaml, TaskSettings base) {
-    Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(yaml);
+    Object doc;
+    try {
+      doc = yaml().load(yaml);
+    } catch (YAMLException e) {
+      throw new ConfigException("fleet.yaml is not valid YAML: " + e.getMessage());
+    }
     return parse(doc == null ? Map.of() : doc, base, "fleet.yaml");
+  }
+
+  /**
+   * A reader of plain YAML (no custom types) that refuses a key given twice in one mapping: by
+   * default the last one won silently, and a type (or a setting) written twice lost its first
+   * definition unseen.
+   */
+  private static Yaml yaml() {
+    LoaderOptions o = new LoaderOptions();
+    o.setAllowDuplicateKeys(false);
+    return new Yaml(new SafeConstructor(o));
   }
 
   private static FleetConfig parse(Object doc, TaskSettings base, String where) {

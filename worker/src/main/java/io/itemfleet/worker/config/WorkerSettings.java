@@ -73,8 +73,15 @@ public record WorkerSettings(
     if (redisReplicasAck < 0 || redisReplicasAck > 16) {
       throw new ConfigException("redisReplicasAck must be in [0, 16], was " + redisReplicasAck);
     }
-    if (leaseTtl.compareTo(Duration.ofSeconds(1)) < 0) {
-      throw new ConfigException("leaseTtl must be >= 1s, was " + leaseTtl.toMillis() + " ms");
+    if (leaseTtl.compareTo(Duration.ofSeconds(1)) < 0
+        || leaseTtl.compareTo(Duration.ofHours(1)) > 0) {
+      // A long lease holds a dead worker's items (and their partitions' commits) for as long.
+      throw new ConfigException("leaseTtl must be in [1s, 1h], was " + leaseTtl.toSeconds() + " s");
+    }
+    if (drainTimeout.isNegative() || drainTimeout.compareTo(Duration.ofHours(1)) > 0) {
+      // Beyond it, the wait at SIGTERM overflowed to a negative one: no final commit, exit 1.
+      throw new ConfigException(
+          "drainTimeout must be in [0, 1h], was " + drainTimeout.toSeconds() + " s");
     }
     redis.ifPresent(
         u -> {

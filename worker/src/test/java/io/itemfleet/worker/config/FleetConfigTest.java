@@ -46,6 +46,34 @@ class FleetConfigTest {
   }
 
   @Test
+  void aKeyGivenTwiceIsRefusedNotSilentlyReplaced() {
+    // Before: SnakeYAML kept the last of the two, so the first type (or setting) vanished unseen.
+    String twice =
+        """
+        types:
+          thumb: {handler: simulate, retries: 9}
+          other: {handler: noop}
+          thumb: {handler: noop}
+        """;
+    assertThatThrownBy(() -> FleetConfig.parse(twice, TaskSettings.DEFAULTS))
+        .hasMessageContaining("thumb");
+  }
+
+  @Test
+  void workerDurationsOutOfRangeAreRefused() {
+    WorkerSettings ok =
+        WorkerSettings.defaults(Map.of(), new io.itemfleet.schemas.FleetTopics("fleet"), "w", 8);
+    // Before: a drain timeout of 200,000 days overflowed to a negative wait at SIGTERM (no final
+    // commit, exit 1), and a lease of 30 days held a dead worker's items for as long.
+    assertThatThrownBy(() -> ok.withDrainTimeout(Duration.ofDays(200_000)))
+        .hasMessageContaining("drainTimeout");
+    assertThatThrownBy(() -> ok.withDrainTimeout(Duration.ofSeconds(-1)))
+        .hasMessageContaining("drainTimeout");
+    assertThatThrownBy(() -> ok.withLeaseTtl(Duration.ofDays(30))).hasMessageContaining("leaseTtl");
+    ok.withDrainTimeout(Duration.ofHours(1)).withLeaseTtl(Duration.ofHours(1));
+  }
+
+  @Test
   void badValuesNameTheirPath() {
     assertThatThrownBy(
             () ->
