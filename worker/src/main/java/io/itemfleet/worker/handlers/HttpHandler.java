@@ -58,21 +58,51 @@ final class HttpHandler implements TaskHandler {
     this.maxResponseBytes = maxResponseBytes;
   }
 
+  /**
+   * The handler of a type's settings; a URL or header the HTTP client would refuse fails here, at
+   * start, naming the setting (before, every attempt failed with it, retried in vain). Messages
+   * never quote the URL, which may carry a token or password.
+   */
   static HttpHandler from(HandlerConfig c) {
     URI url;
     try {
       url = URI.create(c.string("url"));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("url: not a URL: " + e.getMessage());
+      throw new IllegalArgumentException(
+          "url: not a URL"
+              + (e.getCause() instanceof java.net.URISyntaxException u
+                  ? " (" + u.getReason() + " at index " + u.getIndex() + ")"
+                  : ""));
     }
     if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
-      throw new IllegalArgumentException("url: must be http:// or https://, was '" + url + "'");
+      throw new IllegalArgumentException(
+          "url: must be http:// or https://, was "
+              + (url.getScheme() == null ? "one without a scheme" : url.getScheme() + "://…"));
+    }
+    if (url.getHost() == null || url.getHost().isEmpty()) {
+      throw new IllegalArgumentException("url: names no host (http://host[:port]/path)");
+    }
+    try {
+      HttpRequest.newBuilder(url);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("url: the HTTP client refuses it");
     }
     Map<String, String> headers = new LinkedHashMap<>();
     if (c.has("headers")) {
       if (!(c.raw("headers") instanceof Map<?, ?> m))
         throw new IllegalArgumentException("headers: must be a mapping");
       m.forEach((k, v) -> headers.put(String.valueOf(k), String.valueOf(v)));
+    }
+    for (Map.Entry<String, String> h : headers.entrySet()) {
+      try {
+        HttpRequest.newBuilder(url).header(h.getKey(), h.getValue());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "headers."
+                + h.getKey()
+                + ": the HTTP client refuses this header (one it sets itself, such as Host or"
+                + " Content-Length, or a value with a line break or control character)");
+      }
     }
     int max = DEFAULT_MAX_RESPONSE_BYTES;
     if (c.has("maxResponseBytes")) {

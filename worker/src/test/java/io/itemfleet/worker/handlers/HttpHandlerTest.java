@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -67,6 +68,44 @@ class HttpHandlerTest {
     URI url = URI.create("http://user:SECRET@127.0.0.1:" + server.getAddress().getPort() + path);
     TaskMessage t = TaskMessage.of("j", "t", "i");
     return new HttpHandler(url, Map.of(), max).handle(TaskView.of(t));
+  }
+
+  private static HttpHandler configured(Map<String, Object> config) {
+    return HttpHandler.from(io.itemfleet.handler.HandlerConfig.of("types.t", config));
+  }
+
+  @Test
+  void headersAndUrlsTheClientRefusesFailAtStartNotOnEveryItem() {
+    // Before: accepted at start; every attempt then threw IllegalArgumentException, retried in
+    // vain until each item FAILED.
+    String ok = "http://127.0.0.1:" + server.getAddress().getPort() + "/ok";
+    for (Map<String, Object> bad :
+        List.<Map<String, Object>>of(
+            Map.of("url", ok, "headers", Map.of("Host", "api.internal")),
+            Map.of("url", ok, "headers", Map.of("X-Token", "abc\n")),
+            Map.of("url", "http:/no-host"))) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> configured(bad))
+          .as(bad.toString())
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageMatching("(?s)(url|headers\\.[A-Za-z-]+): .*");
+    }
+    configured(Map.of("url", ok, "headers", Map.of("Authorization", "Bearer x")));
+  }
+
+  @Test
+  void aUrlRefusedAtStartNeverShowsItsSecrets() {
+    // Before: the refusal quoted the whole URL, token and password included, to stderr.
+    for (String url :
+        List.of(
+            "svc.local/hook?token=SECRET",
+            "http://u:SE CRET@h/x",
+            "ftp://user:SECRET@h/x",
+            "http://user:SECRET@/x")) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> configured(Map.of("url", url)))
+          .as(url)
+          .isInstanceOf(IllegalArgumentException.class)
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain("SECRET", "SE CRET"));
+    }
   }
 
   @Test
