@@ -160,6 +160,70 @@ class K8sManifestsTest {
         .contains("itemfleet-alerts");
   }
 
+  /**
+   * The alert rules and the dashboard select targets by {@code job="worker"}, {@code "recorder"},
+   * {@code "alerts"} (as the compose Prometheus names its jobs). The Prometheus Operator sets
+   * {@code job} to "namespace/podmonitor" unless the PodMonitor relabels it: before,
+   * FleetWorkerDown and the recorder's {@code up} rule could never fire in Kubernetes, and the
+   * dashboard showed no worker.
+   */
+  @Test
+  void everyJobTheAlertRulesAndDashboardNameIsOneThePodMonitorGives() throws IOException {
+    Map<String, Object> pm = doc("PodMonitor", "itemfleet");
+    List<String> apps = new ArrayList<>();
+    for (Object e : list(at(pm, "spec", "selector", "matchExpressions"))) {
+      for (Object v : list(map(e).get("values"))) apps.add((String) v);
+    }
+    java.util.Set<String> given = new java.util.TreeSet<>();
+    for (Object ep : list(at(pm, "spec", "podMetricsEndpoints"))) {
+      java.util.Set<String> here = new java.util.TreeSet<>();
+      Object relabelings = map(ep).get("relabelings");
+      for (Object r : relabelings == null ? List.of() : list(relabelings)) {
+        Map<String, Object> rule = map(r);
+        if (!"job".equals(rule.get("targetLabel"))) continue;
+        assertThat(rule.get("sourceLabels"))
+            .isEqualTo(List.of("__meta_kubernetes_pod_label_app_kubernetes_io_name"));
+        java.util.regex.Pattern regex = java.util.regex.Pattern.compile((String) rule.get("regex"));
+        for (String app : apps) {
+          java.util.regex.Matcher m = regex.matcher(app);
+          if (m.matches())
+            here.add(m.replaceFirst(((String) rule.get("replacement")).replace("${1}", "$1")));
+        }
+      }
+      assertThat(here).as("endpoint %s relabels job", ep).isNotEmpty();
+      given.addAll(here);
+    }
+    java.util.Set<String> named = new java.util.TreeSet<>();
+    for (String f :
+        List.of("deploy/prometheus/alerts.yml", "deploy/grafana/dashboards/itemfleet.json")) {
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("job=\\\\?\"([a-z]+)\\\\?\"")
+              .matcher(java.nio.file.Files.readString(ROOT.resolve(f)));
+      while (m.find()) named.add(m.group(1));
+    }
+    assertThat(named).contains("worker", "recorder", "alerts");
+    assertThat(given).containsAll(named);
+  }
+
+  @Test
+  void probesAndTheDisruptionBudgetLetTheProcessesWaitOutOutagesThemselves() {
+    // The recorder waits up to --start-timeout (5m) for PostgreSQL before it answers /health: a
+    // start-up probe giving up sooner (3 min before) restarted it into a crash loop.
+    Map<String, Object> recorder = container(doc("Deployment", "itemfleet-recorder"));
+    int budget =
+        (Integer) at(recorder, "startupProbe", "periodSeconds")
+            * (Integer) at(recorder, "startupProbe", "failureThreshold");
+    assertThat(budget).isGreaterThanOrEqualTo(5 * 60 + 30);
+    // Workers are unready (503 /health) while Redis is down; under the default policy a PDB then
+    // refused every eviction, so a Redis outage also blocked node drains.
+    assertThat(
+            at(
+                doc("PodDisruptionBudget", "itemfleet-worker"),
+                "spec",
+                "unhealthyPodEvictionPolicy"))
+        .isEqualTo("AlwaysAllow");
+  }
+
   @Test
   void kedaOwnsTheWorkerCountSoTheStatefulSetSetsNone() {
     assertThat(at(doc("StatefulSet", "itemfleet-worker"), "spec", "replicas")).isNull();
