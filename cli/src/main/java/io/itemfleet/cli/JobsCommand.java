@@ -76,7 +76,7 @@ final class JobsCommand implements Runnable {
       try (TopicAdmin admin =
           new TopicAdmin(kafka.clientProperties(), kafka.topics(), Duration.ofSeconds(30))) {
         admin.checkReachable(kafka.bootstrap);
-        admin.ensureTopics(kafka.partitions, (short) 1);
+        admin.ensureTopics(kafka.partitions, kafka.replicationFactor());
       }
       JobManifest m;
       try (TaskProducer p = new TaskProducer(kafka.clientProperties(), kafka.topics())) {

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import picocli.CommandLine.Option;
 
@@ -40,6 +41,25 @@ final class KafkaOptions {
       description =
           "Partitions of topics created when missing (env FLEET_PARTITIONS, default ${DEFAULT-VALUE}).")
   int partitions;
+
+  @Option(
+      names = "--replication-factor",
+      defaultValue = "${env:FLEET_REPLICATION_FACTOR}",
+      description =
+          "Replicas of each topic created when missing (env FLEET_REPLICATION_FACTOR; default: the"
+              + " broker's default.replication.factor). Use 3 on a production cluster.")
+  Integer replicationFactor;
+
+  /** The replication factor of topics to create: the option's, else the broker's default. */
+  Optional<Short> replicationFactor() {
+    if (replicationFactor == null) return Optional.empty();
+    if (replicationFactor < 1 || replicationFactor > Short.MAX_VALUE) {
+      throw new UsageException(
+          "--replication-factor (FLEET_REPLICATION_FACTOR) must be at least 1, was "
+              + replicationFactor);
+    }
+    return Optional.of(replicationFactor.shortValue());
+  }
 
   FleetTopics topics() {
     try {

@@ -195,7 +195,7 @@ final class ProduceCommand implements Callable<Integer> {
             () -> {
               try (TopicAdmin admin = new TopicAdmin(clientProperties, kafka.topics(), wait)) {
                 admin.checkReachable(kafka.bootstrap);
-                admin.ensureTopics(kafka.partitions, (short) 1);
+                admin.ensureTopics(kafka.partitions, kafka.replicationFactor());
               }
             });
     // The producer starts (and learns the tasks topic's partitions) meanwhile too; nothing is sent

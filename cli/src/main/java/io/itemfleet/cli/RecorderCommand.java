@@ -115,7 +115,7 @@ final class RecorderCommand implements Callable<Integer> {
     try (TopicAdmin admin =
         new TopicAdmin(kafka.clientProperties(), kafka.topics(), Duration.ofSeconds(30))) {
       admin.checkReachable(kafka.bootstrap);
-      admin.ensureTopics(kafka.partitions, (short) 1);
+      admin.ensureTopics(kafka.partitions, kafka.replicationFactor());
     }
     if (metricsPort >= 0) {
       // Before the recorder starts: a token no request can match stops the command at once.

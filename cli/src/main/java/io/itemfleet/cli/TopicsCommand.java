@@ -44,7 +44,7 @@ final class TopicsCommand implements Runnable {
     @Override
     public Integer call() {
       try (TopicAdmin admin = admin(kafka)) {
-        List<String> created = admin.ensureTopics(kafka.partitions, (short) 1);
+        List<String> created = admin.ensureTopics(kafka.partitions, kafka.replicationFactor());
         System.out.println(
             created.isEmpty()
                 ? "all topics exist"

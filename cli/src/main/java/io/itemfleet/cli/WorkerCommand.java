@@ -325,7 +325,7 @@ final class WorkerCommand implements Callable<Integer> {
     try (TopicAdmin admin =
         new TopicAdmin(kafka.clientProperties(), kafka.topics(), Duration.ofSeconds(30))) {
       admin.checkReachable(kafka.bootstrap);
-      admin.ensureTopics(kafka.partitions, (short) 1);
+      admin.ensureTopics(kafka.partitions, kafka.replicationFactor());
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Worker worker;

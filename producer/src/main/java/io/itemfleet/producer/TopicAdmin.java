@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -74,10 +75,19 @@ public final class TopicAdmin implements AutoCloseable {
   }
 
   /**
-   * Creates every missing topic of the fleet with {@code partitions} partitions; returns the ones
-   * it created.
+   * Creates every missing topic of the fleet with {@code partitions} partitions and {@code
+   * replicationFactor} replicas; returns the ones it created.
    */
   public List<String> ensureTopics(int partitions, short replicationFactor) {
+    return ensureTopics(partitions, Optional.of(replicationFactor));
+  }
+
+  /**
+   * Creates every missing topic of the fleet with {@code partitions} partitions; returns the ones
+   * it created. Without a {@code replicationFactor} the broker's {@code default.replication.factor}
+   * applies (before, every command asked for 1, whatever the cluster).
+   */
+  public List<String> ensureTopics(int partitions, Optional<Short> replicationFactor) {
     if (partitions < 1) {
       throw new IllegalArgumentException("FLEET_PARTITIONS must be >= 1, was " + partitions);
     }
@@ -85,7 +95,9 @@ public final class TopicAdmin implements AutoCloseable {
     List<NewTopic> missing = new ArrayList<>();
     for (String name : topics.all()) {
       if (!existing.contains(name)) {
-        missing.add(new NewTopic(name, partitions, replicationFactor).configs(configsFor(name)));
+        missing.add(
+            new NewTopic(name, Optional.of(partitions), replicationFactor)
+                .configs(configsFor(name)));
       }
     }
     List<String> created = new ArrayList<>();
