@@ -25,18 +25,28 @@ public sealed interface HandlerResult {
    */
   record Retry(String errorClass, String message, Optional<Duration> after)
       implements HandlerResult {
+    /**
+     * A missing or blank {@code errorClass} becomes {@code handler.retry}, a null {@code message}
+     * (an exception's {@code getMessage()}) "".
+     */
     public Retry {
-      Objects.requireNonNull(errorClass, "errorClass");
-      Objects.requireNonNull(message, "message");
+      errorClass = errorClass == null || errorClass.isBlank() ? "handler.retry" : errorClass;
+      message = message == null ? "" : message;
       Objects.requireNonNull(after, "after");
     }
   }
 
   /** The item can never succeed; no retry. */
   record Failed(String errorClass, String message) implements HandlerResult {
+    /**
+     * A missing or blank {@code errorClass} becomes {@code handler.failed}, a null {@code message}
+     * "": before, {@code failed(cls, e.getMessage())} with a null message threw in the handler, and
+     * a blank class was refused later, so the item was retried although the handler said it never
+     * should be.
+     */
     public Failed {
-      Objects.requireNonNull(errorClass, "errorClass");
-      Objects.requireNonNull(message, "message");
+      errorClass = errorClass == null || errorClass.isBlank() ? "handler.failed" : errorClass;
+      message = message == null ? "" : message;
     }
   }
 

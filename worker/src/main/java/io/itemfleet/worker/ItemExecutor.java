@@ -230,9 +230,13 @@ final class ItemExecutor {
     } catch (InterruptedException e) {
       // The watchdog interrupted us past the deadline and has posted the time-out already.
       return null;
-    } catch (Exception | StackOverflowError e) {
+    } catch (Throwable e) {
+      // Any throwable but the JVM's own failures (out of memory, an internal error), which stop
+      // the worker: an AssertionError or a class its jar lacks (NoClassDefFoundError) is the
+      // handler's, retried like an exception — before, the lane logged each as a worker error.
+      if (FatalSignal.isFatal(e)) throw (VirtualMachineError) e;
       log.debug("handler for {} threw", t.item(), e);
-      result = HandlerResult.retry(e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
+      result = HandlerResult.retry(errorClassOf(e), String.valueOf(e.getMessage()));
       thrown = e;
     }
     return afterAttempt(t, s, result, System.nanoTime() - start, r, stack(thrown));
@@ -278,13 +282,23 @@ final class ItemExecutor {
   /**
    * A bug outside the handler: retried like a failed attempt when the task is known, else POISON.
    */
+  /**
+   * The error class of a throwable: its simple name, or, for an anonymous class (whose simple name
+   * is empty, and which a failure event refuses), its binary name without the package.
+   */
+  static String errorClassOf(Throwable e) {
+    String simple = e.getClass().getSimpleName();
+    if (!simple.isEmpty()) return simple;
+    String name = e.getClass().getName();
+    return name.substring(name.lastIndexOf('.') + 1);
+  }
+
   ItemResult crashed(Attempt a, Throwable e) {
     if (a.task != null && a.settings != null) {
       return afterAttempt(
           a.task,
           a.settings,
-          HandlerResult.retry(
-              "worker." + e.getClass().getSimpleName(), String.valueOf(e.getMessage())),
+          HandlerResult.retry("worker." + errorClassOf(e), String.valueOf(e.getMessage())),
           0,
           a.slot.record,
           stack(e));

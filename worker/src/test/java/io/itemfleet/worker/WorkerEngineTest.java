@@ -258,6 +258,50 @@ class WorkerEngineTest {
     assertThat(h.totals("job-s").retries()).isZero();
   }
 
+  @Test
+  void aHandlersFailedForGoodRunsOnceWhateverItsClassAndMessage(TestFleet fleet) {
+    // Before: failed("", …) and failed("db.x", null) were retried — the first met the failure
+    // event's check (no error class) and was counted as a worker crash, the second threw an NPE in
+    // the handler; an anonymous exception (no simple name) and an AssertionError were logged as
+    // worker errors on every attempt.
+    FleetHarness h = new FleetHarness(fleet, 2);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    TaskHandler handler =
+        ctx -> {
+          runs.computeIfAbsent(ctx.item(), k -> new AtomicInteger()).incrementAndGet();
+          return switch (ctx.item()) {
+            case "blank-class" -> HandlerResult.failed("", "bad input");
+            case "null-message" -> HandlerResult.failed("db.missing", null);
+            case "anonymous" -> throw new IllegalStateException("anon") {};
+            case "assertion" -> throw new AssertionError("an assert in the handler");
+            default -> HandlerResult.succeeded();
+          };
+        };
+    String yaml =
+        """
+        types:
+          t: {handler: noop, retries: 2, retryDelays: [100ms]}
+        """;
+    h.produce("job-f", "t", List.of("blank-class", "null-message", "anonymous", "assertion", "ok"));
+    try (Worker w = start(h, "w-f", 4, yaml, Map.of("t", handler))) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> h.totals("job-f").counts().total() == 5);
+    }
+    assertThat(h.totals("job-f").counts()).isEqualTo(new OutcomeCounts(1, 0, 4, 0, 0));
+    assertThat(runs.get("blank-class").get()).isEqualTo(1);
+    assertThat(runs.get("null-message").get()).isEqualTo(1);
+    assertThat(runs.get("anonymous").get()).isEqualTo(3); // retried: it threw
+    assertThat(runs.get("assertion").get()).isEqualTo(3);
+    Map<String, String> classOf = new java.util.HashMap<>();
+    for (FailureEvent f : h.failures()) classOf.put(f.item().orElseThrow(), f.errorClass());
+    assertThat(classOf.get("blank-class")).isEqualTo("handler.failed");
+    assertThat(classOf.get("null-message")).isEqualTo("db.missing");
+    assertThat(classOf.get("anonymous")).contains("WorkerEngineTest");
+    assertThat(classOf.get("assertion")).isEqualTo("AssertionError");
+  }
+
   private static boolean python3() {
     try {
       return new ProcessBuilder("python3", "--version").start().waitFor() == 0;
