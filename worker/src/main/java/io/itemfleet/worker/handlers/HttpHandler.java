@@ -39,6 +39,14 @@ final class HttpHandler implements TaskHandler {
   /** Response text kept in an error message. */
   private static final int MESSAGE_BODY_CHARS = 500;
 
+  /**
+   * Most bytes of a response body held by an attempt: three per character of the 64 Ki characters a
+   * result may have to be kept with its cache entry (a UTF-8 character of one UTF-16 unit is at
+   * most 3 bytes), so that any body short enough to be kept is whole. Before, the whole body up to
+   * {@code maxResponseBytes} (1 MiB by default) was held, about three times over.
+   */
+  static final int KEPT_BYTES = 3 * 64 * 1024;
+
   /** Where to POST. */
   private final URI url;
 
@@ -130,10 +138,18 @@ final class HttpHandler implements TaskHandler {
     headers.forEach(b::header);
     HttpResponse<InputStream> response;
     byte[] read;
+    long size;
     try {
       response = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
       try (InputStream in = response.body()) {
-        read = in.readNBytes(maxResponseBytes + 1); // closing early cancels the rest
+        // Only what a result can use is kept; the rest is counted, up to the cap, and dropped.
+        // Closing early cancels the rest.
+        read = in.readNBytes(Math.min(maxResponseBytes, KEPT_BYTES) + 1);
+        size = read.length;
+        if (read.length > KEPT_BYTES) {
+          byte[] skip = new byte[8192];
+          for (int n; size <= maxResponseBytes && (n = in.read(skip)) > 0; ) size += n;
+        }
       }
     } catch (HttpTimeoutException e) {
       return HandlerResult.retry(
@@ -142,10 +158,10 @@ final class HttpHandler implements TaskHandler {
       return HandlerResult.retry("http.io", io.itemfleet.schemas.Redaction.text(e.toString()));
     }
     int code = response.statusCode();
-    boolean tooLarge = read.length > maxResponseBytes;
-    String text = new String(read, 0, Math.min(read.length, maxResponseBytes), UTF_8);
+    boolean tooLarge = size > maxResponseBytes;
+    String start = new String(read, 0, Math.min(read.length, 4 * MESSAGE_BODY_CHARS), UTF_8);
     String body =
-        text.length() > MESSAGE_BODY_CHARS ? text.substring(0, MESSAGE_BODY_CHARS) + "…" : text;
+        start.length() > MESSAGE_BODY_CHARS ? start.substring(0, MESSAGE_BODY_CHARS) + "…" : start;
     if (code >= 200 && code < 300) {
       if (tooLarge) {
         return HandlerResult.failed(
@@ -158,7 +174,10 @@ final class HttpHandler implements TaskHandler {
                 + maxResponseBytes
                 + "); raise it for this type or return less");
       }
-      return new HandlerResult.Succeeded(Optional.of(text));
+      // A body of more than KEPT_BYTES is over the 64 Ki characters a result may have to be kept
+      // (with its cache entry): no result, as the worker would have dropped it.
+      return new HandlerResult.Succeeded(
+          size > KEPT_BYTES ? Optional.empty() : Optional.of(new String(read, UTF_8)));
     }
     if (code == 408 || code == 429 || code >= 500) {
       return new HandlerResult.Retry(
