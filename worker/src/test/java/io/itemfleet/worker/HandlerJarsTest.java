@@ -54,6 +54,30 @@ class HandlerJarsTest {
           }
         }
         """);
+    // A handler that looks things up through its thread's context class loader, as Jackson's
+    // findAndRegisterModules() and a plain ServiceLoader.load(X.class) do.
+    Files.writeString(
+        src.resolve("thumbs/LoaderFactory.java"),
+        """
+        package thumbs;
+        import io.itemfleet.handler.*;
+        public final class LoaderFactory implements TaskHandlerFactory {
+          public interface Own {}
+          public static final class OwnImpl implements Own {}
+          public String name() { return "loader"; }
+          public TaskHandler create(String type, HandlerConfig config) {
+            if (config.bool("fail", false)) throw new IllegalStateException("no licence file");
+            if (config.bool("none", false)) return null;
+            String atCreate = Thread.currentThread().getContextClassLoader().getName();
+            return ctx -> {
+              long found = 0;
+              for (Own o : java.util.ServiceLoader.load(Own.class)) found++;
+              return HandlerResult.succeeded(atCreate + " "
+                  + Thread.currentThread().getContextClassLoader().getName() + " " + found);
+            };
+          }
+        }
+        """);
     Files.writeString(
         src.resolve("org/slf4j/LoggerFactory.java"),
         """
@@ -78,19 +102,29 @@ class HandlerJarsTest {
             "-cp",
             api, // the handler API and nothing else
             src.resolve("thumbs/ThumbFactory.java").toString(),
+            src.resolve("thumbs/LoaderFactory.java").toString(),
             src.resolve("org/slf4j/LoggerFactory.java").toString());
     assertThat(rc).as("the handler compiles against the API jar alone").isZero();
     handlers = tmp.resolve("handlers");
     Files.createDirectories(handlers);
     try (JarOutputStream jar =
         new JarOutputStream(Files.newOutputStream(handlers.resolve("thumbs.jar")))) {
-      for (String c : List.of("thumbs/ThumbFactory.class", "org/slf4j/LoggerFactory.class")) {
+      for (String c :
+          List.of(
+              "thumbs/ThumbFactory.class",
+              "thumbs/LoaderFactory.class",
+              "thumbs/LoaderFactory$Own.class",
+              "thumbs/LoaderFactory$OwnImpl.class",
+              "org/slf4j/LoggerFactory.class")) {
         jar.putNextEntry(new JarEntry(c));
         Files.copy(classes.resolve(c), jar);
         jar.closeEntry();
       }
       jar.putNextEntry(new JarEntry("META-INF/services/io.itemfleet.handler.TaskHandlerFactory"));
-      jar.write("thumbs.ThumbFactory\n".getBytes(StandardCharsets.UTF_8));
+      jar.write("thumbs.ThumbFactory\nthumbs.LoaderFactory\n".getBytes(StandardCharsets.UTF_8));
+      jar.closeEntry();
+      jar.putNextEntry(new JarEntry("META-INF/services/thumbs.LoaderFactory$Own"));
+      jar.write("thumbs.LoaderFactory$OwnImpl\n".getBytes(StandardCharsets.UTF_8));
       jar.closeEntry();
     }
   }
@@ -114,6 +148,33 @@ class HandlerJarsTest {
     // The worker's own slf4j is a different class from the handler's.
     assertThat(org.slf4j.LoggerFactory.class.getClassLoader())
         .isNotSameAs(r.getClass().getClassLoader().getParent());
+  }
+
+  @Test
+  void aJarHandlerSeesItsOwnLoaderAsItsThreadsContextLoader() throws Exception {
+    // Before: the context loader was the worker's (lanes and main inherit it), so a handler's
+    // ServiceLoader.load found none of its own services, and Jackson's findAndRegisterModules()
+    // found the worker's modules (ServiceConfigurationError: not a subtype).
+    HandlerRegistry r = registry("types:\n  l: {handler: loader}\n");
+    ClassLoader before = Thread.currentThread().getContextClassLoader();
+    HandlerResult seen =
+        r.forType("l").orElseThrow().handle(TaskView.of(TaskMessage.of("j", "l", "x")));
+    assertThat(seen)
+        .isEqualTo(HandlerResult.succeeded("handlers:thumbs.jar handlers:thumbs.jar 1"));
+    assertThat(Thread.currentThread().getContextClassLoader()).isSameAs(before); // restored
+  }
+
+  @Test
+  void aFactoryThatThrowsOrReturnsNothingFailsStartUpNamingTheType() {
+    // Before: the factory's IllegalStateException escaped as a stack trace naming no type, and a
+    // null handler a NullPointerException.
+    assertThatThrownBy(() -> registry("types:\n  l: {handler: loader, fail: true}\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("types.l: handler 'loader' could not start")
+        .hasMessageContaining("no licence file");
+    assertThatThrownBy(() -> registry("types:\n  l: {handler: loader, none: true}\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("types.l: handler 'loader' made no handler");
   }
 
   @Test

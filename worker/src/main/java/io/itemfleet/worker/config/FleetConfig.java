@@ -96,6 +96,7 @@ public record FleetConfig(
   public static FleetConfig load(Path file, TaskSettings base) {
     try (Reader r = Files.newBufferedReader(file)) {
       Object doc = yaml().load(r);
+      checkExpandedSize(doc, file.toString());
       return parse(doc == null ? Map.of() : doc, base, file.toString());
     } catch (java.nio.file.NoSuchFileException e) {
       throw new ConfigException("fleet.yaml not found: " + file + " (--config, FLEET_CONFIG)");
@@ -114,6 +115,7 @@ public record FleetConfig(
     } catch (YAMLException e) {
       throw new ConfigException("fleet.yaml is not valid YAML: " + e.getMessage());
     }
+    checkExpandedSize(doc, "fleet.yaml");
     return parse(doc == null ? Map.of() : doc, base, "fleet.yaml");
   }
 
@@ -287,7 +289,58 @@ public record FleetConfig(
     if (!(o instanceof Map<?, ?> m)) {
       throw new ConfigException(path + ": must be a mapping, was " + describe(o));
     }
+    for (var e : m.entrySet()) {
+      // Before: a ClassCastException (a type named 2024) or a NullPointerException ("fleet
+      // worker: null", for `headers:` left empty) instead of the setting's path.
+      if (!(e.getKey() instanceof String k)) {
+        throw new ConfigException(
+            path
+                + ": key "
+                + describe(e.getKey())
+                + " must be text (quote it: '"
+                + e.getKey()
+                + "')");
+      }
+      if (e.getValue() == null) {
+        throw new ConfigException(path + "." + k + ": has no value (give it one, or remove it)");
+      }
+    }
     return (Map<String, Object>) m;
+  }
+
+  /** Most values a fleet.yaml may stand for, each alias counted as what it stands for. */
+  static final int MAX_EXPANDED_VALUES = 100_000;
+
+  /**
+   * Refuses a document whose aliases stand for more than {@link #MAX_EXPANDED_VALUES} values (a few
+   * nested aliases stand for millions): before, the first error message that printed such a value
+   * built megabytes of text, or ran out of memory. SnakeYAML's own limit counts aliases, not what
+   * they expand to.
+   */
+  static void checkExpandedSize(Object doc, String where) {
+    java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>();
+    todo.push(doc == null ? Map.of() : doc);
+    long seen = 0;
+    while (!todo.isEmpty()) {
+      Object o = todo.pop();
+      if (++seen > MAX_EXPANDED_VALUES) {
+        throw new ConfigException(
+            where
+                + " expands to more than "
+                + MAX_EXPANDED_VALUES
+                + " values (YAML aliases within aliases); write it out instead");
+      }
+      if (o instanceof Map<?, ?> m) {
+        for (var e : m.entrySet()) {
+          if (e.getKey() != null) todo.push(e.getKey());
+          if (e.getValue() != null) todo.push(e.getValue());
+        }
+      } else if (o instanceof java.util.Collection<?> c) {
+        for (Object x : c) {
+          if (x != null) todo.push(x);
+        }
+      }
+    }
   }
 
   static Duration duration(Object o, String path) {

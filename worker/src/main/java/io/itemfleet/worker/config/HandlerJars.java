@@ -71,6 +71,28 @@ final class HandlerJars {
     return out;
   }
 
+  /** The class loader of a factory from a handler jar; null for one of the worker's own. */
+  static ClassLoader loaderOf(TaskHandlerFactory f) {
+    ClassLoader l = f.getClass().getClassLoader();
+    return l instanceof URLClassLoader u && u.getParent() == API_ONLY ? l : null;
+  }
+
+  /**
+   * {@code work} with {@code loader} as the thread's context class loader, restored after: what a
+   * jar's code looks up through it (ServiceLoader.load(X.class), Jackson's findAndRegisterModules)
+   * is then its own, not the worker's.
+   */
+  static <T> T inContext(ClassLoader loader, java.util.function.Supplier<T> work) {
+    Thread t = Thread.currentThread();
+    ClassLoader before = t.getContextClassLoader();
+    t.setContextClassLoader(loader);
+    try {
+      return work.get();
+    } finally {
+      t.setContextClassLoader(before);
+    }
+  }
+
   /**
    * The parent of every handler jar's loader: the JDK (through the platform loader) and, from the
    * worker, the handler API package and nothing else.

@@ -74,14 +74,28 @@ public final class HandlerRegistry {
                 + ")");
       }
       HandlerConfig keys = HandlerConfig.of("types." + t.name(), t.handlerConfig());
+      ClassLoader jar = HandlerJars.loaderOf(f);
       try {
-        byType.put(t.name(), f.create(t.name(), keys));
+        TaskHandler h =
+            jar == null
+                ? f.create(t.name(), keys)
+                : HandlerJars.inContext(jar, () -> f.create(t.name(), keys));
+        if (h == null) {
+          throw new ConfigException(
+              "types." + t.name() + ": handler '" + t.handlerName() + "' made no handler (null)");
+        }
+        byType.put(t.name(), jar == null ? h : new JarHandler(h, jar));
         keys.rejectUnread(); // a key the handler never read is a typo: fail now, with its path
       } catch (IllegalArgumentException e) {
         String m = String.valueOf(e.getMessage());
         throw e instanceof ConfigException c
             ? c
             : new ConfigException(m.startsWith("types.") ? m : "types." + t.name() + ": " + m);
+      } catch (RuntimeException | LinkageError e) {
+        // A factory's own failure (a missing file, a class its jar lacks): the type is named,
+        // where before the bare exception escaped with a stack trace naming none.
+        throw new ConfigException(
+            "types." + t.name() + ": handler '" + t.handlerName() + "' could not start: " + e, e);
       }
     }
     byType.putAll(extra); // handlers given in code win over fleet.yaml's handler name

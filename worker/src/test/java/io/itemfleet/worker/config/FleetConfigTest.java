@@ -60,6 +60,39 @@ class FleetConfigTest {
   }
 
   @Test
+  void keysThatAreNotTextAndKeysWithoutAValueAreNamedNotCrashedOn() {
+    // Before: a ClassCastException and a NullPointerException ("fleet worker: null").
+    assertThatThrownBy(
+            () -> FleetConfig.parse("types:\n  2024: {handler: noop}\n", TaskSettings.DEFAULTS))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("types: key '2024' (Integer) must be text");
+    assertThatThrownBy(
+            () ->
+                FleetConfig.parse(
+                    "types:\n  t:\n    handler: http\n    url: http://h/\n    headers:\n",
+                    TaskSettings.DEFAULTS))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("types.t.headers: has no value");
+  }
+
+  @Test
+  void aliasesThatExpandToMillionsOfValuesAreRefusedBeforeAnythingPrintsThem() {
+    // Thirteen levels of three aliases: 39 aliases (under SnakeYAML's 50) that stand for 1.6
+    // million values. Before, an error message printed them all (megabytes; 16 levels ran out of
+    // memory).
+    StringBuilder y = new StringBuilder("types:\n  t:\n    handler: noop\n");
+    y.append("    l0: &a0 [x, x, x]\n");
+    for (int i = 1; i <= 12; i++) {
+      y.append("    l").append(i).append(": &a").append(i).append(" [*a").append(i - 1);
+      y.append(", *a").append(i - 1).append(", *a").append(i - 1).append("]\n");
+    }
+    y.append("    timeout: *a12\n");
+    assertThatThrownBy(() -> FleetConfig.parse(y.toString(), TaskSettings.DEFAULTS))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(e.getMessage()).contains("expands").hasSizeLessThan(500));
+  }
+
+  @Test
   void workerDurationsOutOfRangeAreRefused() {
     WorkerSettings ok =
         WorkerSettings.defaults(Map.of(), new io.itemfleet.schemas.FleetTopics("fleet"), "w", 8);
