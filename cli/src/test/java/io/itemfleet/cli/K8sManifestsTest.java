@@ -225,6 +225,19 @@ class K8sManifestsTest {
   }
 
   @Test
+  void theRecorderReadsTheWorkersRedisSoTheConsolesReplaySkipsItemsDoneSince() {
+    // Before: the recorder had no FLEET_REDIS_URL in Kubernetes (compose gives it one), so a
+    // console replay could not see which items had succeeded since their failure and sent them
+    // all again (counted DEDUPLICATED: exact, but confusing).
+    Map<String, Object> worker =
+        env(container(doc("StatefulSet", "itemfleet-worker")), "FLEET_REDIS_URL");
+    Map<String, Object> recorder =
+        env(container(doc("Deployment", "itemfleet-recorder")), "FLEET_REDIS_URL");
+    assertThat(at(recorder, "valueFrom", "secretKeyRef"))
+        .isEqualTo(at(worker, "valueFrom", "secretKeyRef"));
+  }
+
+  @Test
   void kedaOwnsTheWorkerCountSoTheStatefulSetSetsNone() {
     assertThat(at(doc("StatefulSet", "itemfleet-worker"), "spec", "replicas")).isNull();
   }
