@@ -31,9 +31,15 @@ RUN ./mvnw -B -q -pl cli -am -DskipTests -Dspotless.check.skip=true package \
 FROM eclipse-temurin:21-jre
 # A fixed, unprivileged user and group (10001:10001), so that volumes and Kubernetes'
 # runAsUser/runAsGroup/fsGroup can name them.
+# tini as PID 1: it reaps processes orphaned inside the container (a handler's command that leaves
+# a background process behind, the children of a killed exec), which the JVM as PID 1 never did —
+# each stayed a zombie holding a PID until the container ended. It passes SIGTERM on to the JVM.
 RUN groupadd --gid 10001 fleet \
  && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin fleet \
- && mkdir -p /app/handlers
+ && mkdir -p /app/handlers \
+ && apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends tini > /dev/null \
+ && rm -rf /var/lib/apt/lists/*
 # The production jar: every fleet command but `fleet local` (whose embedded Kafka, Redis and
 # PostgreSQL stay out of the image; see cli/pom.xml).
 COPY --from=build /fleet.jar /app/fleet.jar
@@ -55,5 +61,5 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=6 CMD ["/ap
 STOPSIGNAL SIGTERM
 # Heap follows the container's memory limit. JDK 21 needs no other flag (on JDK 23+ kafka-clients
 # would want --sun-misc-unsafe-memory-access=allow). More flags: JAVA_TOOL_OPTIONS.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/fleet.jar"]
+ENTRYPOINT ["/usr/bin/tini", "--", "java", "-XX:MaxRAMPercentage=75", "-jar", "/app/fleet.jar"]
 CMD ["--help"]

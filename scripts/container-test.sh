@@ -70,6 +70,10 @@ types:
   sim:
     handler: simulate
     latency: {p50: 100ms, p99: 300ms}
+  orphan:
+    # leaves a background process behind: it is orphaned inside the container when sh exits
+    handler: exec
+    command: [sh, -c, "sleep 0.2 & exit 0"]
 YAML
 chmod a+r "$work/fleet.yaml"
 env_common=(-e FLEET_KAFKA_BOOTSTRAP=$kafka -e FLEET_TOPIC_PREFIX=$prefix -e FLEET_PARTITIONS=4)
@@ -141,4 +145,19 @@ for _ in $(seq 1 30); do
 done
 [ "$(docker inspect -f '{{.State.Health.Status}}' "$run_id-w2")" = healthy ] || fail "HEALTHCHECK: worker 2 not healthy"
 [ "$(docker inspect -f '{{.State.Health.Status}}' "$run_id-recorder")" = healthy ] || fail "HEALTHCHECK: recorder not healthy"
+step "processes orphaned in a container are reaped (tini is PID 1)"
+pid1=$(docker exec "$run_id-w2" cat /proc/1/comm)
+[ "$pid1" = tini ] || fail "PID 1 in the worker's container is '$pid1', not tini"
+fleet produce --job "$run_id-orphans" --type orphan --range "1..20" > "$work/orphans.log" 2>&1 \
+  || { cat "$work/orphans.log"; fail "produce (orphans) failed"; }
+for _ in $(seq 1 120); do
+  s=$(curl -fsS "http://127.0.0.1:$rec_port/api/jobs/$run_id-orphans" || true)
+  [ -n "$s" ] && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(0 if j.get("done") and j.get("succeeded") == 20 else 1)' "$s" && break
+  sleep 1
+done
+sleep 2 # the last background sleeps end
+zombies=$(docker exec "$run_id-w2" sh -c 'grep -l "^State:.*Z" /proc/[0-9]*/status 2>/dev/null | wc -l')
+echo "20 exec items that each left a background process: $zombies zombies in the worker's container"
+[ "$zombies" = 0 ] || fail "$zombies zombie processes in the worker's container (PID 1 does not reap)"
+
 step "PASSED: built in ${build_s} s, image $((size / 1000000)) MB (fleet.jar layer $app); $items items exact; docker stop drained in ${stop_ms} ms, exit 0"

@@ -147,6 +147,19 @@ class DeployFilesTest {
     assertThat(dockerfile).containsPattern("(?m)^COPY .*" + Pattern.quote(jar.group(1)) + "$");
   }
 
+  /**
+   * The JVM as a container's PID 1 reaps only the processes it started: one orphaned inside the
+   * container (a handler's command leaving a background process, a killed exec's children) stayed a
+   * zombie holding a PID. scripts/container-test.sh counts them in a running worker.
+   */
+  @Test
+  void theImagesPidOneIsTiniWhichReapsOrphans() throws IOException {
+    String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
+    String runtime = dockerfile.substring(dockerfile.lastIndexOf("\nFROM "));
+    assertThat(runtime).containsPattern("apt-get install [^\\n]*tini");
+    assertThat(runtime).contains("ENTRYPOINT [\"/usr/bin/tini\", \"--\", \"java\"");
+  }
+
   // --- reading the files ---
 
   private static Map<String, Object> services() throws IOException {
