@@ -238,10 +238,12 @@ public record FleetConfig(
             throw new ConfigException(path + ".cache." + k + ": unknown key (expected key, ttl)");
           }
         }
+        String key = string(c.get("key"), path + ".cache.key");
+        template(key, path + ".cache.key");
         cache =
             Optional.of(
                 new Cache(
-                    Optional.of(string(c.get("key"), path + ".cache.key")),
+                    Optional.of(key),
                     c.containsKey("ttl")
                         ? duration(c.get("ttl"), path + ".cache.ttl")
                         : base.cacheTtl()));
@@ -257,7 +259,9 @@ public record FleetConfig(
               : base.idempotencyTtl(),
           m.containsKey("tags") ? strings(m.get("tags"), path + ".tags") : base.tags(),
           m.containsKey("idempotencyKey")
-              ? string(m.get("idempotencyKey"), path + ".idempotencyKey")
+              ? template(
+                  string(m.get("idempotencyKey"), path + ".idempotencyKey"),
+                  path + ".idempotencyKey")
               : base.idempotencyKey(),
           cache.isPresent() ? cache.get().key() : base.cacheKey(),
           cache.isPresent() ? cache.get().ttl() : base.cacheTtl(),
@@ -306,6 +310,20 @@ public record FleetConfig(
       }
     }
     return (Map<String, Object>) m;
+  }
+
+  /**
+   * A key template of fleet.yaml, checked as one ({@link KeyTemplate#validate}): a template every
+   * item would share is refused here, naming its path. Not in {@link TaskSettings}' constructor,
+   * which also takes a message's own cache key: plain text, used as it is.
+   */
+  private static String template(String key, String path) {
+    try {
+      KeyTemplate.validate(key);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(path + ": " + e.getMessage());
+    }
+    return key;
   }
 
   /** Most values a fleet.yaml may stand for, each alias counted as what it stands for. */

@@ -66,6 +66,25 @@ public final class KeyTemplate {
     }
   }
 
+  /**
+   * Fails on an empty key or an unknown {@code ${variable}}, naming it: the check every settings
+   * value gets, including a message's own cache key (plain text, which may well name no item).
+   */
+  public static void checkVariables(String template) {
+    if (template.isBlank()) throw new IllegalArgumentException("key template must not be empty");
+    Matcher m = VAR.matcher(template);
+    while (m.find()) {
+      if (!VARIABLES.contains(m.group(1))) {
+        throw new IllegalArgumentException(
+            "unknown variable ${"
+                + m.group(1)
+                + "} in key template '"
+                + template
+                + "' (known: ${job}, ${type}, ${item}, ${payloadHash})");
+      }
+    }
+  }
+
   /** The template with the task's values filled in. */
   public static String expand(String template, TaskMessage task) {
     if (template.equals(TaskSettings.DEFAULT_IDEMPOTENCY_KEY)) {

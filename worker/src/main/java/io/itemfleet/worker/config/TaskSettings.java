@@ -106,16 +106,10 @@ public record TaskSettings(
           "idempotencyTtl must be in [1s, 365d], was " + text(idempotencyTtl));
     if (cacheTtl.compareTo(Duration.ofSeconds(1)) < 0 || cacheTtl.compareTo(MAX_TTL) > 0)
       throw new IllegalArgumentException("cache ttl must be in [1s, 365d], was " + text(cacheTtl));
-    validateKey("idempotencyKey", idempotencyKey);
-    cacheKey.ifPresent(k -> validateKey("cache key", k));
-  }
-
-  private static void validateKey(String setting, String template) {
-    try {
-      KeyTemplate.validate(template);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(setting + ": " + e.getMessage(), e);
-    }
+    // Only unknown variables here: a message's own cache key (taken by with()) is plain text,
+    // used as it is; fleet.yaml's templates are checked whole where they are read (FleetConfig).
+    KeyTemplate.checkVariables(idempotencyKey);
+    cacheKey.ifPresent(KeyTemplate::checkVariables);
   }
 
   private static String text(Duration d) {

@@ -60,6 +60,23 @@ class KeyTemplateTest {
   }
 
   @Test
+  void aMessagesOwnCacheKeyIsPlainTextAndNeverRefusedAsATemplate() {
+    // The first version of the check above ran in TaskSettings' constructor, which also takes a
+    // message's own cache key ("process-video:123", filled in by fleet produce): every item sent
+    // with one ended FAILED task.bad_options without running.
+    TaskSettings s =
+        TaskSettings.DEFAULTS.with(
+            io.itemfleet.schemas.TaskOptions.NONE.withCacheKey("process-video:123"));
+    assertThat(s.cacheKey()).hasValue("process-video:123");
+    assertThatThrownBy(
+            () ->
+                FleetConfig.parse(
+                    "types:\n  t: {handler: noop, cache: {key: '${type}'}}\n",
+                    TaskSettings.DEFAULTS))
+        .hasMessageContaining("types.t.cache.key: key template '${type}' names neither");
+  }
+
+  @Test
   void unknownVariableIsNamed() {
     assertThatThrownBy(() -> KeyTemplate.validate("${job}:${itme}"))
         .hasMessageContaining("${itme}");
