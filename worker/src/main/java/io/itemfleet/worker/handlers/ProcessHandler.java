@@ -132,38 +132,59 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
   }
 
   /**
-   * One attempt's hold of its time-out while the children it waits for are starting ({@code
-   * startTimeout}): at most {@code startTimeout} in all, from when the attempt began.
+   * One attempt's hold of its time-out while a child it waits for is starting ({@code
+   * startTimeout}): only while one is, and at most until {@code startTimeout} after the attempt
+   * began; the time-out then starts at the latest then.
    */
   private final class StartHold {
     private final TaskView clock;
+    private final long began = System.nanoTime();
     private final long atMost;
     private boolean held;
 
     StartHold(TaskView clock) {
       this.clock = startTimeout == null ? null : clock;
-      this.atMost = startTimeout == null ? 0 : System.nanoTime() + startTimeout.toNanos();
+      this.atMost = startTimeout == null ? 0 : began + startTimeout.toNanos();
     }
 
     /**
      * While a child is starting, the attempt's time-out starts no earlier than when that child must
-     * be ready by (or the hold's end).
+     * be ready by (or the hold's end). A hold stays while a child it waited for is ready (the
+     * attempt may still wait for room on it), and ends once no child is starting or ready (it died,
+     * or was killed for not being ready): the time-out is the attempt's own again, from when it
+     * began. Before, a child alive for a moment (crashing on import) held the attempt until the
+     * child's startTimeout.
      */
     void whileStarting() {
       if (clock == null) return;
       long starting = earliestReadyBy();
-      if (starting == Long.MAX_VALUE) return;
-      long from = Math.min(starting, atMost);
+      long from = starting == Long.MAX_VALUE ? 0 : Math.min(starting, atMost);
       if (from > System.nanoTime()) {
         clock.timeoutStartsAt(from);
         held = true;
+      } else if (held && starting == Long.MAX_VALUE && !anyReady()) {
+        clock.timeoutStartsAt(began);
+        held = false;
       }
     }
 
-    /** The attempt's request goes out now: its time-out starts now, if it was held. */
+    /**
+     * The attempt's request goes out now: its time-out starts now if it was held, never later than
+     * the hold's end, and only once (a resend to a new child does not start it again).
+     */
     void sent() {
-      if (held) clock.timeoutStartsAt(System.nanoTime());
+      if (!held) return;
+      clock.timeoutStartsAt(Math.min(System.nanoTime(), atMost));
+      held = false;
     }
+  }
+
+  /** True when some child is alive and ready. */
+  private synchronized boolean anyReady() {
+    for (ProcessChild k : children) {
+      if (k != null && k.ready() && k.alive()) return true;
+    }
+    return false;
   }
 
   /** When the first child still starting must be ready by; MAX_VALUE when none is starting. */
@@ -194,6 +215,8 @@ public final class ProcessHandler implements TaskHandler, AutoCloseable {
       return HandlerResult.retry(
           "process.unavailable", "the process handler of type " + type + " is closed");
     }
+    // Timed out while it waited for a child: not sent, so no child is killed for it.
+    if (Thread.interrupted()) throw new InterruptedException();
     CompletableFuture<JsonNode> reply = child.send(request(ctx), ctx::saveCheckpoint);
     JsonNode r;
     try {

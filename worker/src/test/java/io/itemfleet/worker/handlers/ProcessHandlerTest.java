@@ -676,6 +676,24 @@ class ProcessHandlerTest {
   }
 
   @Test
+  void aChildThatDiesAtStartUpHoldsNoAttemptBeyondItsOwnTimeOut() throws Exception {
+    // From a review of the first version: a child alive for a moment (crashing on import) held
+    // every waiting attempt's time-out to the child's startTimeout, which stayed in force after
+    // the child had died: an attempt with a 300 ms time-out waited 5 s, on every retry.
+    ProcessHandler h =
+        fromConfig(
+            Map.of(
+                "command",
+                List.of("python3", "-c", "import time, sys; time.sleep(0.2); sys.exit(1)"),
+                "startTimeout",
+                "5s"));
+    long t0 = System.nanoTime();
+    assertThat(timed(h, "x", 300)).isNull();
+    long tookMs = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(tookMs).isLessThan(2_500);
+  }
+
+  @Test
   void aChildThatWritesAnythingButTheReadyLineFirstIsKilled() throws Exception {
     ch.qos.logback.classic.Logger logger =
         (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ProcessHandler.class);
