@@ -115,7 +115,8 @@ t0=$(date +%s%N)
 docker stop -t 40 "$run_id-w1" >/dev/null
 stop_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 code=$(docker inspect -f '{{.State.ExitCode}}' "$run_id-w1")
-docker logs "$run_id-w1" 2>&1 | grep -q "drained and committed" || fail "worker 1 did not drain and commit"
+docker logs "$run_id-w1" 2>&1 | grep -q "drained and committed" \
+  || { docker logs "$run_id-w1" 2>&1 | tail -40; fail "worker 1 (exit code $code) did not drain and commit (its log's end above)"; }
 [ "$code" = 0 ] || fail "worker 1 exited $code after docker stop"
 echo "worker 1 stopped in ${stop_ms} ms, exit code 0, drained and committed"
 
