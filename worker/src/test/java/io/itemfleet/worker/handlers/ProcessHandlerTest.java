@@ -513,30 +513,24 @@ class ProcessHandlerTest {
    */
   @Test
   void aChildFloodingStderrIsLoggedUpToItsBudgetAndTheRestCounted() throws Exception {
-    ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ProcessChild.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
-        new ch.qos.logback.core.read.ListAppender<>();
-    seen.start();
-    logger.addAppender(seen);
-    try {
-      ProcessHandler h = handler(1, 1);
-      assertThat(h.handle(ctx("chatty")))
-          .isEqualTo(new HandlerResult.Succeeded(Optional.of("said a lot")));
-      h.close(); // the child's stderr ends: what was not logged is counted now
-      long until = System.nanoTime() + 20_000_000_000L;
-      while (System.nanoTime() < until && !said(seen, "more lines of stderr were not logged")) {
-        Thread.sleep(50);
-      }
-      List<String> messages = messages(seen);
-      assertThat(messages.stream().filter(m -> m.contains("chatty-line")).count())
-          .isLessThanOrEqualTo(ProcessChild.MAX_LOG_LINES_PER_WINDOW);
-      assertThat(messages)
-          .anySatisfy(
-              m -> assertThat(m).containsPattern("\\d+ more lines of stderr were not logged"));
-    } finally {
-      logger.detachAppender(seen);
-    }
+    withLog(
+        ProcessChild.class,
+        seen -> {
+          ProcessHandler h = handler(1, 1);
+          assertThat(h.handle(ctx("chatty")))
+              .isEqualTo(new HandlerResult.Succeeded(Optional.of("said a lot")));
+          h.close(); // the child's stderr ends: what was not logged is counted now
+          long until = System.nanoTime() + 20_000_000_000L;
+          while (System.nanoTime() < until && !said(seen, "more lines of stderr were not logged")) {
+            Thread.sleep(50);
+          }
+          List<String> messages = messages(seen);
+          assertThat(messages.stream().filter(m -> m.contains("chatty-line")).count())
+              .isLessThanOrEqualTo(ProcessChild.MAX_LOG_LINES_PER_WINDOW);
+          assertThat(messages)
+              .anySatisfy(
+                  m -> assertThat(m).containsPattern("\\d+ more lines of stderr were not logged"));
+        });
   }
 
   /**
@@ -644,35 +638,30 @@ class ProcessHandlerTest {
   @Test
   void aChildThatNeverSaysItIsReadyIsKilledAtItsStartTimeoutAndHoldsAttemptsNoLonger()
       throws Exception {
-    ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ProcessHandler.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
-        new ch.qos.logback.core.read.ListAppender<>();
-    seen.start();
-    logger.addAppender(seen);
-    try {
-      // A program that knows nothing of the ready line, given a startTimeout by mistake.
-      ProcessHandler h =
-          fromConfig(
-              Map.of(
-                  "command",
-                  List.of("python3", "-c", "import time; time.sleep(600)"),
-                  "startTimeout",
-                  "1s"));
-      long t0 = System.nanoTime();
-      assertThat(timed(h, "x", 500)).isNull(); // timed out: held for the start, then its own
-      long tookMs = (System.nanoTime() - t0) / 1_000_000;
-      assertThat(tookMs).isBetween(1_000L, 10_000L);
-      long until = System.nanoTime() + 10_000_000_000L;
-      while (System.nanoTime() < until && !said(seen, "within its startTimeout of 1s")) {
-        Thread.sleep(50);
-        if (!said(seen, "within its startTimeout of 1s")) timed(h, "y", 200); // looks at the slot
-      }
-      assertThat(messages(seen))
-          .anySatisfy(m -> assertThat(m).contains("did not write {\"ready\": true} within"));
-    } finally {
-      logger.detachAppender(seen);
-    }
+    withLog(
+        ProcessHandler.class,
+        seen -> {
+          // A program that knows nothing of the ready line, given a startTimeout by mistake.
+          ProcessHandler h =
+              fromConfig(
+                  Map.of(
+                      "command",
+                      List.of("python3", "-c", "import time; time.sleep(600)"),
+                      "startTimeout",
+                      "1s"));
+          long t0 = System.nanoTime();
+          assertThat(timed(h, "x", 500)).isNull(); // timed out: held for the start, then its own
+          long tookMs = (System.nanoTime() - t0) / 1_000_000;
+          assertThat(tookMs).isBetween(1_000L, 10_000L);
+          long until = System.nanoTime() + 10_000_000_000L;
+          while (System.nanoTime() < until && !said(seen, "within its startTimeout of 1s")) {
+            Thread.sleep(50);
+            if (!said(seen, "within its startTimeout of 1s"))
+              timed(h, "y", 200); // looks at the slot
+          }
+          assertThat(messages(seen))
+              .anySatisfy(m -> assertThat(m).contains("did not write {\"ready\": true} within"));
+        });
   }
 
   @Test
@@ -695,33 +684,30 @@ class ProcessHandlerTest {
 
   @Test
   void aChildThatWritesAnythingButTheReadyLineFirstIsKilled() throws Exception {
-    ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ProcessHandler.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
-        new ch.qos.logback.core.read.ListAppender<>();
-    seen.start();
-    logger.addAppender(seen);
-    try {
-      ProcessHandler h =
-          fromConfig(
-              Map.of(
-                  "command",
-                  List.of(
-                      "python3",
-                      "-c",
-                      "import time; print('{\"ready\": \"yes\"}', flush=True); time.sleep(600)"),
-                  "startTimeout",
-                  "30s"));
-      long until = System.nanoTime() + 10_000_000_000L;
-      while (System.nanoTime() < until && !said(seen, "before {\"ready\": true}")) {
-        timed(h, "x", 300);
-      }
-      assertThat(messages(seen))
-          .anySatisfy(
-              m -> assertThat(m).contains("wrote a line before {\"ready\": true}").contains("yes"));
-    } finally {
-      logger.detachAppender(seen);
-    }
+    withLog(
+        ProcessHandler.class,
+        seen -> {
+          ProcessHandler h =
+              fromConfig(
+                  Map.of(
+                      "command",
+                      List.of(
+                          "python3",
+                          "-c",
+                          "import time; print('{\"ready\": \"yes\"}', flush=True); time.sleep(600)"),
+                      "startTimeout",
+                      "30s"));
+          long until = System.nanoTime() + 10_000_000_000L;
+          while (System.nanoTime() < until && !said(seen, "before {\"ready\": true}")) {
+            timed(h, "x", 300);
+          }
+          assertThat(messages(seen))
+              .anySatisfy(
+                  m ->
+                      assertThat(m)
+                          .contains("wrote a line before {\"ready\": true}")
+                          .contains("yes"));
+        });
   }
 
   @Test
@@ -731,6 +717,27 @@ class ProcessHandlerTest {
               () -> fromConfig(Map.of("command", List.of("true"), "startTimeout", bad)))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("startTimeout");
+    }
+  }
+
+  /** A test body given what a logger logs meanwhile. */
+  private interface LogBody {
+    void run(ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen)
+        throws Exception;
+  }
+
+  /** Runs {@code body} with what {@code type}'s logger logs captured. */
+  private static void withLog(Class<?> type, LogBody body) throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(type);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    logger.addAppender(seen);
+    try {
+      body.run(seen);
+    } finally {
+      logger.detachAppender(seen);
     }
   }
 
