@@ -78,10 +78,12 @@ public record WorkerSettings(
       // A long lease holds a dead worker's items (and their partitions' commits) for as long.
       throw new ConfigException("leaseTtl must be in [1s, 1h], was " + leaseTtl.toSeconds() + " s");
     }
-    if (drainTimeout.isNegative() || drainTimeout.compareTo(Duration.ofHours(1)) > 0) {
+    if (drainTimeout.isNegative() || drainTimeout.compareTo(Duration.ofHours(24)) > 0) {
       // Beyond it, the wait at SIGTERM overflowed to a negative one: no final commit, exit 1.
       throw new ConfigException(
-          "drainTimeout must be in [0, 1h], was " + drainTimeout.toSeconds() + " s");
+          "drainTimeout must be in [0, 24h] (a type's longest timeout), was "
+              + drainTimeout.toSeconds()
+              + " s");
     }
     redis.ifPresent(
         u -> {

@@ -103,7 +103,7 @@ class FleetConfigTest {
     assertThatThrownBy(() -> ok.withDrainTimeout(Duration.ofSeconds(-1)))
         .hasMessageContaining("drainTimeout");
     assertThatThrownBy(() -> ok.withLeaseTtl(Duration.ofDays(30))).hasMessageContaining("leaseTtl");
-    ok.withDrainTimeout(Duration.ofHours(1)).withLeaseTtl(Duration.ofHours(1));
+    ok.withDrainTimeout(Duration.ofHours(24)).withLeaseTtl(Duration.ofHours(1));
   }
 
   @Test
