@@ -412,8 +412,11 @@ public final class MessageCodec {
         value,
         r ->
             new StatsDelta(
-                r.string("job", MAX_NAME),
-                r.string("type", MAX_NAME),
+                // Checked as a task's names are (any Kafka client can write this topic): a NUL
+                // reached the recorder's completion check, which PostgreSQL refused, and stopped it
+                // on every restart.
+                name("job", r.string("job", MAX_NAME), "job"),
+                name("type", r.string("type", MAX_NAME), "type"),
                 minute(r),
                 counts(r.object("counts")),
                 r.optInteger("retries", 0, OutcomeCounts.MAX_DELTA).orElse(0),
@@ -490,7 +493,11 @@ public final class MessageCodec {
           // in a job name could make an alert read as another job's.
           Optional<String> job = r.optString("job", MAX_NAME).map(j -> name("job", j, "job"));
           Optional<String> type = r.optString("type", MAX_NAME).map(t -> name("type", t, "type"));
-          Optional<String> item = r.optString("item", limits.maxItemIdBytes());
+          // As a task's item: one with a NUL or a lone surrogate is stored as another item's text
+          // (U+FFFD, '?'), and two of them in one batch made the recorder's upsert touch a row
+          // twice.
+          Optional<String> item =
+              r.optString("item", limits.maxItemIdBytes()).map(i -> itemId(i, "item"));
           if (failed && job.isEmpty()) throw r.missing("job");
           if (failed && type.isEmpty()) throw r.missing("type");
           if (failed && item.isEmpty()) throw r.missing("item");

@@ -460,7 +460,8 @@ public final class Ledger {
   /** Marks jobs done when their outcomes reach the expected total; reopens ones that grew. */
   private static void updateCompletion(Connection c, Set<String> jobs, Instant now)
       throws SQLException {
-    Array names = c.createArrayOf("text", jobs.toArray());
+    // As the rows store the names (a NUL in an array is refused outright by PostgreSQL).
+    Array names = c.createArrayOf("text", jobs.stream().map(PgText::of).toArray());
     try (PreparedStatement done =
         c.prepareStatement(
             "update fleet_jobs set completed_at = ?, completion_published = false"

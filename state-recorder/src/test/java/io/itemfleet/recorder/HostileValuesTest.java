@@ -86,6 +86,69 @@ class HostileValuesTest {
         });
   }
 
+  /**
+   * Stats whose job or type carries a NUL, and failure events whose items differ only where
+   * PostgreSQL stores them alike (NUL and U+FFFD): before, the first made the completion check's
+   * array refuse the NUL (SQLSTATE 22021), the second made one batched upsert touch a row twice
+   * (21000); either stopped the recorder, and every restart met the same batch again.
+   */
+  @Test
+  void namesAndItemsPostgresWouldStoreAlikeAreSkippedAndTheRecorderGoesOn(TestFleet f)
+      throws Exception {
+    RecorderTest.createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+    out.add(rawStats(t, "j" + NUL, "t", now));
+    out.add(rawStats(t, "j-ok", "t" + NUL, now));
+    for (String item : List.of("x" + NUL, "x\uFFFD")) {
+      FailureEvent e =
+          new FailureEvent(
+              Outcome.FAILED,
+              Optional.of("j-ok"),
+              Optional.of("t"),
+              Optional.of(item),
+              1,
+              false,
+              "c",
+              "m",
+              now,
+              Optional.of(new SourceRecord(t.tasks(), 0, 0)),
+              new ObjectMapper().readTree("{}"),
+              Optional.empty(),
+              Optional.empty());
+      out.add(new ProducerRecord<>(t.failures(), item, CODEC.encodeFailure(e)));
+    }
+    out.add(manifest(t, "j-ok", 1, now));
+    out.add(stats(t, "j-ok", now, new OutcomeCounts(0, 0, 1, 0, 0)));
+    recordUntilDone(
+        f,
+        out,
+        "j-ok",
+        q -> {
+          assertThat(q.job("j-ok").orElseThrow().counts())
+              .isEqualTo(new OutcomeCounts(0, 0, 1, 0, 0));
+          assertThat(q.job("j\uFFFD")).isEmpty(); // the NUL job's stats were skipped, not stored
+        });
+  }
+
+  /** A stats record as any Kafka client could write it, names unchecked. */
+  private static ProducerRecord<String, byte[]> rawStats(
+      FleetTopics t, String job, String type, Instant at) throws Exception {
+    com.fasterxml.jackson.databind.node.ObjectNode o = new ObjectMapper().createObjectNode();
+    o.put("v", 1);
+    o.put("job", job);
+    o.put("type", type);
+    o.put("minute", at.truncatedTo(ChronoUnit.MINUTES).toString());
+    o.putObject("counts")
+        .put("succeeded", 0)
+        .put("cached", 0)
+        .put("failed", 1)
+        .put("deduplicated", 0)
+        .put("poison", 0);
+    return new ProducerRecord<>(t.stats(), job, new ObjectMapper().writeValueAsBytes(o));
+  }
+
   @Test
   void aManifestFromBeyondPostgresRangeOrOverflowingCountsIsSkippedAndTheRecorderGoesOn(TestFleet f)
       throws Exception {
