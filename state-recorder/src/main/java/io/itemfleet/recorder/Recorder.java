@@ -354,24 +354,46 @@ public final class Recorder implements AutoCloseable {
     if (!o.isEmpty()) consumer.commitAsync(o, null);
   }
 
+  /**
+   * Publishes the completions not yet published, and marks published only those Kafka took: a send
+   * that failed (an expired delivery, a denied write, a record over the producer's limit) comes
+   * back as a failed future, not an exception, and before, it was marked published all the same and
+   * never delivered. The rest are tried again after the next batch.
+   */
   private void publishCompletions() {
     try {
       List<JobCompleted> done = ledger.unpublishedCompletions();
       if (done.isEmpty()) return;
+      List<java.util.concurrent.Future<?>> sent = new java.util.ArrayList<>(done.size());
       for (JobCompleted j : done) {
-        producer.send(
-            new ProducerRecord<>(settings.topics().jobs(), j.job(), codec.encodeJobEvent(j)));
-        log.info(
-            "job {} completed: {} outcomes of {} expected ({} failed)",
-            j.job(),
-            j.counts().total(),
-            j.total(),
-            j.counts().failed());
+        sent.add(
+            producer.send(
+                new ProducerRecord<>(settings.topics().jobs(), j.job(), codec.encodeJobEvent(j))));
       }
       producer.flush();
+      List<JobCompleted> published = new java.util.ArrayList<>(done.size());
+      for (int i = 0; i < done.size(); i++) {
+        JobCompleted j = done.get(i);
+        try {
+          sent.get(i).get(); // done after flush()
+          published.add(j);
+          log.info(
+              "job {} completed: {} outcomes of {} expected ({} failed)",
+              j.job(),
+              j.counts().total(),
+              j.total(),
+              j.counts().failed());
+        } catch (java.util.concurrent.ExecutionException e) {
+          log.warn(
+              "job {} completed, but Kafka refused its completion event ({}); it is sent again"
+                  + " after the next batch",
+              j.job(),
+              e.getCause().toString());
+        }
+      }
       // Before marking them published: a crash in between tells the listener again, never not at
       // all.
-      for (JobCompleted j : done) {
+      for (JobCompleted j : published) {
         try {
           completionListener.accept(j);
         } catch (RuntimeException e) {
@@ -379,7 +401,9 @@ public final class Recorder implements AutoCloseable {
               "job {} completed, but its completion listener failed: {}", j.job(), e.toString());
         }
       }
-      ledger.markPublished(done);
+      if (!published.isEmpty()) ledger.markPublished(published);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (SQLException | RuntimeException e) {
       log.warn("could not publish job completions yet: {}", e.toString());
     }

@@ -178,6 +178,38 @@ class RecorderTest {
     }
   }
 
+  /**
+   * A completion event Kafka refuses (here: over the producer's max.request.size; in production an
+   * expired delivery or a denied write) stays unpublished and is sent again. Before, the send's
+   * failed future was ignored and the completion marked published, so it was never delivered.
+   */
+  @Test
+  void aCompletionKafkaRefusesIsNotMarkedPublished(TestFleet f) throws Exception {
+    createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    send(f, traffic(t, "job-r", 50, 3).records());
+    RecorderSettings s = settings(f, f.jdbcUrl());
+    Map<String, Object> kafka = new HashMap<>(s.kafka());
+    kafka.put("max.request.size", 100);
+    RecorderSettings refused =
+        new RecorderSettings(
+            kafka, s.topics(), s.db(), s.retention(), s.retentionEvery(), s.maxBackoff());
+    try (Recorder rec = Recorder.start(refused, Duration.ofSeconds(30));
+        var ds = dataSource(f)) {
+      LedgerQueries q = new LedgerQueries(ds);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> q.job("job-r").map(JobStatus::done).orElse(false));
+      Thread.sleep(3_000); // batches after the completion: each tries to publish it
+      assertThat(new Ledger(ds).unpublishedCompletions())
+          .anySatisfy(c -> assertThat(c.job()).isEqualTo("job-r"));
+      assertThat(rec.failure()).isEmpty();
+    }
+    assertThat(
+            f.readCommitted(t.jobs()).stream().map(r -> CODEC.decodeJobEvent(r.value()).orThrow()))
+        .noneMatch(e -> e instanceof JobCompleted c && c.job().equals("job-r"));
+  }
+
   @Test
   void applyingTheSameRecordsTwiceCountsThemOnce(TestFleet f) throws Exception {
     createTopics(f);
