@@ -241,13 +241,23 @@ public final class Recorder implements AutoCloseable {
         healthy = true;
         return true;
       } catch (Ledger.GapException gap) {
-        // Nothing was written. Read those partitions again from where the ledger stands.
-        log.warn("{}; reading them again from the ledger's offsets", gap.getMessage());
-        gap.storedNext.forEach(
-            (tp, next) -> {
-              if (consumer.assignment().contains(tp)) consumer.seek(tp, next);
-            });
+        // Nothing was written, and the ledger stands behind what was read: it moved backwards (a
+        // restore from a backup, an asynchronous replica promoted), so it may stand behind on any
+        // partition, not only this batch's. Every assigned partition is read again from the
+        // ledger's offsets (seekPending), and consumption paused for an outage resumes there.
+        // Before, only the partitions with a gap were sought back: the dropped batch's records of
+        // the others were lost, and after an outage consumption stayed paused for ever.
+        log.warn("{}; reading every partition again from the ledger's offsets", gap.getMessage());
+        Set<TopicPartition> all = new HashSet<>(consumer.assignment());
+        needSeek.addAll(all);
+        nextSeekTry = 0;
+        consumer.pause(all);
         batch.nextOffsets.clear(); // nothing of it counts as read, not even for lag in Kafka
+        if (outage) {
+          outage = false;
+          log.info("PostgreSQL is back; recording resumes from the ledger's offsets");
+        }
+        healthy = true;
         return true; // the batch is dropped whole; its records are fetched again
       } catch (SQLException e) {
         if (!unreachable(e)) throw e;
