@@ -32,6 +32,42 @@ import org.apache.kafka.common.TopicPartition;
  * nothing: exactly once across crashes, retries and rebalances.
  */
 public final class Ledger {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Ledger.class);
+
+  /**
+   * A manifest's labels as a job keeps them: names of at most {@link #MAX_LABEL_KEY} characters, at
+   * most {@link #MAX_LABELS} of them; the rest are dropped, with a warning (the manifest's count
+   * always counts).
+   */
+  private static Map<String, String> bounded(JobManifest m) {
+    if (m.labels().size() <= MAX_LABELS
+        && m.labels().keySet().stream().allMatch(k -> k.length() <= MAX_LABEL_KEY)) {
+      return m.labels();
+    }
+    Map<String, String> kept = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, String> e : m.labels().entrySet()) {
+      if (kept.size() < MAX_LABELS && e.getKey().length() <= MAX_LABEL_KEY) {
+        kept.put(e.getKey(), e.getValue());
+      }
+    }
+    log.warn(
+        "manifest {} of job {}: kept {} of its {} labels (at most {}, names of at most {}"
+            + " characters)",
+        m.runId(),
+        m.job(),
+        kept.size(),
+        m.labels().size(),
+        MAX_LABELS,
+        MAX_LABEL_KEY);
+    return kept;
+  }
+
+  /** Most labels a job keeps; a manifest's labels beyond them are dropped, with a warning. */
+  static final int MAX_LABELS = 64;
+
+  /** Longest label name kept. */
+  static final int MAX_LABEL_KEY = 128;
+
   private final DataSource ds;
 
   public Ledger(DataSource ds) {
@@ -238,13 +274,19 @@ public final class Ledger {
                   // In numeric, capped: no sum of manifests' counts can overflow the bigint.
                   + " expected_total = least(coalesce(fleet_jobs.expected_total, 0)::numeric"
                   + " + excluded.expected_total, 9223372036854775807)::bigint,"
-                  + " labels = fleet_jobs.labels || excluded.labels,"
+                  // Merged only while the job keeps at most MAX_LABELS: before, hundreds of
+                  // manifests with labels of their own grew the value without bound (each one
+                  // rewrote it whole) until PostgreSQL's jsonb limit stopped the recorder.
+                  + " labels = case when (select count(*) from jsonb_object_keys("
+                  + "fleet_jobs.labels || excluded.labels)) <= "
+                  + MAX_LABELS
+                  + " then fleet_jobs.labels || excluded.labels else fleet_jobs.labels end,"
                   + " created_at = least(fleet_jobs.created_at, excluded.created_at),"
                   + " updated_at = excluded.updated_at")) {
         up.setString(1, PgText.of(m.job()));
         up.setString(2, PgText.of(m.type()));
         up.setLong(3, m.count());
-        up.setString(4, PgText.json(Json.object(m.labels())));
+        up.setString(4, PgText.json(Json.object(bounded(m))));
         up.setTimestamp(5, Timestamp.from(m.createdAt()));
         up.setTimestamp(6, Timestamp.from(now));
         up.executeUpdate();

@@ -132,6 +132,43 @@ class HostileValuesTest {
         });
   }
 
+  /**
+   * Hundreds of manifests of one job, each with labels of its own: before, the job's labels were
+   * merged without bound (each manifest rewrote the whole growing value; a few hundred 1 MB ones
+   * passed PostgreSQL's jsonb limit and stopped the recorder on every restart), and every status
+   * request read them all.
+   */
+  @Test
+  void aJobsLabelsStayBoundedHoweverManyManifestsBringNewOnes(TestFleet f) throws Exception {
+    RecorderTest.createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+    for (int run = 0; run < 300; run++) {
+      Map<String, String> labels = new java.util.HashMap<>();
+      for (int i = 0; i < 20; i++) labels.put("k" + run + "-" + i + "x".repeat(300), "v");
+      labels.put("team", "x");
+      out.add(
+          new ProducerRecord<>(
+              t.jobs(),
+              "j-labels/run-" + run,
+              CODEC.encodeJobEvent(
+                  new JobManifest("j-labels", "t", 1, "run-" + run, now, labels))));
+    }
+    out.add(stats(t, "j-labels", now, new OutcomeCounts(300, 0, 0, 0, 0)));
+    recordUntilDone(
+        f,
+        out,
+        "j-labels",
+        q -> {
+          JobStatus s = q.job("j-labels").orElseThrow();
+          assertThat(s.total()).contains(300L);
+          assertThat(s.labels()).hasSizeLessThanOrEqualTo(Ledger.MAX_LABELS);
+          assertThat(s.labels().keySet())
+              .allSatisfy(k -> assertThat(k).hasSizeLessThanOrEqualTo(Ledger.MAX_LABEL_KEY));
+        });
+  }
+
   /** A stats record as any Kafka client could write it, names unchecked. */
   private static ProducerRecord<String, byte[]> rawStats(
       FleetTopics t, String job, String type, Instant at) throws Exception {
