@@ -526,14 +526,21 @@ public final class Ledger {
   }
 
   /** Jobs completed whose completion event has not been published yet. */
+  /**
+   * The completions not yet published, asked after every batch: at most 1,000 at a time (the rest
+   * on the next pass), found through a partial index (V8) — before, every job row kept for the
+   * retention period was read each time.
+   */
+  static final String UNPUBLISHED_COMPLETIONS =
+      "select job, type, expected_total, succeeded, cached, failed, deduplicated, poison,"
+          + " retries, completed_at from fleet_jobs"
+          + " where completed_at is not null and not completion_published"
+          + " order by completed_at limit 1000";
+
   public List<JobCompleted> unpublishedCompletions() throws SQLException {
     List<JobCompleted> out = new ArrayList<>();
     try (Connection c = ds.getConnection();
-        PreparedStatement q =
-            c.prepareStatement(
-                "select job, type, expected_total, succeeded, cached, failed, deduplicated, poison,"
-                    + " retries, completed_at from fleet_jobs"
-                    + " where completed_at is not null and not completion_published")) {
+        PreparedStatement q = c.prepareStatement(UNPUBLISHED_COMPLETIONS)) {
       try (ResultSet r = q.executeQuery()) {
         while (r.next()) {
           out.add(
