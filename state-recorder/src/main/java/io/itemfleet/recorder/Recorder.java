@@ -154,6 +154,19 @@ public final class Recorder implements AutoCloseable {
   }
 
   /** An SQL error that means "not reachable now", as opposed to a bad statement or permission. */
+  /**
+   * True when PostgreSQL aborted the batch's transaction for a conflict with another one (a
+   * deadlock with the API's marking of rows replayed or resolved, a serialization failure): nothing
+   * of it was written, and applying it again is all it takes. Before, such an error stopped the
+   * recorder.
+   */
+  static boolean conflict(SQLException e) {
+    for (SQLException x = e; x != null; x = x.getNextException()) {
+      if ("40P01".equals(x.getSQLState()) || "40001".equals(x.getSQLState())) return true;
+    }
+    return false;
+  }
+
   static boolean unreachable(SQLException e) {
     String state = e.getSQLState();
     return state == null
@@ -260,6 +273,13 @@ public final class Recorder implements AutoCloseable {
         healthy = true;
         return true; // the batch is dropped whole; its records are fetched again
       } catch (SQLException e) {
+        if (conflict(e)) {
+          log.warn(
+              "PostgreSQL aborted the batch for a conflict ({}); applying it again",
+              e.getMessage());
+          Thread.sleep(50);
+          continue;
+        }
         if (!unreachable(e)) throw e;
         healthy = false;
         outage = true;

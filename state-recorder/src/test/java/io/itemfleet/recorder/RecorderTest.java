@@ -210,6 +210,73 @@ class RecorderTest {
         .noneMatch(e -> e instanceof JobCompleted c && c.job().equals("job-r"));
   }
 
+  /**
+   * A deadlock with another transaction on the ledger (the API's marking of rows replayed or
+   * resolved, which locks rows in its own order): PostgreSQL aborts the recorder's batch, and the
+   * recorder applies it again. Before, the error stopped the recorder.
+   */
+  @Test
+  void aBatchAbortedForADeadlockIsAppliedAgain(TestFleet f) throws Exception {
+    createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    Traffic first = traffic(t, "deadlock-a", 60, 31);
+    send(f, first.records());
+    try (var ds = dataSource(f);
+        var c = ds.getConnection();
+        var st = c.createStatement()) {
+      // A session looks for a deadlock once, deadlock_timeout after it began to wait: the
+      // recorder's after 5 s (the cycle is complete by then), the test's after 60 s, so the
+      // recorder's transaction is the one PostgreSQL aborts.
+      String db;
+      try (ResultSet r = st.executeQuery("select current_database()")) {
+        r.next();
+        db = r.getString(1);
+      }
+      st.execute("alter database \"" + db + "\" set deadlock_timeout = '5s'");
+    }
+    try (Recorder rec = Recorder.start(settings(f, f.jdbcUrl()), Duration.ofSeconds(30));
+        var ds = dataSource(f);
+        var other = ds.getConnection()) {
+      LedgerQueries q = new LedgerQueries(ds);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> q.job("deadlock-a").map(JobStatus::done).orElse(false));
+      other.setAutoCommit(false);
+      try (var st = other.createStatement()) {
+        st.execute("set deadlock_timeout = '60s'");
+        st.execute("select job from fleet_jobs where job = 'deadlock-a' for update");
+        send(f, List.of(stats(t, "deadlock-a")));
+        Thread.sleep(1_500); // the recorder's batch now waits for that row, holding its offsets
+        try {
+          st.execute("select next_offset from fleet_recorder_offsets for update");
+        } finally {
+          other.rollback();
+        }
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  q.job("deadlock-a").orElseThrow().counts().total() == 61
+                      || rec.failure().isPresent());
+      assertThat(rec.failure()).isEmpty();
+      assertThat(q.job("deadlock-a").orElseThrow().counts().total()).isEqualTo(61);
+    }
+  }
+
+  private static ProducerRecord<String, byte[]> stats(FleetTopics t, String job) {
+    StatsDelta d =
+        new StatsDelta(
+            job,
+            "sim",
+            Instant.now().truncatedTo(ChronoUnit.MINUTES),
+            new OutcomeCounts(1, 0, 0, 0, 0),
+            0,
+            1L,
+            LatencyHistogram.empty());
+    return new ProducerRecord<>(t.stats(), job, CODEC.encodeStats(d));
+  }
+
   @Test
   void applyingTheSameRecordsTwiceCountsThemOnce(TestFleet f) throws Exception {
     createTopics(f);
