@@ -242,7 +242,10 @@ public final class ProduceRun {
       try {
         var sent =
             producer.send(
-                new ProducerRecord<>(topics.jobs(), job + "/" + runId, codec.encodeJobEvent(m)));
+                new ProducerRecord<>(
+                    topics.jobs(),
+                    io.itemfleet.schemas.JobEventKeys.manifest(job, runId),
+                    codec.encodeJobEvent(m)));
         producer.flush(); // out now, not after linger.ms
         sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         manifest = Optional.of(m);

@@ -148,7 +148,9 @@ public final class TaskProducer implements AutoCloseable {
       producer
           .send(
               new org.apache.kafka.clients.producer.ProducerRecord<>(
-                  topics.jobs(), job + "/" + runId, codec.encodeJobEvent(m)))
+                  topics.jobs(),
+                  io.itemfleet.schemas.JobEventKeys.manifest(job, runId),
+                  codec.encodeJobEvent(m)))
           .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
       return m;
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {

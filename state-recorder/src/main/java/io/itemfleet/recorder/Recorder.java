@@ -398,7 +398,10 @@ public final class Recorder implements AutoCloseable {
       for (JobCompleted j : done) {
         sent.add(
             producer.send(
-                new ProducerRecord<>(settings.topics().jobs(), j.job(), codec.encodeJobEvent(j))));
+                new ProducerRecord<>(
+                    settings.topics().jobs(),
+                    io.itemfleet.schemas.JobEventKeys.completed(j.job()),
+                    codec.encodeJobEvent(j))));
       }
       producer.flush();
       List<JobCompleted> published = new java.util.ArrayList<>(done.size());

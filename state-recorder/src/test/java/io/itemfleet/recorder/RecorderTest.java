@@ -215,6 +215,33 @@ class RecorderTest {
    * resolved, which locks rows in its own order): PostgreSQL aborts the recorder's batch, and the
    * recorder applies it again. Before, the error stopped the recorder.
    */
+  /**
+   * A completion event's key on the compacted jobs topic is its own: before, it was the bare job
+   * name, so job "a/close"'s completion took the key of job "a"'s manifest of run "close" (what
+   * `fleet jobs close` publishes), and compaction then dropped that manifest.
+   */
+  @Test
+  void aCompletionsKeyIsNeverAManifestsKey(TestFleet f) throws Exception {
+    createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    send(f, traffic(t, "a/close", 30, 41).records());
+    try (Recorder rec = Recorder.start(settings(f, f.jdbcUrl()), Duration.ofSeconds(30))) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  f.readCommitted(t.jobs()).stream()
+                      .anyMatch(
+                          r -> CODEC.decodeJobEvent(r.value()).orThrow() instanceof JobCompleted));
+    }
+    List<String> keys =
+        f.readCommitted(t.jobs()).stream()
+            .filter(r -> CODEC.decodeJobEvent(r.value()).orThrow() instanceof JobCompleted)
+            .map(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))
+            .toList();
+    assertThat(keys).isNotEmpty().doesNotContain("a/close");
+  }
+
   @Test
   void aBatchAbortedForADeadlockIsAppliedAgain(TestFleet f) throws Exception {
     createTopics(f);

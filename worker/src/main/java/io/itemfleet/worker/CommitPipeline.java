@@ -220,7 +220,11 @@ final class CommitPipeline implements AutoCloseable {
       }
     }
     for (ItemResolved e : b.resolved()) {
-      producer.send(new ProducerRecord<>(topics.jobs(), e.job(), codec.encodeJobEvent(e)));
+      producer.send(
+          new ProducerRecord<>(
+              topics.jobs(),
+              io.itemfleet.schemas.JobEventKeys.resolved(e.job(), e.item()),
+              codec.encodeJobEvent(e)));
     }
     for (StatsDelta d : stats.drain()) {
       producer.send(new ProducerRecord<>(topics.stats(), d.job(), codec.encodeStats(d)));
