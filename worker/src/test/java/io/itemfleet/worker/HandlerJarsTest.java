@@ -178,6 +178,20 @@ class HandlerJarsTest {
   }
 
   @Test
+  void aJarThatIsNotAJarFailsStartUpNamingIt() throws Exception {
+    // Before: the class loader skipped it without a word, and the warning that followed said its
+    // services file was missing — a truncated copy looked like a build mistake.
+    Path dir = tmp.resolve("broken-handlers");
+    Files.createDirectories(dir);
+    Files.write(dir.resolve("cut.jar"), new byte[] {'P', 'K', 3, 4, 0, 0});
+    FleetConfig config = FleetConfig.parse("types:\n  t: {handler: noop}\n", TaskSettings.DEFAULTS);
+    assertThatThrownBy(() -> HandlerRegistry.create(config, Map.of(), List.of(dir)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cut.jar")
+        .hasMessageContaining("not a readable jar");
+  }
+
+  @Test
   void aTypoInAJarHandlersKeysFailsStartUpWithItsPath() {
     assertThatThrownBy(() -> registry("types:\n  thumb: {handler: thumbnail, evry: 2s}\n"))
         .isInstanceOf(ConfigException.class)

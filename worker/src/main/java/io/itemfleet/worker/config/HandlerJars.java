@@ -39,6 +39,7 @@ final class HandlerJars {
       throw new UncheckedIOException("--handlers: cannot list " + dir, e);
     }
     for (Path jar : jars) {
+      readable(jar);
       List<URL> urls = new ArrayList<>();
       try {
         urls.add(jar.toUri().toURL());
@@ -69,6 +70,24 @@ final class HandlerJars {
       }
     }
     return out;
+  }
+
+  /**
+   * Fails start-up on a file named .jar that is not a readable jar (truncated, empty, not a zip):
+   * before, the class loader skipped it without a word, and the warning that followed said its
+   * services file was missing.
+   */
+  private static void readable(Path jar) {
+    try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile())) {
+      f.stream().count(); // reads the central directory through
+    } catch (IOException | RuntimeException e) {
+      throw new ConfigException(
+          "--handlers: "
+              + jar
+              + " is not a readable jar ("
+              + e.getMessage()
+              + ") (FLEET_HANDLERS)");
+    }
   }
 
   /** The class loader of a factory from a handler jar; null for one of the worker's own. */
