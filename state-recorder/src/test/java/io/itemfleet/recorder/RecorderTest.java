@@ -396,14 +396,7 @@ class RecorderTest {
     Path data = tmp.resolve("pg-move");
     EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(data, true, 0);
     int port = pg.port();
-    RecorderSettings settings =
-        new RecorderSettings(
-            Map.of("bootstrap.servers", f.kafkaBootstrap()),
-            t,
-            new DbSettings("jdbc:postgresql://127.0.0.1:" + port + "/fleet", "postgres", ""),
-            Duration.ofDays(30),
-            Duration.ofHours(1),
-            Duration.ofSeconds(1));
+    RecorderSettings settings = onPrivatePostgres(f, t, port);
     Recorder gone = Recorder.start(settings, Duration.ofSeconds(30));
     try (Recorder stays = Recorder.start(settings, Duration.ofSeconds(30))) {
       send(f, first);
@@ -417,14 +410,7 @@ class RecorderTest {
       Thread.sleep(4000); // the rebalance runs inside the outage; nothing may be read past
       pg = EmbeddedPostgresServer.start(data, true, port);
       LedgerQueries q = new LedgerQueries(LedgerDatabase.pool(settings.db(), 1, "test-move"));
-      for (Traffic tr : jobs) {
-        await()
-            .atMost(Duration.ofSeconds(90))
-            .until(() -> q.job(tr.job()).map(JobStatus::done).orElse(false));
-        JobStatus s = q.job(tr.job()).orElseThrow();
-        assertThat(s.counts().total()).as(tr.job()).isEqualTo(600);
-        assertThat(q.failedItems(tr.job(), Optional.empty(), 0)).as(tr.job()).hasSize(12);
-      }
+      for (Traffic tr : jobs) awaitExact(q, tr);
       assertThat(stays.isRunning()).isTrue();
     } finally {
       gone.close();
@@ -450,14 +436,7 @@ class RecorderTest {
     Path backup = tmp.resolve("pg-restore-backup");
     EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(data, true, 0);
     int port = pg.port();
-    RecorderSettings settings =
-        new RecorderSettings(
-            Map.of("bootstrap.servers", f.kafkaBootstrap()),
-            t,
-            new DbSettings("jdbc:postgresql://127.0.0.1:" + port + "/fleet", "postgres", ""),
-            Duration.ofDays(30),
-            Duration.ofHours(1),
-            Duration.ofSeconds(1));
+    RecorderSettings settings = onPrivatePostgres(f, t, port);
     try {
       try (Recorder first = Recorder.start(settings, Duration.ofSeconds(30))) {
         send(f, a.records());
@@ -481,19 +460,33 @@ class RecorderTest {
         copyTree(backup, data); // PostgreSQL comes back with the older ledger
         pg = EmbeddedPostgresServer.start(data, true, port);
         LedgerQueries q = new LedgerQueries(LedgerDatabase.pool(settings.db(), 1, "test-restore"));
-        for (Traffic tr : List.of(a, b)) {
-          await()
-              .atMost(Duration.ofSeconds(90))
-              .until(() -> q.job(tr.job()).map(JobStatus::done).orElse(false));
-          JobStatus s = q.job(tr.job()).orElseThrow();
-          assertThat(s.counts().total()).as(tr.job()).isEqualTo(600);
-          assertThat(q.failedItems(tr.job(), Optional.empty(), 0)).as(tr.job()).hasSize(12);
-        }
+        for (Traffic tr : List.of(a, b)) awaitExact(q, tr);
         assertThat(rec.isRunning()).isTrue();
       }
     } finally {
       pg.close();
     }
+  }
+
+  /** A recorder's settings on a PostgreSQL of the test's own at {@code port} (it may stop it). */
+  private static RecorderSettings onPrivatePostgres(TestFleet f, FleetTopics t, int port) {
+    return new RecorderSettings(
+        Map.of("bootstrap.servers", f.kafkaBootstrap()),
+        t,
+        new DbSettings("jdbc:postgresql://127.0.0.1:" + port + "/fleet", "postgres", ""),
+        Duration.ofDays(30),
+        Duration.ofHours(1),
+        Duration.ofSeconds(1));
+  }
+
+  /** Waits for a job of 600 items made by {@link #traffic} to be done, then checks it exact. */
+  private static void awaitExact(LedgerQueries q, Traffic tr) throws Exception {
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(() -> q.job(tr.job()).map(JobStatus::done).orElse(false));
+    JobStatus s = q.job(tr.job()).orElseThrow();
+    assertThat(s.counts().total()).as(tr.job()).isEqualTo(600);
+    assertThat(q.failedItems(tr.job(), Optional.empty(), 0)).as(tr.job()).hasSize(12);
   }
 
   private static void copyTree(Path from, Path to) throws java.io.IOException {

@@ -101,15 +101,20 @@ final class HandlerJars {
    * jar's code looks up through it (ServiceLoader.load(X.class), Jackson's findAndRegisterModules)
    * is then its own, not the worker's.
    */
-  static <T> T inContext(ClassLoader loader, java.util.function.Supplier<T> work) {
+  static <T, E extends Exception> T inContext(ClassLoader loader, Work<T, E> work) throws E {
     Thread t = Thread.currentThread();
     ClassLoader before = t.getContextClassLoader();
     t.setContextClassLoader(loader);
     try {
-      return work.get();
+      return work.run();
     } finally {
       t.setContextClassLoader(before);
     }
+  }
+
+  /** Work done in a jar's context: a factory's {@code create}, a handler's {@code handle}. */
+  interface Work<T, E extends Exception> {
+    T run() throws E;
   }
 
   /**

@@ -12,13 +12,6 @@ import io.itemfleet.handler.TaskHandler;
 record JarHandler(TaskHandler inner, ClassLoader loader) implements TaskHandler {
   @Override
   public HandlerResult handle(TaskContext context) throws Exception {
-    Thread t = Thread.currentThread();
-    ClassLoader before = t.getContextClassLoader();
-    t.setContextClassLoader(loader);
-    try {
-      return inner.handle(context);
-    } finally {
-      t.setContextClassLoader(before);
-    }
+    return HandlerJars.inContext(loader, () -> inner.handle(context));
   }
 }

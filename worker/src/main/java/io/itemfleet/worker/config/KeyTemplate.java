@@ -32,7 +32,7 @@ public final class KeyTemplate {
    * skipped (DEDUPLICATED, or CACHED) without running, for the key's TTL.
    */
   public static void validate(String template) {
-    if (template.isBlank()) throw new IllegalArgumentException("key template must not be empty");
+    checkVariables(template); // every ${name} is known from here on
     boolean perItem = false;
     for (int i = template.indexOf('$'); i >= 0; i = template.indexOf('$', i + 1)) {
       int close = template.indexOf('}', i);
@@ -45,14 +45,6 @@ public final class KeyTemplate {
                 + "': variables are written ${job}, ${type}, ${item}, ${payloadHash}");
       }
       String name = template.substring(i + 2, close);
-      if (!VARIABLES.contains(name)) {
-        throw new IllegalArgumentException(
-            "unknown variable ${"
-                + name
-                + "} in key template '"
-                + template
-                + "' (known: ${job}, ${type}, ${item}, ${payloadHash})");
-      }
       perItem |= name.equals("item") || name.equals("payloadHash");
       i = close;
     }

@@ -552,6 +552,11 @@ class ProcessHandlerTest {
     return p;
   }
 
+  /** A handler of {@code command} whose children must say they are ready within {@code within}. */
+  private ProcessHandler startingWithin(String within, String... command) {
+    return fromConfig(Map.of("command", List.of(command), "startTimeout", within));
+  }
+
   private ProcessHandler fromConfig(Map<String, Object> config) {
     ProcessHandler h =
         ProcessHandler.from("t", io.itemfleet.handler.HandlerConfig.of("types.t", config));
@@ -642,13 +647,7 @@ class ProcessHandlerTest {
         ProcessHandler.class,
         seen -> {
           // A program that knows nothing of the ready line, given a startTimeout by mistake.
-          ProcessHandler h =
-              fromConfig(
-                  Map.of(
-                      "command",
-                      List.of("python3", "-c", "import time; time.sleep(600)"),
-                      "startTimeout",
-                      "1s"));
+          ProcessHandler h = startingWithin("1s", "python3", "-c", "import time; time.sleep(600)");
           long t0 = System.nanoTime();
           assertThat(timed(h, "x", 500)).isNull(); // timed out: held for the start, then its own
           long tookMs = (System.nanoTime() - t0) / 1_000_000;
@@ -670,12 +669,7 @@ class ProcessHandlerTest {
     // every waiting attempt's time-out to the child's startTimeout, which stayed in force after
     // the child had died: an attempt with a 300 ms time-out waited 5 s, on every retry.
     ProcessHandler h =
-        fromConfig(
-            Map.of(
-                "command",
-                List.of("python3", "-c", "import time, sys; time.sleep(0.2); sys.exit(1)"),
-                "startTimeout",
-                "5s"));
+        startingWithin("5s", "python3", "-c", "import time, sys; time.sleep(0.2); sys.exit(1)");
     long t0 = System.nanoTime();
     assertThat(timed(h, "x", 300)).isNull();
     long tookMs = (System.nanoTime() - t0) / 1_000_000;
@@ -688,15 +682,11 @@ class ProcessHandlerTest {
         ProcessHandler.class,
         seen -> {
           ProcessHandler h =
-              fromConfig(
-                  Map.of(
-                      "command",
-                      List.of(
-                          "python3",
-                          "-c",
-                          "import time; print('{\"ready\": \"yes\"}', flush=True); time.sleep(600)"),
-                      "startTimeout",
-                      "30s"));
+              startingWithin(
+                  "30s",
+                  "python3",
+                  "-c",
+                  "import time; print('{\"ready\": \"yes\"}', flush=True); time.sleep(600)");
           long until = System.nanoTime() + 10_000_000_000L;
           while (System.nanoTime() < until && !said(seen, "before {\"ready\": true}")) {
             timed(h, "x", 300);
