@@ -105,6 +105,13 @@ final class WorkerCommand implements Callable<Integer> {
   int redisReplicasAck;
 
   @Option(
+      names = "--max-crashes",
+      defaultValue = "${env:FLEET_MAX_CRASHES:-3}",
+      description =
+          "With --redis-markers buckets: after the workers running one item stopped this many times while it ran (out of memory, System.exit, a kill), the item is FAILED worker.crashed instead of run again, so one item cannot crash-loop every worker that takes its partition; 0 never gives up (env FLEET_MAX_CRASHES, default ${DEFAULT-VALUE}).")
+  int maxCrashes;
+
+  @Option(
       names = "--handlers",
       defaultValue = "${env:FLEET_HANDLERS}",
       description =
@@ -217,6 +224,7 @@ final class WorkerCommand implements Callable<Integer> {
     line.accept("lease ttl", leaseTtl);
     line.accept("redis markers", redisMarkers);
     line.accept("redis replicas ack", Integer.toString(redisReplicasAck));
+    line.accept("max crashes", Integer.toString(maxCrashes));
     line.accept("unknown type window", unknownTypeWindow);
     line.accept(
         "default job / type",
@@ -315,6 +323,7 @@ final class WorkerCommand implements Callable<Integer> {
               .withLeaseTtl(Durations.parse(leaseTtl))
               .withMarkerLayout(io.itemfleet.worker.MarkerLayout.parse(redisMarkers))
               .withRedisReplicasAck(redisReplicasAck)
+              .withMaxCrashes(maxCrashes)
               .withUnknownTypeWindow(Durations.parse(unknownTypeWindow));
       if (!noRedis) fleetConfig.checkIdempotencyTtls();
     } catch (ConfigException e) {

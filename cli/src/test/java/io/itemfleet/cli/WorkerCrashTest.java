@@ -2,19 +2,26 @@ package io.itemfleet.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.itemfleet.embedded.LocalRedisServer;
 import io.itemfleet.schemas.FleetTopics;
 import io.itemfleet.schemas.MessageCodec;
 import io.itemfleet.schemas.OutcomeCounts;
 import io.itemfleet.schemas.StatsDelta;
 import io.itemfleet.testkit.FleetTestKit;
 import io.itemfleet.testkit.TestFleet;
+import io.itemfleet.worker.MarkerLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
 
 /**
  * A worker in its own JVM, killed with SIGKILL mid-run and restarted, still yields exact totals.
@@ -69,6 +76,84 @@ class WorkerCrashTest {
     assertThat(t.deduplicated()).as("redelivered records re-emit, never deduplicate").isZero();
   }
 
+  /**
+   * An item whose handler takes its worker down with it (here: the worker is SIGKILLed each time
+   * the item runs) crash-looped every worker that took its partition. With markers in buckets, the
+   * fourth worker finds that three workers stopped while the item ran (--max-crashes 3) and FAILS
+   * it worker.crashed without running it; every other item is counted once.
+   */
+  @Test
+  void anItemThatTakesItsWorkersDownIsFailedAfterThreeInsteadOfCrashLooping(TestFleet f)
+      throws Exception {
+    Optional<String> missing = LocalRedisServer.missing();
+    assumeTrue(missing.isEmpty(), () -> "no local redis-server: " + missing.orElse(""));
+    try (LocalRedisServer redis = LocalRedisServer.start()) {
+      assumeTrue(redis.majorVersion() >= 7, "the buckets layout needs Redis 7");
+      Path yaml = tmp.resolve("fleet.yaml");
+      Files.writeString(
+          yaml,
+          """
+          types:
+            t:
+              handler: exec
+              command: [sh, -c, 'if [ "$0" = 7 ]; then sleep 60; fi', "${item}"]
+              timeout: 90s
+          """);
+      int items = 21; // item 7 takes its worker down
+      ProduceCommandTest.produceRange(f, 4, "job-crash", "t", items);
+      MarkerLayout.Place bomb =
+          MarkerLayout.parse("buckets").defaultPlace(f.prefix(), "job-crash", "7");
+      String last = "";
+      for (int stop = 1; stop <= 3; stop++) {
+        Path log = tmp.resolve("crash-" + stop + ".log");
+        Process w = startWorker(f, yaml, log.getFileName().toString(), redis.url.toString());
+        String seen = last;
+        try {
+          last =
+              await()
+                  .atMost(Duration.ofSeconds(60))
+                  .pollInterval(Duration.ofMillis(100))
+                  .until(() -> liveLease(redis, bomb), l -> l != null && !l.equals(seen));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          throw new AssertionError(
+              "worker " + stop + " never ran item 7; its log:\n" + Files.readString(log), e);
+        }
+        w.descendants().forEach(ProcessHandle::destroyForcibly); // the handler's sleep too
+        w.destroyForcibly(); // SIGKILL while "bomb" runs
+        w.waitFor();
+      }
+      Process fourth = startWorker(f, yaml, "crash-4.log", redis.url.toString());
+      try {
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(500))
+            .until(() -> totals(f).total() >= items);
+        Thread.sleep(1000); // anything extra would show up now
+      } finally {
+        fourth.destroy();
+        fourth.waitFor();
+      }
+      OutcomeCounts t = totals(f);
+      assertThat(t.succeeded()).isEqualTo(20);
+      assertThat(t.failed()).isEqualTo(1);
+      assertThat(t.total()).isEqualTo(items);
+      assertThat(Files.readString(tmp.resolve("crash-4.log")))
+          .contains("FAILED (worker.crashed)")
+          .contains("stopped 3 times");
+    }
+  }
+
+  /** The lease on {@code place} while it is live (its deadline ahead of Redis's clock), or null. */
+  private static String liveLease(LocalRedisServer redis, MarkerLayout.Place place) {
+    try (Jedis j = new Jedis(redis.url)) {
+      String v = j.hget(place.key(), place.field());
+      if (v == null || !v.startsWith("L|") || v.startsWith("L|released|")) return null;
+      List<String> time = j.time();
+      long now = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+      return Long.parseLong(v.substring(v.lastIndexOf('|') + 1)) > now ? v : null;
+    }
+  }
+
   @Test
   void sigtermDrainsCommitsAndExitsZero(TestFleet f) throws Exception {
     Path yaml = tmp.resolve("fleet.yaml");
@@ -94,29 +179,39 @@ class WorkerCrashTest {
   }
 
   private Process startWorker(TestFleet f, Path yaml, String log) throws Exception {
-    return FleetProcess.start(
-        tmp.resolve(log),
-        "worker",
-        "--bootstrap",
-        f.kafkaBootstrap(),
-        "--topic-prefix",
-        f.prefix(),
-        "--partitions",
-        "4",
-        "--config",
-        yaml.toString(),
-        "--redis-url",
-        f.redisUrl(),
-        // The restarted worker waits out its predecessor's leases (it cannot know that
-        // predecessor is dead): keep that wait short here.
-        "--lease-ttl",
-        "5s",
-        "--worker-id",
-        "crash-test",
-        "--metrics-port",
-        "-1",
-        "--concurrency",
-        "64");
+    return startWorker(f, yaml, log, f.redisUrl());
+  }
+
+  /** A worker on {@code redisUrl}; markers in buckets when that is not the kit's own Redis. */
+  private Process startWorker(TestFleet f, Path yaml, String log, String redisUrl)
+      throws Exception {
+    boolean own = !redisUrl.equals(f.redisUrl());
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "worker",
+                "--bootstrap",
+                f.kafkaBootstrap(),
+                "--topic-prefix",
+                f.prefix(),
+                "--partitions",
+                "4",
+                "--config",
+                yaml.toString(),
+                "--redis-url",
+                redisUrl,
+                // The restarted worker waits out its predecessor's leases (it cannot know that
+                // predecessor is dead): keep that wait short here.
+                "--lease-ttl",
+                own ? "1s" : "5s",
+                "--worker-id",
+                "crash-test",
+                "--metrics-port",
+                "-1",
+                "--concurrency",
+                "64"));
+    if (own) args.addAll(List.of("--redis-markers", "buckets"));
+    return FleetProcess.start(tmp.resolve(log), args.toArray(String[]::new));
   }
 
   private static OutcomeCounts totals(TestFleet f) {

@@ -105,12 +105,24 @@ final class GateCalls {
   /** The fleet's topic prefix, shortened in markers of the buckets layout. */
   private final String topicPrefix;
 
-  GateCalls(URI url, long leaseMillis, MarkerLayout layout, String topicPrefix) {
+  /** Stops of an item's workers while it ran after which it is FAILED unrun; 0 for never. */
+  private final String maxCrashes;
+
+  /** Whether an item one more stop would fail runs here now (the gate's, set before each pass). */
+  private boolean suspectRunning;
+
+  GateCalls(URI url, long leaseMillis, MarkerLayout layout, String topicPrefix, int maxCrashes) {
     this.url = url;
+    this.maxCrashes = Integer.toString(maxCrashes);
     this.topicPrefix = topicPrefix;
     this.layout = layout;
     this.leaseMillis = leaseMillis;
     this.leaseText = Long.toString(leaseMillis);
+  }
+
+  /** Set by the gate thread before a pass: an item one more stop would fail runs here. */
+  void suspectRunning(boolean running) {
+    suspectRunning = running;
   }
 
   boolean connected() {
@@ -251,9 +263,11 @@ final class GateCalls {
   private static Object asClaim(List<?> reply) {
     String verdict = RedisGate.text(reply.get(0));
     return switch (verdict) {
-      case "run" -> "";
+      case "run" -> reply.size() > 1 ? RedisGate.SUSPECT + RedisGate.text(reply.get(1)) : "";
+      case "suspect" -> RedisGate.LEASE + "suspect";
       case "done" -> reply.get(1);
       case "leased" -> RedisGate.LEASE + "elsewhere";
+      case "crashed" -> RedisGate.CRASHED + RedisGate.text(reply.get(1));
       default -> throw new IllegalStateException("unexpected claim reply " + reply);
     };
   }
@@ -291,6 +305,9 @@ final class GateCalls {
             + src.offset()
             + "|");
     addLimits(k, limits, keys, args);
+    args.add(maxCrashes);
+    args.add(MarkerLayout.crashesField(k.field()));
+    args.add(suspectRunning ? "1" : "0");
     args.add(k.field());
     return p.evalsha(gateSha, keys, args);
   }

@@ -87,6 +87,15 @@ public record MarkerLayout(int bucketsPerJob) {
   public record Place(String key, String field) {}
 
   /**
+   * The field counting how often the workers running the item of {@code field} stopped while it
+   * ran; "" in the keys layout (an expired key leaves no trace to count). An item ID holds no
+   * control character, so no item's own field ends so.
+   */
+  static String crashesField(String field) {
+    return field.isEmpty() ? "" : field + "\u001ecrashes";
+  }
+
+  /**
    * The place of the item under idempotency key {@code idem}; {@code job} and {@code item} when it
    * is the default key of that job and item (then the item goes in one of its job's buckets).
    *

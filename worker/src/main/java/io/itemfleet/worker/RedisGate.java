@@ -64,6 +64,12 @@ final class RedisGate implements Admission {
   /** Prefix of a done marker's value under the item's key. */
   static final String DONE = "D|";
 
+  /** A claim's reply (never a stored value) when the item's workers stopped too often. */
+  static final String CRASHED = "C|";
+
+  /** A claim's reply (never a stored value): run, alone, an item one more stop would fail. */
+  static final String SUSPECT = "S|";
+
   /** Largest handler result stored with a cache entry. */
   static final int MAX_CACHED_RESULT = 64 * 1024;
 
@@ -178,6 +184,16 @@ final class RedisGate implements Admission {
   private final List<Attempt> carryReleased = new ArrayList<>();
 
   /**
+   * Gate thread only: the attempt running here of an item that one more stop of its worker would
+   * fail (--max-crashes), or null. Such items run one at a time, so that the one that stops its
+   * workers does not take the others that ran beside it to the limit too.
+   */
+  private Attempt suspect;
+
+  /** Gate thread only: suspects of this pass that took a lease while another runs, given back. */
+  private final List<Attempt> suspectsToGiveBack = new ArrayList<>();
+
+  /**
    * An attempt's result waiting for its done marker.
    *
    * @param marker the marker's bytes for the buckets layout's fast path, encoded by the thread that
@@ -195,6 +211,7 @@ final class RedisGate implements Admission {
       Duration lease,
       MarkerLayout layout,
       int replicasAck,
+      int maxCrashes,
       FleetConfig config,
       ItemExecutor executor,
       Clock clock) {
@@ -203,7 +220,7 @@ final class RedisGate implements Admission {
     this.workerId = workerId;
     this.owner = workerId + "|" + incarnation;
     this.leaseMillis = lease.toMillis();
-    this.calls = new GateCalls(url, leaseMillis, layout, prefix);
+    this.calls = new GateCalls(url, leaseMillis, layout, prefix, maxCrashes);
     this.layout = layout;
     this.replicasAck = replicasAck;
     this.config = config;
@@ -377,6 +394,7 @@ final class RedisGate implements Admission {
         drainInto(finishing, carryFinished);
         for (Attempt a = released.poll(); a != null; a = released.poll()) {
           leased.ended(a);
+          if (a == suspect) suspect = null;
           carryReleased.add(a);
         }
         boolean renew = System.nanoTime() >= nextRenew && !leased.isEmpty();
@@ -473,6 +491,7 @@ final class RedisGate implements Admission {
 
   /** One pipelined round trip: markers and releases, renewals, then checks. */
   private void roundTrip(boolean renew) {
+    calls.suspectRunning(suspect != null);
     List<Attempt> checks = prepare(carryChecks);
     carryChecks.clear();
     carryChecks.addAll(checks); // only these are left to decide, should this pass fail
@@ -635,6 +654,7 @@ final class RedisGate implements Admission {
     roundTrips.incrementAndGet();
     for (Finished f : carryFinished) {
       if (!keepsLease(f)) leased.ended(f.attempt());
+      if (f.attempt() == suspect) suspect = null;
       lanes.complete(f.attempt(), f.result());
       finishingCount.decrementAndGet();
     }
@@ -659,6 +679,29 @@ final class RedisGate implements Admission {
       failWrongType(a, checkedKeys(a.keys));
     }
     checked.addAndGet(checks.size() + wrongTyped.size());
+    giveBackSuspects();
+  }
+
+  /**
+   * Gives back the leases that suspects took in a pass where another suspect started (their GATE
+   * calls could not know of it), so that they wait without a lease: a stop of this worker then does
+   * not count against them. They ask again after a second. Best effort: a lease not given back is
+   * this very attempt's to take again.
+   */
+  private void giveBackSuspects() {
+    if (suspectsToGiveBack.isEmpty()) return;
+    AbstractPipeline p = calls.pipeline();
+    try {
+      List<Response<?>> out = new ArrayList<>();
+      for (Attempt a : suspectsToGiveBack) calls.finishCall(p, a, null, out);
+      p.sync();
+    } catch (JedisException e) {
+      log.debug("could not give back {} leases: {}", suspectsToGiveBack.size(), e.toString());
+    } finally {
+      GateCalls.close(p);
+    }
+    for (Attempt a : suspectsToGiveBack) leasedElsewhere(a, Math.min(leaseMillis / 4, 1_000));
+    suspectsToGiveBack.clear();
   }
 
   /**
@@ -801,8 +844,12 @@ final class RedisGate implements Admission {
       String old = text(response.get());
       if (old.isEmpty() || old.equals(a.keys.leaseValue())) {
         run(a); // new, or our own lease on this same record (after a rewind): take it over
+      } else if (old.startsWith(SUSPECT)) {
+        runSuspect(a, old.substring(SUSPECT.length()));
       } else if (old.startsWith(LEASE)) {
         leasedElsewhere(a, Math.min(leaseMillis / 4, 1_000));
+      } else if (old.startsWith(CRASHED)) {
+        crashed(a, old.substring(CRASHED.length()));
       } else {
         done(a, old);
       }
@@ -812,7 +859,11 @@ final class RedisGate implements Admission {
     String verdict = text(reply.get(0));
     TaskMessage t = a.decoded;
     switch (verdict) {
-      case "run" -> run(a);
+      case "run" -> {
+        if (reply.size() > 1) runSuspect(a, text(reply.get(1)));
+        else run(a);
+      }
+      case "suspect" -> leasedElsewhere(a, Long.parseLong(text(reply.get(1))));
       case "done" -> done(a, text(reply.get(1)));
       case "cached" ->
           finish(
@@ -820,6 +871,7 @@ final class RedisGate implements Admission {
               ItemResult.terminal(
                   Outcome.CACHED, t.job(), t.type(), false, 0, Optional.empty(), clock.instant()));
       case "leased" -> leasedElsewhere(a, Long.parseLong(text(reply.get(1))));
+      case "crashed" -> crashed(a, text(reply.get(1)));
       case ClusterChecks.WRONG_TYPE -> failWrongType(a, text(reply.get(1)));
       case "wait" -> {
         long ms = Long.parseLong(text(reply.get(1)));
@@ -835,6 +887,37 @@ final class RedisGate implements Admission {
   private void run(Attempt a) {
     leased.held(a);
     cleared.add(a);
+  }
+
+  /** Runs an item one more stop would fail, unless another such runs here: then it waits. */
+  private void runSuspect(Attempt a, String stops) {
+    if (suspect != null) {
+      suspectsToGiveBack.add(a);
+      return;
+    }
+    suspect = a;
+    log.warn(
+        "item at {} runs alone among such items: the workers running it stopped {} times while it"
+            + " ran, and one more stop fails it (--max-crashes)",
+        ItemExecutor.source(a.slot.record),
+        stops);
+    run(a);
+  }
+
+  /**
+   * The workers running this item stopped {@code times} times while it ran, the limit: its lease is
+   * ours, and the item is FAILED without running, so that it cannot stop this worker too.
+   */
+  private void crashed(Attempt a, String times) {
+    String why =
+        "the workers running this item stopped "
+            + times
+            + " times while it ran (out of memory, System.exit, a kill), the limit"
+            + " (--max-crashes): it is not run again. Items that ran beside it may have been"
+            + " counted too; fix the cause, then replay the job's failures";
+    log.error("item at {} FAILED (worker.crashed): {}", ItemExecutor.source(a.slot.record), why);
+    leased.held(a); // the GATE script took the lease: the FAILED marker replaces it
+    finish(a, executor.failedUnrun(a.decoded, "worker.crashed", why, a.slot.record));
   }
 
   /** Another worker runs this item now, or died holding it: ask again once it may be done. */

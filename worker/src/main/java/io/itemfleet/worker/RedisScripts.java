@@ -126,15 +126,42 @@ final class RedisScripts {
    * Before an item runs, when it needs more than the plain {@code SET NX GET} of the fast path
    * (cache key, limits, or a replay). KEYS: the item's key (holding "L|" lease or "D|" done
    * marker), cache, then a slots key and a rate key per limit. ARGV: lease value, lease ms, replay
-   * ('1' lets a FAILED marker through), has cache ('1'), then concurrency and emission interval in
-   * µs per limit (0 when that part is unset), and last the item's field ('' in the keys layout).
+   * ('1' lets a FAILED marker through), has cache ('1'), the FAILED marker's start for this record,
+   * then concurrency and emission interval in µs per limit (0 when that part is unset), and last
+   * the most stops of the item's workers to allow (0: no limit), the field counting them ('' in the
+   * keys layout), '1' when this worker already runs an item one more stop would fail, and the
+   * item's field ('' in the keys layout).
    *
-   * <p>Returns {done, marker}, {cached, value}, {leased, pttl}, {wait, ms, limitIndex} or {run}.
-   * Limits are all or nothing: a slot and a token are taken only when every limit allows.
+   * <p>In a bucket, a lease found past its deadline that is not this attempt's and was not released
+   * is a worker that stopped while the item ran (its lease was neither replaced by a marker,
+   * released nor renewed): the stop is counted beside the item, and at the limit the lease is taken
+   * and {crashed, count} returned, so that the item is FAILED instead of stopping this worker too.
+   * An item one stop short of the limit is a suspect: it runs ({run, count}) only where no other
+   * suspect runs ({suspect, ms} asks to wait), so that suspects waiting for their turn hold no
+   * lease and another's stop does not count against them. A replay that lets the FAILED marker
+   * through starts the count again.
+   *
+   * <p>Returns {done, marker}, {cached, value}, {leased, pttl}, {wait, ms, limitIndex}, {crashed,
+   * count}, {suspect, ms}, {run, count} or {run}. Limits are all or nothing: a slot and a token are
+   * taken only when every limit allows.
    */
   static final String GATE =
       ITEM_ACCESS
           + """
+      local maxCrashes, C = tonumber(ARGV[#ARGV - 3]), ARGV[#ARGV - 2]
+      local crashes, stopped = 0, false
+      if F ~= '' and C ~= '' then
+        local raw = redis.call('HGET', KEYS[1], F)
+        if raw and string.sub(raw, 1, 2) == 'L|' and raw ~= 'L|released|0' then
+          local at = string.find(raw, '|[^|]*$')
+          stopped = tonumber(string.sub(raw, at + 1)) <= nowMs() and string.sub(raw, 1, at - 1) ~= ARGV[1]
+        end
+        if stopped then
+          crashes = redis.call('HINCRBY', KEYS[1], C, 1)
+        else
+          crashes = tonumber(redis.call('HGET', KEYS[1], C) or '0')
+        end
+      end
       local v, left = iget(KEYS[1])
       if v then
         if string.sub(v, 1, 2) == 'L|' then
@@ -143,7 +170,20 @@ final class RedisScripts {
                     and (string.sub(v, 1, 9) == 'D|FAILED|' or string.sub(v, 1, 4) == 'D|F|')
                     and string.sub(v, 1, #ARGV[5]) ~= ARGV[5]) then
           return {'done', v}
+        elseif C ~= '' then
+          redis.call('HDEL', KEYS[1], C)
+          crashes = 0
         end
+      end
+      if maxCrashes > 0 and crashes >= maxCrashes then
+        iset(KEYS[1], ARGV[1], tonumber(ARGV[2]), true)
+        return {'crashed', tostring(crashes)}
+      end
+      local suspect = maxCrashes > 0 and crashes > 0 and crashes >= maxCrashes - 1
+      if suspect and ARGV[#ARGV - 1] == '1' then
+        -- Waits without a lease; the stop just counted is not counted again when it asks again.
+        if stopped then redis.call('HSET', KEYS[1], F, 'L|released|0') end
+        return {'suspect', '1000'}
       end
       if ARGV[4] == '1' then
         local c = redis.call('GET', KEYS[2])
@@ -153,6 +193,7 @@ final class RedisScripts {
           + limits(2, 4)
           + """
       iset(KEYS[1], ARGV[1], tonumber(ARGV[2]), true)
+      if suspect then return {'run', tostring(crashes)} end
       return {'run'}
       """;
 

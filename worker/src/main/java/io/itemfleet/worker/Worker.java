@@ -84,6 +84,7 @@ public final class Worker implements AutoCloseable {
                         settings.leaseTtl(),
                         settings.markerLayout(),
                         settings.redisReplicasAck(),
+                        settings.maxCrashes(),
                         config,
                         executor,
                         Clock.systemUTC()))

@@ -211,6 +211,112 @@ class BucketLayoutTest {
     assertThat(Duration.ofNanos(ranAt.get("live") - setAt)).isGreaterThan(Duration.ofMillis(4900));
   }
 
+  /**
+   * A handler that kills its JVM on one item (out of memory, System.exit) crash-looped every worker
+   * that took its partition: each found the dead worker's lease expired, took it over and ran the
+   * item again. Now a lease found expired where it stood (not released, not this attempt's) counts
+   * a stop beside the item; at the worker's --max-crashes (3 by default) the item is FAILED
+   * worker.crashed without running. Here Redis holds what dead workers left: "bomb" was being run
+   * by its third worker to die, "once" by one, "gave-back" was released, "fresh" is new.
+   */
+  @Test
+  void anItemWhoseWorkersStoppedWhileItRanIsFailedAtTheLimitInsteadOfRunAgain(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    MarkerLayout.Place bomb = place(fleet, "job-bc", "bomb");
+    MarkerLayout.Place once = place(fleet, "job-bc", "once");
+    MarkerLayout.Place gaveBack = place(fleet, "job-bc", "gave-back");
+    try (Jedis r = redis()) {
+      List<String> t = r.time();
+      long now = Long.parseLong(t.get(0)) * 1000 + Long.parseLong(t.get(1)) / 1000;
+      r.hset(bomb.key(), bomb.field(), "L|dead-worker#3|x|0|0|" + (now - 1000));
+      r.hset(bomb.key(), crashes(bomb), "2");
+      r.hset(once.key(), once.field(), "L|dead-worker#1|x|0|1|" + (now - 1000));
+      r.hset(gaveBack.key(), gaveBack.field(), "L|released|0");
+      for (String k : List.of(bomb.key(), once.key(), gaveBack.key())) r.pexpire(k, 60_000);
+    }
+    h.produce("job-bc", "t", List.of("bomb", "once", "gave-back", "fresh"));
+    try (Worker w = start(h, "w-bc", 8, "{}", Map.of("t", RedisGateTest.counting(runs)))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-bc", 4))
+          .isEqualTo(new OutcomeCounts(3, 0, 1, 0, 0));
+    }
+    assertThat(runs).containsOnlyKeys("once", "gave-back", "fresh");
+    assertThat(h.failures())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.item()).contains("bomb");
+              assertThat(e.errorClass()).isEqualTo("worker.crashed");
+              assertThat(e.errorMessage()).contains("stopped 3 times").contains("replay");
+            });
+    try (Jedis r = redis()) {
+      assertThat(r.hget(bomb.key(), bomb.field())).startsWith("D|F|").contains("worker.crashed");
+      assertThat(r.hget(once.key(), crashes(once))).isEqualTo("1");
+      assertThat(r.hget(gaveBack.key(), crashes(gaveBack))).isNull();
+    }
+  }
+
+  /**
+   * Items one stop short of the limit (suspects) run one at a time on a worker, so that the item
+   * that stops its workers does not take the items that ran beside it to the limit too: those wait
+   * without a lease, and a stop does not count against them. Here two suspects come in one pass
+   * (the second gives its lease back and runs after the first) while a plain item runs beside them,
+   * then a third comes while one runs: it waits, asking again, and is counted once all the same.
+   */
+  @Test
+  void itemsOneStopShortOfTheLimitRunOneAtATime(TestFleet fleet) throws Exception {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    List<String> suspects = List.of("s1", "s2", "s3");
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    Map<String, Long> endedAt = new ConcurrentHashMap<>();
+    TaskHandler handler =
+        ctx -> {
+          boolean suspect = suspects.contains(ctx.item());
+          if (suspect) most.accumulateAndGet(running.incrementAndGet(), Math::max);
+          if (suspect) started.countDown();
+          Thread.sleep(ctx.item().equals("s3") ? 10 : 1500);
+          if (suspect) running.decrementAndGet();
+          endedAt.put(ctx.item(), System.nanoTime());
+          return HandlerResult.succeeded();
+        };
+    try (Jedis r = redis()) {
+      List<String> t = r.time();
+      long now = Long.parseLong(t.get(0)) * 1000 + Long.parseLong(t.get(1)) / 1000;
+      for (String item : suspects) {
+        MarkerLayout.Place p = place(fleet, "job-bs", item);
+        r.hset(p.key(), p.field(), "L|dead-worker#2|x|0|0|" + (now - 1000));
+        r.hset(p.key(), crashes(p), "1");
+        r.pexpire(p.key(), 60_000);
+      }
+    }
+    h.produce("job-bs", "t", List.of("s1", "s2", "plain"));
+    try (Worker w = start(h, "w-bs", 8, "{}", Map.of("t", handler))) {
+      assertThat(started.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      h.produce("job-bs", "t", List.of("s3"));
+      assertThat(RedisGateTest.awaitTotal(h, "job-bs", 4))
+          .isEqualTo(new OutcomeCounts(4, 0, 0, 0, 0));
+    }
+    assertThat(most.get()).as("suspects running at once").isEqualTo(1);
+    assertThat(Math.abs(endedAt.get("s1") - endedAt.get("s2")))
+        .isGreaterThan(Duration.ofMillis(1400).toNanos());
+    try (Jedis r = redis()) {
+      for (String item : suspects) {
+        MarkerLayout.Place p = place(fleet, "job-bs", item);
+        // Counted once each (1 → 2) by the takeover; giving a lease back and asking again is not
+        // a stop.
+        assertThat(r.hget(p.key(), crashes(p))).isEqualTo("2");
+        assertThat(r.hget(p.key(), p.field())).startsWith("D|S|");
+      }
+    }
+  }
+
+  /** The field beside an item's in its bucket that counts its workers' stops while it ran. */
+  private static String crashes(MarkerLayout.Place p) {
+    return p.field() + "\u001ecrashes";
+  }
+
   @Test
   void cacheHitsLimitsAndCheckpointsWorkInBuckets(TestFleet fleet) {
     FleetHarness h = new FleetHarness(fleet, 2);

@@ -119,7 +119,8 @@ class GateKeysReuseTest {
               java.net.URI.create("redis://127.0.0.1:1"),
               30_000,
               MarkerLayout.buckets(16),
-              "fleet");
+              "fleet",
+              3);
       for (int partition : new int[] {0, 9, 10, 1234}) {
         PartitionState s = new PartitionState(new TopicPartition(topic, partition), 1);
         for (long offset : new long[] {0, 5, 10, 99, 123456789012L, Long.MAX_VALUE}) {

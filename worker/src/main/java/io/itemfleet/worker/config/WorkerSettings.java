@@ -33,6 +33,9 @@ import java.util.Optional;
  * @param redisReplicasAck replicas that must acknowledge a pass's done markers ({@code WAIT})
  *     before its outcomes may be committed, so that a failover to a replica keeps them; 0 does not
  *     wait (a failover may lose the last markers, and a later duplicate of such an item runs again)
+ * @param maxCrashes in the buckets layout, how many times the workers running one item may stop
+ *     while it runs (its lease left to expire: out of memory, {@code System.exit}, a kill) before
+ *     the item is FAILED {@code worker.crashed} instead of run again; 0 never gives up on it
  */
 public record WorkerSettings(
     Map<String, Object> kafka,
@@ -51,7 +54,8 @@ public record WorkerSettings(
     Duration leaseTtl,
     Duration unknownTypeWindow,
     io.itemfleet.worker.MarkerLayout markerLayout,
-    int redisReplicasAck) {
+    int redisReplicasAck,
+    int maxCrashes) {
 
   public WorkerSettings {
     kafka = Map.copyOf(kafka);
@@ -72,6 +76,9 @@ public record WorkerSettings(
     }
     if (redisReplicasAck < 0 || redisReplicasAck > 16) {
       throw new ConfigException("redisReplicasAck must be in [0, 16], was " + redisReplicasAck);
+    }
+    if (maxCrashes < 0 || maxCrashes > 1000) {
+      throw new ConfigException("maxCrashes must be in [0, 1000], was " + maxCrashes);
     }
     if (leaseTtl.compareTo(Duration.ofSeconds(1)) < 0
         || leaseTtl.compareTo(Duration.ofHours(1)) > 0) {
@@ -127,7 +134,8 @@ public record WorkerSettings(
         Duration.ofSeconds(30),
         Duration.ofHours(1),
         io.itemfleet.worker.MarkerLayout.KEYS,
-        0);
+        0,
+        3);
   }
 
   public WorkerSettings withDefaultsForPlainIds(Optional<String> job, Optional<String> type) {
@@ -165,6 +173,11 @@ public record WorkerSettings(
     return with(d -> d.redisReplicasAck = n);
   }
 
+  /** These settings giving up on an item after its workers stopped {@code n} times (0: never). */
+  public WorkerSettings withMaxCrashes(int n) {
+    return with(d -> d.maxCrashes = n);
+  }
+
   public WorkerSettings withUnknownTypeWindow(Duration window) {
     return with(d -> d.unknownTypeWindow = window);
   }
@@ -195,6 +208,7 @@ public record WorkerSettings(
     Duration unknownTypeWindow;
     io.itemfleet.worker.MarkerLayout markerLayout;
     int redisReplicasAck;
+    int maxCrashes;
 
     Draft(WorkerSettings s) {
       kafka = s.kafka;
@@ -214,6 +228,7 @@ public record WorkerSettings(
       unknownTypeWindow = s.unknownTypeWindow;
       markerLayout = s.markerLayout;
       redisReplicasAck = s.redisReplicasAck;
+      maxCrashes = s.maxCrashes;
     }
 
     WorkerSettings build() {
@@ -234,7 +249,8 @@ public record WorkerSettings(
           leaseTtl,
           unknownTypeWindow,
           markerLayout,
-          redisReplicasAck);
+          redisReplicasAck,
+          maxCrashes);
     }
   }
 
