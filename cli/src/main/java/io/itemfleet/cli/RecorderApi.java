@@ -9,7 +9,6 @@ import io.itemfleet.recorder.JobStatus;
 import io.itemfleet.recorder.LedgerQueries;
 import io.itemfleet.web.MetricsServer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +49,8 @@ final class RecorderApi {
 
   /** Longest piece of a request echoed back in an error. */
   private static final int ECHO_CHARS = 120;
+
+  private static final ConsolePage PAGE = ConsolePage.load();
 
   /** Ledger reads. */
   private final LedgerQueries queries;
@@ -372,16 +373,13 @@ final class RecorderApi {
       send(ex, 404, error("no such resource: " + echo(ex.getRequestURI().getRawPath())));
       return;
     }
-    try (InputStream in = RecorderApi.class.getResourceAsStream("/recorder-page.html")) {
-      byte[] html = in.readAllBytes();
+    {
+      byte[] html = PAGE.html;
       ex.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-      // The page's script and styles are inline ('unsafe-inline'); no other origin may frame it
-      // (clickjacking of the replay button), and no link from it sends the page's address on.
-      ex.getResponseHeaders()
-          .set(
-              "Content-Security-Policy",
-              "default-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none';"
-                  + " frame-ancestors 'none'");
+      // Only the page's own script and style block run (by hash, ConsolePage); no other origin may
+      // frame it (clickjacking of the replay button), and no link from it sends the page's address
+      // on.
+      ex.getResponseHeaders().set("Content-Security-Policy", PAGE.contentSecurityPolicy);
       ex.getResponseHeaders().set("X-Frame-Options", "DENY");
       ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
       ex.getResponseHeaders().set("Referrer-Policy", "no-referrer");

@@ -100,6 +100,22 @@ class RecorderApiTest {
       assertThat(page.headers().firstValue("Content-Security-Policy"))
           .hasValueSatisfying(c -> assertThat(c).contains("frame-ancestors 'none'"));
       assertThat(page.headers().firstValue("X-Frame-Options")).contains("DENY");
+      // Review (security, 2026-11-30): no inline script runs but the page's own, named by its
+      // hash; before, 'unsafe-inline' let any markup that reached the page run a script.
+      String body = page.body();
+      String script = body.substring(body.indexOf("<script>") + 8, body.indexOf("</script>"));
+      String hash =
+          java.util.Base64.getEncoder()
+              .encodeToString(
+                  java.security.MessageDigest.getInstance("SHA-256")
+                      .digest(script.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      assertThat(page.headers().firstValue("Content-Security-Policy"))
+          .hasValueSatisfying(
+              c ->
+                  assertThat(c)
+                      .doesNotContain("unsafe-inline")
+                      .contains("default-src 'none'")
+                      .contains("script-src 'sha256-" + hash + "';"));
     }
   }
 
