@@ -455,7 +455,10 @@ final class RedisGate implements Admission {
 
   /**
    * On close: the leases still held belong to attempts whose results will not be committed here;
-   * release them so the next owner need not wait for them to expire. Best effort.
+   * release those of attempts that never started, so the next owner need not wait for them to
+   * expire. A running one keeps its lease until its deadline (its handler may still run), marked as
+   * stopping in the buckets layout so that its next owner does not count a worker's stop against
+   * the item (--max-crashes). Best effort.
    */
   private void releaseAll() {
     if (leased.isEmpty()) return;
@@ -469,6 +472,9 @@ final class RedisGate implements Admission {
           if (a.deadlineNanos == Long.MAX_VALUE) { // never started; a running one keeps its lease
             calls.finishCall(p, a, null, out);
             n++;
+          } else {
+            Response<Object> r = calls.stoppingCall(p, a);
+            if (r != null) out.add(r);
           }
         }
         p.sync();
@@ -654,7 +660,9 @@ final class RedisGate implements Admission {
     roundTrips.incrementAndGet();
     for (Finished f : carryFinished) {
       if (!keepsLease(f)) leased.ended(f.attempt());
-      if (f.attempt() == suspect) suspect = null;
+      // A timed-out suspect whose handler still runs keeps its lease, and the slot, until its
+      // handler returns and the lane releases it.
+      if (f.attempt() == suspect && !keepsLease(f)) suspect = null;
       lanes.complete(f.attempt(), f.result());
       finishingCount.decrementAndGet();
     }

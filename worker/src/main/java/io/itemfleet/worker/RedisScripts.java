@@ -152,12 +152,16 @@ final class RedisScripts {
       local crashes, stopped = 0, false
       if F ~= '' and C ~= '' then
         local raw = redis.call('HGET', KEYS[1], F)
-        if raw and string.sub(raw, 1, 2) == 'L|' and raw ~= 'L|released|0' then
+        if raw and string.sub(raw, 1, 2) == 'L|' and raw ~= 'L|released|0'
+           and string.sub(raw, 1, 11) ~= 'L|stopping|' then
           local at = string.find(raw, '|[^|]*$')
           stopped = tonumber(string.sub(raw, at + 1)) <= nowMs() and string.sub(raw, 1, at - 1) ~= ARGV[1]
         end
         if stopped then
           crashes = redis.call('HINCRBY', KEYS[1], C, 1)
+          -- Counted once: whatever this call returns (a wait on a limit, a suspect's wait, a cache
+          -- hit), the dead lease is not there to be counted again at the next ask.
+          redis.call('HSET', KEYS[1], F, 'L|released|0')
         else
           crashes = tonumber(redis.call('HGET', KEYS[1], C) or '0')
         end
@@ -181,8 +185,8 @@ final class RedisScripts {
       end
       local suspect = maxCrashes > 0 and crashes > 0 and crashes >= maxCrashes - 1
       if suspect and ARGV[#ARGV - 1] == '1' then
-        -- Waits without a lease; the stop just counted is not counted again when it asks again.
-        if stopped then redis.call('HSET', KEYS[1], F, 'L|released|0') end
+        -- Waits without a lease: its own (one not given back) is given back now.
+        if v == ARGV[1] then redis.call('HSET', KEYS[1], F, 'L|released|0') end
         return {'suspect', '1000'}
       end
       if ARGV[4] == '1' then
@@ -215,6 +219,22 @@ final class RedisScripts {
       if ARGV[4] ~= '' and #KEYS >= 2 then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end
       for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
       return 1
+      """;
+
+  /**
+   * At a worker's orderly close, for an attempt whose handler still runs past the drain: its lease
+   * in a bucket becomes {@code L|stopping|<deadline>}, still a lease to every worker until its
+   * deadline (nothing runs the item beside the handler), but one the GATE script does not count as
+   * a stop when it takes it over. KEYS: the bucket; ARGV: lease value, field. Only if still ours.
+   */
+  static final String STOPPING =
+      """
+      local v = redis.call('HGET', KEYS[1], ARGV[2])
+      if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
+        redis.call('HSET', KEYS[1], ARGV[2], 'L|stopping|' .. string.sub(v, #ARGV[1] + 2))
+        return 1
+      end
+      return 0
       """;
 
   /**

@@ -312,6 +312,102 @@ class BucketLayoutTest {
     }
   }
 
+  /**
+   * Review (2026-11-30): a stop was counted again at every ask while the item waited for a full tag
+   * limit, since the wait returned before the dead lease was replaced: one worker's death failed
+   * the item worker.crashed after three asks. Here "hog" holds the tag's one slot for 3 s while
+   * "dead", left by a dead worker, asks every 50 ms.
+   */
+  @Test
+  void aStopIsCountedOnceWhileTheItemWaitsForAFullLimit(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    TaskHandler handler =
+        ctx -> {
+          if (ctx.item().equals("hog")) Thread.sleep(3000);
+          return HandlerResult.succeeded();
+        };
+    String yaml =
+        """
+        types:
+          t: {handler: simulate, tags: [scarce]}
+        limits:
+          scarce: {concurrency: 1}
+        """;
+    MarkerLayout.Place dead = place(fleet, "job-bfl", "dead");
+    try (Jedis r = redis()) {
+      List<String> t = r.time();
+      long now = Long.parseLong(t.get(0)) * 1000 + Long.parseLong(t.get(1)) / 1000;
+      r.hset(dead.key(), dead.field(), "L|dead-worker#1|x|0|0|" + (now - 1000));
+      r.pexpire(dead.key(), 60_000);
+    }
+    h.produce("job-bfl", "t", List.of("hog"));
+    h.produce("job-bfl", "t", List.of("dead"));
+    try (Worker w = start(h, "w-bfl", 8, yaml, Map.of("t", handler))) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-bfl", 2))
+          .isEqualTo(new OutcomeCounts(2, 0, 0, 0, 0));
+    }
+    try (Jedis r = redis()) {
+      assertThat(r.hget(dead.key(), crashes(dead))).isEqualTo("1");
+    }
+  }
+
+  /**
+   * Review (2026-11-30): a worker closed in order while a handler still ran past the drain left
+   * that item's lease to expire, and its next owner counted a stop: three rolling deploys during a
+   * long item failed it worker.crashed. Now the lease is marked stopping at close: still a lease
+   * until its deadline (nothing runs beside the handler), but not counted when taken over.
+   */
+  @Test
+  void anOrderlyCloseWithAHandlerStillRunningIsNotCountedAsAStop(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    AtomicInteger runs = new AtomicInteger();
+    TaskHandler handler =
+        ctx -> {
+          if (runs.incrementAndGet() == 1) {
+            started.countDown();
+            long end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (System.nanoTime() < end) Thread.onSpinWait(); // deaf to the drain's interrupt
+          }
+          return HandlerResult.succeeded();
+        };
+    FleetConfig config = FleetConfig.parse("{}", TaskSettings.DEFAULTS);
+    java.util.function.Function<String, Worker> worker =
+        id ->
+            Worker.start(
+                h.settings(id, 4)
+                    .withRedis(Optional.of(server.url))
+                    .withMarkerLayout(LAYOUT)
+                    .withLeaseTtl(Duration.ofSeconds(2))
+                    .withDrainTimeout(Duration.ofMillis(300)),
+                config,
+                HandlerRegistry.create(config, Map.of("t", handler)),
+                WorkerMetrics.NONE);
+    h.produce("job-bsc", "t", List.of("long"));
+    MarkerLayout.Place p = place(fleet, "job-bsc", "long");
+    try (Worker first = worker.apply("w-bsc1")) {
+      assertThat(awaitLatch(started)).isTrue();
+    }
+    try (Jedis r = redis()) {
+      assertThat(r.hget(p.key(), p.field())).startsWith("L|stopping|");
+    }
+    try (Worker second = worker.apply("w-bsc2")) {
+      assertThat(RedisGateTest.awaitTotal(h, "job-bsc", 1))
+          .isEqualTo(new OutcomeCounts(1, 0, 0, 0, 0));
+    }
+    try (Jedis r = redis()) {
+      assertThat(r.hget(p.key(), crashes(p))).isNull();
+    }
+  }
+
+  private static boolean awaitLatch(java.util.concurrent.CountDownLatch latch) {
+    try {
+      return latch.await(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   /** The field beside an item's in its bucket that counts its workers' stops while it ran. */
   private static String crashes(MarkerLayout.Place p) {
     return p.field() + "\u001ecrashes";
