@@ -244,7 +244,7 @@ public final class ProduceRun {
             producer.send(
                 new ProducerRecord<>(
                     topics.jobs(),
-                    io.itemfleet.schemas.JobEventKeys.manifest(job, runId),
+                    io.itemfleet.schemas.JobEventKeys.manifest(m),
                     codec.encodeJobEvent(m)));
         producer.flush(); // out now, not after linger.ms
         sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -149,7 +149,7 @@ public final class TaskProducer implements AutoCloseable {
           .send(
               new org.apache.kafka.clients.producer.ProducerRecord<>(
                   topics.jobs(),
-                  io.itemfleet.schemas.JobEventKeys.manifest(job, runId),
+                  io.itemfleet.schemas.JobEventKeys.manifest(m),
                   codec.encodeJobEvent(m)))
           .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
       return m;

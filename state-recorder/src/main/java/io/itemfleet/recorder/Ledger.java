@@ -62,6 +62,38 @@ public final class Ledger {
     return kept;
   }
 
+  /**
+   * A run counted before, sent again: the same manifest (a resend) is quietly ignored; one with
+   * another count or type is ignored with a warning that says which counts, since the job waits for
+   * the first count (a {@code fleet jobs close} run twice with one --run-id and a corrected count,
+   * say).
+   */
+  private static void warnIfDifferent(Connection c, JobManifest m) throws SQLException {
+    try (PreparedStatement q =
+        c.prepareStatement("select type, count from fleet_job_runs where job = ? and run_id = ?")) {
+      q.setString(1, PgText.of(m.job()));
+      q.setString(2, PgText.of(m.runId()));
+      try (java.sql.ResultSet rs = q.executeQuery()) {
+        if (rs.next()) warnIfDifferent(rs.getString(1), rs.getLong(2), m);
+      }
+    }
+  }
+
+  /** The warning when run {@code m} was counted with {@code count} items of {@code type}. */
+  private static void warnIfDifferent(String type, long count, JobManifest m) {
+    if (count == m.count() && type.equals(PgText.of(m.type()))) return;
+    log.warn(
+        "job {}: run {} was counted with {} items of type {}; a later manifest of the same run"
+            + " with {} items of type {} is ignored (a run counts once, the first time). For"
+            + " another batch use another run ID",
+        m.job(),
+        m.runId(),
+        count,
+        type,
+        m.count(),
+        m.type());
+  }
+
   /** Most labels a job keeps; a manifest's labels beyond them are dropped, with a warning. */
   static final int MAX_LABELS = 64;
 
@@ -251,7 +283,10 @@ public final class Ledger {
       throws SQLException {
     if (manifests.isEmpty()) return;
     Map<String, JobManifest> byRun = new LinkedHashMap<>();
-    for (JobManifest m : manifests) byRun.putIfAbsent(m.job() + "\n" + m.runId(), m);
+    for (JobManifest m : manifests) {
+      JobManifest first = byRun.putIfAbsent(m.job() + "\n" + m.runId(), m);
+      if (first != null) warnIfDifferent(PgText.of(first.type()), first.count(), m);
+    }
     for (JobManifest m : byRun.values()) {
       int inserted;
       try (PreparedStatement ins =
@@ -265,7 +300,10 @@ public final class Ledger {
         ins.setTimestamp(5, Timestamp.from(m.createdAt()));
         inserted = ins.executeUpdate();
       }
-      if (inserted == 0) continue; // this run was counted before
+      if (inserted == 0) { // this run was counted before
+        warnIfDifferent(c, m);
+        continue;
+      }
       try (PreparedStatement up =
           c.prepareStatement(
               "insert into fleet_jobs (job, type, expected_total, labels, created_at, updated_at)"

@@ -169,6 +169,70 @@ class HostileValuesTest {
         });
   }
 
+  /**
+   * Review (2026-11-30): a run sent again with another count (`fleet jobs close` run twice with one
+   * --run-id and a corrected count) was ignored without a word; the job waits for the first count.
+   * It still counts once, the first time, and the recorder now says so.
+   */
+  @Test
+  void aRunSentAgainWithAnotherCountCountsOnceAndIsNamedInAWarning(TestFleet f) throws Exception {
+    RecorderTest.createTopics(f);
+    FleetTopics t = new FleetTopics(f.prefix());
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    ch.qos.logback.classic.Logger ledgerLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Ledger.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    ledgerLog.addAppender(seen);
+    try {
+      JobManifest first = new JobManifest("j-twice", "t", 1000, "close", now, Map.of());
+      JobManifest again = new JobManifest("j-twice", "t", 1200, "close", now, Map.of());
+      JobManifest resend = new JobManifest("j-twice", "t", 1000, "close", now, Map.of());
+      List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+      for (JobManifest m : List.of(first, again, resend)) {
+        out.add(
+            new ProducerRecord<>(
+                t.jobs(), io.itemfleet.schemas.JobEventKeys.manifest(m), CODEC.encodeJobEvent(m)));
+      }
+      out.add(stats(t, "j-twice", now, new OutcomeCounts(1000, 0, 0, 0, 0)));
+      JobManifest later = new JobManifest("j-twice", "t", 1300, "close", now, Map.of());
+      recordUntilDone(
+          f,
+          out,
+          "j-twice",
+          q -> {
+            // The same run once more, in a later batch: the ledger's row is what it meets now.
+            RecorderTest.send(
+                f,
+                List.of(
+                    new ProducerRecord<>(
+                        t.jobs(),
+                        io.itemfleet.schemas.JobEventKeys.manifest(later),
+                        CODEC.encodeJobEvent(later))));
+            await()
+                .atMost(Duration.ofSeconds(30))
+                .ignoreExceptions()
+                .until(
+                    () ->
+                        List.copyOf(seen.list).stream()
+                            .anyMatch(e -> e.getFormattedMessage().contains("with 1300 items")));
+            assertThat(q.job("j-twice").orElseThrow().total()).contains(1000L);
+          });
+    } finally {
+      ledgerLog.detachAppender(seen);
+    }
+    assertThat(seen.list)
+        .filteredOn(e -> e.getFormattedMessage().contains("j-twice"))
+        .hasSize(2)
+        .allSatisfy(
+            e ->
+                assertThat(e.getFormattedMessage())
+                    .contains("run close was counted with 1000 items")
+                    .contains("another run ID"))
+        .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("with 1200 items"));
+  }
+
   /** A stats record as any Kafka client could write it, names unchecked. */
   private static ProducerRecord<String, byte[]> rawStats(
       FleetTopics t, String job, String type, Instant at) throws Exception {
