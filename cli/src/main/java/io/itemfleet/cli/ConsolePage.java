@@ -34,11 +34,16 @@ final class ConsolePage {
     }
   }
 
-  /** The policy for {@code html}: its one inline script and one style block, by hash. */
+  /**
+   * The policy for {@code html}: its one inline script and one style block, by hash. Line ends are
+   * made LF first, as a browser does before it hashes (a checkout with CRLF line ends would
+   * otherwise serve a page whose script its own policy blocks).
+   */
   static ConsolePage of(byte[] html) {
-    String page = new String(html, StandardCharsets.UTF_8);
+    String page =
+        new String(html, StandardCharsets.UTF_8).replace("\r\n", "\n").replace('\r', '\n');
     return new ConsolePage(
-        html,
+        page.getBytes(StandardCharsets.UTF_8),
         "default-src 'none'; script-src "
             + hashOf(page, "script")
             + "; style-src "
@@ -53,10 +58,16 @@ final class ConsolePage {
    */
   static String hashOf(String page, String tag) {
     String open = "<" + tag + ">";
-    String close = "</" + tag + ">";
+    // As a browser reads tags: in any case, an open tag followed by anything but a letter.
+    java.util.regex.Matcher opens =
+        java.util.regex.Pattern.compile("(?i)<" + tag + "(?![a-z0-9-])").matcher(page);
+    int count = 0;
+    while (opens.find()) count++;
     int from = page.indexOf(open);
-    int to = from < 0 ? -1 : page.indexOf(close, from);
-    if (from < 0 || to < 0 || page.indexOf(open, to) >= 0 || page.contains("<" + tag + " ")) {
+    java.util.regex.Matcher close =
+        java.util.regex.Pattern.compile("(?i)</" + tag + "[\\s/>]").matcher(page);
+    int to = from < 0 || !close.find(from) ? -1 : close.start();
+    if (count != 1 || from < 0 || to < 0) {
       throw new IllegalStateException(
           RESOURCE + " must hold exactly one plain " + open + " element for its policy");
     }

@@ -117,6 +117,16 @@ class ConsoleBrowserTest {
             .isEqualTo(HOSTILE);
         assertThat(cell(b, "..", 0)).isEqualTo("..");
         assertThat(b.findElements(By.cssSelector("#jobs img"))).isEmpty();
+        // Review (2026-11-30): a bar's width is an inline style, and the page's policy refuses a
+        // style set as an attribute (every bar was drawn full); set through the CSSOM it applies.
+        assertThat(
+                (String)
+                    js(
+                        b,
+                        "const s = document.querySelector('#jobs .bar > span');"
+                            + " return s ? s.style.width : null;"))
+            .isNotNull()
+            .endsWith("%");
         assertNoAlert(b);
         assertThat(b.findElement(By.id("fleet")).getText()).contains(topics.prefix() + ".workers");
 
@@ -134,6 +144,9 @@ class ConsoleBrowserTest {
                         > 0);
         assertThat((String) js(b, "return document.getElementById('job-totals').textContent;"))
             .isEqualTo("1,500 / 1,500");
+        assertThat((String) js(b, "return document.querySelector('.legend i').style.background;"))
+            .as("a legend swatch's colour, an inline style")
+            .isNotEmpty();
         // One run: listed as it is, with no "N runs; the latest" prefix.
         assertThat((String) js(b, "return document.getElementById('job-runs').textContent;"))
             .doesNotContain("runs; the latest")

@@ -29,11 +29,26 @@ class ConsolePageTest {
         new String[] {
           "<style>b{}</style><script>a()</script><script>b()</script>",
           "<style>b{}</style><script src=x></script><script>a()</script>",
+          "<style>b{}</style><SCRIPT>a()</SCRIPT><script>b()</script>",
+          "<style>b{}</style><script\n>a()</script><script>b()</script>",
           "<style>b{}</style>",
         }) {
       assertThatThrownBy(() -> ConsolePage.of(html.getBytes(StandardCharsets.UTF_8)))
           .hasMessageContaining("exactly one plain <script> element");
     }
+  }
+
+  @Test
+  void lineEndsAreHashedAsABrowserHashesThem() {
+    // A browser makes CRLF and CR line ends LF before it hashes an element's text.
+    ConsolePage crlf =
+        ConsolePage.of(
+            "<style>b{}</style><script>\r\nalert(1)\r</script>".getBytes(StandardCharsets.UTF_8));
+    ConsolePage lf =
+        ConsolePage.of(
+            "<style>b{}</style><script>\nalert(1)\n</script>".getBytes(StandardCharsets.UTF_8));
+    assertThat(crlf.contentSecurityPolicy).isEqualTo(lf.contentSecurityPolicy);
+    assertThat(new String(crlf.html, StandardCharsets.UTF_8)).doesNotContain("\r");
   }
 
   @Test
