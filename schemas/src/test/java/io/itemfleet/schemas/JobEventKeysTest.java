@@ -35,6 +35,11 @@ class JobEventKeysTest {
     assertThat(JobEventKeys.manifest(manifest("a", "r1", 1000)))
         .isNotEqualTo(JobEventKeys.manifest(manifest("a", "r1", 1200)))
         .isEqualTo(JobEventKeys.manifest(manifest("a", "r1", 1000))); // a resend compacts
+    assertThat(JobEventKeys.manifest(manifest("a", "r1", 1000)))
+        .isNotEqualTo(
+            JobEventKeys.manifest(
+                new JobManifest(
+                    "a", "other-type", 1000, "r1", java.time.Instant.EPOCH, java.util.Map.of())));
   }
 
   private static JobManifest manifest(String job, String runId, long count) {

@@ -68,20 +68,38 @@ public final class Ledger {
    * the first count (a {@code fleet jobs close} run twice with one --run-id and a corrected count,
    * say).
    */
-  private static void warnIfDifferent(Connection c, JobManifest m) throws SQLException {
+  private static void warnIfDifferent(Connection c, List<JobManifest> run) throws SQLException {
+    JobManifest m = run.get(0);
     try (PreparedStatement q =
         c.prepareStatement("select type, count from fleet_job_runs where job = ? and run_id = ?")) {
       q.setString(1, PgText.of(m.job()));
       q.setString(2, PgText.of(m.runId()));
       try (java.sql.ResultSet rs = q.executeQuery()) {
-        if (rs.next()) warnIfDifferent(rs.getString(1), rs.getLong(2), m);
+        if (!rs.next()) return;
+        for (JobManifest each : run) warnIfDifferent(rs.getString(1), rs.getLong(2), each);
       }
     }
   }
 
+  /**
+   * Runs already warned about, with the count and type ignored, so that a client sending one run
+   * over and over with a changing count fills the log with one line per count, not per record;
+   * bounded.
+   */
+  private static final Set<String> WARNED =
+      java.util.Collections.newSetFromMap(
+          java.util.Collections.synchronizedMap(
+              new LinkedHashMap<String, Boolean>() {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                  return size() > 10_000;
+                }
+              }));
+
   /** The warning when run {@code m} was counted with {@code count} items of {@code type}. */
   private static void warnIfDifferent(String type, long count, JobManifest m) {
     if (count == m.count() && type.equals(PgText.of(m.type()))) return;
+    if (!WARNED.add(m.job() + "\n" + m.runId() + "\n" + m.type() + "\n" + m.count())) return;
     log.warn(
         "job {}: run {} was counted with {} items of type {}; a later manifest of the same run"
             + " with {} items of type {} is ignored (a run counts once, the first time). For"
@@ -282,12 +300,13 @@ public final class Ledger {
       Connection c, List<JobManifest> manifests, Instant now, Set<String> jobs)
       throws SQLException {
     if (manifests.isEmpty()) return;
-    Map<String, JobManifest> byRun = new LinkedHashMap<>();
+    // Each run's manifests of this batch, the first first: only it can be counted.
+    Map<String, List<JobManifest>> byRun = new LinkedHashMap<>();
     for (JobManifest m : manifests) {
-      JobManifest first = byRun.putIfAbsent(m.job() + "\n" + m.runId(), m);
-      if (first != null) warnIfDifferent(PgText.of(first.type()), first.count(), m);
+      byRun.computeIfAbsent(m.job() + "\n" + m.runId(), k -> new ArrayList<>(1)).add(m);
     }
-    for (JobManifest m : byRun.values()) {
+    for (List<JobManifest> run : byRun.values()) {
+      JobManifest m = run.get(0);
       int inserted;
       try (PreparedStatement ins =
           c.prepareStatement(
@@ -300,9 +319,12 @@ public final class Ledger {
         ins.setTimestamp(5, Timestamp.from(m.createdAt()));
         inserted = ins.executeUpdate();
       }
-      if (inserted == 0) { // this run was counted before
-        warnIfDifferent(c, m);
+      if (inserted == 0) { // this run was counted before: what it was counted with is kept
+        warnIfDifferent(c, run);
         continue;
+      }
+      for (JobManifest later : run.subList(1, run.size())) {
+        warnIfDifferent(PgText.of(m.type()), m.count(), later);
       }
       try (PreparedStatement up =
           c.prepareStatement(

@@ -172,7 +172,7 @@ class HostileValuesTest {
   /**
    * Review (2026-11-30): a run sent again with another count (`fleet jobs close` run twice with one
    * --run-id and a corrected count) was ignored without a word; the job waits for the first count.
-   * It still counts once, the first time, and the recorder now says so.
+   * It still counts once, the first time, and the recorder now says so, once per count.
    */
   @Test
   void aRunSentAgainWithAnotherCountCountsOnceAndIsNamedInAWarning(TestFleet f) throws Exception {
@@ -190,7 +190,7 @@ class HostileValuesTest {
       JobManifest again = new JobManifest("j-twice", "t", 1200, "close", now, Map.of());
       JobManifest resend = new JobManifest("j-twice", "t", 1000, "close", now, Map.of());
       List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
-      for (JobManifest m : List.of(first, again, resend)) {
+      for (JobManifest m : List.of(first, again, resend, again)) {
         out.add(
             new ProducerRecord<>(
                 t.jobs(), io.itemfleet.schemas.JobEventKeys.manifest(m), CODEC.encodeJobEvent(m)));
