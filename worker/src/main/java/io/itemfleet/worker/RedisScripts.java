@@ -153,7 +153,7 @@ final class RedisScripts {
       if F ~= '' and C ~= '' then
         local raw = redis.call('HGET', KEYS[1], F)
         if raw and string.sub(raw, 1, 2) == 'L|' and raw ~= 'L|released|0'
-           and string.sub(raw, 1, 11) ~= 'L|stopping|' then
+           and not string.match(raw, '^L|stopping|%-?%d+$') then
           local at = string.find(raw, '|[^|]*$')
           stopped = tonumber(string.sub(raw, at + 1)) <= nowMs() and string.sub(raw, 1, at - 1) ~= ARGV[1]
         end
