@@ -61,8 +61,14 @@ final class ItemExecutor {
     return ENCODER.encodeTask(next).length;
   }
 
-  /** How long an item of an unknown type waits before a worker looks at it again. */
-  static final long UNKNOWN_TYPE_DELAY_MS = 60_000;
+  /**
+   * How long an item of an unknown type waits before a worker looks at it again: a minute, or a
+   * quarter of a window shorter than four minutes (at least a second), so that such a window is
+   * looked at several times before it closes.
+   */
+  static long unknownTypeDelayMillis(java.time.Duration window) {
+    return Math.clamp(window.toMillis() / 4, 1_000, 60_000);
+  }
 
   /** Decodes records. */
   private final MessageCodec codec;
@@ -178,7 +184,9 @@ final class ItemExecutor {
     if (handler.isEmpty()) {
       long now = clock.millis();
       long since = Math.min(unknownSince(r).orElse(now), now); // a future stamp counts as now
-      TaskMessage later = task.withNotBefore(Instant.ofEpochMilli(now + UNKNOWN_TYPE_DELAY_MS));
+      TaskMessage later =
+          task.withNotBefore(
+              Instant.ofEpochMilli(now + unknownTypeDelayMillis(settings.unknownTypeWindow())));
       boolean inWindow = now - since < settings.unknownTypeWindow().toMillis();
       boolean fits = !inWindow || retryFits(r.value(), later);
       if (inWindow && fits) {

@@ -587,11 +587,12 @@ class WorkerRobustnessTest {
   void anItemOfAnUnknownTypeWaitsForAWorkerThatKnowsIt(TestFleet fleet) throws Exception {
     FleetHarness h = new FleetHarness(fleet, 1);
     h.produce("roll", "new-type", List.of("r1", "r2"));
-    try (Worker old =
-        start(h, h.settings("w-old", 4), "types:\n  t: {handler: noop}\n", Map.of())) {
+    // A 20 s window: looked at again every 5 s (a quarter of it), not every minute.
+    WorkerSettings window = h.settings("w-old", 4).withUnknownTypeWindow(Duration.ofSeconds(20));
+    try (Worker old = start(h, window, "types:\n  t: {handler: noop}\n", Map.of())) {
       await()
           .atMost(Duration.ofSeconds(30))
-          .until(() -> !fleet.readCommitted(h.topics.retry(Duration.ofSeconds(30))).isEmpty());
+          .until(() -> !fleet.readCommitted(h.topics.retry(Duration.ofSeconds(5))).isEmpty());
     }
     assertThat(h.totals("roll").counts().total()).isZero(); // passed on, not failed
     try (Worker fresh =
