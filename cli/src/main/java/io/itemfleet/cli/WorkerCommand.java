@@ -132,7 +132,7 @@ final class WorkerCommand implements Callable<Integer> {
       defaultValue = "${env:FLEET_UNKNOWN_TYPE_WINDOW:-1h}",
       description =
           "How long an item of a type this worker has no handler for is passed on (every minute,"
-              + " through the retry topics, no attempt counted) for a worker that knows it, before"
+              + " or every quarter of a window under 4 minutes, through the retry topics, no attempt counted) for a worker that knows it, before"
               + " it is FAILED config.unknown_type; 0ms fails it at once (env"
               + " FLEET_UNKNOWN_TYPE_WINDOW, default ${DEFAULT-VALUE}).")
   String unknownTypeWindow;
