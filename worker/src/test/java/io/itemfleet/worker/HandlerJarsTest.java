@@ -191,6 +191,25 @@ class HandlerJarsTest {
         .hasMessageContaining("not a readable jar");
   }
 
+  /**
+   * Review (2026-11-30, handlers): two jars whose factories take one name failed start-up naming
+   * the two classes, which in two copies of one jar are the same name twice: which file to remove
+   * was not said. Now each factory is named with its jar.
+   */
+  @Test
+  void twoJarsTakingOneHandlerNameFailStartUpNamingBothJars() throws Exception {
+    Path two = tmp.resolve("two-copies");
+    Files.createDirectories(two);
+    Files.copy(handlers.resolve("thumbs.jar"), two.resolve("thumbs.jar"));
+    Files.copy(handlers.resolve("thumbs.jar"), two.resolve("thumbs-old.jar"));
+    FleetConfig config = FleetConfig.parse("{}", TaskSettings.DEFAULTS);
+    assertThatThrownBy(() -> HandlerRegistry.create(config, Map.of(), List.of(two)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("(thumbs.jar)")
+        .hasMessageContaining("(thumbs-old.jar)")
+        .hasMessageContaining("is named '");
+  }
+
   @Test
   void aTypoInAJarHandlersKeysFailsStartUpWithItsPath() {
     assertThatThrownBy(() -> registry("types:\n  thumb: {handler: thumbnail, evry: 2s}\n"))

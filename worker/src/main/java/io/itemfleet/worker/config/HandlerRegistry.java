@@ -48,14 +48,14 @@ public final class HandlerRegistry {
         if (before != null) {
           throw new ConfigException(
               "--handlers: "
-                  + f.getClass().getName()
+                  + origin(f)
                   + " in "
                   + dir
                   + " is named '"
                   + f.name()
                   + "', which "
-                  + before.getClass().getName()
-                  + " already is");
+                  + origin(before)
+                  + " already is; remove one of the two, or rename its handler");
         }
       }
     }
@@ -100,6 +100,22 @@ public final class HandlerRegistry {
     }
     byType.putAll(extra); // handlers given in code win over fleet.yaml's handler name
     return new HandlerRegistry(byType);
+  }
+
+  /**
+   * A factory's class and where it came from: its jar's file name, or "built in". Two copies of one
+   * jar hold the same class name, so the class alone did not say which file to remove.
+   */
+  private static String origin(TaskHandlerFactory f) {
+    String cls = f.getClass().getName();
+    if (HandlerJars.loaderOf(f) == null) return cls + " (built in)";
+    try {
+      java.security.CodeSource src = f.getClass().getProtectionDomain().getCodeSource();
+      java.nio.file.Path jar = java.nio.file.Path.of(src.getLocation().toURI());
+      return cls + " (" + jar.getFileName() + ")";
+    } catch (RuntimeException | java.net.URISyntaxException e) {
+      return cls;
+    }
   }
 
   public Optional<TaskHandler> forType(String type) {
