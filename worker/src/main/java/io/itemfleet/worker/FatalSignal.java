@@ -32,6 +32,11 @@ final class FatalSignal {
     }
   }
 
+  /** True once a fatal error was raised. */
+  boolean raised() {
+    return cause != null;
+  }
+
   /** Throws the raised error, if any, on the calling (poll) thread. */
   void rethrowIfRaised() {
     Throwable t = cause;

@@ -453,10 +453,6 @@ final class GateCalls {
   }
 
   /**
-   * Extends an attempt's lease and limit slots; the reply is 0 when the lease was lost. On a
-   * cluster the slots are renewed by a call of their own, whose reply goes to {@code out}.
-   */
-  /**
    * At an orderly close, marks the bucket lease of an attempt whose handler still runs as stopping
    * ({@link RedisScripts#STOPPING}); null in the keys layout, where nothing counts stops. Sent as
    * EVAL, not loaded: it runs once per close.
@@ -469,6 +465,10 @@ final class GateCalls {
         List.of(a.keys.leaseValue(), a.keys.field()));
   }
 
+  /**
+   * Extends an attempt's lease and limit slots; the reply is 0 when the lease was lost. On a
+   * cluster the slots are renewed by a call of their own, whose reply goes to {@code out}.
+   */
   Response<Object> renewCall(AbstractPipeline p, Attempt a, List<Response<?>> out) {
     GateKeys k = a.keys;
     List<String> args = List.of(k.leaseValue(), leaseText, k.field());

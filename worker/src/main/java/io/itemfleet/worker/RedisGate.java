@@ -456,9 +456,10 @@ final class RedisGate implements Admission {
   /**
    * On close: the leases still held belong to attempts whose results will not be committed here;
    * release those of attempts that never started, so the next owner need not wait for them to
-   * expire. A running one keeps its lease until its deadline (its handler may still run), marked as
-   * stopping in the buckets layout so that its next owner does not count a worker's stop against
-   * the item (--max-crashes). Best effort.
+   * expire. A running one keeps its lease until its deadline (its handler may still run); after an
+   * orderly stop it is marked as stopping in the buckets layout, so that its next owner does not
+   * count a worker's stop against the item (--max-crashes). After a fatal error (out of memory) it
+   * is not: that stop counts, as a SIGKILL's does. Best effort.
    */
   private void releaseAll() {
     if (leased.isEmpty()) return;
@@ -472,7 +473,7 @@ final class RedisGate implements Admission {
           if (a.deadlineNanos == Long.MAX_VALUE) { // never started; a running one keeps its lease
             calls.finishCall(p, a, null, out);
             n++;
-          } else {
+          } else if (fatal == null || !fatal.raised()) {
             Response<Object> r = calls.stoppingCall(p, a);
             if (r != null) out.add(r);
           }

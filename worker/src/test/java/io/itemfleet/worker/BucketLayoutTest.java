@@ -400,6 +400,44 @@ class BucketLayoutTest {
     }
   }
 
+  /**
+   * Review (2026-11-30): a worker stopped by an out-of-memory error in a handler closed its gate as
+   * an orderly stop does and marked its running leases stopping, so that stop was never counted: an
+   * item that runs the JVM out of memory still crash-looped. After a fatal error the leases are
+   * left to expire, and the next owner counts the stop.
+   */
+  @Test
+  void aWorkerStoppedByAnOutOfMemoryErrorLeavesItsLeasesToBeCounted(TestFleet fleet) {
+    FleetHarness h = new FleetHarness(fleet, 1);
+    java.util.concurrent.CountDownLatch slowStarted = new java.util.concurrent.CountDownLatch(1);
+    TaskHandler handler =
+        ctx -> {
+          if (ctx.item().equals("slow")) {
+            slowStarted.countDown();
+            Thread.sleep(60_000);
+          }
+          if (ctx.item().equals("boom")) {
+            assertThat(awaitLatch(slowStarted)).isTrue();
+            throw new OutOfMemoryError("test");
+          }
+          return HandlerResult.succeeded();
+        };
+    h.produce("job-boom", "t", List.of("slow", "boom"));
+    MarkerLayout.Place slow = place(fleet, "job-boom", "slow");
+    MarkerLayout.Place boom = place(fleet, "job-boom", "boom");
+    Worker w = start(h, "w-boom", 4, "{}", Map.of("t", handler));
+    try {
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !w.isRunning());
+    } finally {
+      w.close();
+    }
+    try (Jedis r = redis()) {
+      for (MarkerLayout.Place p : List.of(slow, boom)) {
+        assertThat(r.hget(p.key(), p.field())).startsWith("L|").doesNotStartWith("L|stopping|");
+      }
+    }
+  }
+
   private static boolean awaitLatch(java.util.concurrent.CountDownLatch latch) {
     try {
       return latch.await(30, java.util.concurrent.TimeUnit.SECONDS);
