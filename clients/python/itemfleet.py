@@ -227,9 +227,9 @@ def _item_problem(item):
 def manifest(job, type, count, run_id, labels=None, created_at=None):
     """The manifest record of one produce run: (key, value bytes) for <prefix>.jobs.
 
-    The topic is compacted, so the key is required: RS "manifest" US job US run_id US type US
-    count (RS and US the bytes 0x1E and 0x1F, which no name holds). A job's expected total is the
-    sum of its manifests' counts; the same run_id counted twice counts once (the first one)."""
+    The topic is compacted, so the key is required: RS "manifest" US job US run_id (RS and US the
+    bytes 0x1E and 0x1F, which no name holds). A job's expected total is the sum of its manifests'
+    counts; the same run_id counted twice counts once (the first one)."""
     import datetime
     created = created_at or datetime.datetime.now(datetime.timezone.utc)
     value = {
@@ -242,7 +242,7 @@ def manifest(job, type, count, run_id, labels=None, created_at=None):
         "createdAt": created.isoformat().replace("+00:00", "Z"),
         "labels": dict(labels or {}),
     }
-    key = "\x1emanifest\x1f%s\x1f%s\x1f%s\x1f%d" % (job, run_id, type, int(count))
+    key = "\x1emanifest\x1f%s\x1f%s" % (job, run_id)
     return key.encode("utf-8"), json.dumps(value).encode("utf-8")
 
 

@@ -128,9 +128,9 @@ public final class TaskProducer implements AutoCloseable {
 
   /**
    * Publishes a manifest on its own: {@code count} items of {@code job} were (or will be) sent by
-   * another client, so the job gets its expected total and can complete. Keyed by job, run ID, type
-   * and count on the compacted jobs topic, like every manifest ({@code JobEventKeys}); the recorder
-   * counts one manifest per run ID once, so publishing the same run twice changes nothing.
+   * another client, so the job gets its expected total and can complete. Keyed by job and run ID on
+   * the compacted jobs topic, like every manifest ({@code JobEventKeys}); the recorder counts one
+   * manifest per run ID once, so publishing the same run twice changes nothing.
    *
    * @throws IllegalArgumentException for a bad job, type, run ID or count
    * @throws IllegalStateException when the broker did not acknowledge it within {@code timeout}
