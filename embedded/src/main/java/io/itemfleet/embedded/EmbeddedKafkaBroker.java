@@ -55,6 +55,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     long t0 = System.nanoTime();
     int brokerPort = port == 0 ? FreePorts.next() : port;
     int controllerPort = FreePorts.next();
+    // The OS may hand out the port just closed again: two listeners on one port fail the broker
+    // ("two listeners on the same port"), as a clean-clone CI once did.
+    while (controllerPort == brokerPort) controllerPort = FreePorts.next();
     Properties p = properties(dir, brokerPort, controllerPort);
     try {
       Files.createDirectories(dir);
