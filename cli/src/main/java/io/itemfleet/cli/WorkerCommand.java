@@ -108,7 +108,7 @@ final class WorkerCommand implements Callable<Integer> {
       names = "--max-crashes",
       defaultValue = "${env:FLEET_MAX_CRASHES:-3}",
       description =
-          "With --redis-markers buckets: after the workers running one item stopped this many times while it ran (out of memory, System.exit, a kill), the item is FAILED worker.crashed instead of run again, so one item cannot crash-loop every worker that takes its partition; 0 never gives up (env FLEET_MAX_CRASHES, default ${DEFAULT-VALUE}).")
+          "With --redis-markers buckets: after the workers running one item stopped this many times while it ran (out of memory, a kill; not System.exit, which stops a worker in order), the item is FAILED worker.crashed instead of run again, so one item cannot crash-loop every worker that takes its partition; 0 never gives up (env FLEET_MAX_CRASHES, default ${DEFAULT-VALUE}).")
   int maxCrashes;
 
   @Option(

@@ -709,7 +709,7 @@ final class RedisGate implements Admission {
     } finally {
       GateCalls.close(p);
     }
-    for (Attempt a : suspectsToGiveBack) leasedElsewhere(a, Math.min(leaseMillis / 4, 1_000));
+    for (Attempt a : suspectsToGiveBack) leasedElsewhere(a, askAgainMillis());
     suspectsToGiveBack.clear();
   }
 
@@ -856,7 +856,7 @@ final class RedisGate implements Admission {
       } else if (old.startsWith(SUSPECT)) {
         runSuspect(a, old.substring(SUSPECT.length()));
       } else if (old.startsWith(LEASE)) {
-        leasedElsewhere(a, Math.min(leaseMillis / 4, 1_000));
+        leasedElsewhere(a, askAgainMillis());
       } else if (old.startsWith(CRASHED)) {
         crashed(a, old.substring(CRASHED.length()));
       } else {
@@ -921,12 +921,17 @@ final class RedisGate implements Admission {
     String why =
         "the workers running this item stopped "
             + times
-            + " times while it ran (out of memory, System.exit, a kill), the limit"
+            + " times while it ran (out of memory, a kill), the limit"
             + " (--max-crashes): it is not run again. Items that ran beside it may have been"
             + " counted too; fix the cause, then replay the job's failures";
     log.error("item at {} FAILED (worker.crashed): {}", ItemExecutor.source(a.slot.record), why);
     leased.held(a); // the GATE script took the lease: the FAILED marker replaces it
     finish(a, executor.failedUnrun(a.decoded, "worker.crashed", why, a.slot.record));
+  }
+
+  /** How long an item that met another's lease, or a running suspect, waits to ask again. */
+  private long askAgainMillis() {
+    return Math.min(leaseMillis / 4, 1_000);
   }
 
   /** Another worker runs this item now, or died holding it: ask again once it may be done. */

@@ -34,8 +34,8 @@ import java.util.Optional;
  *     before its outcomes may be committed, so that a failover to a replica keeps them; 0 does not
  *     wait (a failover may lose the last markers, and a later duplicate of such an item runs again)
  * @param maxCrashes in the buckets layout, how many times the workers running one item may stop
- *     while it runs (its lease left to expire: out of memory, {@code System.exit}, a kill) before
- *     the item is FAILED {@code worker.crashed} instead of run again; 0 never gives up on it
+ *     while it runs (its lease left to expire: out of memory, a kill; not {@code System.exit})
+ *     before the item is FAILED {@code worker.crashed} instead of run again; 0 never gives up on it
  */
 public record WorkerSettings(
     Map<String, Object> kafka,
