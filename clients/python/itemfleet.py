@@ -31,6 +31,7 @@ else written to stdout breaks the protocol, and the worker restarts the child.
 import datetime
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -114,6 +115,22 @@ def _reply(request_id, handle, request, write):
 
 _protocol = None
 
+# The worker writes a request's id as its last field.
+_LAST_ID = re.compile(r'"id"\s*:\s*(\d+)\s*}\s*$')
+
+
+def _undecodable(line, error, write):
+    """Answers a request that could not be decoded: failed, when its id can be read."""
+    found = _LAST_ID.search(line)
+    what = "%s: %s" % (type(error).__name__, str(error)[:200])
+    if found is None:
+        print("itemfleet: a request with no id could not be decoded (%s); ignored" % what,
+              file=sys.stderr)
+        return
+    write({"id": int(found.group(1)), "outcome": "failed",
+           "error": {"class": "itemfleet.bad_request",
+                     "message": "the handler's Python could not decode this request: " + what}})
+
 
 def serve(handle, inflight=None):
     """Answers the worker's requests with ``handle(task)`` until stdin closes.
@@ -174,7 +191,16 @@ def serve(handle, inflight=None):
         for line in requests:
             if not line.strip():
                 continue
-            request = json.loads(line)
+            try:
+                request = json.loads(line)
+                request["id"]
+            except Exception as e:  # pylint: disable=broad-except
+                # A request this Python cannot decode (a payload nested deeper than its recursion
+                # limit, which the worker's parser allows): that item fails alone, for good, as the
+                # same payload would fail every retry. Before, the error ended serve(): the child
+                # exited and every attempt in flight on it spent a retry.
+                _undecodable(line, e, write)
+                continue
             if n == 1:
                 _reply(request["id"], handle, request, write)
             else:

@@ -362,6 +362,7 @@ final class WorkerCommand implements Callable<Integer> {
         new Thread(
             () -> {
               worker.close();
+              handlers.close(); // after the drain: a child still running is stopped with it
               if (metrics != null) metrics.close();
             },
             "fleet-shutdown");
@@ -373,6 +374,7 @@ final class WorkerCommand implements Callable<Integer> {
         break;
       }
     }
+    handlers.close();
     if (metrics != null) metrics.close();
     try {
       Runtime.getRuntime().removeShutdownHook(hook);

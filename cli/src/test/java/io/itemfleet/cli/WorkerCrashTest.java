@@ -187,6 +187,73 @@ class WorkerCrashTest {
     assertThat(log).contains("SIGTERM, draining").contains("drained and committed");
   }
 
+  /**
+   * A {@code process} child still running an item when its worker stops: nothing closed the
+   * handlers, so the child ran on after the worker exited (a Python child waits for its handler
+   * before it reads the end of its input), doing the item's side effects while the item, never
+   * committed, ran again on the next worker.
+   */
+  @Test
+  void sigtermStopsTheProcessHandlersChildrenWithTheWorker(TestFleet f) throws Exception {
+    assumeTrue(ProcessHelpers.python(), "python3 is not installed");
+    Path pidFile = tmp.resolve("child.pid");
+    Path script = tmp.resolve("handler.py");
+    Files.writeString(
+        script,
+        """
+        import os, sys, time
+        sys.path.insert(0, %s)
+        import itemfleet
+
+        def handle(task):
+            with open(%s, "w") as f:
+                f.write(str(os.getpid()))
+            time.sleep(600)
+
+        itemfleet.serve(handle)
+        """
+            .formatted("'" + ForeignProducerTest.CLIENT + "'", "'" + pidFile + "'"));
+    Path yaml = tmp.resolve("fleet.yaml");
+    Files.writeString(
+        yaml,
+        "types:\n  py: {handler: process, command: [python3, '"
+            + script
+            + "'], processes: 1, inflight: 1, timeout: 10m}\n");
+    ProduceCommandTest.produceRange(f, 4, "kid", "py", 1);
+    List<String> args =
+        List.of(
+            "worker",
+            "--bootstrap",
+            f.kafkaBootstrap(),
+            "--topic-prefix",
+            f.prefix(),
+            "--partitions",
+            "4",
+            "--config",
+            yaml.toString(),
+            "--no-redis",
+            "--drain-timeout",
+            "2s",
+            "--metrics-port",
+            "-1");
+    Process w = FleetProcess.start(tmp.resolve("kid.log"), args.toArray(String[]::new));
+    long pid;
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> Files.exists(pidFile) && Files.size(pidFile) > 0);
+      pid = Long.parseLong(Files.readString(pidFile).trim());
+      assertThat(ProcessHandle.of(pid)).as("the child runs the item").isPresent();
+    } finally {
+      w.destroy(); // SIGTERM
+    }
+    assertThat(w.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .alias("the child stopped with its worker")
+        .until(() -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
+  }
+
   @Test
   void workerWithoutTypesRefusesToStartAndNamesTheWayOut() throws Exception {
     Process p = FleetProcess.start(tmp.resolve("none.log"), "worker", "--no-redis");
@@ -241,5 +308,16 @@ class WorkerCrashTest {
       sum = sum.plus(d.counts());
     }
     return sum;
+  }
+
+  /** Whether python3 runs here. */
+  static final class ProcessHelpers {
+    static boolean python() {
+      try {
+        return new ProcessBuilder("python3", "--version").start().waitFor() == 0;
+      } catch (Exception e) {
+        return false;
+      }
+    }
   }
 }

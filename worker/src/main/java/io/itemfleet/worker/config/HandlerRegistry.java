@@ -14,7 +14,10 @@ import java.util.TreeSet;
  * Task type name → handler, built once at start-up from fleet.yaml and the factories on the class
  * path.
  */
-public final class HandlerRegistry {
+public final class HandlerRegistry implements AutoCloseable {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(HandlerRegistry.class);
+
   /** Handler per task type. */
   private final Map<String, TaskHandler> byType;
 
@@ -115,6 +118,27 @@ public final class HandlerRegistry {
       return cls + " (" + jar.getFileName() + ")";
     } catch (RuntimeException | java.net.URISyntaxException e) {
       return cls;
+    }
+  }
+
+  /**
+   * Closes every handler that is {@link AutoCloseable} (the {@code process} handler's children; a
+   * jar's handler may be too), each once, after the worker that used them has stopped. Before,
+   * nothing closed them: a child still running an item outlived a stopped worker, doing its side
+   * effects while the item ran again elsewhere. A handler's failure to close is logged.
+   */
+  @Override
+  public void close() {
+    java.util.Set<Object> closed =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Map.Entry<String, TaskHandler> e : byType.entrySet()) {
+      TaskHandler h = e.getValue() instanceof JarHandler j ? j.inner() : e.getValue();
+      if (!(h instanceof AutoCloseable c) || !closed.add(h)) continue;
+      try {
+        c.close();
+      } catch (Exception | LinkageError x) {
+        log.warn("closing the handler of type {}: {}", e.getKey(), x.toString());
+      }
     }
   }
 

@@ -111,8 +111,13 @@ final class ExecHandler implements TaskHandler {
     try {
       p = pb.start();
     } catch (IOException e) {
-      return HandlerResult.failed(
-          "exec.start", "cannot run " + args.get(0) + ": " + e.getMessage());
+      String why = "cannot run " + args.get(0) + ": " + e.getMessage();
+      // A missing or unrunnable program stays so: FAILED. A start refused for the moment (EAGAIN
+      // at a process limit, EMFILE, ENOMEM, ETXTBSY while the program is being written) passes:
+      // retried, where before every item that came then was FAILED for good.
+      return lastingStartError(e)
+          ? HandlerResult.failed("exec.start", why)
+          : HandlerResult.retry("exec.start", why);
     }
     Thread writer = null;
     Thread reader = null;
@@ -195,5 +200,24 @@ final class ExecHandler implements TaskHandler {
       String s = new String(out, StandardCharsets.UTF_8).strip();
       return total > TAIL_BYTES ? "…" + s : s;
     }
+  }
+
+  /**
+   * errno of a failed start, as the JDK words it: "error=2, No such file or directory", or, when
+   * its spawn helper is what failed to run the program, "Exec failed, error: 26 (Text file busy)".
+   */
+  private static final Pattern ERRNO = Pattern.compile("error(?:=|: )(\\d+)");
+
+  /**
+   * True when a start failed for a lasting reason: no such program (ENOENT, ENOTDIR), not allowed
+   * (EACCES, EPERM), not a program (ENOEXEC), or no errno said.
+   */
+  static boolean lastingStartError(IOException e) {
+    java.util.regex.Matcher m = ERRNO.matcher(String.valueOf(e.getMessage()));
+    if (!m.find()) return true;
+    return switch (Integer.parseInt(m.group(1))) {
+      case 1, 2, 8, 13, 20 -> true;
+      default -> false;
+    };
   }
 }

@@ -16,10 +16,23 @@ final class LineReader {
   private int pos;
   private int end;
   private boolean cut;
+  private final boolean stopAtCut;
 
+  /** Lines cut at {@code max}, the rest of a long line skipped up to its end. */
   LineReader(Reader in, int max) {
+    this(in, max, false);
+  }
+
+  /**
+   * With {@code stopAtCut}, a line longer than {@code max} is returned (cut) as soon as {@code max}
+   * characters are read, not at its end: for a reader that gives up on the stream then. A child
+   * writing a long line and never its end is noticed at once, instead of its reader skipping for
+   * ever.
+   */
+  LineReader(Reader in, int max, boolean stopAtCut) {
     this.in = in;
     this.max = max;
+    this.stopAtCut = stopAtCut;
   }
 
   /** The next line without its terminator ("\n" or "\r\n"); null at the end of the stream. */
@@ -42,6 +55,10 @@ final class LineReader {
       int keep = Math.min(nl - pos, max - line.length());
       if (keep < nl - pos) cut = true;
       line.append(buf, pos, keep);
+      if (cut && stopAtCut) {
+        pos += keep; // the rest is not read: the caller stops reading this stream
+        return strip(line);
+      }
       if (nl < end) {
         pos = nl + 1;
         return strip(line);

@@ -270,7 +270,7 @@ final class ProcessChild {
 
   private void readReplies() {
     try (Reader in = new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)) {
-      LineReader r = new LineReader(in, MAX_REPLY_CHARS);
+      LineReader r = new LineReader(in, MAX_REPLY_CHARS, true);
       for (String line = r.next(); line != null; line = r.next()) {
         if (r.cut()) {
           kill(

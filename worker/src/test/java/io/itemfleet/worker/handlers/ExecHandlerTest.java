@@ -91,4 +91,34 @@ class ExecHandlerTest {
     assertThat(r).isInstanceOf(HandlerResult.Succeeded.class);
     assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(10_000);
   }
+
+  /**
+   * A start refused for the moment (here ETXTBSY: the program is still open for writing, as while a
+   * deploy copies it; EAGAIN at a process limit is the same) was FAILED for good, as a missing
+   * program is. It is retried now; a missing program still fails.
+   */
+  @Test
+  void aStartRefusedForTheMomentIsRetriedAndAMissingProgramFails(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    java.nio.file.Path prog = tmp.resolve("being-written.sh");
+    try (var out = java.nio.file.Files.newOutputStream(prog)) {
+      out.write("#!/bin/sh\nexit 0\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      prog.toFile().setExecutable(true);
+      HandlerResult busy = new ExecHandler(List.of(prog.toString()), Set.of()).handle(ctx("i"));
+      assertThat(busy)
+          .isInstanceOfSatisfying(
+              HandlerResult.Retry.class,
+              r -> {
+                assertThat(r.errorClass()).isEqualTo("exec.start");
+                assertThat(r.message()).contains("26").contains("busy");
+              });
+    }
+    HandlerResult missing =
+        new ExecHandler(List.of(tmp.resolve("no-such-program").toString()), Set.of())
+            .handle(ctx("i"));
+    assertThat(missing)
+        .isInstanceOfSatisfying(
+            HandlerResult.Failed.class, f -> assertThat(f.errorClass()).isEqualTo("exec.start"));
+  }
 }

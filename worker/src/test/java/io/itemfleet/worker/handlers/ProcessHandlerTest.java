@@ -60,6 +60,8 @@ class ProcessHandlerTest {
                 return "ran a tool"
             if task.item == "flood":
                 itemfleet._protocol.write("x" * (64 << 20)); itemfleet._protocol.flush(); time.sleep(5)
+            if task.item == "flood-hang":
+                itemfleet._protocol.write("x" * (20 << 20)); itemfleet._protocol.flush(); time.sleep(600)
             if task.item == "hang":
                 time.sleep(600)
             if task.item.startswith("slow"):
@@ -237,10 +239,61 @@ class ProcessHandlerTest {
    * chars here; a few hundred MB more and the worker died of OutOfMemoryError, and again after
    * every restart on the same item).
    */
+  /**
+   * A payload nested deeper than Python's recursion limit, which the worker's parser allows: the
+   * client's decoding error used to end serve(), so the child exited and every attempt in flight on
+   * it spent a retry, again at each retry of that item.
+   */
+  @Test
+  void aRequestTheChildCannotDecodeFailsAloneAndTheChildStaysUp() throws Exception {
+    // 996 arrays in the payload, 997 levels in the request: past Python 3.11's limit, within
+    // Jackson's (1,000). A Python that decodes it has no such request to answer.
+    Process probe =
+        new ProcessBuilder("python3", "-c", "import json; json.loads('[' * 997 + ']' * 997)")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    assumeThat(probe.waitFor()).as("this python3 decodes 997 levels of nesting").isNotZero();
+    ProcessHandler h = handler(1, 4);
+    HandlerResult before = h.handle(ctx("pid"));
+    assertThat(before).isInstanceOf(HandlerResult.Succeeded.class);
+    com.fasterxml.jackson.databind.node.ArrayNode deep = JsonNodeFactory.instance.arrayNode();
+    com.fasterxml.jackson.databind.node.ArrayNode at = deep;
+    for (int i = 0; i < 996; i++) at = at.addArray();
+    TaskMessage t =
+        new TaskMessage(
+            "j", "t", "deep", 0, Optional.empty(), deep, io.itemfleet.schemas.TaskOptions.NONE);
+    assertThat(within(30, h, TaskView.of(t)))
+        .isInstanceOfSatisfying(
+            HandlerResult.Failed.class,
+            f -> {
+              assertThat(f.errorClass()).isEqualTo("itemfleet.bad_request");
+              assertThat(f.message()).contains("RecursionError");
+            });
+    assertThat(h.handle(ctx("pid"))).as("the same child answers on").isEqualTo(before);
+  }
+
   @Test
   void aChildFloodingStdoutWithoutANewlineIsKilledNotReadWhole() throws Exception {
     ProcessHandler h = handler(1, 1);
     assertThat(h.handle(ctx("flood")))
+        .isInstanceOfSatisfying(
+            HandlerResult.Retry.class,
+            r -> {
+              assertThat(r.errorClass()).isEqualTo("process.died");
+              assertThat(r.message()).contains("a line over 16777216 characters");
+            });
+  }
+
+  /**
+   * A child that writes a line over the limit and never its end: before, the reader skipped the
+   * rest up to a newline that never came, the child was not killed and every attempt on it waited
+   * for its time-out.
+   */
+  @Test
+  void aChildWritingAnEndlessLineIsKilledAtTheLimitNotAtTheLinesEnd() throws Exception {
+    ProcessHandler h = handler(1, 1);
+    assertThat(within(60, h, ctx("flood-hang")))
         .isInstanceOfSatisfying(
             HandlerResult.Retry.class,
             r -> {
