@@ -34,7 +34,13 @@ public record Alert(
     POISON
   }
 
-  /** One line for people: what, where, how many, what to run. */
+  /**
+   * One line for people: what, where, how many, what to run. The error class, message and samples
+   * come from handlers and any Kafka client: their control characters (a newline could forge a
+   * second alert line in a chat or a log) and the bidirectional controls that reorder the rest of a
+   * line are shown escaped (a newline as a backslash and n, U+202E as a backslash and u202E), not
+   * sent.
+   */
   public String text() {
     String what =
         switch (kind) {
@@ -42,19 +48,52 @@ public record Alert(
           case SUMMARY -> count + " more failures";
           case POISON -> count + " POISON record" + (count == 1 ? "" : "s");
         };
+    List<String> shown = new java.util.ArrayList<>(samples.size());
+    for (String s : samples) shown.add(oneLine(s));
     return "ItemFleet: "
         + what
         + " in job "
-        + job
+        + oneLine(job)
         + " (type "
-        + type
+        + oneLine(type)
         + "): "
-        + errorClass
+        + oneLine(errorClass)
         + ": "
-        + message
+        + oneLine(message)
         + " — e.g. "
-        + String.join(", ", samples)
+        + String.join(", ", shown)
         + " — "
-        + hint;
+        + oneLine(hint);
+  }
+
+  /** {@code s} with control, bidirectional-control and line-separator characters escaped. */
+  static String oneLine(String s) {
+    StringBuilder out = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      String esc =
+          switch (c) {
+            case '\n' -> "\\n";
+            case '\r' -> "\\r";
+            case '\t' -> "\\t";
+            default -> hidden(c) ? String.format("\\u%04X", (int) c) : null;
+          };
+      if (esc != null && out == null) out = new StringBuilder(s.length() + 16).append(s, 0, i);
+      if (out != null) {
+        if (esc != null) out.append(esc);
+        else out.append(c);
+      }
+    }
+    return out == null ? s : out.toString();
+  }
+
+  private static boolean hidden(char c) {
+    return c < 0x20
+        || (c >= 0x7F && c <= 0x9F)
+        || c == 0x061C
+        || c == 0x200E
+        || c == 0x200F
+        || (c >= 0x2028 && c <= 0x202E)
+        || (c >= 0x2066 && c <= 0x2069);
   }
 }

@@ -195,7 +195,7 @@ public final class AlertDeduplicator {
               List.copyOf(overflow.samples),
               overflow.since,
               overflow.until,
-              overflowJob != null ? "fleet failures " + job : "fleet failures JOB"));
+              overflowJob != null ? "fleet failures " + quote(job) : "fleet failures JOB"));
     }
     seen.replaceAll((k, v) -> null);
     pending = 0;

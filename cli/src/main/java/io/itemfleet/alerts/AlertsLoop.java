@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -207,7 +209,7 @@ public final class AlertsLoop implements Runnable {
    * later alert was ever delivered.
    */
   private boolean postFirstChunk() throws InterruptedException {
-    List<Alert> chunk = outbox.subList(0, Math.min(MAX_PER_REQUEST, outbox.size()));
+    List<Alert> chunk = outbox.subList(0, webhook.format().fits(outbox, MAX_PER_REQUEST));
     try {
       webhook.post(List.copyOf(chunk));
     } catch (Webhook.DeliveryFailed e) {
@@ -234,6 +236,13 @@ public final class AlertsLoop implements Runnable {
       } catch (Webhook.DeliveryFailed e) {
         failed(e);
         if (!e.refusedForGood()) return false; // the rest stay, and are retried
+        if (e.tooLarge()) {
+          // Too large for the receiver, alone: no --format makes a body too large, so this is
+          // the alert's own, dropped even before the receiver took any (else it held every
+          // later alert back for ever).
+          drop(a, e);
+          continue;
+        }
         refused.add(a);
         why = e;
         continue;
@@ -256,8 +265,7 @@ public final class AlertsLoop implements Runnable {
   private void drop(Alert a, Webhook.DeliveryFailed e) {
     metrics.dropped.increment();
     log.error(
-        "webhook {} refused this alert for good ({}) while it takes others; it is dropped, not"
-            + " retried: {}",
+        "webhook {} refused this alert for good ({}): it is dropped, not retried: {}",
         webhook.where(),
         e.getMessage(),
         a.text());
@@ -368,6 +376,42 @@ public final class AlertsLoop implements Runnable {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       if (!partitions.isEmpty()) log.info("fleet alerts: reading {}", partitions);
+      startingPointCommitted(partitions);
+    }
+
+    /**
+     * Commits where a partition the group never committed starts (its end, or its beginning with
+     * {@code --from-beginning}), before anything of it is read. Otherwise a new group commits
+     * nothing until its first window is delivered, and a restart before that (a webhook failing
+     * from the first start, a crash) starts at the end again: every failure in between would be
+     * skipped, never alerted.
+     */
+    private void startingPointCommitted(Collection<TopicPartition> partitions) {
+      if (partitions.isEmpty() || closing) return;
+      try {
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            consumer.committed(new HashSet<>(partitions), Duration.ofSeconds(10));
+        Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+          if (committed.get(tp) == null) {
+            start.put(tp, new OffsetAndMetadata(consumer.position(tp, Duration.ofSeconds(10))));
+          }
+        }
+        if (!start.isEmpty()) {
+          consumer.commitSync(start, Duration.ofSeconds(10));
+          Map<TopicPartition, Long> at = new HashMap<>();
+          start.forEach((tp, o) -> at.put(tp, o.offset()));
+          log.info("fleet alerts: partitions new to this group start at {}", at);
+        }
+      } catch (WakeupException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        log.warn(
+            "could not commit where {} start ({}); until the first window is delivered, a restart"
+                + " starts them at their end again",
+            partitions,
+            e.toString());
+      }
     }
   }
 }

@@ -40,6 +40,11 @@ public final class Webhook {
     boolean refusedForGood() {
       return status == 400 || status == 413 || status == 415 || status == 422;
     }
+
+    /** True when the receiver said the body is too large for it (413). */
+    boolean tooLarge() {
+      return status == 413;
+    }
   }
 
   /** The longest one delivery may take, from connecting to the last byte of the answer. */
@@ -54,12 +59,21 @@ public final class Webhook {
   Webhook(URI url, WebhookFormat format, Duration deadline) {
     this.deadline = deadline;
     if (url.getScheme() == null
-        || !(url.getScheme().equals("http") || url.getScheme().equals("https"))
+        || !(url.getScheme().equalsIgnoreCase("http") || url.getScheme().equalsIgnoreCase("https"))
         || url.getHost() == null) {
       throw new IllegalArgumentException("--webhook must be an http:// or https:// URL");
     }
+    if (url.getPort() > 65535) {
+      throw new IllegalArgumentException(
+          "--webhook's port must be at most 65535, was " + url.getPort());
+    }
     this.url = url;
     this.format = format;
+  }
+
+  /** The body's format. */
+  public WebhookFormat format() {
+    return format;
   }
 
   /** Where alerts go, for messages: scheme, host and port only. */

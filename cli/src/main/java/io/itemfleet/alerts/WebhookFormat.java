@@ -28,6 +28,27 @@ public enum WebhookFormat {
     }
   }
 
+  /**
+   * Most characters of a Slack body's text: Slack cuts a message's text after 40,000 characters and
+   * still answers 200, so what was cut would count as delivered. Kept below that, with room.
+   */
+  static final int MAX_SLACK_TEXT = 35_000;
+
+  /**
+   * How many of {@code alerts}' first ones (at most {@code max}, at least one) one request carries:
+   * for Slack, as many as keep the text within {@link #MAX_SLACK_TEXT}.
+   */
+  public int fits(List<Alert> alerts, int max) {
+    int n = Math.min(max, alerts.size());
+    if (this != SLACK) return n;
+    int chars = 0;
+    for (int i = 0; i < n; i++) {
+      chars += slackEscape(alerts.get(i).text()).length() + 1;
+      if (chars > MAX_SLACK_TEXT) return Math.max(1, i);
+    }
+    return n;
+  }
+
   /** The JSON body for {@code alerts}. */
   public byte[] body(List<Alert> alerts) {
     return switch (this) {
@@ -68,9 +89,14 @@ public enum WebhookFormat {
     return bytes(root);
   }
 
-  /** Slack reads &lt;...&gt; as links and mentions (&lt;!channel&gt;): escape, as Slack asks. */
+  /**
+   * Slack reads &lt;...&gt; as links and mentions (&lt;!channel&gt;): escape, as Slack asks.
+   * Mattermost and Rocket.Chat, which take this format too, read {@code @channel}, {@code @all} and
+   * {@code @name} in plain text as mentions: a handler's error message must not page a whole
+   * channel, so {@code @} is sent as the full-width {@code ＠}.
+   */
   static String slackEscape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "\uFF20");
   }
 
   private static byte[] alertmanager(List<Alert> alerts) {

@@ -10,6 +10,7 @@ import io.itemfleet.web.MetricsServer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -87,14 +88,26 @@ final class AlertsCommand implements Callable<Integer> {
     }
     Webhook hook;
     Duration every;
+    String url = webhook.trim();
+    URI uri;
     try {
-      hook = new Webhook(URI.create(webhook.trim()), WebhookFormat.parse(format));
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      // Not the parser's message: it quotes the URL, and with it the token most webhooks hold.
+      throw new UsageException(
+          "--webhook (FLEET_ALERTS_WEBHOOK) is not a valid URL: "
+              + e.getReason()
+              + (e.getIndex() >= 0 ? " at character " + (e.getIndex() + 1) : ""));
+    }
+    try {
+      hook = new Webhook(uri, WebhookFormat.parse(format));
       every = Durations.parse(window);
       if (every.compareTo(Duration.ofSeconds(1)) < 0 || every.compareTo(Duration.ofDays(1)) > 0) {
         throw new IllegalArgumentException("--window must be between 1s and 24h, was " + window);
       }
     } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage().replace(webhook, "<webhook>"));
+      throw new UsageException(
+          e.getMessage().replace(url, "<webhook>").replace(webhook, "<webhook>"));
     }
     try (TopicAdmin admin =
         new TopicAdmin(kafka.clientProperties(), kafka.topics(), Duration.ofSeconds(30))) {

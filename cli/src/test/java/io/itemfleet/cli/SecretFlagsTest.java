@@ -62,4 +62,27 @@ class SecretFlagsTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--webhook " + WARNING).contains("FLEET_ALERTS_WEBHOOK");
   }
+
+  /**
+   * A webhook URL the parser refuses, with the whitespace a Secret made from a file keeps: the
+   * parser's message quotes the URL trimmed, and the redaction looked for it untrimmed, so the
+   * token went to stderr (and the pod's log). Upper-case schemes and impossible ports are answered
+   * too.
+   */
+  @Test
+  void aWebhookThatIsNotAUrlIsRefusedWithoutEchoingIt() {
+    ProduceCommandTest.Run bad =
+        ProduceCommandTest.fleet("alerts", "--webhook", "https://x/hook?t=hunter2|b\n");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("not a valid URL").doesNotContain("hunter2");
+    ProduceCommandTest.Run port =
+        ProduceCommandTest.fleet("alerts", "--webhook", "http://127.0.0.1:70000/hunter2");
+    assertThat(port.code()).isEqualTo(2);
+    assertThat(port.err()).contains("port").doesNotContain("hunter2");
+    ProduceCommandTest.Run upper =
+        ProduceCommandTest.fleet(
+            "alerts", "--webhook", "HTTP://127.0.0.1:1/hunter2", "--window", "0s");
+    assertThat(upper.code()).isEqualTo(2);
+    assertThat(upper.err()).contains("--window").doesNotContain("http:// or https://");
+  }
 }
