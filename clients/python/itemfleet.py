@@ -194,7 +194,7 @@ def serve(handle, inflight=None):
             try:
                 request = json.loads(line)
                 request["id"]
-            except Exception as e:  # pylint: disable=broad-except
+            except (ValueError, RecursionError, KeyError, TypeError) as e:
                 # A request this Python cannot decode (a payload nested deeper than its recursion
                 # limit, which the worker's parser allows): that item fails alone, for good, as the
                 # same payload would fail every retry. Before, the error ended serve(): the child

@@ -93,11 +93,18 @@ public enum WebhookFormat {
    * Slack reads &lt;...&gt; as links and mentions (&lt;!channel&gt;): escape, as Slack asks.
    * Mattermost and Rocket.Chat, which take this format too, read {@code @channel}, {@code @all} and
    * {@code @name} in plain text as mentions: a handler's error message must not page a whole
-   * channel, so {@code @} is sent as the full-width {@code ＠}.
+   * channel, so an {@code @} that starts a word is sent as the full-width {@code ＠}. One inside a
+   * word stays, so that a hint such as {@code fleet failures etl@eu} can still be copied.
    */
   static String slackEscape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "\uFF20");
+    return MENTION
+        .matcher(s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+        .replaceAll("\uFF20");
   }
+
+  /** An {@code @} that starts a word. */
+  private static final java.util.regex.Pattern MENTION =
+      java.util.regex.Pattern.compile("(?<![\\p{L}\\p{N}])@");
 
   private static byte[] alertmanager(List<Alert> alerts) {
     ArrayNode list = JSON.createArrayNode();

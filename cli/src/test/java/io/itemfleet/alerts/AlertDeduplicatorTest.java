@@ -188,6 +188,10 @@ class AlertDeduplicatorTest {
     String slack = json.readTree(WebhookFormat.SLACK.body(List.of(a, a))).get("text").asText();
     assertThat(slack.split("\n")).as("one line per alert").hasSize(2);
     assertThat(slack).doesNotContain("@channel").contains("\uFF20channel");
+    Alert etl = new AlertDeduplicator().accept(failed("etl@eu", "v-1", "c", "m")).get(0);
+    assertThat(json.readTree(WebhookFormat.SLACK.body(List.of(etl))).get("text").asText())
+        .as("an @ inside a word, as in the hint to copy, stays")
+        .contains("fleet failures etl@eu --fingerprint");
     var generic = json.readTree(WebhookFormat.GENERIC.body(List.of(a)));
     assertThat(generic.at("/alerts/0/message").asText())
         .as("machines get the message as it was")

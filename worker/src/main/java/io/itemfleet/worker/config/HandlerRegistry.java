@@ -121,24 +121,69 @@ public final class HandlerRegistry implements AutoCloseable {
     }
   }
 
+  /** Set by the first {@link #close}. */
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** How long {@link #close} waits for the handlers to close. */
+  static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(10);
+
   /**
    * Closes every handler that is {@link AutoCloseable} (the {@code process} handler's children; a
-   * jar's handler may be too), each once, after the worker that used them has stopped. Before,
-   * nothing closed them: a child still running an item outlived a stopped worker, doing its side
-   * effects while the item ran again elsewhere. A handler's failure to close is logged.
+   * jar's handler may be too, closed with its jar's class loader as context), each once, after the
+   * worker that used them has stopped. Before, nothing closed them: a child still running an item
+   * outlived a stopped worker, doing its side effects while the item ran again elsewhere. Only the
+   * first call closes (the CLI's main and its shutdown hook may both call); each handler closes on
+   * a thread of its own, waited for at most {@link #CLOSE_WAIT} in all, so that one whose close
+   * blocks cannot keep the process from ending. A handler's failure to close is logged.
    */
   @Override
   public void close() {
-    java.util.Set<Object> closed =
+    close(CLOSE_WAIT);
+  }
+
+  /** As {@link #close()}, waiting at most {@code wait}. */
+  void close(java.time.Duration wait) {
+    if (!closed.compareAndSet(false, true)) return;
+    java.util.Set<Object> seen =
         java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    java.util.List<Thread> closing = new java.util.ArrayList<>();
     for (Map.Entry<String, TaskHandler> e : byType.entrySet()) {
+      ClassLoader jar = e.getValue() instanceof JarHandler j ? j.loader() : null;
       TaskHandler h = e.getValue() instanceof JarHandler j ? j.inner() : e.getValue();
-      if (!(h instanceof AutoCloseable c) || !closed.add(h)) continue;
-      try {
+      if (!(h instanceof AutoCloseable c) || !seen.add(h)) continue;
+      // Each on its own thread: one whose close blocks holds back neither the others nor the exit.
+      closing.add(
+          Thread.ofPlatform()
+              .daemon()
+              .name("fleet-handlers-close")
+              .start(() -> closeOne(e.getKey(), c, jar)));
+    }
+    long end = System.nanoTime() + wait.toNanos();
+    try {
+      for (Thread t : closing) t.join(Math.max(1, (end - System.nanoTime()) / 1_000_000));
+    } catch (InterruptedException x) {
+      Thread.currentThread().interrupt();
+    }
+    long open = closing.stream().filter(Thread::isAlive).count();
+    if (open > 0)
+      log.warn("{} handlers still closing after {} ms; not waited for", open, wait.toMillis());
+  }
+
+  private static void closeOne(String type, AutoCloseable c, ClassLoader jar) {
+    try {
+      if (jar == null) {
         c.close();
-      } catch (Exception | LinkageError x) {
-        log.warn("closing the handler of type {}: {}", e.getKey(), x.toString());
+      } else {
+        HandlerJars.inContext(
+            jar,
+            () -> {
+              c.close();
+              return null;
+            });
       }
+    } catch (Exception | LinkageError x) {
+      log.warn("closing the handler of type {}: {}", type, x.toString());
     }
   }
 

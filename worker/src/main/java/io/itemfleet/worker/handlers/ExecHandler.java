@@ -112,9 +112,9 @@ final class ExecHandler implements TaskHandler {
       p = pb.start();
     } catch (IOException e) {
       String why = "cannot run " + args.get(0) + ": " + e.getMessage();
-      // A missing or unrunnable program stays so: FAILED. A start refused for the moment (EAGAIN
-      // at a process limit, EMFILE, ENOMEM, ETXTBSY while the program is being written) passes:
-      // retried, where before every item that came then was FAILED for good.
+      // A start refused for the moment (EAGAIN at a process limit, EMFILE, ENOMEM, ETXTBSY while
+      // the program is being written) passes: retried, where before every item that came then was
+      // FAILED for good. Anything else (a missing or unrunnable program) stays so: FAILED.
       return lastingStartError(e)
           ? HandlerResult.failed("exec.start", why)
           : HandlerResult.retry("exec.start", why);
@@ -206,18 +206,22 @@ final class ExecHandler implements TaskHandler {
    * errno of a failed start, as the JDK words it: "error=2, No such file or directory", or, when
    * its spawn helper is what failed to run the program, "Exec failed, error: 26 (Text file busy)".
    */
-  private static final Pattern ERRNO = Pattern.compile("error(?:=|: )(\\d+)");
+  private static final Pattern ERRNO = Pattern.compile("error(?:=|: )(\\d{1,4})");
 
   /**
-   * True when a start failed for a lasting reason: no such program (ENOENT, ENOTDIR), not allowed
-   * (EACCES, EPERM), not a program (ENOEXEC), or no errno said.
+   * True when a start failed for a lasting reason: anything but the errnos that pass (EAGAIN at a
+   * process limit, ENOMEM, ENFILE, EMFILE, ETXTBSY while the program is being written), or no errno
+   * said. The last errno of the message is read: its start quotes the program, whose name may hold
+   * anything (an item ID through ${item}).
    */
   static boolean lastingStartError(IOException e) {
     java.util.regex.Matcher m = ERRNO.matcher(String.valueOf(e.getMessage()));
-    if (!m.find()) return true;
-    return switch (Integer.parseInt(m.group(1))) {
-      case 1, 2, 8, 13, 20 -> true;
-      default -> false;
+    String errno = null;
+    while (m.find()) errno = m.group(1);
+    if (errno == null) return true;
+    return switch (Integer.parseInt(errno)) {
+      case 11, 12, 23, 24, 26 -> false;
+      default -> true;
     };
   }
 }

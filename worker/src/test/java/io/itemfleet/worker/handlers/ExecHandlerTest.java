@@ -120,5 +120,11 @@ class ExecHandlerTest {
     assertThat(missing)
         .isInstanceOfSatisfying(
             HandlerResult.Failed.class, f -> assertThat(f.errorClass()).isEqualTo("exec.start"));
+    // The message quotes the program first, whose name may say anything: the errno read is the
+    // last one.
+    HandlerResult misleading =
+        new ExecHandler(List.of(tmp.resolve("x-error=26, busy").toString()), Set.of())
+            .handle(ctx("i"));
+    assertThat(misleading).isInstanceOf(HandlerResult.Failed.class);
   }
 }

@@ -234,12 +234,6 @@ class ProcessHandlerTest {
   }
 
   /**
-   * A child writing 64 MiB without a newline: its reply line is cut at 16 Mi characters and the
-   * child killed, its attempt retried. Before, the whole line was read into the heap (128 MB of
-   * chars here; a few hundred MB more and the worker died of OutOfMemoryError, and again after
-   * every restart on the same item).
-   */
-  /**
    * A payload nested deeper than Python's recursion limit, which the worker's parser allows: the
    * client's decoding error used to end serve(), so the child exited and every attempt in flight on
    * it spent a retry, again at each retry of that item.
@@ -273,6 +267,12 @@ class ProcessHandlerTest {
     assertThat(h.handle(ctx("pid"))).as("the same child answers on").isEqualTo(before);
   }
 
+  /**
+   * A child writing 64 MiB without a newline: its reply line is cut at 16 Mi characters and the
+   * child killed, its attempt retried. Before, the whole line was read into the heap (128 MB of
+   * chars here; a few hundred MB more and the worker died of OutOfMemoryError, and again after
+   * every restart on the same item).
+   */
   @Test
   void aChildFloodingStdoutWithoutANewlineIsKilledNotReadWhole() throws Exception {
     ProcessHandler h = handler(1, 1);
