@@ -42,6 +42,14 @@ public final class AlertsLoop implements Runnable {
   /** How long a stop waits for the webhook before giving up (uncommitted work then replays). */
   static final Duration STOP_DELIVERY_TIMEOUT = Duration.ofSeconds(10);
 
+  /**
+   * The longest a stop takes: the post under way (at most {@link Webhook#DEADLINE}), the wait for a
+   * failing webhook, one more post, the commit and the consumer's close. The command waits this
+   * long, and a container's grace period must be longer.
+   */
+  public static final Duration STOP_BUDGET =
+      Webhook.DEADLINE.multipliedBy(2).plus(STOP_DELIVERY_TIMEOUT).plusSeconds(5);
+
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final FleetTopics topics;
   private final Duration window;

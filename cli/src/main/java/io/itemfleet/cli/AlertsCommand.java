@@ -143,7 +143,7 @@ final class AlertsCommand implements Callable<Integer> {
           System.err.printf(
               "fleet alerts: %s, delivering and committing, then stopping%n", stop.name());
           loop.stop();
-          loop.awaitTermination(Duration.ofSeconds(30));
+          loop.awaitTermination(AlertsLoop.STOP_BUDGET);
           return 0;
         }
       }

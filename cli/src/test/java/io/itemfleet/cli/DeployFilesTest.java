@@ -91,6 +91,19 @@ class DeployFilesTest {
     assertThat(Files.readString(ROOT.resolve("Dockerfile"))).contains("--stop-timeout");
   }
 
+  /**
+   * fleet alerts, stopped while its webhook is slow, may finish the post under way (up to
+   * Webhook.DEADLINE), wait STOP_DELIVERY_TIMEOUT, post once more, then commit and close: its stop
+   * budget. A grace period of 30 s (and the command's own 30 s wait) cut that short, so what it had
+   * delivered was not committed and came again after the restart.
+   */
+  @Test
+  void aStoppedAlerterGetsItsWholeStopBudget() throws IOException {
+    String grace = String.valueOf(service("alerts").get("stop_grace_period"));
+    assertThat(io.itemfleet.schemas.Durations.parse(grace))
+        .isGreaterThan(io.itemfleet.alerts.AlertsLoop.STOP_BUDGET);
+  }
+
   @Test
   void everyFleetVariableInComposeIsOneTheCliReads() throws IOException {
     Set<String> read =
@@ -118,6 +131,27 @@ class DeployFilesTest {
     assertThat(environment(service("alerts"))).containsEntry("FLEET_METRICS_PORT", "9402");
     assertThat(environment(service("worker"))).containsEntry("FLEET_METRICS_PORT", "9400");
     assertThat(environment(service("recorder"))).containsEntry("FLEET_METRICS_PORT", "9401");
+  }
+
+  /**
+   * A service under a compose profile (alerts) runs only when that profile is asked for. Scraped as
+   * a static target it was down whenever it did not run, so FleetAlerterDown fired on every plain
+   * `docker compose up` and never cleared. Through DNS it is no target at all then.
+   */
+  @Test
+  void servicesUnderAProfileAreScrapedOnlyWhileTheyRun() throws IOException {
+    Map<String, Object> prometheus = yaml(ROOT.resolve("deploy/prometheus/prometheus.yml"));
+    for (Object job : list(prometheus.get("scrape_configs"))) {
+      for (Object sc : list(map(job).get("static_configs"))) {
+        for (Object t : list(map(sc).get("targets"))) {
+          String host = t.toString().replaceAll(":.*", "");
+          if (!services().containsKey(host)) continue; // localhost: Prometheus itself
+          assertThat(service(host))
+              .as("%s is scraped as a static target but runs only under a profile", host)
+              .doesNotContainKey("profiles");
+        }
+      }
+    }
   }
 
   @Test
