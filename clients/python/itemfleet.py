@@ -220,10 +220,18 @@ def _unpaired_surrogate(text):
     return -1
 
 
+def _utf16_len(text):
+    """The length of ``text`` as Java counts it: UTF-16 code units (an emoji is 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def _name_problem(value):
     """Why ``value`` cannot be a job or type name (the workers' rule), or None."""
-    if not value or len(value) > 256:
-        return "must be 1 to 256 characters"
+    # Counted as the workers count (UTF-16 code units), not in code points: a job of 200 emoji
+    # passed here, and then every item was POISON and the manifest refused.
+    if not value or _utf16_len(value) > 256:
+        return ("must be 1 to 256 characters, counted in UTF-16 code units as the workers count"
+                " them (an emoji counts 2), was %d" % _utf16_len(value))
     for i, c in enumerate(value):
         o = ord(c)
         if o < 0x20 or 0x7F <= o <= 0x9F or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069:
@@ -293,8 +301,13 @@ def task_record(job, type, item, record_form="compact"):
         return b"\x1e" + job.encode("utf-8") + b"\x1f" + type.encode("utf-8") + b"\x1f" \
             + item.encode("utf-8"), None
     if record_form == "headers":
-        return item.encode("utf-8"), [("fleet-job", job.encode("utf-8")),
-                                      ("fleet-type", type.encode("utf-8"))]
+        headers = [("fleet-job", job.encode("utf-8")), ("fleet-type", type.encode("utf-8"))]
+        if item.lstrip(" ").startswith("{"):
+            # A value starting with "{" is read as a JSON task: such an ID ("{a}") goes as one,
+            # as fleet produce sends it (before, it was POISON: malformed JSON).
+            task = {"v": 1, "job": job, "type": type, "item": item}
+            return json.dumps(task, separators=(",", ":")).encode("utf-8"), headers
+        return item.encode("utf-8"), headers
     raise ValueError("record_form must be 'compact' or 'headers', was %r" % (record_form,))
 
 
@@ -325,7 +338,9 @@ def produce(job, type, items, bootstrap="localhost:9092", topic_prefix="fleet", 
     if run_id is not None:
         # The recorder refuses a manifest whose run ID breaks the name rule (or is over 128
         # characters): checked now, before any item is sent, or the job would never complete.
-        problem = _name_problem(run_id) or (len(run_id) > 128 and "must be at most 128 characters")
+        problem = _name_problem(run_id) or (
+            _utf16_len(run_id) > 128
+            and "must be at most 128 characters (UTF-16 code units; an emoji counts 2)")
         if problem:
             raise ValueError("the run_id %s" % problem)
     for key, value in (labels or {}).items():

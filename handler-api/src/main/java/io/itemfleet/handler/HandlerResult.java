@@ -1,7 +1,6 @@
 package io.itemfleet.handler;
 
 import java.time.Duration;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -9,10 +8,13 @@ import java.util.Optional;
  */
 public sealed interface HandlerResult {
 
-  /** The item is done. {@code result} is kept only where result persistence is on. */
+  /**
+   * The item is done. {@code result} is kept only where result persistence is on; a null one is
+   * none.
+   */
   record Succeeded(Optional<String> result) implements HandlerResult {
     public Succeeded {
-      Objects.requireNonNull(result, "result");
+      result = result == null ? Optional.empty() : result;
     }
   }
 
@@ -32,7 +34,7 @@ public sealed interface HandlerResult {
     public Retry {
       errorClass = errorClass == null || errorClass.isBlank() ? "handler.retry" : errorClass;
       message = message == null ? "" : message;
-      Objects.requireNonNull(after, "after");
+      after = after == null ? Optional.empty() : after;
     }
   }
 
@@ -54,17 +56,22 @@ public sealed interface HandlerResult {
     return new Succeeded(Optional.empty());
   }
 
-  /** Succeeded with a small result, kept with a cache entry where the type persists results. */
+  /**
+   * Succeeded with a small result, kept with a cache entry where the type persists results; {@code
+   * null} is no result. Before, {@code succeeded(resp.header("ETag"))} with the header missing
+   * threw in the handler: work already done was retried, and in the end FAILED.
+   */
   static HandlerResult succeeded(String result) {
-    return new Succeeded(Optional.of(result));
+    return new Succeeded(Optional.ofNullable(result));
   }
 
   static HandlerResult retry(String errorClass, String message) {
     return new Retry(errorClass, message, Optional.empty());
   }
 
+  /** A retry after {@code after} at the earliest; {@code null} is the configured delay. */
   static HandlerResult retryAfter(String errorClass, String message, Duration after) {
-    return new Retry(errorClass, message, Optional.of(after));
+    return new Retry(errorClass, message, Optional.ofNullable(after));
   }
 
   static HandlerResult failed(String errorClass, String message) {

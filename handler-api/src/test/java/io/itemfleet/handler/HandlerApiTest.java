@@ -56,4 +56,18 @@ class HandlerApiTest {
     assertThatThrownBy(() -> HandlerConfig.of("types.t", Map.of("d", "5 s")).duration("d", null))
         .hasMessageStartingWith("types.t.d: not a duration: '5 s'");
   }
+
+  /**
+   * {@code succeeded(resp.header("ETag"))} with the header missing threw a NullPointerException in
+   * the handler: the work, already done, was retried, and in the end FAILED. A null result is none
+   * now, as a null message is "" and a null delay the configured one.
+   */
+  @Test
+  void nullsGivenToTheResultsMeanNone() {
+    assertThat(HandlerResult.succeeded(null))
+        .isEqualTo(new HandlerResult.Succeeded(java.util.Optional.empty()));
+    assertThat(new HandlerResult.Succeeded(null).result()).isEmpty();
+    assertThat(HandlerResult.retryAfter("c", null, null))
+        .isEqualTo(new HandlerResult.Retry("c", "", java.util.Optional.empty()));
+  }
 }

@@ -588,7 +588,11 @@ public final class MessageCodec {
   }
 
   private static FailureEvent.Poison poison(FieldReader p) {
-    String raw = p.string("raw", Integer.MAX_VALUE);
+    // May be empty: a tombstone or an empty value on the tasks topic is POISON with no bytes.
+    // Before,
+    // the codec wrote such an event and then refused to read it: the recorder skipped it and the
+    // POISON row was lost.
+    String raw = textOrEmpty(p, "raw");
     byte[] bytes;
     try {
       bytes = Base64.getDecoder().decode(raw);

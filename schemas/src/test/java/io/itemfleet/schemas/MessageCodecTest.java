@@ -534,4 +534,25 @@ class MessageCodecTest {
     TaskMessage ok = TaskMessage.of("job \"q\"", "t\\x", "item\u2603é");
     assertThat(codec.decodeTask(codec.encodeTask(ok), HeaderLookup.NONE).orThrow()).isEqualTo(ok);
   }
+
+  /**
+   * A tombstone (or an empty value) on the tasks topic is POISON with no bytes: the codec wrote its
+   * failure event with {@code "raw":""} and then refused to read it (an empty string), so the
+   * recorder skipped it and the POISON row was lost.
+   */
+  @Test
+  void aPoisonEventOfAnEmptyRecordReadsBack() {
+    FailureEvent e =
+        FailureEvent.poison(
+            new byte[0],
+            new DecodeError(DecodeError.Kind.MALFORMED_JSON, "$", "empty record"),
+            Optional.empty(),
+            Optional.empty(),
+            java.time.Instant.parse("2026-11-30T12:00:00Z"),
+            Optional.of(new SourceRecord("p.tasks", 3, 17)));
+    byte[] bytes = codec.encodeFailure(e);
+    FailureEvent back = codec.decodeFailure(bytes).orThrow();
+    assertThat(back.poison()).isPresent();
+    assertThat(back.poison().get().raw()).isEmpty();
+  }
 }

@@ -244,7 +244,7 @@ final class ItemExecutor {
       // handler's, retried like an exception — before, the lane logged each as a worker error.
       if (FatalSignal.isFatal(e)) throw (VirtualMachineError) e;
       log.debug("handler for {} threw", t.item(), e);
-      result = HandlerResult.retry(errorClassOf(e), String.valueOf(e.getMessage()));
+      result = HandlerResult.retry(errorClassOf(e), e.getMessage()); // null: "", not "null"
       thrown = e;
     }
     return afterAttempt(t, s, result, System.nanoTime() - start, r, stack(thrown));
@@ -306,7 +306,7 @@ final class ItemExecutor {
       return afterAttempt(
           a.task,
           a.settings,
-          HandlerResult.retry("worker." + errorClassOf(e), String.valueOf(e.getMessage())),
+          HandlerResult.retry("worker." + errorClassOf(e), e.getMessage()),
           0,
           a.slot.record,
           stack(e));
