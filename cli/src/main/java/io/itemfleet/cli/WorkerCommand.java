@@ -304,6 +304,7 @@ final class WorkerCommand implements Callable<Integer> {
             noRedis
                 ? "Redis: off (--no-redis): no deduplication, cache keys, limits or checkpoints"
                 : "Redis: " + shownRedisUrl() + " (idempotency, cache keys, limits, checkpoints)");
+        handlers.close(); // their factories ran (that is the check); nothing else will use them
         return 0;
       }
       String id =

@@ -13,10 +13,14 @@ import java.util.regex.Pattern;
 
 /**
  * A task type's handler keys from fleet.yaml, read with typed getters that name the key's path in
- * every error ({@code types.thumb.timeout: not a duration: '5 s' ...}). The worker calls {@link
- * #rejectUnread()} after the factory's {@code create}: a key nothing read, a typo like {@code
- * timout}, fails start-up with {@code types.thumb.timout: unknown key (this handler reads: url,
- * timeout)}. So read every key in {@code create}, not later.
+ * every error ({@code types.thumb.renderTimeout: not a duration: '5 s' ...}). The worker calls
+ * {@link #rejectUnread()} after the factory's {@code create}: a key nothing read, a typo like
+ * {@code widht}, fails start-up with {@code types.thumb.widht: unknown key (this handler reads:
+ * url, width)}. So read every key in {@code create}, not later.
+ *
+ * <p>The type settings every handler shares ({@code timeout}, {@code retries}, {@code retryDelays},
+ * {@code tags}, the keys and TTLs, ...) are the worker's and never reach a handler: a getter for
+ * {@code timeout} here returns its default. Name a handler's own keys apart from them.
  */
 public final class HandlerConfig {
   /**
@@ -64,7 +68,7 @@ public final class HandlerConfig {
   public String string(String key) {
     Object v = raw(key);
     if (!(v instanceof String s) || s.isBlank()) {
-      throw error(key, "required, a string" + (v == null ? "" : ", was '" + v + "'"));
+      throw error(key, "required, a string" + (v == null ? "" : ", was " + shown(v)));
     }
     return s;
   }
@@ -74,24 +78,43 @@ public final class HandlerConfig {
     return has(key) ? string(key) : dflt;
   }
 
-  /** A whole number in [min, max], or {@code dflt} when absent. */
+  /**
+   * A whole number in [min, max], or {@code dflt} when absent. Compared exactly: YAML gives numbers
+   * past a long as BigInteger, whose {@code longValue()} wraps ({@code 18446744073709551617} read
+   * as 1 passed a [1, 10] check).
+   */
   public long integer(String key, long dflt, long min, long max) {
     Object v = raw(key);
     if (v == null) return dflt;
-    if (!(v instanceof Number n)
-        || n.doubleValue() != Math.rint(n.doubleValue())
-        || n.longValue() < min
-        || n.longValue() > max) {
-      throw error(key, "must be a whole number in [" + min + ", " + max + "], was '" + v + "'");
+    String range = "must be a whole number in [" + min + ", " + max + "], was ";
+    if (!(v instanceof Number n)) throw error(key, range + shown(v));
+    java.math.BigDecimal d;
+    try {
+      d = new java.math.BigDecimal(n.toString());
+    } catch (NumberFormatException e) { // NaN, Infinity
+      throw error(key, range + "'" + v + "'");
     }
-    return n.longValue();
+    if (d.signum() != 0 && d.stripTrailingZeros().scale() > 0
+        || d.compareTo(java.math.BigDecimal.valueOf(min)) < 0
+        || d.compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
+      throw error(key, range + "'" + v + "'");
+    }
+    return d.longValueExact();
+  }
+
+  /** A value of the wrong kind, with the kind YAML read it as: {@code '320' (String)}. */
+  private static String shown(Object v) {
+    return "'" + v + "' (" + v.getClass().getSimpleName() + ")";
   }
 
   /** A number in [min, max], or {@code dflt} when absent. */
   public double number(String key, double dflt, double min, double max) {
     Object v = raw(key);
     if (v == null) return dflt;
-    if (!(v instanceof Number n) || !(n.doubleValue() >= min && n.doubleValue() <= max)) {
+    if (!(v instanceof Number n)) {
+      throw error(key, "must be a number in [" + min + ", " + max + "], was " + shown(v));
+    }
+    if (!(n.doubleValue() >= min && n.doubleValue() <= max)) {
       throw error(key, "must be a number in [" + min + ", " + max + "], was '" + v + "'");
     }
     return n.doubleValue();
@@ -101,7 +124,7 @@ public final class HandlerConfig {
   public boolean bool(String key, boolean dflt) {
     Object v = raw(key);
     if (v == null) return dflt;
-    if (!(v instanceof Boolean b)) throw error(key, "must be true or false, was '" + v + "'");
+    if (!(v instanceof Boolean b)) throw error(key, "must be true or false, was " + shown(v));
     return b;
   }
 

@@ -70,4 +70,35 @@ class HandlerApiTest {
     assertThat(HandlerResult.retryAfter("c", null, null))
         .isEqualTo(new HandlerResult.Retry("c", "", java.util.Optional.empty()));
   }
+
+  /**
+   * YAML gives a number past a long as a BigInteger, whose longValue() wraps: a limit of
+   * 18446744073709551617 passed a [1, 10] check as 1. And a value of the wrong kind now says which
+   * kind YAML read (a quoted "320" is text).
+   */
+  @Test
+  void integersAreComparedExactlyAndWrongKindsSayWhatTheyWere() {
+    HandlerConfig c =
+        HandlerConfig.of(
+            "types.t",
+            Map.of(
+                "limit",
+                new java.math.BigInteger("18446744073709551617"),
+                "width",
+                "320",
+                "ratio",
+                2.0,
+                "half",
+                2.5,
+                "on",
+                "true"));
+    assertThatThrownBy(() -> c.integer("limit", 1, 1, 10))
+        .hasMessage("types.t.limit: must be a whole number in [1, 10], was '18446744073709551617'");
+    assertThatThrownBy(() -> c.integer("width", 1, 16, 4096))
+        .hasMessage("types.t.width: must be a whole number in [16, 4096], was '320' (String)");
+    assertThat(c.integer("ratio", 1, 1, 10)).isEqualTo(2);
+    assertThatThrownBy(() -> c.integer("half", 1, 1, 10)).hasMessageContaining("was '2.5'");
+    assertThatThrownBy(() -> c.bool("on", false))
+        .hasMessage("types.t.on: must be true or false, was 'true' (String)");
+  }
 }
