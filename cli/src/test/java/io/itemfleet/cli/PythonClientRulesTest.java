@@ -36,14 +36,6 @@ class PythonClientRulesTest {
     return new ObjectMapper().readTree(out);
   }
 
-  private static boolean pythonRuns() {
-    try {
-      return new ProcessBuilder("python3", "--version").start().waitFor() == 0;
-    } catch (Exception e) {
-      return false;
-    }
-  }
-
   /**
    * Java counts a name's length in UTF-16 code units, the client counted code points: a job of 200
    * emoji passed the client, and then every item was POISON and the manifest refused, so the job
@@ -51,7 +43,7 @@ class PythonClientRulesTest {
    */
   @Test
   void aNameTheWorkersRefuseForItsLengthIsRefusedByTheClient() throws Exception {
-    assumeTrue(pythonRuns(), "python3 is not installed");
+    assumeTrue(Python.runs(), "python3 is not installed");
     String emoji200 = "\uD83D\uDE00".repeat(200);
     String emoji128 = "\uD83D\uDE00".repeat(128);
     assertThat(Names.problem("job", emoji200)).isPresent();
@@ -71,7 +63,7 @@ class PythonClientRulesTest {
    */
   @Test
   void anItemStartingWithABraceInTheHeadersFormIsReadAsThatItem() throws Exception {
-    assumeTrue(pythonRuns(), "python3 is not installed");
+    assumeTrue(Python.runs(), "python3 is not installed");
     for (String item : new String[] {"{a}", " {b", "plain"}) {
       JsonNode r =
           python(

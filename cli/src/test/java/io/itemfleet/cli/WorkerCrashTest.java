@@ -195,7 +195,7 @@ class WorkerCrashTest {
    */
   @Test
   void sigtermStopsTheProcessHandlersChildrenWithTheWorker(TestFleet f) throws Exception {
-    assumeTrue(ProcessHelpers.python(), "python3 is not installed");
+    assumeTrue(Python.runs(), "python3 is not installed");
     Path pidFile = tmp.resolve("child.pid");
     Path script = tmp.resolve("handler.py");
     Files.writeString(
@@ -308,16 +308,5 @@ class WorkerCrashTest {
       sum = sum.plus(d.counts());
     }
     return sum;
-  }
-
-  /** Whether python3 runs here. */
-  static final class ProcessHelpers {
-    static boolean python() {
-      try {
-        return new ProcessBuilder("python3", "--version").start().waitFor() == 0;
-      } catch (Exception e) {
-        return false;
-      }
-    }
   }
 }
