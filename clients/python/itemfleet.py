@@ -229,6 +229,8 @@ def _name_problem(value):
     """Why ``value`` cannot be a job or type name (the workers' rule), or None."""
     # Counted as the workers count (UTF-16 code units), not in code points: a job of 200 emoji
     # passed here, and then every item was POISON and the manifest refused.
+    if not isinstance(value, str):
+        return "must be a string, was %r" % (value,)
     if not value or _utf16_len(value) > 256:
         return ("must be 1 to 256 characters, counted in UTF-16 code units as the workers count"
                 " them (an emoji counts 2), was %d" % _utf16_len(value))
@@ -241,6 +243,14 @@ def _name_problem(value):
     lone = _unpaired_surrogate(value)
     if lone >= 0:
         return "contains an unpaired surrogate U+%04X at index %d" % (ord(value[lone]), lone)
+    return None
+
+
+def _label_problem(value):
+    """Why ``value`` cannot be a manifest label's value (the recorder's rule), or None."""
+    if not isinstance(value, str) or not 1 <= _utf16_len(value) <= 4096:
+        return ("the value must be a string of 1 to 4096 characters, counted in UTF-16 code units"
+                " as the recorder counts them (an emoji counts 2)")
     return None
 
 
@@ -346,8 +356,9 @@ def produce(job, type, items, bootstrap="localhost:9092", topic_prefix="fleet", 
     for key, value in (labels or {}).items():
         # The recorder refuses a manifest with a label value that is not a string of 1 to 4096
         # characters: checked now too, for the same reason.
-        if not isinstance(value, str) or not 1 <= len(value) <= 4096:
-            raise ValueError("label %s: the value must be a string of 1 to 4096 characters" % key)
+        problem = _label_problem(value)
+        if problem:
+            raise ValueError("label %s: %s" % (key, problem))
     # Every item is checked before anything is sent, as fleet produce does: a bad one found half way
     # would leave the items before it sent without a manifest (the job would never complete).
     checked = []

@@ -51,10 +51,14 @@ class PythonClientRulesTest {
     JsonNode r =
         python(
             "print(json.dumps([itemfleet._name_problem('\\U0001F600' * 200),"
-                + " itemfleet._name_problem('\\U0001F600' * 128)]))");
+                + " itemfleet._name_problem('\\U0001F600' * 128),"
+                + " itemfleet._name_problem(None),"
+                + " itemfleet._label_problem('\\U0001F600' * 3000)]))");
     assertThat(r.get(0).isNull()).as("200 emoji refused: %s", r).isFalse();
     assertThat(r.get(0).asText()).contains("was 400");
     assertThat(r.get(1).isNull()).as("128 emoji pass").isTrue();
+    assertThat(r.get(2).asText()).as("no name at all").contains("must be a string");
+    assertThat(r.get(3).isNull()).as("a label of 6,000 code units, refused").isFalse();
   }
 
   /**

@@ -53,6 +53,27 @@ public final class LocalRedisCluster implements AutoCloseable {
    * joins them into one cluster ({@code --cluster-replicas}).
    */
   public static LocalRedisCluster start(Path dir, int masters, int replicas) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(dir, masters, replicas);
+      } catch (PortTaken e) {
+        // A port found free was taken before redis-server bound it: with two modules' tests at
+        // once, outgoing connections take ports of the same ephemeral range (a clean-clone CI lost
+        // RedisClusterTest to it: 'bind: Address already in use'). Other ports, a few times.
+        if (attempt >= 3) throw e;
+        log.warn("{}; starting the cluster again on other ports", e.getMessage());
+      }
+    }
+  }
+
+  /** A node's port was taken before it could bind it. */
+  static final class PortTaken extends IllegalStateException {
+    PortTaken(String message) {
+      super(message);
+    }
+  }
+
+  private static LocalRedisCluster startOnce(Path dir, int masters, int replicas) {
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < masters * (1 + replicas); i++) ports.add(nodePort(ports));
     LocalRedisCluster c = new LocalRedisCluster(dir, ports);
@@ -257,9 +278,22 @@ public final class LocalRedisCluster implements AutoCloseable {
       } catch (RuntimeException e) {
         // not up yet
       }
+      if (logOf(port).contains("Address already in use")) {
+        throw new PortTaken("redis-server could not bind port " + port + " (or its bus port)");
+      }
       sleep(100);
     }
     throw new IllegalStateException("redis-server on port " + port + " did not answer in 20 s");
+  }
+
+  /** What node {@code port}'s redis-server wrote so far, or "". */
+  private String logOf(int port) {
+    Path log = dir.resolve("node-" + port).resolve("redis.log");
+    try {
+      return Files.exists(log) ? Files.readString(log) : "";
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   private void awaitClusterOk() {

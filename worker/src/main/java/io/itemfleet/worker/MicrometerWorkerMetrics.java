@@ -38,11 +38,23 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
   private final java.util.List<LongSupplier> held =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /**
+   * POISON records of this worker, any type: registered at 0 when the worker starts, so that the
+   * first one is an increase Prometheus sees ({@code fleet_items_total}'s series are created at
+   * their first outcome, already at 1, and a rule on them either missed a worker's first POISON or,
+   * told to count new series, fired again for old ones after a Prometheus restart).
+   */
+  private final Counter poison;
+
   public MicrometerWorkerMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.commits =
         Timer.builder("fleet.commit.duration")
             .description("One Kafka transaction: outputs and offsets")
+            .register(registry);
+    this.poison =
+        Counter.builder("fleet.poison")
+            .description("POISON records (undecodable), counted when committed")
             .register(registry);
   }
 
@@ -80,6 +92,7 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
                     .tag("outcome", outcome.name())
                     .register(registry))
         .increment();
+    if (outcome == Outcome.POISON) poison.increment();
   }
 
   @Override

@@ -142,9 +142,32 @@ public final class HandlerRegistry implements AutoCloseable {
     close(CLOSE_WAIT);
   }
 
-  /** As {@link #close()}, waiting at most {@code wait}. */
+  /** Counted down once the first {@link #close} has waited for the handlers. */
+  private final java.util.concurrent.CountDownLatch closeWaited =
+      new java.util.concurrent.CountDownLatch(1);
+
+  /**
+   * As {@link #close()}, waiting at most {@code wait}. A later call waits for the first one (as
+   * long): the shutdown hook returning at once while main's call still waited let the JVM halt and
+   * kill the closing threads.
+   */
   void close(java.time.Duration wait) {
-    if (!closed.compareAndSet(false, true)) return;
+    if (!closed.compareAndSet(false, true)) {
+      try {
+        closeWaited.await(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException x) {
+        Thread.currentThread().interrupt();
+      }
+      return;
+    }
+    try {
+      closeAll(wait);
+    } finally {
+      closeWaited.countDown();
+    }
+  }
+
+  private void closeAll(java.time.Duration wait) {
     java.util.Set<Object> seen =
         java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     java.util.List<Thread> closing = new java.util.ArrayList<>();

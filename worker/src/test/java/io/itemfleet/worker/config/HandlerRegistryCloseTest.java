@@ -55,4 +55,31 @@ class HandlerRegistryCloseTest {
     assertThat(stuck.closes.get()).isEqualTo(1);
     forever.countDown();
   }
+
+  /**
+   * The shutdown hook's call lost the race to main's and returned at once, while main's still
+   * waited for the handlers: the hook ended, the JVM halted, and the closing threads died with it.
+   */
+  @Test
+  void aSecondCloseWaitsForTheFirst() throws Exception {
+    CountDownLatch slow = new CountDownLatch(1);
+    Closing closing = new Closing(slow);
+    HandlerRegistry r =
+        HandlerRegistry.create(FleetConfig.empty(TaskSettings.DEFAULTS), Map.of("a", closing));
+    Thread first = Thread.ofPlatform().start(() -> r.close(Duration.ofSeconds(10)));
+    while (closing.closes.get() == 0) Thread.sleep(5); // the first call is closing it
+    Thread.ofPlatform()
+        .start(
+            () -> {
+              try {
+                Thread.sleep(300);
+              } catch (InterruptedException e) {
+                return;
+              }
+              slow.countDown(); // its close ends 300 ms from now
+            });
+    r.close(Duration.ofSeconds(10));
+    assertThat(slow.getCount()).as("the second call returned after the close ended").isZero();
+    first.join();
+  }
 }
