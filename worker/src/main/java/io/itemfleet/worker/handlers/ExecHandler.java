@@ -29,9 +29,11 @@ import java.util.regex.Pattern;
  * signal retry; any other code fails for good, with the last {@value #TAIL_BYTES} bytes of output
  * (stdout and stderr together) in the error. Output is read while the command runs, so a command
  * that prints more than a pipe holds never blocks. Timed out, the process and its descendants are
- * killed.
+ * killed; what it leaves running when it exits is killed then (found by {@link Leftovers}' tag).
  */
 final class ExecHandler implements TaskHandler {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ExecHandler.class);
+
   private static final MessageCodec CODEC = new MessageCodec();
 
   /** Output kept for the error message: the end, where a traceback is. */
@@ -102,6 +104,7 @@ final class ExecHandler implements TaskHandler {
     ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
     ChildEnvironment.scrub(env);
+    String tag = Leftovers.tag(env);
     env.put("FLEET_JOB", ctx.job());
     env.put("FLEET_TYPE", ctx.type());
     env.put("FLEET_ITEM", ctx.item());
@@ -127,13 +130,12 @@ final class ExecHandler implements TaskHandler {
       Tail tail = new Tail();
       reader = Thread.ofPlatform().daemon().name("fleet-exec-out").start(() -> tail.drain(p));
       int code = p.waitFor();
+      // What the command left running ends with it (else a process holding its output kept the
+      // reading thread for ever, and one that did not lived on beside the item's retry). The
+      // command has exited, so its children are no longer its descendants: found by their tag.
+      int left = Leftovers.kill(tag, p.pid());
+      if (left > 0) log.info("{} exited leaving {} processes behind; killed", args.get(0), left);
       reader.join(1_000);
-      if (reader.isAlive()) {
-        // A process it left behind holds the output pipe open: the attempt is over, and so is
-        // its process tree (otherwise the reading thread would wait for it for ever).
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        reader.join(1_000);
-      }
       String out = tail.text();
       if (code == 0) return HandlerResult.succeeded();
       String msg = args.get(0) + " exited " + code + (out.isEmpty() ? "" : ": " + out);
@@ -144,6 +146,7 @@ final class ExecHandler implements TaskHandler {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
       p.waitFor(5, TimeUnit.SECONDS);
+      Leftovers.kill(tag, p.pid()); // any a child of it started, left to PID 1 by now
       throw e;
     } finally {
       if (p.isAlive()) { // an error before the wait: never leave the child behind

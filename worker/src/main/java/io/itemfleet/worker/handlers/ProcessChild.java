@@ -104,8 +104,12 @@ final class ProcessChild {
   /** When the child must have said it is ready by (System.nanoTime); with startTimeout only. */
   private final long readyBy;
 
-  private ProcessChild(Process process, Duration startTimeout, long startedNanos) {
+  /** The child's {@link Leftovers} tag: what it started is found by it once it has exited. */
+  private final String tag;
+
+  private ProcessChild(Process process, String tag, Duration startTimeout, long startedNanos) {
     this.process = process;
+    this.tag = tag;
     this.stdin = process.getOutputStream();
     this.startTimeout = startTimeout;
     this.readyBy = startTimeout == null ? startedNanos : startedNanos + startTimeout.toNanos();
@@ -123,8 +127,9 @@ final class ProcessChild {
     ChildEnvironment.scrub(pb.environment());
     pb.environment().putAll(env);
     if (startTimeout != null) pb.environment().put(READY_VARIABLE, "1");
+    String tag = Leftovers.tag(pb.environment());
     long started = System.nanoTime();
-    ProcessChild c = new ProcessChild(pb.start(), startTimeout, started);
+    ProcessChild c = new ProcessChild(pb.start(), tag, startTimeout, started);
     // Platform threads: a read from a pipe blocks its carrier, and virtual threads blocked on
     // pipes for a child's whole life could starve the lanes of carriers.
     Thread.ofPlatform().daemon().name("fleet-process-out-" + c.pid()).start(c::readReplies);
@@ -259,6 +264,10 @@ final class ProcessChild {
     if (!deathCause.compareAndSet(null, cause)) return;
     process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly(); // ends a write blocked on a full pipe too
+    // A child that exited on its own (a crash, the OOM killer) left what it started to PID 1, no
+    // longer its descendants: an ffmpeg it ran would go on beside the item's retry.
+    int left = Leftovers.kill(tag, process.pid());
+    if (left > 0) log.info("child {} left {} processes behind; killed", pid(), left);
     toWrite.clear();
     toWrite.add(STOP);
     ready.completeExceptionally(new ChildGone(cause));

@@ -127,4 +127,27 @@ class ExecHandlerTest {
             .handle(ctx("i"));
     assertThat(misleading).isInstanceOf(HandlerResult.Failed.class);
   }
+
+  /**
+   * A command that exits leaving a process behind on its output ({@code sleep 100000 &}): the
+   * attempt ends, but the leftover lived on, holding the pipe and the thread reading it, because
+   * once the command has exited its children are no longer its descendants.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(30)
+  void aProcessLeftBehindIsKilledWithItsAttempt(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    java.nio.file.Path pid = tmp.resolve("pid");
+    HandlerResult r = run("sleep 100000 & echo $! > '" + pid + "'; exit 0", "i");
+    assertThat(r).isInstanceOf(HandlerResult.Succeeded.class);
+    long left = Long.parseLong(java.nio.file.Files.readString(pid).strip());
+    long end = System.nanoTime() + 5_000_000_000L;
+    while (ProcessHandle.of(left).map(ProcessHandle::isAlive).orElse(false)
+        && System.nanoTime() < end) {
+      Thread.sleep(50);
+    }
+    assertThat(ProcessHandle.of(left).map(ProcessHandle::isAlive).orElse(false))
+        .as("the sleep it left behind")
+        .isFalse();
+  }
 }

@@ -523,6 +523,30 @@ class ProcessHandlerTest {
   }
 
   /**
+   * A child that exits on its own leaving a process it started running (an ffmpeg, say, after the
+   * OOM killer took the Python): once the child has exited its children are no longer its
+   * descendants, so they lived on beside the item's retry.
+   */
+  @Test
+  void whatAChildLeavesBehindWhenItExitsIsKilled() throws Exception {
+    Path pid = tmp.resolve("left.pid");
+    ProcessHandler h =
+        new ProcessHandler(
+            "t", List.of("sh", "-c", "sleep 100000 <&0 & echo $! > '" + pid + "'; exit 0"), 1, 1);
+    made.add(h);
+    assertThat(within(10, h, ctx("ok"))).isInstanceOf(HandlerResult.Retry.class);
+    long left = Long.parseLong(Files.readString(pid).strip());
+    long end = System.nanoTime() + 5_000_000_000L;
+    while (ProcessHandle.of(left).map(ProcessHandle::isAlive).orElse(false)
+        && System.nanoTime() < end) {
+      Thread.sleep(50);
+    }
+    assertThat(ProcessHandle.of(left).map(ProcessHandle::isAlive).orElse(false))
+        .as("the sleep it left behind")
+        .isFalse();
+  }
+
+  /**
    * Defect (process review, 2): a tool the handler ran read the request stream (descriptor 0),
    * taking bytes of later requests or, as here, waiting on it. serve() now gives tools /dev/null.
    */
