@@ -1,5 +1,6 @@
 package io.itemfleet.alerts;
 
+import io.itemfleet.schemas.Names;
 import java.time.Instant;
 import java.util.List;
 
@@ -87,13 +88,16 @@ public record Alert(
     return out == null ? s : out.toString();
   }
 
+  /**
+   * What no name may hold ({@link Names#isControl}: control characters, bidi overrides and
+   * isolates), and also the marks and separators that only matter in a line shown to people.
+   */
   private static boolean hidden(char c) {
-    return c < 0x20
-        || (c >= 0x7F && c <= 0x9F)
+    return Names.isControl(c)
         || c == 0x061C
         || c == 0x200E
         || c == 0x200F
-        || (c >= 0x2028 && c <= 0x202E)
-        || (c >= 0x2066 && c <= 0x2069);
+        || c == 0x2028
+        || c == 0x2029;
   }
 }

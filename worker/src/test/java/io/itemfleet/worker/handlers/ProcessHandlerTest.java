@@ -535,15 +535,7 @@ class ProcessHandlerTest {
             "t", List.of("sh", "-c", "sleep 100000 <&0 & echo $! > '" + pid + "'; exit 0"), 1, 1);
     made.add(h);
     assertThat(within(10, h, ctx("ok"))).isInstanceOf(HandlerResult.Retry.class);
-    long left = Long.parseLong(Files.readString(pid).strip());
-    long end = System.nanoTime() + 5_000_000_000L;
-    while (ProcessHandle.of(left).map(ProcessHandle::isAlive).orElse(false)
-        && System.nanoTime() < end) {
-      Thread.sleep(50);
-    }
-    assertThat(ProcessHandle.of(left).map(ProcessHandle::isAlive).orElse(false))
-        .as("the sleep it left behind")
-        .isFalse();
+    assertThat(LeftoverPids.stillAlive(pid)).as("the sleep it left behind").isFalse();
   }
 
   /**
